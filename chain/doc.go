@@ -1,0 +1,18 @@
+// Package chain is the block engine shared by the metadata chain and the
+// auction chain. One Chain value owns one Badger directory and, inside it,
+// the block store, the block index, the main-chain height index, the state
+// of its state machine with its LtHash commitment, and per-block undo data.
+//
+// It decides which blocks are valid and which branch is best: validation
+// runs in stages by the data each needs (checkBlockSanity: the block alone;
+// checkHeaderContext: the parent header chain; connectBlock: the state), fork
+// choice is most cumulative work, and a reorganisation disconnects blocks
+// through their undo data and connects the new branch, one atomic Badger
+// transaction per block so a kill -9 at any moment leaves a consistent tip.
+//
+// What a transaction means is not chain's business: a StateMachine plugs
+// in to check and apply transactions, reading and writing state only
+// through a View, which records undo data and updates the state commitment
+// itself. chain must not import the mempool, the network, the ledger or the
+// API; they depend on it, and learn of tip changes through Subscribe.
+package chain

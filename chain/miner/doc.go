@@ -1,0 +1,10 @@
+// Package miner owns proof-of-work block production: signing a template
+// with the miner key, grinding nonces on several threads, and a loop that
+// mines both chains at once and abandons a template as soon as its chain's
+// tip moves.
+//
+// It must not decide validity: every block it finds goes through
+// chain.ProcessBlock like a block from the network. It must not import the
+// mempool or the network; transaction candidates and anchors arrive through
+// the functions in its Config.
+package miner

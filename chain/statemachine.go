@@ -1,0 +1,34 @@
+package chain
+
+import (
+	"github.com/thingchain/thingchain/chain/wire"
+	"github.com/thingchain/thingchain/consensus"
+)
+
+// StateMachine gives a chain its meaning. The engine calls it with the
+// chain lock held; it must be deterministic and must touch state only
+// through the View it is given.
+type StateMachine interface {
+	// Genesis writes the initial state (allocations, authorities) into view.
+	Genesis(view *View) error
+	// CheckTxSanity runs the context-free checks of one transaction's type
+	// and payload. The envelope (chain ID, signature) is already checked.
+	// Errors should be consensus.RuleError values.
+	CheckTxSanity(tx *wire.Tx) error
+	// ApplyTx applies one transaction. On error the engine rolls the view
+	// back to before the call, so a state machine need not clean up.
+	ApplyTx(view *View, tx *wire.Tx, ctx *BlockContext) error
+	// FinishBlock applies the block's own effects (fees to the miner,
+	// settlements due at this height) after its transactions.
+	FinishBlock(view *View, blk *wire.Block, ctx *BlockContext) error
+}
+
+// BlockContext is what a state machine may know about the block it applies
+// besides its transactions.
+type BlockContext struct {
+	Params *consensus.ChainParams
+	Net    *consensus.Params
+	Height uint64
+	Time   int64 // block timestamp, Unix ms
+	Header *wire.Header
+}

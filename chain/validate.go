@@ -1,0 +1,142 @@
+package chain
+
+import (
+	"context"
+	"time"
+
+	"github.com/thingchain/thingchain/chain/keys"
+	"github.com/thingchain/thingchain/chain/wire"
+	"github.com/thingchain/thingchain/consensus"
+)
+
+// checkHeaderSanity runs the header rules that need nothing but the header:
+// chain, version, difficulty encoding, proof of work and the miner's
+// signature. It deliberately does not check the difficulty against the
+// schedule, the timestamp or whether the miner is admitted: those need
+// the parent (checkHeaderContext). Safe to call without the chain lock, so
+// gossip validators and header sync call it in parallel.
+func checkHeaderSanity(p *consensus.ChainParams, h *wire.Header, sigs *keys.SigCache) error {
+	if h.ChainID != p.ChainID {
+		return consensus.RuleErrorf(consensus.ErrWrongChain, "header chain ID %08x, this chain is %08x (%s)", h.ChainID, p.ChainID, p.Kind)
+	}
+	if h.Version != consensus.CurrentHeaderVersion {
+		return consensus.RuleErrorf(consensus.ErrBadVersion, "header version %d, this node knows version %d", h.Version, consensus.CurrentHeaderVersion)
+	}
+	if err := consensus.CheckProofOfWork(h.Hash(), h.Bits, p.PowLimit); err != nil {
+		return err
+	}
+	pub, err := keys.ParsePubKey(h.MinerKey[:])
+	if err != nil {
+		return consensus.RuleErrorf(consensus.ErrBadMinerSig, "miner key: %v", err)
+	}
+	if !keys.VerifyCached(sigs, pub, h.SigningHash(), keys.Signature(h.MinerSig)) {
+		return consensus.RuleErrorf(consensus.ErrBadMinerSig, "header signature does not verify for miner key %s", pub)
+	}
+	return nil
+}
+
+// checkBlockSanity runs every context-free rule on a block: the header's,
+// then size, transaction count, Merkle root, duplicates, each transaction's
+// envelope and state-machine sanity, and all signatures in parallel. It
+// does not look at the parent or at state.
+func (c *Chain) checkBlockSanity(ctx context.Context, blk *wire.Block, encodedSize int) error {
+	p := c.params
+	if err := checkHeaderSanity(p, &blk.Header, c.sigs); err != nil {
+		return err
+	}
+	if encodedSize > p.MaxBlockBytes {
+		return consensus.RuleErrorf(consensus.ErrBlockTooBig, "block is %d bytes, limit %d", encodedSize, p.MaxBlockBytes)
+	}
+	if len(blk.Txs) > p.MaxBlockTxs {
+		return consensus.RuleErrorf(consensus.ErrTooManyTxs, "block has %d transactions, limit %d", len(blk.Txs), p.MaxBlockTxs)
+	}
+	ids := make([]wire.Hash, len(blk.Txs))
+	jobs := make([]keys.VerifyJob, len(blk.Txs))
+	var firstErr error
+	runParallel(len(blk.Txs), parallelism(len(blk.Txs), 256), func(_, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			tx := blk.Txs[i]
+			ids[i] = tx.ID()
+			jobs[i] = keys.VerifyJob{Pub: keys.PubKey(tx.Sender), Hash: tx.SigHash(), Sig: keys.Signature(tx.Sig)}
+		}
+	})
+	seen := make(map[wire.Hash]struct{}, len(ids))
+	for i, id := range ids {
+		if _, dup := seen[id]; dup {
+			return consensus.RuleErrorf(consensus.ErrDuplicateTx, "transaction %s appears twice (second at index %d)", id, i)
+		}
+		seen[id] = struct{}{}
+		if err := c.checkTxEnvelope(blk.Txs[i]); err != nil {
+			firstErr = err
+			break
+		}
+	}
+	if firstErr != nil {
+		return firstErr
+	}
+	root := wire.MerkleRoot(ids)
+	if root != blk.Header.TxRoot {
+		return consensus.RuleErrorf(consensus.ErrBadTxRoot, "header tx root %s, transactions hash to %s", blk.Header.TxRoot, root)
+	}
+	if bad, ok := keys.VerifyBatch(ctx, jobs, c.sigs, 0); !ok {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return consensus.RuleErrorf(consensus.ErrTxBadSig, "transaction %d (%s): signature does not verify", bad, ids[bad])
+	}
+	return nil
+}
+
+// checkTxEnvelope checks what the engine owns in a transaction (its chain
+// and sender key) and then the state machine's context-free rules. The
+// signature is verified separately so block validation can batch it.
+func (c *Chain) checkTxEnvelope(tx *wire.Tx) error {
+	if tx.ChainID != c.params.ChainID {
+		return consensus.RuleErrorf(consensus.ErrTxWrongChain, "transaction chain ID %08x, this chain is %08x (%s)", tx.ChainID, c.params.ChainID, c.params.Kind)
+	}
+	if _, err := keys.ParsePubKey(tx.Sender[:]); err != nil {
+		return consensus.RuleErrorf(consensus.ErrTxBadSig, "sender key: %v", err)
+	}
+	return c.sm.CheckTxSanity(tx)
+}
+
+// CheckTxSanity runs every context-free check on one transaction,
+// signature included (through the shared signature cache, which a valid
+// transaction then populates for block import). The mempool and gossip
+// validators call it before anything stateful.
+func (c *Chain) CheckTxSanity(tx *wire.Tx) error {
+	if err := c.checkTxEnvelope(tx); err != nil {
+		return err
+	}
+	if !keys.VerifyCached(c.sigs, keys.PubKey(tx.Sender), tx.SigHash(), keys.Signature(tx.Sig)) {
+		return consensus.RuleErrorf(consensus.ErrTxBadSig, "transaction %s: signature does not verify", tx.ID())
+	}
+	return nil
+}
+
+// CheckHeaderSanity exposes the context-free header rules to gossip
+// validators and header sync.
+func (c *Chain) CheckHeaderSanity(h *wire.Header) error { return checkHeaderSanity(c.params, h, c.sigs) }
+
+// checkHeaderContext runs the rules that need the parent's header chain:
+// height, the ASERT difficulty, median-time-past, the future limit and,
+// on permissioned networks, miner admission. It needs the chain lock (it
+// reads the block tree) but no state.
+func (c *Chain) checkHeaderContext(h *wire.Header, parent *blockNode, now time.Time) error {
+	if h.Height != parent.height()+1 {
+		return consensus.RuleErrorf(consensus.ErrBadHeight, "height %d, parent is at %d", h.Height, parent.height())
+	}
+	want := consensus.NextBits(c.params, parent.anchorTime, parent.height(), parent.header.Timestamp)
+	if h.Bits != want {
+		return consensus.RuleErrorf(consensus.ErrUnexpectedBits, "bits %08x, schedule requires %08x", h.Bits, want)
+	}
+	if err := consensus.CheckTimestamp(c.params, h.Timestamp, parent.medianTimePast(), now.UnixMilli()); err != nil {
+		return err
+	}
+	if c.minerAllowed != nil {
+		if err := c.minerAllowed(keys.PubKey(h.MinerKey)); err != nil {
+			return consensus.RuleErrorf(consensus.ErrMinerNotAdmitted, "miner key %x: %v", h.MinerKey, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,113 @@
+package consensus
+
+import (
+	"fmt"
+	"math/big"
+	"time"
+)
+
+// ChainKind tells the two chains of a network apart.
+type ChainKind uint8
+
+const (
+	MetadataChain ChainKind = 1
+	AuctionChain  ChainKind = 2
+)
+
+func (k ChainKind) String() string {
+	switch k {
+	case MetadataChain:
+		return "metadata"
+	case AuctionChain:
+		return "auction"
+	}
+	return fmt.Sprintf("chain(%d)", uint8(k))
+}
+
+// ParseChainKind accepts "metadata" or "auction".
+func ParseChainKind(s string) (ChainKind, error) {
+	switch s {
+	case "metadata", "meta":
+		return MetadataChain, nil
+	case "auction":
+		return AuctionChain, nil
+	}
+	return 0, fmt.Errorf("unknown chain %q: use metadata or auction", s)
+}
+
+// CurrentHeaderVersion is the only header version this release accepts.
+const CurrentHeaderVersion = 1
+
+// ChainParams are the consensus parameters of one chain of one network.
+// Every value a rule depends on lives here; nothing is a scattered constant.
+type ChainParams struct {
+	Kind    ChainKind
+	ChainID uint32 // in every header and signed hash: replay protection across chains and networks
+
+	GenesisTime int64  // Unix milliseconds
+	GenesisBits uint32 // difficulty of block 1 on the ASERT schedule's anchor
+	PowLimit    *big.Int
+
+	TargetSpacing  time.Duration
+	ASERTHalfLife  time.Duration
+	NoRetarget     bool // regtest: every block at GenesisBits
+	MaxFutureDrift time.Duration
+
+	MaxBlockBytes int
+	MaxBlockTxs   int
+
+	// AnchorDepth is k: an auction block may anchor only a metadata block at
+	// least this many blocks below the metadata tip. Zero on the metadata chain.
+	AnchorDepth uint64
+
+	// OrphanLimit bounds blocks held while their parent is unknown.
+	OrphanLimit int
+}
+
+// Params are the parameters of one network: both chains plus the
+// network-wide settings.
+type Params struct {
+	Name       string // "main", "test", "regtest"
+	AddressHRP string // bech32m prefix of addresses on this network
+	// Permissioned networks accept blocks only from admitted miner keys.
+	Permissioned bool
+	// MineOnDemand networks (regtest) have no target spacing worth waiting
+	// for: blocks are produced when asked, at minimal difficulty.
+	MineOnDemand bool
+
+	DefaultP2PPort int
+	DefaultRPCPort int
+
+	Metadata ChainParams
+	Auction  ChainParams
+}
+
+// Chain returns the parameters of one chain of the network.
+func (p *Params) Chain(kind ChainKind) *ChainParams {
+	if kind == MetadataChain {
+		return &p.Metadata
+	}
+	return &p.Auction
+}
+
+// ForNetwork returns fresh parameters for a network name.
+func ForNetwork(name string) (*Params, error) {
+	switch name {
+	case "main", "mainnet":
+		return MainNet(), nil
+	case "test", "testnet":
+		return TestNet(), nil
+	case "regtest", "sim":
+		return RegTest(), nil
+	}
+	return nil, fmt.Errorf("unknown network %q: use main, test or regtest", name)
+}
+
+// targetFromBits expands bits known at compile time to be valid.
+func targetFromBits(bits uint32) *big.Int {
+	t, ok := CompactToBig(bits)
+	if !ok {
+		panic(fmt.Sprintf("consensus: invalid built-in bits %08x", bits))
+	}
+	return t
+}

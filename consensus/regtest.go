@@ -1,0 +1,31 @@
+package consensus
+
+import "time"
+
+// RegTest returns the parameters of the regression-test network: minimal
+// difficulty with no retargeting, so blocks are mined on demand in
+// microseconds, and permissionless mining. Auction periods on regtest are
+// minutes, not days (see the auction package).
+func RegTest() *Params {
+	limit := targetFromBits(0x207fffff)
+	chain := func(kind ChainKind, id uint32) ChainParams {
+		return ChainParams{
+			Kind: kind, ChainID: id,
+			GenesisTime: 1795651200000,
+			GenesisBits: 0x207fffff, PowLimit: limit,
+			TargetSpacing: time.Second, ASERTHalfLife: time.Minute,
+			NoRetarget:     true,
+			MaxFutureDrift: time.Minute,
+			MaxBlockBytes:  8 << 20, MaxBlockTxs: 40000,
+			OrphanLimit: 100,
+		}
+	}
+	p := &Params{
+		Name: "regtest", AddressHRP: "tcr", MineOnDemand: true,
+		DefaultP2PPort: 29740, DefaultRPCPort: 29741,
+		Metadata: chain(MetadataChain, 0x7463_2001),
+		Auction:  chain(AuctionChain, 0x7463_2002),
+	}
+	p.Auction.AnchorDepth = 1
+	return p
+}
