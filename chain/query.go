@@ -213,3 +213,36 @@ func (c *Chain) OrphanCount() int {
 	defer c.mu.RUnlock()
 	return c.orphans.len()
 }
+
+// ApplyOnTip applies txs in order to a scratch copy of the tip state, as if
+// they were the next block's transactions, and returns each one's error
+// (nil for those that applied; a failed one is rolled back and the rest go
+// on). Nothing is written. The mempool uses it for stateful validation.
+func (c *Chain) ApplyOnTip(txs []*wire.Tx) ([]error, TipInfo, error) {
+	c.mu.RLock()
+	tip := c.tipInfoLocked()
+	parent := c.tipNode()
+	txn := c.db.NewTransaction(false)
+	c.mu.RUnlock()
+	defer txn.Discard()
+	hdr := wire.Header{ChainID: c.params.ChainID, Height: parent.height() + 1, PrevHash: parent.hash, Timestamp: max(c.now().UnixMilli(), parent.header.Timestamp+1)}
+	bctx := &BlockContext{Params: c.params, Net: c.net, Height: hdr.Height, Time: hdr.Timestamp, Header: &hdr}
+	view := newView(txnReader{txn})
+	errs := make([]error, len(txs))
+	for i, tx := range txs {
+		if tx.Expiry != 0 && hdr.Height > tx.Expiry {
+			errs[i] = consensus.RuleErrorf(consensus.ErrTxExpired, "transaction expired at height %d", tx.Expiry)
+			continue
+		}
+		cp := view.Checkpoint()
+		if err := c.sm.ApplyTx(view, tx, bctx); err != nil {
+			view.Rollback(cp)
+			var rerr consensus.RuleError
+			if !errors.As(err, &rerr) {
+				return nil, tip, err
+			}
+			errs[i] = err
+		}
+	}
+	return errs, tip, nil
+}
