@@ -11,7 +11,7 @@ func MainNet() *Params {
 	chain := func(kind ChainKind, id uint32, spacing time.Duration) ChainParams {
 		return ChainParams{
 			Kind: kind, ChainID: id,
-			GenesisTime: 1795651200000, // 2026-11-25T00:00:00Z
+			GenesisTime: 1793491200000, // 2026-11-01T00:00:00Z
 			GenesisBits: 0x1e0fffff, PowLimit: limit,
 			TargetSpacing: spacing, ASERTHalfLife: 120 * spacing,
 			MaxFutureDrift: 2 * time.Minute,

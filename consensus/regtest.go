@@ -11,7 +11,7 @@ func RegTest() *Params {
 	chain := func(kind ChainKind, id uint32) ChainParams {
 		return ChainParams{
 			Kind: kind, ChainID: id,
-			GenesisTime: 1795651200000,
+			GenesisTime: 1793491200000, // 2026-11-01T00:00:00Z
 			GenesisBits: 0x207fffff, PowLimit: limit,
 			TargetSpacing: time.Second, ASERTHalfLife: time.Minute,
 			NoRetarget:     true,

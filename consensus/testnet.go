@@ -11,7 +11,7 @@ func TestNet() *Params {
 	chain := func(kind ChainKind, id uint32, spacing time.Duration) ChainParams {
 		return ChainParams{
 			Kind: kind, ChainID: id,
-			GenesisTime: 1795651200000,
+			GenesisTime: 1793491200000, // 2026-11-01T00:00:00Z
 			// About 2^19 hashes per block: a few seconds on one core.
 			GenesisBits: 0x1e200000, PowLimit: limit,
 			TargetSpacing: spacing, ASERTHalfLife: 20 * spacing,

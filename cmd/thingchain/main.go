@@ -1,0 +1,16 @@
+// Command thingchain is the thingchain node, wallet and tools in one
+// binary. Run `thingchain --help` for the commands.
+package main
+
+import (
+	"fmt"
+	"os"
+)
+
+func main() {
+	app := newApp()
+	if err := app.Run(interspersed(app, os.Args)); err != nil {
+		fmt.Fprintln(os.Stderr, "error:", err)
+		os.Exit(1)
+	}
+}

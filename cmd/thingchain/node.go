@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/thingchain/thingchain/node"
+)
+
+var (
+	networkFlag = &cli.StringFlag{Name: "network", Aliases: []string{"n"}, Usage: "main, test or regtest (default: the data directory's network, or test for a new one)"}
+	dataDirFlag = &cli.StringFlag{Name: "datadir", Aliases: []string{"d"}, Usage: "data directory (default ~/.thingchain/<network>)"}
+)
+
+// dataDir resolves --datadir, defaulting by network.
+func dataDir(c *cli.Context) string {
+	if d := c.String("datadir"); d != "" {
+		return d
+	}
+	network := c.String("network")
+	if network == "" {
+		network = "test"
+	}
+	return node.DefaultDataDir(network)
+}
+
+func nodeCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "node",
+		Usage: "run a full node of both chains",
+		UsageText: `thingchain node [--network main|test|regtest] [--datadir DIR] [--mine] [--mine-threads N]
+
+Runs both chains until Ctrl-C (SIGINT) or SIGTERM; a restart resumes at the same tips.
+
+Examples:
+   thingchain node --network regtest --mine --datadir ./n1
+   thingchain node --network test --mine --mine-threads 2`,
+		Flags: []cli.Flag{
+			networkFlag, dataDirFlag,
+			&cli.BoolFlag{Name: "mine", Usage: "mine both chains"},
+			&cli.IntFlag{Name: "mine-threads", Value: 2, Usage: "mining threads, split between the two chains"},
+			&cli.StringFlag{Name: "reward", Usage: "address that receives mining fees (default: the node's miner key)"},
+		},
+		Action: func(c *cli.Context) error {
+			log, err := newLogger(c, os.Stderr)
+			if err != nil {
+				return err
+			}
+			network := c.String("network")
+			dir := dataDir(c)
+			if network == "" {
+				if _, err := node.ResolveNetwork(dir, ""); err != nil {
+					network = "test"
+				}
+			}
+			if c.Int("mine-threads") < 1 {
+				return cli.Exit("--mine-threads must be at least 1", 2)
+			}
+			n, err := node.New(node.Config{
+				Network: network, DataDir: dir, Mine: c.Bool("mine"), MineThreads: c.Int("mine-threads"),
+				Reward: c.String("reward"), Logger: log,
+			})
+			if err != nil {
+				return err
+			}
+			log.Info("node started", "network", n.Net.Name, "datadir", dir,
+				"metadata_height", n.Metadata.Tip().Height, "auction_height", n.Auction.Tip().Height)
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return n.Run(ctx)
+		},
+	}
+}

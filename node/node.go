@@ -1,0 +1,136 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/thingchain/thingchain/chain"
+	"github.com/thingchain/thingchain/chain/keys"
+	"github.com/thingchain/thingchain/chain/miner"
+	"github.com/thingchain/thingchain/consensus"
+	"github.com/thingchain/thingchain/registry"
+)
+
+// Config describes one node process.
+type Config struct {
+	Network     string // main, test, regtest; empty = what DataDir was created with
+	DataDir     string
+	Mine        bool
+	MineThreads int // total, split across the two chains
+	Reward      string // bech32 reward address; empty = the miner key's address
+	Logger      *slog.Logger
+	Store       chain.StoreOptions
+}
+
+// Node is a running thingchain process: both chains and the services
+// around them.
+type Node struct {
+	cfg      Config
+	Net      *consensus.Params
+	Metadata *chain.Chain
+	Auction  *chain.Chain
+	MinerKey *keys.PrivateKey
+	Reward   keys.Address
+	Miner    *miner.Miner
+	log      *slog.Logger
+	sigs     *keys.SigCache
+}
+
+// StateMachines returns the state machine of each chain of a network.
+// Every process that opens a data directory must use these, or genesis
+// hashes would not match.
+func StateMachines(net *consensus.Params) (metadata, auction chain.StateMachine) {
+	return registry.Machine{}, registry.Machine{}
+}
+
+// OpenChains opens both chains of a data directory.
+func OpenChains(dir string, net *consensus.Params, sigs *keys.SigCache, store chain.StoreOptions, log *slog.Logger) (*chain.Chain, *chain.Chain, error) {
+	metaSM, auctionSM := StateMachines(net)
+	meta, err := chain.Open(chain.Config{Net: net, Kind: consensus.MetadataChain, Dir: filepath.Join(dir, "metadata"), StateMachine: metaSM, SigCache: sigs, Logger: log, Store: store})
+	if err != nil {
+		return nil, nil, err
+	}
+	auction, err := chain.Open(chain.Config{Net: net, Kind: consensus.AuctionChain, Dir: filepath.Join(dir, "auction"), StateMachine: auctionSM, SigCache: sigs, Logger: log, Store: store})
+	if err != nil {
+		meta.Close()
+		return nil, nil, err
+	}
+	return meta, auction, nil
+}
+
+// New opens the data directory and both chains.
+func New(cfg Config) (*Node, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.DataDir == "" {
+		return nil, errors.New("no data directory: pass --datadir")
+	}
+	net, err := ResolveNetwork(cfg.DataDir, cfg.Network)
+	if err != nil {
+		return nil, err
+	}
+	if err := prepareDataDir(cfg.DataDir, net); err != nil {
+		return nil, err
+	}
+	n := &Node{cfg: cfg, Net: net, log: cfg.Logger, sigs: keys.NewSigCache(200_000)}
+	n.MinerKey, err = LoadOrCreateKey(filepath.Join(cfg.DataDir, "miner.key"))
+	if err != nil {
+		return nil, err
+	}
+	n.Reward = n.MinerKey.PubKey().Address()
+	if cfg.Reward != "" {
+		if n.Reward, err = keys.DecodeAddress(cfg.Reward, net.AddressHRP); err != nil {
+			return nil, fmt.Errorf("--reward: %w", err)
+		}
+	}
+	n.Metadata, n.Auction, err = OpenChains(cfg.DataDir, net, n.sigs, cfg.Store, cfg.Logger)
+	if err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+// Run starts the node's services and blocks until ctx is cancelled, then
+// stops them in reverse order and closes the chains.
+func (n *Node) Run(ctx context.Context) error {
+	defer n.Close()
+	var wg sync.WaitGroup
+	if n.cfg.Mine {
+		threads := max(n.cfg.MineThreads, 2)
+		var interval time.Duration
+		if n.Net.MineOnDemand {
+			interval = n.Net.Metadata.TargetSpacing
+		}
+		n.Miner = miner.New(miner.Config{
+			Key: n.MinerKey, Reward: n.Reward, Threads: threads / 2, Logger: n.log,
+			MinInterval: interval,
+			Targets:     []miner.Target{{Chain: n.Metadata}, {Chain: n.Auction}},
+		})
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			n.Miner.Run(ctx)
+		}()
+		n.log.Info("mining", "reward", n.Reward.Encode(n.Net.AddressHRP), "threads", threads)
+	}
+	<-ctx.Done()
+	n.log.Info("shutting down")
+	wg.Wait()
+	return nil
+}
+
+// Close closes both chains; safe after Run returned.
+func (n *Node) Close() {
+	for _, c := range []*chain.Chain{n.Metadata, n.Auction} {
+		if c != nil {
+			c.Close()
+		}
+	}
+	n.Metadata, n.Auction = nil, nil
+}
