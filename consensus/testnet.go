@@ -8,12 +8,11 @@ import "time"
 // target spacing, and permissionless mining.
 func TestNet() *Params {
 	limit := targetFromBits(0x207fffff)
-	chain := func(kind ChainKind, id uint32, spacing time.Duration) ChainParams {
+	chain := func(kind ChainKind, id uint32, spacing time.Duration, bits uint32) ChainParams {
 		return ChainParams{
 			Kind: kind, ChainID: id,
 			GenesisTime: 1793491200000, // 2026-11-01T00:00:00Z
-			// About 2^19 hashes per block: a few seconds on one core.
-			GenesisBits: 0x1e200000, PowLimit: limit,
+			GenesisBits: bits, PowLimit: limit,
 			TargetSpacing: spacing, ASERTHalfLife: 20 * spacing,
 			MaxFutureDrift: time.Minute,
 			MaxBlockBytes:  4 << 20, MaxBlockTxs: 20000,
@@ -23,8 +22,10 @@ func TestNet() *Params {
 	p := &Params{
 		Name: "test", AddressHRP: "tct",
 		DefaultP2PPort: 19740, DefaultRPCPort: 19741,
-		Metadata: chain(MetadataChain, 0x7463_1001, 10*time.Second),
-		Auction:  chain(AuctionChain, 0x7463_1002, 5*time.Second),
+		// About 2^24 and 2^23 expected hashes: the target spacing on one core
+		// at ~2 MH/s, so a new testnet starts near its schedule.
+		Metadata: chain(MetadataChain, 0x7463_1001, 10*time.Second, 0x1e010000),
+		Auction:  chain(AuctionChain, 0x7463_1002, 5*time.Second, 0x1e020000),
 	}
 	p.Auction.AnchorDepth = 2
 	return p
