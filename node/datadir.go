@@ -51,7 +51,8 @@ func ResolveNetwork(dir, requested string) (*consensus.Params, error) {
 	return net, nil
 }
 
-func prepareDataDir(dir string, net *consensus.Params) error {
+// PrepareDataDir creates dir if needed and records its network.
+func PrepareDataDir(dir string, net *consensus.Params) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("create data directory: %w", err)
 	}

@@ -75,7 +75,7 @@ func New(cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := prepareDataDir(cfg.DataDir, net); err != nil {
+	if err := PrepareDataDir(cfg.DataDir, net); err != nil {
 		return nil, err
 	}
 	n := &Node{cfg: cfg, Net: net, log: cfg.Logger, sigs: keys.NewSigCache(200_000)}
@@ -133,4 +133,9 @@ func (n *Node) Close() {
 		}
 	}
 	n.Metadata, n.Auction = nil, nil
+}
+
+// TestnetStoreOptions keep Badger small so many nodes fit on one machine.
+func TestnetStoreOptions() chain.StoreOptions {
+	return chain.StoreOptions{MemTableSize: 32 << 20, BlockCacheSize: 8 << 20}
 }

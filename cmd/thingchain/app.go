@@ -36,6 +36,7 @@ Examples:
 		Commands: []*cli.Command{
 			nodeCommand(),
 			chainCommand(),
+			testnetCommand(),
 			versionCommand(),
 		},
 		ExitErrHandler: func(*cli.Context, error) {}, // main prints errors once

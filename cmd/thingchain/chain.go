@@ -54,11 +54,14 @@ type chainSummary struct {
 // openForTool opens a stopped node's data directory.
 func openForTool(c *cli.Context) (*consensus.Params, *chain.Chain, *chain.Chain, error) {
 	dir := dataDir(c)
-	if _, err := os.Stat(dir); err != nil {
-		return nil, nil, nil, fmt.Errorf("data directory %s: %w (start a node with --datadir first)", dir, err)
+	if _, err := os.Stat(dir); err != nil && c.String("network") == "" {
+		return nil, nil, nil, fmt.Errorf("data directory %s: %w (start a node with --datadir first, or pass --network to create one)", dir, err)
 	}
 	net, err := node.ResolveNetwork(dir, c.String("network"))
 	if err != nil {
+		return nil, nil, nil, err
+	}
+	if err := node.PrepareDataDir(dir, net); err != nil {
 		return nil, nil, nil, err
 	}
 	meta, auction, err := node.OpenChains(dir, net, nil, chain.DefaultStoreOptions(), slog.New(slog.DiscardHandler))

@@ -1,0 +1,169 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// buildBinary compiles thingchain once per test binary run.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "thingchain")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// waitForLines reads r until every wanted substring has appeared on some
+// line, or the deadline passes.
+func waitForLines(t *testing.T, r io.Reader, timeout time.Duration, wanted ...string) {
+	t.Helper()
+	found := make(chan struct{})
+	var mu sync.Mutex
+	var seen []string
+	go func() {
+		pending := append([]string(nil), wanted...)
+		sc := bufio.NewScanner(r)
+		for len(pending) > 0 && sc.Scan() {
+			line := sc.Text()
+			mu.Lock()
+			seen = append(seen, line)
+			mu.Unlock()
+			for i := 0; i < len(pending); i++ {
+				if strings.Contains(line, pending[i]) {
+					pending = append(pending[:i], pending[i+1:]...)
+					i--
+				}
+			}
+		}
+		if len(pending) == 0 {
+			close(found)
+		}
+		io.Copy(io.Discard, r)
+	}()
+	select {
+	case <-found:
+	case <-time.After(timeout):
+		mu.Lock()
+		defer mu.Unlock()
+		t.Fatalf("timed out waiting for %q in the node's log:\n%s", wanted, strings.Join(seen, "\n"))
+	}
+}
+
+func runNode(t *testing.T, bin string, args ...string) (*exec.Cmd, io.Reader) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	return cmd, stderr
+}
+
+func chainInfoJSON(t *testing.T, bin, dir string) chainSummary {
+	t.Helper()
+	out, err := exec.Command(bin, "chain", "info", "--datadir", dir, "--json").Output()
+	if err != nil {
+		t.Fatalf("chain info: %v", err)
+	}
+	var s chainSummary
+	if err := json.Unmarshal(out, &s); err != nil {
+		t.Fatalf("chain info output is not JSON: %v\n%s", err, out)
+	}
+	return s
+}
+
+// TestNodeMinesAndRestartsAtSameTips is the first acceptance check of the
+// node issue, with a real process and real signals.
+func TestNodeMinesAndRestartsAtSameTips(t *testing.T) {
+	bin := buildBinary(t)
+	dir := filepath.Join(t.TempDir(), "D")
+	cmd, logs := runNode(t, bin, "node", "--network", "regtest", "--mine", "--datadir", dir)
+	waitForLines(t, logs, 60*time.Second, `msg="mined block" chain=metadata height=2`, `msg="mined block" chain=auction height=2`)
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("node did not exit cleanly on SIGINT: %v", err)
+	}
+	before := chainInfoJSON(t, bin, dir)
+	if before.Network != "regtest" || before.Metadata.Height < 2 || before.Auction.Height < 2 {
+		t.Fatalf("after mining: %+v", before)
+	}
+
+	cmd, logs = runNode(t, bin, "node", "--datadir", dir)
+	waitForLines(t, logs, 30*time.Second, "node started")
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("node did not exit cleanly on SIGTERM: %v", err)
+	}
+	after := chainInfoJSON(t, bin, dir)
+	if after.Metadata.Hash != before.Metadata.Hash || after.Auction.Hash != before.Auction.Hash {
+		t.Fatalf("tips changed across restart:\nbefore %+v\nafter  %+v", before, after)
+	}
+}
+
+func TestCLIErrorsAreClear(t *testing.T) {
+	bin := buildBinary(t)
+	dir := filepath.Join(t.TempDir(), "D")
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"chain", "info", "--datadir", dir}, "start a node with --datadir first"},
+		{[]string{"node", "--network", "moon", "--datadir", dir}, `unknown network "moon"`},
+		{[]string{"chain", "generate", "--datadir", dir}, "needs 1 argument"},
+		{[]string{"chain", "generate", "ten", "--datadir", dir}, "whole number"},
+		{[]string{"chain", "generate", "1", "--chain", "sidechain", "--datadir", dir}, `unknown chain "sidechain"`},
+		{[]string{"--log-level", "loud", "node", "--datadir", dir}, "--log-level"},
+		{[]string{"testnet", "--nodes", "0"}, "--nodes must be"},
+	}
+	for _, tc := range cases {
+		var stderr bytes.Buffer
+		cmd := exec.Command(bin, tc.args...)
+		cmd.Stderr = &stderr
+		err := cmd.Run()
+		if err == nil {
+			t.Errorf("%v: succeeded, want an error", tc.args)
+			continue
+		}
+		if !strings.Contains(stderr.String(), tc.want) {
+			t.Errorf("%v: stderr %q does not mention %q", tc.args, stderr.String(), tc.want)
+		}
+	}
+}
+
+func TestGenerateOnRegtestOnly(t *testing.T) {
+	bin := buildBinary(t)
+	dir := filepath.Join(t.TempDir(), "T")
+	if out, err := exec.Command(bin, "chain", "generate", "3", "--chain", "metadata", "--datadir", dir, "--network", "regtest", "--json").Output(); err != nil {
+		t.Fatalf("generate on a new regtest dir: %v %s", err, out)
+	}
+	s := chainInfoJSON(t, bin, dir)
+	if s.Metadata.Height != 3 || s.Auction.Height != 0 {
+		t.Fatalf("after generating 3 metadata blocks: %+v", s)
+	}
+	testDir := filepath.Join(t.TempDir(), "X")
+	os.MkdirAll(testDir, 0o700)
+	os.WriteFile(filepath.Join(testDir, "network"), []byte("test\n"), 0o644)
+	out, err := exec.Command(bin, "chain", "generate", "1", "--datadir", testDir).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "regtest only") {
+		t.Fatalf("generate on test network: err=%v out=%s", err, out)
+	}
+}
