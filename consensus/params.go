@@ -69,8 +69,11 @@ type ChainParams struct {
 type Params struct {
 	Name       string // "main", "test", "regtest"
 	AddressHRP string // bech32m prefix of addresses on this network
-	// Permissioned networks accept blocks only from admitted miner keys.
+	// Permissioned networks accept blocks only from admitted miner keys:
+	// those listed here at genesis and, later, those admitted by governance
+	// transactions on the metadata chain.
 	Permissioned bool
+	GenesisMiners [][33]byte // compressed secp256k1 public keys
 	// MineOnDemand networks (regtest) have no target spacing worth waiting
 	// for: blocks are produced when asked, at minimal difficulty.
 	MineOnDemand bool

@@ -51,11 +51,12 @@ func StateMachines(net *consensus.Params) (metadata, auction chain.StateMachine)
 // OpenChains opens both chains of a data directory.
 func OpenChains(dir string, net *consensus.Params, sigs *keys.SigCache, store chain.StoreOptions, log *slog.Logger) (*chain.Chain, *chain.Chain, error) {
 	metaSM, auctionSM := StateMachines(net)
-	meta, err := chain.Open(chain.Config{Net: net, Kind: consensus.MetadataChain, Dir: filepath.Join(dir, "metadata"), StateMachine: metaSM, SigCache: sigs, Logger: log, Store: store})
+	allowed := minerAllowed(net)
+	meta, err := chain.Open(chain.Config{Net: net, Kind: consensus.MetadataChain, Dir: filepath.Join(dir, "metadata"), StateMachine: metaSM, SigCache: sigs, Logger: log, Store: store, MinerAllowed: allowed})
 	if err != nil {
 		return nil, nil, err
 	}
-	auction, err := chain.Open(chain.Config{Net: net, Kind: consensus.AuctionChain, Dir: filepath.Join(dir, "auction"), StateMachine: auctionSM, SigCache: sigs, Logger: log, Store: store})
+	auction, err := chain.Open(chain.Config{Net: net, Kind: consensus.AuctionChain, Dir: filepath.Join(dir, "auction"), StateMachine: auctionSM, SigCache: sigs, Logger: log, Store: store, MinerAllowed: allowed})
 	if err != nil {
 		meta.Close()
 		return nil, nil, err
@@ -87,6 +88,11 @@ func New(cfg Config) (*Node, error) {
 	if cfg.Reward != "" {
 		if n.Reward, err = keys.DecodeAddress(cfg.Reward, net.AddressHRP); err != nil {
 			return nil, fmt.Errorf("--reward: %w", err)
+		}
+	}
+	if allowed := minerAllowed(net); cfg.Mine && allowed != nil {
+		if err := allowed(n.MinerKey.PubKey()); err != nil {
+			return nil, fmt.Errorf("cannot mine on %s: miner key %s (in %s) is %v; ask the network's authorities to admit it", net.Name, n.MinerKey.PubKey(), filepath.Join(cfg.DataDir, "miner.key"), err)
 		}
 	}
 	n.Metadata, n.Auction, err = OpenChains(cfg.DataDir, net, n.sigs, cfg.Store, cfg.Logger)
@@ -138,4 +144,23 @@ func (n *Node) Close() {
 // TestnetStoreOptions keep Badger small so many nodes fit on one machine.
 func TestnetStoreOptions() chain.StoreOptions {
 	return chain.StoreOptions{MemTableSize: 32 << 20, BlockCacheSize: 8 << 20}
+}
+
+// minerAllowed is the permissioned-mining rule: on a permissioned network
+// only keys admitted in genesis may sign blocks (governance admission is
+// added with the metadata chain's authority transactions); elsewhere, any.
+func minerAllowed(net *consensus.Params) func(keys.PubKey) error {
+	if !net.Permissioned {
+		return nil
+	}
+	admitted := make(map[keys.PubKey]bool, len(net.GenesisMiners))
+	for _, k := range net.GenesisMiners {
+		admitted[keys.PubKey(k)] = true
+	}
+	return func(k keys.PubKey) error {
+		if !admitted[k] {
+			return errors.New("not an admitted miner of this permissioned network")
+		}
+		return nil
+	}
 }
