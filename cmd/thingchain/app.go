@@ -37,6 +37,7 @@ Examples:
 			nodeCommand(),
 			chainCommand(),
 			testnetCommand(),
+			walletCommand(),
 			versionCommand(),
 		},
 		ExitErrHandler: func(*cli.Context, error) {}, // main prints errors once
