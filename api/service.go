@@ -1,0 +1,284 @@
+package api
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+
+	"github.com/thingchain/thingchain/chain"
+	"github.com/thingchain/thingchain/chain/keys"
+	"github.com/thingchain/thingchain/chain/wire"
+	"github.com/thingchain/thingchain/consensus"
+)
+
+// ErrInvalidParams marks errors in what the client sent (as opposed to the
+// node's state); the transport maps it to JSON-RPC -32602.
+var ErrInvalidParams = errors.New("invalid params")
+
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalidParams, fmt.Sprintf(format, args...))
+}
+
+// Service implements the API methods over a Backend, independent of the
+// transport.
+type Service struct {
+	b Backend
+}
+
+// NewService returns the method implementations for a backend.
+func NewService(b Backend) *Service { return &Service{b: b} }
+
+func (s *Service) chain(name string) (*chain.Chain, consensus.ChainKind, error) {
+	if name == "" {
+		name = "auction"
+	}
+	kind, err := consensus.ParseChainKind(name)
+	if err != nil {
+		return nil, 0, invalid("%v", err)
+	}
+	return s.b.Chains[kind], kind, nil
+}
+
+// ChainInfoResult is the result of chain.info.
+type ChainInfoResult struct {
+	Network  string        `json:"network"`
+	Metadata chain.TipInfo `json:"metadata"`
+	Auction  chain.TipInfo `json:"auction"`
+}
+
+// ChainInfo returns both tips.
+func (s *Service) ChainInfo(context.Context) (ChainInfoResult, error) {
+	return ChainInfoResult{
+		Network:  s.b.Net.Name,
+		Metadata: s.b.Chains[consensus.MetadataChain].Tip(),
+		Auction:  s.b.Chains[consensus.AuctionChain].Tip(),
+	}, nil
+}
+
+// BlockQuery selects a block by hash or main-chain height.
+type BlockQuery struct {
+	Chain  string     `json:"chain"`
+	Hash   *wire.Hash `json:"hash,omitempty"`
+	Height *uint64    `json:"height,omitempty"`
+	Full   bool       `json:"full,omitempty"` // transactions in full, not just IDs
+}
+
+// GetBlock returns a block by hash (any branch) or main-chain height.
+func (s *Service) GetBlock(_ context.Context, q BlockQuery) (BlockJSON, error) {
+	c, _, err := s.chain(q.Chain)
+	if err != nil {
+		return BlockJSON{}, err
+	}
+	var blk *wire.Block
+	switch {
+	case q.Hash != nil && q.Height != nil:
+		return BlockJSON{}, invalid("give hash or height, not both")
+	case q.Hash != nil:
+		blk, err = c.BlockByHash(*q.Hash)
+	case q.Height != nil:
+		blk, err = c.BlockByHeight(*q.Height)
+	default:
+		blk, err = c.BlockByHeight(c.Tip().Height)
+	}
+	if err != nil {
+		return BlockJSON{}, err
+	}
+	out := blockJSON(blk, s.b.Net.AddressHRP, q.Full)
+	return out, nil
+}
+
+// TxQuery names a transaction.
+type TxQuery struct {
+	Chain string    `json:"chain"`
+	ID    wire.Hash `json:"txid"`
+}
+
+// TxResult is a transaction and where it is.
+type TxResult struct {
+	TxJSON
+	Status        string     `json:"status"` // "pending" or "confirmed"
+	Block         *wire.Hash `json:"block,omitempty"`
+	Index         int        `json:"index,omitempty"`
+	Height        uint64     `json:"height,omitempty"`
+	Confirmations uint64     `json:"confirmations,omitempty"`
+}
+
+// GetTransaction finds a confirmed (main chain) or pending transaction.
+func (s *Service) GetTransaction(_ context.Context, q TxQuery) (TxResult, error) {
+	c, kind, err := s.chain(q.Chain)
+	if err != nil {
+		return TxResult{}, err
+	}
+	if pool := s.b.Pools[kind]; pool != nil {
+		if tx, ok := pool.Lookup(q.ID); ok {
+			return TxResult{TxJSON: txJSON(tx, s.b.Net.AddressHRP, true), Status: "pending"}, nil
+		}
+	}
+	bh, idx, err := c.TxLocation(q.ID)
+	if err != nil {
+		return TxResult{}, err
+	}
+	blk, err := c.BlockByHash(bh)
+	if err != nil {
+		return TxResult{}, err
+	}
+	if idx >= len(blk.Txs) {
+		return TxResult{}, fmt.Errorf("transaction index of %s points past its block", q.ID)
+	}
+	tip := c.Tip().Height
+	return TxResult{
+		TxJSON: txJSON(blk.Txs[idx], s.b.Net.AddressHRP, true), Status: "confirmed",
+		Block: &bh, Index: idx, Height: blk.Header.Height, Confirmations: tip - blk.Header.Height + 1,
+	}, nil
+}
+
+// SubmitParams carries a signed transaction in hex.
+type SubmitParams struct {
+	Raw string `json:"raw"`
+}
+
+// SubmitResult names the accepted transaction.
+type SubmitResult struct {
+	ID    wire.Hash `json:"txid"`
+	Chain string    `json:"chain"`
+}
+
+// SubmitTx decodes a signed transaction, finds its chain by chain ID and
+// hands it to that chain's mempool.
+func (s *Service) SubmitTx(_ context.Context, p SubmitParams) (SubmitResult, error) {
+	raw, err := hex.DecodeString(p.Raw)
+	if err != nil {
+		return SubmitResult{}, invalid("raw is not hex: %v", err)
+	}
+	tx, err := wire.DecodeTx(raw)
+	if err != nil {
+		return SubmitResult{}, invalid("%v", err)
+	}
+	for kind, c := range s.b.Chains {
+		if c.Params().ChainID != tx.ChainID {
+			continue
+		}
+		pool := s.b.Pools[kind]
+		if pool == nil {
+			return SubmitResult{}, fmt.Errorf("the %s chain accepts no transactions on this node", kind)
+		}
+		if err := pool.Submit(tx); err != nil {
+			return SubmitResult{}, err
+		}
+		return SubmitResult{ID: tx.ID(), Chain: chainName(kind)}, nil
+	}
+	return SubmitResult{}, consensus.RuleErrorf(consensus.ErrTxWrongChain, "chain ID %08x is not a chain of network %q (metadata %08x, auction %08x)",
+		tx.ChainID, s.b.Net.Name, s.b.Net.Metadata.ChainID, s.b.Net.Auction.ChainID)
+}
+
+// AddressParams names an account.
+type AddressParams struct {
+	Address string `json:"address"`
+}
+
+func (s *Service) address(a string) (keys.Address, error) {
+	addr, err := keys.DecodeAddress(a, s.b.Net.AddressHRP)
+	if err != nil {
+		return addr, invalid("address %q: %v", a, err)
+	}
+	return addr, nil
+}
+
+// GetAccount returns an auction-chain account's balance and nonces.
+func (s *Service) GetAccount(_ context.Context, p AddressParams) (Account, error) {
+	addr, err := s.address(p.Address)
+	if err != nil {
+		return Account{}, err
+	}
+	if s.b.Account == nil {
+		return Account{}, errors.New("this node keeps no accounts")
+	}
+	bal, nonce, err := s.b.Account(addr)
+	if err != nil {
+		return Account{}, err
+	}
+	return Account{Address: p.Address, Balance: bal, Nonce: nonce, PendingNonce: nonce}, nil
+}
+
+// PoolParams names a chain's mempool.
+type PoolParams struct {
+	Chain string `json:"chain"`
+	Limit int    `json:"limit,omitempty"`
+}
+
+// PoolInfo summarises a mempool.
+type PoolInfo struct {
+	Chain string   `json:"chain"`
+	Count int      `json:"count"`
+	Bytes int      `json:"bytes"`
+	Txs   []TxJSON `json:"txs,omitempty"`
+}
+
+// Mempool describes a chain's pending transactions; with a limit it lists
+// up to that many, best first.
+func (s *Service) Mempool(_ context.Context, p PoolParams) (PoolInfo, error) {
+	_, kind, err := s.chain(p.Chain)
+	if err != nil {
+		return PoolInfo{}, err
+	}
+	pool := s.b.Pools[kind]
+	out := PoolInfo{Chain: chainName(kind)}
+	if pool == nil {
+		return out, nil
+	}
+	out.Count, out.Bytes = pool.Size()
+	if p.Limit < 0 || p.Limit > 10000 {
+		return out, invalid("limit must be between 0 and 10000")
+	}
+	for _, tx := range pool.PendingTxs(p.Limit) {
+		out.Txs = append(out.Txs, txJSON(tx, s.b.Net.AddressHRP, false))
+	}
+	return out, nil
+}
+
+// FaucetParams asks the test faucet for coins.
+type FaucetParams struct {
+	Address string `json:"address"`
+	Amount  uint64 `json:"amount"`
+}
+
+// Faucet sends test coins (test and regtest networks only).
+func (s *Service) Faucet(_ context.Context, p FaucetParams) (SubmitResult, error) {
+	if s.b.Faucet == nil {
+		return SubmitResult{}, fmt.Errorf("network %q has no faucet", s.b.Net.Name)
+	}
+	addr, err := s.address(p.Address)
+	if err != nil {
+		return SubmitResult{}, err
+	}
+	if p.Amount == 0 {
+		return SubmitResult{}, invalid("amount must be positive")
+	}
+	id, err := s.b.Faucet(addr, p.Amount)
+	if err != nil {
+		return SubmitResult{}, err
+	}
+	return SubmitResult{ID: id, Chain: "auction"}, nil
+}
+
+// GenerateParams asks for blocks to be mined now.
+type GenerateParams struct {
+	Chain string `json:"chain"`
+	Count int    `json:"count"`
+}
+
+// Generate mines blocks on demand (regtest, admin).
+func (s *Service) Generate(_ context.Context, p GenerateParams) ([]wire.Hash, error) {
+	_, kind, err := s.chain(p.Chain)
+	if err != nil {
+		return nil, err
+	}
+	if !s.b.Net.MineOnDemand || s.b.Generate == nil {
+		return nil, fmt.Errorf("admin.generate works on regtest only (this is %q)", s.b.Net.Name)
+	}
+	if p.Count < 1 || p.Count > 1000 {
+		return nil, invalid("count must be between 1 and 1000")
+	}
+	return s.b.Generate(kind, p.Count)
+}
