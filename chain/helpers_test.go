@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -206,3 +207,5 @@ func newKey(t testing.TB) (*keys.PrivateKey, keys.Address) {
 	}
 	return k, k.PubKey().Address()
 }
+
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
