@@ -78,6 +78,10 @@ type Params struct {
 	// for: blocks are produced when asked, at minimal difficulty.
 	MineOnDemand bool
 
+	// Allocations are the auction chain's genesis balances. Test networks
+	// add a faucet (see the ledger package) on top of these.
+	Allocations []Allocation
+
 	DefaultP2PPort int
 	DefaultRPCPort int
 
@@ -91,6 +95,13 @@ func (p *Params) Chain(kind ChainKind) *ChainParams {
 		return &p.Metadata
 	}
 	return &p.Auction
+}
+
+// Allocation is a genesis balance: an address (20 bytes, see chain/keys)
+// and an amount in base units.
+type Allocation struct {
+	Address [20]byte
+	Amount  uint64
 }
 
 // ForNetwork returns fresh parameters for a network name.

@@ -13,6 +13,7 @@ import (
 	"github.com/thingchain/thingchain/chain/keys"
 	"github.com/thingchain/thingchain/chain/miner"
 	"github.com/thingchain/thingchain/consensus"
+	"github.com/thingchain/thingchain/ledger"
 	"github.com/thingchain/thingchain/registry"
 )
 
@@ -45,7 +46,7 @@ type Node struct {
 // Every process that opens a data directory must use these, or genesis
 // hashes would not match.
 func StateMachines(net *consensus.Params) (metadata, auction chain.StateMachine) {
-	return registry.Machine{}, registry.Machine{}
+	return registry.Machine{}, ledger.NewMachine(net)
 }
 
 // OpenChains opens both chains of a data directory.
