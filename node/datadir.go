@@ -99,3 +99,5 @@ func LoadOrCreateKey(path string) (*keys.PrivateKey, error) {
 	}
 	return k, nil
 }
+
+var errNoFaucet = errors.New("this network has no faucet")

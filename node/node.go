@@ -14,6 +14,7 @@ import (
 	"github.com/thingchain/thingchain/chain/miner"
 	"github.com/thingchain/thingchain/consensus"
 	"github.com/thingchain/thingchain/ledger"
+	"github.com/thingchain/thingchain/mempool"
 	"github.com/thingchain/thingchain/registry"
 )
 
@@ -38,7 +39,10 @@ type Node struct {
 	MinerKey *keys.PrivateKey
 	Reward   keys.Address
 	Miner    *miner.Miner
-	log      *slog.Logger
+	// AuctionPool holds pending auction-chain transactions. (The metadata
+	// chain gets its pool with its transaction types.)
+	AuctionPool *mempool.Pool
+	log         *slog.Logger
 	sigs     *keys.SigCache
 }
 
@@ -100,6 +104,9 @@ func New(cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
+	n.AuctionPool = mempool.New(mempool.Config{
+		Chain: n.Auction, StateNonce: n.auctionNonce, Logger: cfg.Logger.With("pool", "auction"),
+	})
 	return n, nil
 }
 
@@ -117,7 +124,10 @@ func (n *Node) Run(ctx context.Context) error {
 		n.Miner = miner.New(miner.Config{
 			Key: n.MinerKey, Reward: n.Reward, Threads: threads / 2, Logger: n.log,
 			MinInterval: interval,
-			Targets:     []miner.Target{{Chain: n.Metadata}, {Chain: n.Auction}},
+			Targets: []miner.Target{
+				{Chain: n.Metadata},
+				{Chain: n.Auction, Candidates: n.auctionCandidates, Rejected: n.dropRejected},
+			},
 		})
 		wg.Add(1)
 		go func() {
@@ -126,6 +136,11 @@ func (n *Node) Run(ctx context.Context) error {
 		}()
 		n.log.Info("mining", "reward", n.Reward.Encode(n.Net.AddressHRP), "threads", threads)
 	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		n.expireLoop(ctx)
+	}()
 	<-ctx.Done()
 	n.log.Info("shutting down")
 	wg.Wait()
