@@ -5,24 +5,19 @@ import (
 	"github.com/thingchain/thingchain/chain/keys"
 	"github.com/thingchain/thingchain/chain/wire"
 	"github.com/thingchain/thingchain/consensus"
+	"github.com/thingchain/thingchain/mempool"
 )
 
-// Pool is what the API needs of a chain's mempool.
+// Pool is what the API needs of a chain's mempool (*mempool.Pool).
 type Pool interface {
-	// Submit validates and adds a transaction; errors say why it was refused.
-	Submit(tx *wire.Tx) error
-	// Lookup finds a pending transaction.
-	Lookup(id wire.Hash) (*wire.Tx, bool)
-	// PendingTxs lists pending transactions, best first, up to limit.
-	PendingTxs(limit int) []*wire.Tx
-	// Size is the number of pending transactions and their bytes.
-	Size() (count, bytes int)
-	// PendingNonce is the next nonce a sender should use, counting its
-	// pending transactions.
+	Add(tx *wire.Tx) error
+	Get(id wire.Hash) (*wire.Tx, bool)
+	Candidates(maxBytes int) []*wire.Tx
+	Stats() mempool.Stats
 	PendingNonce(sender keys.PubKey) (uint64, bool)
-	// OnNewTx registers a hook for transactions entering the pool.
-	OnNewTx(func(*wire.Tx))
 }
+
+var _ Pool = (*mempool.Pool)(nil)
 
 // Account is an auction-chain account as the API shows it.
 type Account struct {
@@ -43,8 +38,9 @@ type Backend struct {
 	Faucet func(addr keys.Address, amount uint64) (wire.Hash, error)
 	// Generate mines n blocks on a chain now (regtest).
 	Generate func(kind consensus.ChainKind, n int) ([]wire.Hash, error)
-	// NodeInfo describes the node (peers, version, addresses).
+	// DescribeTransfer reports a transaction's recipient and amount when it
+	// is a transfer.
+	DescribeTransfer func(tx *wire.Tx) (to keys.Address, amount uint64, ok bool)
+	// NodeInfo describes the node (version, addresses, peers).
 	NodeInfo func() any
-	// Peers lists connected peers (admin).
-	Peers func() any
 }

@@ -111,7 +111,7 @@ func (s *Service) GetTransaction(_ context.Context, q TxQuery) (TxResult, error)
 		return TxResult{}, err
 	}
 	if pool := s.b.Pools[kind]; pool != nil {
-		if tx, ok := pool.Lookup(q.ID); ok {
+		if tx, ok := pool.Get(q.ID); ok {
 			return TxResult{TxJSON: txJSON(tx, s.b.Net.AddressHRP, true), Status: "pending"}, nil
 		}
 	}
@@ -163,7 +163,7 @@ func (s *Service) SubmitTx(_ context.Context, p SubmitParams) (SubmitResult, err
 		if pool == nil {
 			return SubmitResult{}, fmt.Errorf("the %s chain accepts no transactions on this node", kind)
 		}
-		if err := pool.Submit(tx); err != nil {
+		if err := pool.Add(tx); err != nil {
 			return SubmitResult{}, err
 		}
 		return SubmitResult{ID: tx.ID(), Chain: chainName(kind)}, nil
@@ -198,7 +198,11 @@ func (s *Service) GetAccount(_ context.Context, p AddressParams) (Account, error
 	if err != nil {
 		return Account{}, err
 	}
-	return Account{Address: p.Address, Balance: bal, Nonce: nonce, PendingNonce: nonce}, nil
+	out := Account{Address: p.Address, Balance: bal, Nonce: nonce, PendingNonce: nonce}
+	// The pending nonce is keyed by public key; an address alone cannot be
+	// looked up there, so clients that know their key pass it (see
+	// account.nextNonce).
+	return out, nil
 }
 
 // PoolParams names a chain's mempool.
@@ -227,11 +231,15 @@ func (s *Service) Mempool(_ context.Context, p PoolParams) (PoolInfo, error) {
 	if pool == nil {
 		return out, nil
 	}
-	out.Count, out.Bytes = pool.Size()
+	st := pool.Stats()
+	out.Count, out.Bytes = st.Count, st.Bytes
 	if p.Limit < 0 || p.Limit > 10000 {
 		return out, invalid("limit must be between 0 and 10000")
 	}
-	for _, tx := range pool.PendingTxs(p.Limit) {
+	for i, tx := range pool.Candidates(0) {
+		if i >= p.Limit {
+			break
+		}
 		out.Txs = append(out.Txs, txJSON(tx, s.b.Net.AddressHRP, false))
 	}
 	return out, nil
@@ -281,4 +289,94 @@ func (s *Service) Generate(_ context.Context, p GenerateParams) ([]wire.Hash, er
 		return nil, invalid("count must be between 1 and 1000")
 	}
 	return s.b.Generate(kind, p.Count)
+}
+
+// NonceParams names a sender by public key.
+type NonceParams struct {
+	PubKey string `json:"pubkey"`
+}
+
+// NextNonce is the nonce a sender's next auction-chain transaction should
+// carry: the committed nonce plus its executable pending transactions.
+func (s *Service) NextNonce(_ context.Context, p NonceParams) (uint64, error) {
+	raw, err := hex.DecodeString(p.PubKey)
+	if err != nil {
+		return 0, invalid("pubkey is not hex: %v", err)
+	}
+	pk, err := keys.ParsePubKey(raw)
+	if err != nil {
+		return 0, invalid("pubkey: %v", err)
+	}
+	if pool := s.b.Pools[consensus.AuctionChain]; pool != nil {
+		if n, ok := pool.PendingNonce(pk); ok {
+			return n, nil
+		}
+	}
+	if s.b.Account == nil {
+		return 0, errors.New("this node keeps no accounts")
+	}
+	_, nonce, err := s.b.Account(pk.Address())
+	return nonce, err
+}
+
+// HistoryParams asks for an address's recent auction-chain transactions.
+type HistoryParams struct {
+	Address string `json:"address"`
+	Blocks  int    `json:"blocks,omitempty"` // how many recent blocks to scan; default 1000
+}
+
+// HistoryEntry is one transaction touching the address.
+type HistoryEntry struct {
+	TxJSON
+	Height    uint64 `json:"height"`
+	Direction string `json:"direction"` // "out" (sent by the address) or "in"
+	To        string `json:"to,omitempty"`
+	Amount    uint64 `json:"amount,omitempty"`
+}
+
+// History scans recent auction-chain blocks for transactions sent by or
+// paying to the address, newest first. It is a scan, bounded by Blocks,
+// not an index: an address index comes with the explorer work.
+func (s *Service) History(_ context.Context, p HistoryParams) ([]HistoryEntry, error) {
+	addr, err := s.address(p.Address)
+	if err != nil {
+		return nil, err
+	}
+	if p.Blocks == 0 {
+		p.Blocks = 1000
+	}
+	if p.Blocks < 0 || p.Blocks > 100000 {
+		return nil, invalid("blocks must be between 1 and 100000")
+	}
+	c := s.b.Chains[consensus.AuctionChain]
+	tip := c.Tip().Height
+	var out []HistoryEntry
+	for h := tip; h > 0 && tip-h < uint64(p.Blocks); h-- {
+		blk, err := c.BlockByHeight(h)
+		if err != nil {
+			return nil, err
+		}
+		for i := len(blk.Txs) - 1; i >= 0; i-- {
+			tx := blk.Txs[i]
+			e := HistoryEntry{Height: h}
+			var to keys.Address
+			if s.b.DescribeTransfer != nil {
+				if t, amount, ok := s.b.DescribeTransfer(tx); ok {
+					to, e.Amount = t, amount
+					e.To = t.Encode(s.b.Net.AddressHRP)
+				}
+			}
+			switch {
+			case keys.PubKey(tx.Sender).Address() == addr:
+				e.Direction = "out"
+			case to == addr:
+				e.Direction = "in"
+			default:
+				continue
+			}
+			e.TxJSON = txJSON(tx, s.b.Net.AddressHRP, false)
+			out = append(out, e)
+		}
+	}
+	return out, nil
 }

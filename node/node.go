@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/thingchain/thingchain/api"
+	"github.com/thingchain/thingchain/api/rpc"
 	"github.com/thingchain/thingchain/chain"
 	"github.com/thingchain/thingchain/chain/keys"
 	"github.com/thingchain/thingchain/chain/miner"
@@ -27,6 +29,10 @@ type Config struct {
 	Reward      string // bech32 reward address; empty = the miner key's address
 	Logger      *slog.Logger
 	Store       chain.StoreOptions
+	// RPCAddr is where the JSON-RPC API listens ("127.0.0.1:0" picks a
+	// free port; "" uses the network's default port on 127.0.0.1; "off"
+	// disables it).
+	RPCAddr string
 }
 
 // Node is a running thingchain process: both chains and the services
@@ -42,7 +48,11 @@ type Node struct {
 	// AuctionPool holds pending auction-chain transactions. (The metadata
 	// chain gets its pool with its transaction types.)
 	AuctionPool *mempool.Pool
-	log         *slog.Logger
+	// RPC is the API server once Run started it; RPCURL its address.
+	RPC    *rpc.Server
+	RPCURL string
+	feeds  *api.Feeds
+	log    *slog.Logger
 	sigs     *keys.SigCache
 }
 
@@ -107,6 +117,10 @@ func New(cfg Config) (*Node, error) {
 	n.AuctionPool = mempool.New(mempool.Config{
 		Chain: n.Auction, StateNonce: n.auctionNonce, Logger: cfg.Logger.With("pool", "auction"),
 	})
+	n.feeds = api.NewFeeds()
+	n.Metadata.Subscribe(n.feeds.ChainListener(consensus.MetadataChain))
+	n.Auction.Subscribe(n.feeds.ChainListener(consensus.AuctionChain))
+	n.AuctionPool.OnNewTx(n.feeds.Pending[consensus.AuctionChain].Send)
 	return n, nil
 }
 
@@ -114,6 +128,9 @@ func New(cfg Config) (*Node, error) {
 // stops them in reverse order and closes the chains.
 func (n *Node) Run(ctx context.Context) error {
 	defer n.Close()
+	if err := n.startRPC(ctx); err != nil {
+		return err
+	}
 	var wg sync.WaitGroup
 	if n.cfg.Mine {
 		threads := max(n.cfg.MineThreads, 2)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/thingchain/thingchain/api/rpc"
 	"github.com/thingchain/thingchain/chain"
 	"github.com/thingchain/thingchain/chain/miner"
 	"github.com/thingchain/thingchain/consensus"
@@ -72,13 +73,16 @@ func openForTool(c *cli.Context) (*consensus.Params, *chain.Chain, *chain.Chain,
 }
 
 func chainInfo(c *cli.Context) error {
-	net, meta, auction, err := openForTool(c)
+	s, err := chainSummaryFromNode(c)
 	if err != nil {
-		return err
+		net, meta, auction, err := openForTool(c)
+		if err != nil {
+			return err
+		}
+		defer meta.Close()
+		defer auction.Close()
+		s = chainSummary{Network: net.Name, Metadata: meta.Tip(), Auction: auction.Tip()}
 	}
-	defer meta.Close()
-	defer auction.Close()
-	s := chainSummary{Network: net.Name, Metadata: meta.Tip(), Auction: auction.Tip()}
 	if c.Bool("json") {
 		return printJSON(c.App.Writer, s)
 	}
@@ -131,4 +135,19 @@ func chainGenerate(c *cli.Context) error {
 	}
 	fmt.Fprintf(c.App.Writer, "mined %d %s blocks; tip height %d hash %s\n", len(hashes), kind, target.Tip().Height, target.Tip().Hash)
 	return nil
+}
+
+// chainSummaryFromNode asks a node running on the data directory.
+func chainSummaryFromNode(c *cli.Context) (chainSummary, error) {
+	var s chainSummary
+	info, err := node.RunningInfo(dataDir(c))
+	if err != nil {
+		return s, err
+	}
+	client, err := rpc.Dial(c.Context, info.RPC)
+	if err != nil {
+		return s, err
+	}
+	err = client.Call(c.Context, "chain.info", nil, &s)
+	return s, err
 }

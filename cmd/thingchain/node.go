@@ -44,8 +44,13 @@ Examples:
 			&cli.BoolFlag{Name: "mine", Usage: "mine both chains"},
 			&cli.IntFlag{Name: "mine-threads", Value: 2, Usage: "mining threads, split between the two chains"},
 			&cli.StringFlag{Name: "reward", Usage: "address that receives mining fees (default: the node's miner key)"},
+			&cli.StringFlag{Name: "rpc", Usage: "API listen address, e.g. 127.0.0.1:29741, 127.0.0.1:0 for any free port, or off (default: 127.0.0.1 and the network's API port)"},
 		},
 		Action: func(c *cli.Context) error {
+			// Signals are caught from the start, so a stop request during
+			// start-up still shuts down cleanly.
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
 			log, err := newLogger(c, os.Stderr)
 			if err != nil {
 				return err
@@ -62,15 +67,13 @@ Examples:
 			}
 			n, err := node.New(node.Config{
 				Network: network, DataDir: dir, Mine: c.Bool("mine"), MineThreads: c.Int("mine-threads"),
-				Reward: c.String("reward"), Logger: log,
+				Reward: c.String("reward"), Logger: log, RPCAddr: c.String("rpc"),
 			})
 			if err != nil {
 				return err
 			}
 			log.Info("node started", "network", n.Net.Name, "datadir", dir,
 				"metadata_height", n.Metadata.Tip().Height, "auction_height", n.Auction.Tip().Height)
-			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
 			return n.Run(ctx)
 		},
 	}

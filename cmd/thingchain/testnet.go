@@ -83,7 +83,7 @@ func runTestnet(c *cli.Context) error {
 		nd, err := node.New(node.Config{
 			Network: network, DataDir: filepath.Join(dir, fmt.Sprintf("node%d", i)),
 			Mine: i < m, MineThreads: 2, Logger: log.With("node", i),
-			Store: node.TestnetStoreOptions(),
+			Store: node.TestnetStoreOptions(), RPCAddr: "127.0.0.1:0",
 		})
 		if err != nil {
 			return fmt.Errorf("node %d: %w", i, err)

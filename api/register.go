@@ -1,0 +1,138 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+
+	"github.com/thingchain/thingchain/api/rpc"
+	"github.com/thingchain/thingchain/chain"
+	"github.com/thingchain/thingchain/chain/wire"
+	"github.com/thingchain/thingchain/consensus"
+)
+
+// Feeds carries live events to subscriptions: new main-chain heads and new
+// pending transactions, per chain.
+type Feeds struct {
+	Heads   map[consensus.ChainKind]*rpc.Feed[*wire.Header]
+	Pending map[consensus.ChainKind]*rpc.Feed[*wire.Tx]
+}
+
+// NewFeeds makes empty feeds for both chains.
+func NewFeeds() *Feeds {
+	f := &Feeds{Heads: map[consensus.ChainKind]*rpc.Feed[*wire.Header]{}, Pending: map[consensus.ChainKind]*rpc.Feed[*wire.Tx]{}}
+	for _, k := range []consensus.ChainKind{consensus.MetadataChain, consensus.AuctionChain} {
+		f.Heads[k] = &rpc.Feed[*wire.Header]{}
+		f.Pending[k] = &rpc.Feed[*wire.Tx]{}
+	}
+	return f
+}
+
+// ChainListener returns a chain subscriber that publishes applied blocks'
+// headers to the feed.
+func (f *Feeds) ChainListener(kind consensus.ChainKind) func(chain.Event) {
+	return func(ev chain.Event) {
+		for _, b := range ev.Applied {
+			h := b.Header
+			f.Heads[kind].Send(&h)
+		}
+	}
+}
+
+// typed adapts a typed method to an rpc.Handler: params decode into P
+// (by name or position), errors marked ErrInvalidParams become -32602.
+func typed[P, R any](fn func(context.Context, P) (R, error)) rpc.Handler {
+	return func(ctx context.Context, raw json.RawMessage) (any, error) {
+		var p P
+		if err := rpc.DecodeParams(raw, &p); err != nil {
+			return nil, err
+		}
+		r, err := fn(ctx, p)
+		if errors.Is(err, ErrInvalidParams) {
+			return nil, &rpc.Error{Code: rpc.CodeInvalidParams, Message: err.Error()}
+		}
+		if err != nil {
+			return nil, err
+		}
+		return r, nil
+	}
+}
+
+type noParams struct{}
+
+// Register puts every API method and subscription on the server.
+func Register(srv *rpc.Server, svc *Service, feeds *Feeds) {
+	methods := []rpc.Method{
+		{Name: "chain.info", Summary: "both chains' tips: height, hash, cumulative work, difficulty",
+			Handler: typed(func(ctx context.Context, _ noParams) (ChainInfoResult, error) { return svc.ChainInfo(ctx) })},
+		{Name: "chain.getBlock", Summary: "a block by hash or height {chain, hash|height, full}", Handler: typed(svc.GetBlock)},
+		{Name: "chain.getTransaction", Summary: "a confirmed or pending transaction {chain, txid}", Handler: typed(svc.GetTransaction)},
+		{Name: "tx.submit", Summary: "submit a signed transaction {raw: hex}", Handler: typed(svc.SubmitTx)},
+		{Name: "account.get", Summary: "an auction-chain account's balance and nonce {address}", Handler: typed(svc.GetAccount)},
+		{Name: "account.nextNonce", Summary: "the nonce for a sender's next transaction, counting pending ones {pubkey}", Handler: typed(svc.NextNonce)},
+		{Name: "account.history", Summary: "recent transactions sent by or paying an address {address, blocks}", Handler: typed(svc.History)},
+		{Name: "mempool.info", Summary: "pending transactions of a chain {chain, limit}", Handler: typed(svc.Mempool)},
+		{Name: "faucet.request", Summary: "test coins from the faucet (test and regtest) {address, amount}", Handler: typed(svc.Faucet)},
+		{Name: "node.info", Summary: "this node: network, version, addresses, peers",
+			Handler: func(context.Context, json.RawMessage) (any, error) {
+				if svc.b.NodeInfo == nil {
+					return map[string]string{"network": svc.b.Net.Name}, nil
+				}
+				return svc.b.NodeInfo(), nil
+			}},
+		{Name: "admin.generate", Admin: true, Summary: "mine blocks now (regtest) {chain, count}", Handler: typed(svc.Generate)},
+	}
+	for _, m := range methods {
+		srv.Register(m)
+	}
+	srv.RegisterSubscription("newHeads", func(ctx context.Context, params json.RawMessage, notify func(any) error) error {
+		kind, err := subscriptionChain(params)
+		if err != nil {
+			return err
+		}
+		ch, cancel := feeds.Heads[kind].Subscribe(256)
+		defer cancel()
+		for {
+			select {
+			case <-ctx.Done():
+				return nil
+			case h := <-ch:
+				if err := notify(headerJSON(h, svc.b.Net.AddressHRP)); err != nil {
+					return err
+				}
+			}
+		}
+	})
+	srv.RegisterSubscription("newPendingTransactions", func(ctx context.Context, params json.RawMessage, notify func(any) error) error {
+		kind, err := subscriptionChain(params)
+		if err != nil {
+			return err
+		}
+		ch, cancel := feeds.Pending[kind].Subscribe(4096)
+		defer cancel()
+		for {
+			select {
+			case <-ctx.Done():
+				return nil
+			case tx := <-ch:
+				if err := notify(txJSON(tx, svc.b.Net.AddressHRP, false)); err != nil {
+					return err
+				}
+			}
+		}
+	})
+}
+
+// subscriptionChain reads the optional ["metadata"|"auction"] argument.
+func subscriptionChain(params json.RawMessage) (consensus.ChainKind, error) {
+	var args []string
+	if len(params) > 0 {
+		if err := json.Unmarshal(params, &args); err != nil {
+			return 0, rpc.InvalidParams("subscription arguments: %v", err)
+		}
+	}
+	if len(args) == 0 {
+		return consensus.AuctionChain, nil
+	}
+	return consensus.ParseChainKind(args[0])
+}

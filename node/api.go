@@ -1,0 +1,107 @@
+package node
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/thingchain/thingchain/api"
+	"github.com/thingchain/thingchain/api/rpc"
+	"github.com/thingchain/thingchain/chain"
+	"github.com/thingchain/thingchain/chain/keys"
+	"github.com/thingchain/thingchain/chain/wire"
+	"github.com/thingchain/thingchain/consensus"
+	"github.com/thingchain/thingchain/ledger"
+)
+
+// Info is what node.info returns and what DIR/node.json records while the
+// node runs, so tools can find it.
+type Info struct {
+	Network string `json:"network"`
+	Version string `json:"version"`
+	PID     int    `json:"pid"`
+	RPC     string `json:"rpc"`
+	Miner   string `json:"miner_key"`
+	Reward  string `json:"reward"`
+	Mining  bool   `json:"mining"`
+}
+
+// Version is reported by node.info; cmd sets it from the build.
+var Version = "dev"
+
+func (n *Node) info() Info {
+	return Info{Network: n.Net.Name, Version: Version, PID: os.Getpid(), RPC: n.RPCURL,
+		Miner: n.MinerKey.PubKey().String(), Reward: n.Reward.Encode(n.Net.AddressHRP), Mining: n.cfg.Mine}
+}
+
+// Backend exposes the node to the API.
+func (n *Node) Backend() api.Backend {
+	b := api.Backend{
+		Net:    n.Net,
+		Chains: map[consensus.ChainKind]*chain.Chain{consensus.MetadataChain: n.Metadata, consensus.AuctionChain: n.Auction},
+		Pools:  map[consensus.ChainKind]api.Pool{consensus.AuctionChain: n.AuctionPool},
+		Account: func(a keys.Address) (uint64, uint64, error) {
+			acct, err := n.Account(a)
+			return acct.Balance, acct.Nonce, err
+		},
+		DescribeTransfer: func(tx *wire.Tx) (keys.Address, uint64, bool) {
+			if tx.Type != ledger.TxTransfer {
+				return keys.Address{}, 0, false
+			}
+			t, err := ledger.DecodeTransfer(tx.Payload)
+			return t.To, t.Amount, err == nil
+		},
+		NodeInfo: func() any { return n.info() },
+	}
+	if _, ok := ledger.FaucetKey(n.Net); ok {
+		b.Faucet = n.Faucet
+	}
+	if n.Net.MineOnDemand {
+		b.Generate = func(kind consensus.ChainKind, count int) ([]wire.Hash, error) {
+			return n.Generate(context.Background(), kind, count)
+		}
+	}
+	return b
+}
+
+func (n *Node) startRPC(ctx context.Context) error {
+	addr := n.cfg.RPCAddr
+	if addr == "off" {
+		return nil
+	}
+	if addr == "" {
+		addr = fmt.Sprintf("127.0.0.1:%d", n.Net.DefaultRPCPort)
+	}
+	n.RPC = rpc.NewServer(rpc.Config{
+		Logger: n.log, RateLimit: 500, RateBurst: 1000,
+		CookiePath: filepath.Join(n.cfg.DataDir, ".cookie"),
+	})
+	api.Register(n.RPC, api.NewService(n.Backend()), n.feeds)
+	bound, err := n.RPC.ListenAndServe(ctx, addr)
+	if err != nil {
+		return err
+	}
+	n.RPCURL = "http://" + bound.String()
+	b, _ := json.MarshalIndent(n.info(), "", "  ")
+	if err := writeFileAtomic(filepath.Join(n.cfg.DataDir, "node.json"), b, 0o644); err != nil {
+		return err
+	}
+	go func() {
+		<-ctx.Done()
+		os.Remove(filepath.Join(n.cfg.DataDir, "node.json"))
+	}()
+	n.log.Info("API listening", "url", n.RPCURL, "cookie", filepath.Join(n.cfg.DataDir, ".cookie"))
+	return nil
+}
+
+// RunningInfo reads DIR/node.json of a running node.
+func RunningInfo(dir string) (Info, error) {
+	var info Info
+	b, err := os.ReadFile(filepath.Join(dir, "node.json"))
+	if err != nil {
+		return info, err
+	}
+	return info, json.Unmarshal(b, &info)
+}
