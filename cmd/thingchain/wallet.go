@@ -61,12 +61,12 @@ func scryptParams(c *cli.Context) (wallet.ScryptParams, error) {
 }
 
 func walletCommand() *cli.Command {
-	common := []cli.Flag{walletNetFlag, walletDirFlag, jsonFlag}
+	common := []cli.Flag{walletNetFlag, walletDirFlag, jsonFlag, dataDirFlag, nodeURLFlag}
 	withPassword := append([]cli.Flag{passwordFileFlag}, common...)
 	return &cli.Command{
 		Name:  "wallet",
 		Usage: "manage keys and coins (keystore files encrypted with scrypt and AES-256-GCM)",
-		Subcommands: []*cli.Command{
+		Subcommands: append([]*cli.Command{
 			{
 				Name:      "new",
 				Usage:     "create a new key",
@@ -95,7 +95,7 @@ func walletCommand() *cli.Command {
 				Flags:     withPassword,
 				Action:    walletExport,
 			},
-		},
+		}, walletNodeCommands()...),
 	}
 }
 
