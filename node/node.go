@@ -52,6 +52,7 @@ type Node struct {
 	RPC    *rpc.Server
 	RPCURL string
 	feeds  *api.Feeds
+	ready  chan struct{}
 	log    *slog.Logger
 	sigs     *keys.SigCache
 }
@@ -94,7 +95,7 @@ func New(cfg Config) (*Node, error) {
 	if err := PrepareDataDir(cfg.DataDir, net); err != nil {
 		return nil, err
 	}
-	n := &Node{cfg: cfg, Net: net, log: cfg.Logger, sigs: keys.NewSigCache(200_000)}
+	n := &Node{cfg: cfg, Net: net, log: cfg.Logger, sigs: keys.NewSigCache(200_000), ready: make(chan struct{})}
 	n.MinerKey, err = LoadOrCreateKey(filepath.Join(cfg.DataDir, "miner.key"))
 	if err != nil {
 		return nil, err
@@ -131,6 +132,7 @@ func (n *Node) Run(ctx context.Context) error {
 	if err := n.startRPC(ctx); err != nil {
 		return err
 	}
+	close(n.ready)
 	var wg sync.WaitGroup
 	if n.cfg.Mine {
 		threads := max(n.cfg.MineThreads, 2)
@@ -163,6 +165,10 @@ func (n *Node) Run(ctx context.Context) error {
 	wg.Wait()
 	return nil
 }
+
+// Ready is closed once Run has started the node's services (the API
+// address is known from then on).
+func (n *Node) Ready() <-chan struct{} { return n.ready }
 
 // Close closes both chains; safe after Run returned.
 func (n *Node) Close() {
