@@ -1,0 +1,46 @@
+package p2p
+
+import (
+	"errors"
+	"sync"
+
+	"github.com/thingchain/thingchain/chain/wire"
+)
+
+// recentSet remembers up to max hashes, forgetting the oldest first.
+type recentSet struct {
+	mu    sync.Mutex
+	max   int
+	set   map[wire.Hash]struct{}
+	order []wire.Hash
+	next  int
+}
+
+func newRecentSet(max int) *recentSet {
+	return &recentSet{max: max, set: make(map[wire.Hash]struct{}, max)}
+}
+
+func (r *recentSet) add(h wire.Hash) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.set[h]; ok {
+		return
+	}
+	if len(r.order) < r.max {
+		r.order = append(r.order, h)
+	} else {
+		delete(r.set, r.order[r.next])
+		r.order[r.next] = h
+		r.next = (r.next + 1) % r.max
+	}
+	r.set[h] = struct{}{}
+}
+
+func (r *recentSet) has(h wire.Hash) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	_, ok := r.set[h]
+	return ok
+}
+
+func errorsIsBadMessage(err error) bool { return errors.Is(err, ErrBadMessage) }
