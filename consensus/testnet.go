@@ -22,10 +22,12 @@ func TestNet() *Params {
 	p := &Params{
 		Name: "test", AddressHRP: "tct",
 		DefaultP2PPort: 19740, DefaultRPCPort: 19741,
-		// About 2^24 and 2^23 expected hashes: the target spacing on one core
-		// at ~2 MH/s, so a new testnet starts near its schedule.
-		Metadata: chain(MetadataChain, 0x7463_1001, 10*time.Second, 0x1e010000),
-		Auction:  chain(AuctionChain, 0x7463_1002, 5*time.Second, 0x1e020000),
+		// About 2^22 and 2^21 expected hashes: a few blocks per target
+		// spacing on one core at ~3 MH/s, so a new local testnet shows both
+		// chains moving at once; ASERT (half-life 20 blocks) then raises
+		// difficulty to the schedule within minutes.
+		Metadata: chain(MetadataChain, 0x7463_1001, 10*time.Second, 0x1e040000),
+		Auction:  chain(AuctionChain, 0x7463_1002, 5*time.Second, 0x1e080000),
 	}
 	p.Auction.AnchorDepth = 2
 	return p

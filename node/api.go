@@ -14,6 +14,7 @@ import (
 	"github.com/thingchain/thingchain/chain/wire"
 	"github.com/thingchain/thingchain/consensus"
 	"github.com/thingchain/thingchain/ledger"
+	"github.com/thingchain/thingchain/p2p"
 )
 
 // Info is what node.info returns and what DIR/node.json records while the
@@ -26,14 +27,21 @@ type Info struct {
 	Miner   string `json:"miner_key"`
 	Reward  string `json:"reward"`
 	Mining  bool   `json:"mining"`
+	PeerID  string `json:"peer_id,omitempty"`
+	P2P     []string       `json:"p2p_addrs,omitempty"`
+	Peers   []p2p.PeerInfo `json:"peers,omitempty"`
 }
 
 // Version is reported by node.info; cmd sets it from the build.
 var Version = "dev"
 
 func (n *Node) info() Info {
-	return Info{Network: n.Net.Name, Version: Version, PID: os.Getpid(), RPC: n.RPCURL,
+	info := Info{Network: n.Net.Name, Version: Version, PID: os.Getpid(), RPC: n.RPCURL,
 		Miner: n.MinerKey.PubKey().String(), Reward: n.Reward.Encode(n.Net.AddressHRP), Mining: n.cfg.Mine}
+	if n.P2P != nil {
+		info.PeerID, info.P2P, info.Peers = n.P2P.ID().String(), n.P2P.Addrs(), n.P2P.Peers()
+	}
+	return info
 }
 
 // Backend exposes the node to the API.

@@ -17,6 +17,7 @@ import (
 	"github.com/thingchain/thingchain/consensus"
 	"github.com/thingchain/thingchain/ledger"
 	"github.com/thingchain/thingchain/mempool"
+	"github.com/thingchain/thingchain/p2p"
 	"github.com/thingchain/thingchain/registry"
 )
 
@@ -33,6 +34,13 @@ type Config struct {
 	// free port; "" uses the network's default port on 127.0.0.1; "off"
 	// disables it).
 	RPCAddr string
+	// P2PListen are libp2p listen multiaddrs (default: all interfaces on
+	// the network's P2P port, TCP and QUIC); "off" as the only entry runs
+	// without a network.
+	P2PListen []string
+	Bootstrap []string // peers to dial and keep dialling
+	MDNS      bool     // discover peers on the local network
+	Allowlist []string // peer IDs; non-empty admits only these
 }
 
 // Node is a running thingchain process: both chains and the services
@@ -51,6 +59,7 @@ type Node struct {
 	// RPC is the API server once Run started it; RPCURL its address.
 	RPC    *rpc.Server
 	RPCURL string
+	P2P    *p2p.Node
 	feeds  *api.Feeds
 	ready  chan struct{}
 	log    *slog.Logger
@@ -129,8 +138,13 @@ func New(cfg Config) (*Node, error) {
 // stops them in reverse order and closes the chains.
 func (n *Node) Run(ctx context.Context) error {
 	defer n.Close()
-	if err := n.startRPC(ctx); err != nil {
-		return err
+	for _, start := range []func(context.Context) error{n.startP2P, n.startRPC} {
+		if err := start(ctx); err != nil {
+			if ctx.Err() != nil {
+				return nil // asked to stop while starting: a clean stop
+			}
+			return err
+		}
 	}
 	close(n.ready)
 	var wg sync.WaitGroup
@@ -170,8 +184,12 @@ func (n *Node) Run(ctx context.Context) error {
 // address is known from then on).
 func (n *Node) Ready() <-chan struct{} { return n.ready }
 
-// Close closes both chains; safe after Run returned.
+// Close stops the network and closes both chains; safe after Run returned.
 func (n *Node) Close() {
+	if n.P2P != nil {
+		n.P2P.Close()
+		n.P2P = nil
+	}
 	for _, c := range []*chain.Chain{n.Metadata, n.Auction} {
 		if c != nil {
 			c.Close()

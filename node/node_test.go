@@ -19,7 +19,7 @@ import (
 // startNode runs a regtest node in this process with its API on a free port.
 func startNode(t *testing.T) *Node {
 	t.Helper()
-	n, err := New(Config{Network: "regtest", DataDir: t.TempDir(), RPCAddr: "127.0.0.1:0"})
+	n, err := New(Config{Network: "regtest", DataDir: t.TempDir(), RPCAddr: "127.0.0.1:0", P2PListen: []string{"/ip4/127.0.0.1/tcp/0"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,12 +38,17 @@ Runs both chains until Ctrl-C (SIGINT) or SIGTERM; a restart resumes at the same
 
 Examples:
    thingchain node --network regtest --mine --datadir ./n1
-   thingchain node --network test --mine --mine-threads 2`,
+   thingchain node --network test --mine --mine-threads 2
+   thingchain node --network test --bootstrap /ip4/127.0.0.1/tcp/19740/p2p/12D3KooW...`,
 		Flags: []cli.Flag{
 			networkFlag, dataDirFlag,
 			&cli.BoolFlag{Name: "mine", Usage: "mine both chains"},
 			&cli.IntFlag{Name: "mine-threads", Value: 2, Usage: "mining threads, split between the two chains"},
 			&cli.StringFlag{Name: "reward", Usage: "address that receives mining fees (default: the node's miner key)"},
+			&cli.StringSliceFlag{Name: "listen", Usage: "libp2p listen multiaddr, repeatable (default /ip4/0.0.0.0/tcp/PORT and QUIC on the network's P2P port; \"off\" for no network)"},
+			&cli.StringSliceFlag{Name: "bootstrap", Usage: "peer to keep connected to, as /ip4/HOST/tcp/PORT/p2p/PEERID; repeatable"},
+			&cli.StringSliceFlag{Name: "allow", Usage: "admit only these peer IDs (permissioned networks); repeatable"},
+			&cli.BoolFlag{Name: "mdns", Usage: "discover peers on the local network with mDNS"},
 			&cli.StringFlag{Name: "rpc", Usage: "API listen address, e.g. 127.0.0.1:29741, 127.0.0.1:0 for any free port, or off (default: 127.0.0.1 and the network's API port)"},
 		},
 		Action: func(c *cli.Context) error {
@@ -68,6 +73,7 @@ Examples:
 			n, err := node.New(node.Config{
 				Network: network, DataDir: dir, Mine: c.Bool("mine"), MineThreads: c.Int("mine-threads"),
 				Reward: c.String("reward"), Logger: log, RPCAddr: c.String("rpc"),
+				P2PListen: c.StringSlice("listen"), Bootstrap: c.StringSlice("bootstrap"), Allowlist: c.StringSlice("allow"), MDNS: c.Bool("mdns"),
 			})
 			if err != nil {
 				return err

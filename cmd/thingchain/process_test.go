@@ -94,7 +94,7 @@ func chainInfoJSON(t *testing.T, bin, dir string) chainSummary {
 func TestNodeMinesAndRestartsAtSameTips(t *testing.T) {
 	bin := buildBinary(t)
 	dir := filepath.Join(t.TempDir(), "D")
-	cmd, logs := runNode(t, bin, "node", "--network", "regtest", "--mine", "--datadir", dir, "--rpc", "127.0.0.1:0")
+	cmd, logs := runNode(t, bin, "node", "--network", "regtest", "--mine", "--datadir", dir, "--rpc", "127.0.0.1:0", "--listen", "/ip4/127.0.0.1/tcp/0")
 	waitForLines(t, logs, 60*time.Second, `msg="mined block" chain=metadata height=2`, `msg="mined block" chain=auction height=2`)
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
@@ -107,7 +107,7 @@ func TestNodeMinesAndRestartsAtSameTips(t *testing.T) {
 		t.Fatalf("after mining: %+v", before)
 	}
 
-	cmd, logs = runNode(t, bin, "node", "--datadir", dir, "--rpc", "127.0.0.1:0")
+	cmd, logs = runNode(t, bin, "node", "--datadir", dir, "--rpc", "127.0.0.1:0", "--listen", "/ip4/127.0.0.1/tcp/0")
 	waitForLines(t, logs, 30*time.Second, "node started")
 	cmd.Process.Signal(syscall.SIGTERM)
 	if err := cmd.Wait(); err != nil {
@@ -177,7 +177,7 @@ func TestKillNineRestartsConsistent(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "D")
 	lastMeta, lastAuction := uint64(0), uint64(0)
 	for round := 0; round < 3; round++ {
-		cmd, logs := runNode(t, bin, "node", "--network", "regtest", "--mine", "--datadir", dir, "--rpc", "127.0.0.1:0")
+		cmd, logs := runNode(t, bin, "node", "--network", "regtest", "--mine", "--datadir", dir, "--rpc", "127.0.0.1:0", "--listen", "/ip4/127.0.0.1/tcp/0")
 		waitForLines(t, logs, 60*time.Second, "node started", `msg="mined block" chain=auction`)
 		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)

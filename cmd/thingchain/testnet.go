@@ -73,35 +73,50 @@ func runTestnet(c *cli.Context) error {
 		defer cancel()
 	}
 
+	fmt.Fprintf(c.App.Writer, "thingchain testnet: %d nodes (%d mining) on network %q, data in %s\n", n, m, network, dir)
+	// Node 0 starts first; every other node keeps a connection to it (and
+	// to its predecessor), so the network is connected whatever starts when.
 	nodes := make([]*node.Node, 0, n)
-	defer func() {
-		for _, nd := range nodes {
-			nd.Close()
-		}
-	}()
+	var bootstrap []string
+	var wg sync.WaitGroup
 	for i := 0; i < n; i++ {
+		var peers []string
+		if len(bootstrap) > 0 {
+			peers = append(peers, bootstrap[0])
+			if i > 1 {
+				peers = append(peers, bootstrap[i-1])
+			}
+		}
 		nd, err := node.New(node.Config{
 			Network: network, DataDir: filepath.Join(dir, fmt.Sprintf("node%d", i)),
 			Mine: i < m, MineThreads: 2, Logger: log.With("node", i),
 			Store: node.TestnetStoreOptions(), RPCAddr: "127.0.0.1:0",
+			P2PListen: []string{"/ip4/127.0.0.1/tcp/0"}, Bootstrap: peers,
 		})
 		if err != nil {
+			stop()
+			wg.Wait()
 			return fmt.Errorf("node %d: %w", i, err)
 		}
 		nodes = append(nodes, nd)
-	}
-	fmt.Fprintf(c.App.Writer, "thingchain testnet: %d nodes (%d mining) on network %q, data in %s\n", n, m, network, dir)
-	var wg sync.WaitGroup
-	for _, nd := range nodes {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			nd.Run(ctx)
+			if err := nd.Run(ctx); err != nil {
+				log.Error("node stopped", "node", i, "err", err)
+			}
 		}()
+		select {
+		case <-nd.Ready():
+		case <-ctx.Done():
+			wg.Wait()
+			return nil
+		}
+		bootstrap = append(bootstrap, nd.P2P.Addrs()[0])
+		fmt.Fprintf(c.App.Writer, "node%d  api %s  peer %s  mining=%v\n", i, nd.RPCURL, nd.P2P.ID(), i < m)
 	}
 	every(ctx, c.Duration("summary-every"), func() { printSummary(c, nodes) })
 	wg.Wait()
-	printSummary(c, nodes)
 	fmt.Fprintln(c.App.Writer, "testnet stopped")
 	return nil
 }
@@ -122,13 +137,17 @@ func every(ctx context.Context, interval time.Duration, fn func()) {
 
 func printSummary(c *cli.Context, nodes []*node.Node) {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s  %-6s %-22s %-22s\n", time.Now().Format("15:04:05"), "node", "metadata height/tip", "auction height/tip")
+	fmt.Fprintf(&b, "%s  %-6s %-24s %-24s %s\n", time.Now().Format("15:04:05"), "node", "metadata height tip", "auction height tip", "peers  mempool")
 	for i, nd := range nodes {
 		if nd.Metadata == nil {
 			continue
 		}
 		mt, at := nd.Metadata.Tip(), nd.Auction.Tip()
-		fmt.Fprintf(&b, "          %-6d %6d %s… %6d %s…\n", i, mt.Height, mt.Hash.String()[:12], at.Height, at.Hash.String()[:12])
+		peers := 0
+		if nd.P2P != nil {
+			peers = len(nd.P2P.Peers())
+		}
+		fmt.Fprintf(&b, "          node%-2d %6d %s… %6d %s… %5d  %7d\n", i, mt.Height, mt.Hash.String()[:12], at.Height, at.Hash.String()[:12], peers, nd.AuctionPool.Stats().Count)
 	}
 	fmt.Fprint(c.App.Writer, b.String())
 }

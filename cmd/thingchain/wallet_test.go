@@ -51,7 +51,7 @@ func TestWalletSendEndToEnd(t *testing.T) {
 	bin := buildBinary(t)
 	dir := filepath.Join(t.TempDir(), "node")
 	wdir := filepath.Join(t.TempDir(), "wallets")
-	cmd, logs := runNode(t, bin, "node", "--network", "regtest", "--datadir", dir, "--rpc", "127.0.0.1:0")
+	cmd, logs := runNode(t, bin, "node", "--network", "regtest", "--datadir", dir, "--rpc", "127.0.0.1:0", "--listen", "/ip4/127.0.0.1/tcp/0")
 	waitForLines(t, logs, 30*time.Second, "API listening")
 	common := []string{"--network", "regtest", "--wallet-dir", wdir, "--datadir", dir}
 
@@ -114,7 +114,7 @@ func TestWalletSendEndToEnd(t *testing.T) {
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("node exit: %v", err)
 	}
-	cmd, logs = runNode(t, bin, "node", "--datadir", dir, "--rpc", "127.0.0.1:0")
+	cmd, logs = runNode(t, bin, "node", "--datadir", dir, "--rpc", "127.0.0.1:0", "--listen", "/ip4/127.0.0.1/tcp/0")
 	waitForLines(t, logs, 30*time.Second, "API listening")
 	if a, b := balance(t, bin, common, "alice"), balance(t, bin, common, "bob"); a != alice || b != bob {
 		t.Fatalf("balances changed across restart: %+v %+v", a, b)
