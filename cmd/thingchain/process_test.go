@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -189,5 +190,54 @@ func TestKillNineRestartsConsistent(t *testing.T) {
 				round, s.Metadata.Height, lastMeta, s.Auction.Height, lastAuction)
 		}
 		lastMeta, lastAuction = s.Metadata.Height, s.Auction.Height
+	}
+}
+
+// TestTestnetComesUp runs `thingchain testnet` as a user would (only the
+// summary interval is shortened) and waits for every node to show both
+// chains past genesis, within the 30 seconds the issue allows.
+func TestTestnetComesUp(t *testing.T) {
+	bin := buildBinary(t)
+	cmd := exec.Command(bin, "testnet", "--summary-every", "1s")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	advanced := make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		heights := map[string][2]int{}
+		for sc.Scan() {
+			f := strings.Fields(sc.Text())
+			// summary rows: nodeN metaHeight metaTip auctionHeight auctionTip peers mempool
+			if len(f) == 7 && strings.HasPrefix(f[0], "node") {
+				var m, a int
+				fmt.Sscan(f[1], &m)
+				fmt.Sscan(f[3], &a)
+				heights[f[0]] = [2]int{m, a}
+				ok := len(heights) == 3
+				for _, h := range heights {
+					ok = ok && h[0] > 0 && h[1] > 0
+				}
+				if ok {
+					close(advanced)
+					io.Copy(io.Discard, stdout)
+					return
+				}
+			}
+		}
+	}()
+	select {
+	case <-advanced:
+	case <-time.After(30 * time.Second):
+		t.Fatal("testnet did not show both chains advancing on all 3 nodes within 30 s")
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("testnet did not stop cleanly: %v", err)
 	}
 }
