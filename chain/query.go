@@ -7,6 +7,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 
+	"github.com/thingchain/thingchain/chain/lthash"
 	"github.com/thingchain/thingchain/chain/wire"
 	"github.com/thingchain/thingchain/consensus"
 )
@@ -230,19 +231,42 @@ func (c *Chain) ApplyOnTip(txs []*wire.Tx) ([]error, TipInfo, error) {
 	view := newView(txnReader{txn})
 	errs := make([]error, len(txs))
 	for i, tx := range txs {
-		if tx.Expiry != 0 && hdr.Height > tx.Expiry {
-			errs[i] = consensus.RuleErrorf(consensus.ErrTxExpired, "transaction expired at height %d", tx.Expiry)
-			continue
+		rejected, err := c.tryApply(view, tx, bctx)
+		if err != nil {
+			return nil, tip, err
 		}
-		cp := view.Checkpoint()
-		if err := c.sm.ApplyTx(view, tx, bctx); err != nil {
-			view.Rollback(cp)
-			var rerr consensus.RuleError
-			if !errors.As(err, &rerr) {
-				return nil, tip, err
-			}
-			errs[i] = err
-		}
+		errs[i] = rejected
 	}
 	return errs, tip, nil
+}
+
+// tryApply applies one candidate transaction (expiry, then the state
+// machine) and rolls the view back if it fails. A rule violation comes back
+// as rejected; anything else is this node's failure.
+func (c *Chain) tryApply(view *View, tx *wire.Tx, bctx *BlockContext) (rejected, err error) {
+	if tx.Expiry != 0 && bctx.Height > tx.Expiry {
+		return consensus.RuleErrorf(consensus.ErrTxExpired, "transaction expired at height %d", tx.Expiry), nil
+	}
+	cp := view.Checkpoint()
+	if err := c.sm.ApplyTx(view, tx, bctx); err != nil {
+		view.Rollback(cp)
+		var rerr consensus.RuleError
+		if !errors.As(err, &rerr) {
+			return nil, err
+		}
+		return err, nil
+	}
+	return nil, nil
+}
+
+// commitmentAfter resolves a view's changes and the state commitment they
+// lead to from the tip's.
+func (c *Chain) commitmentAfter(view *View) ([]stateChange, *lthash.Hash, error) {
+	changes, err := view.changes()
+	if err != nil {
+		return nil, nil, err
+	}
+	acc := *c.commitment
+	applyToCommitment(&acc, changes, true)
+	return changes, &acc, nil
 }

@@ -170,23 +170,21 @@ func (c *Chain) connectBlock(n *blockNode) (*wire.Block, error) {
 	if err := c.applyBlock(view, blk, bctx); err != nil {
 		return nil, err
 	}
-	changes, err := view.changes()
+	changes, acc, err := c.commitmentAfter(view)
 	if err != nil {
 		return nil, err
 	}
-	acc := *c.commitment
-	applyToCommitment(&acc, changes, true)
 	if root := wire.Hash(acc.Sum()); root != n.header.StateRoot {
 		return nil, consensus.RuleErrorf(consensus.ErrBadStateRoot, "header state root %s, state after the block commits to %s", n.header.StateRoot, root)
 	}
 	n.status |= statusValid
-	if err := c.writeConnect(txn, n, blk, changes, &acc); err != nil {
+	if err := c.writeConnect(txn, n, blk, changes, acc); err != nil {
 		return nil, err
 	}
 	if err := txn.Commit(); err != nil {
 		return nil, fmt.Errorf("commit block %s: %w", n.hash, err)
 	}
-	c.commitment = &acc
+	c.commitment = acc
 	c.main = append(c.main, n)
 	return blk, nil
 }

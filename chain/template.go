@@ -1,7 +1,6 @@
 package chain
 
 import (
-	"errors"
 	"time"
 
 	"github.com/thingchain/thingchain/chain/keys"
@@ -62,18 +61,12 @@ func (c *Chain) NewTemplate(req TemplateRequest) (*Template, error) {
 		if size+txSize > c.params.MaxBlockBytes || len(tmpl.Block.Txs) >= c.params.MaxBlockTxs {
 			break
 		}
-		if tx.Expiry != 0 && hdr.Height > tx.Expiry {
-			tmpl.Rejected = append(tmpl.Rejected, RejectedTx{tx, consensus.RuleErrorf(consensus.ErrTxExpired, "expired at height %d", tx.Expiry)})
-			continue
+		rejected, err := c.tryApply(view, tx, bctx)
+		if err != nil {
+			return nil, err
 		}
-		cp := view.Checkpoint()
-		if err := c.sm.ApplyTx(view, tx, bctx); err != nil {
-			view.Rollback(cp)
-			var rerr consensus.RuleError
-			if !errors.As(err, &rerr) {
-				return nil, err
-			}
-			tmpl.Rejected = append(tmpl.Rejected, RejectedTx{tx, err})
+		if rejected != nil {
+			tmpl.Rejected = append(tmpl.Rejected, RejectedTx{tx, rejected})
 			continue
 		}
 		tmpl.Block.Txs = append(tmpl.Block.Txs, tx)
@@ -84,12 +77,10 @@ func (c *Chain) NewTemplate(req TemplateRequest) (*Template, error) {
 	if err := c.sm.FinishBlock(view, blk, bctx); err != nil {
 		return nil, err
 	}
-	changes, err := view.changes()
+	_, acc, err := c.commitmentAfter(view)
 	if err != nil {
 		return nil, err
 	}
-	acc := *c.commitment
-	applyToCommitment(&acc, changes, true)
 	blk.Header.StateRoot = acc.Sum()
 	return tmpl, nil
 }
