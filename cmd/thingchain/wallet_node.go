@@ -97,15 +97,22 @@ func walletNodeCommands() []*cli.Command {
 	}
 }
 
-func walletBalance(c *cli.Context) error {
+// walletAccountArg resolves the single NAME|ADDRESS argument of a wallet
+// command.
+func walletAccountArg(c *cli.Context) (*walletContext, keys.Address, error) {
 	if err := exactArgs(c, 1, "NAME|ADDRESS"); err != nil {
-		return err
+		return nil, keys.Address{}, err
 	}
 	w, err := openWallet(c)
 	if err != nil {
-		return err
+		return nil, keys.Address{}, err
 	}
 	addr, err := resolveAddress(w, c.Args().First())
+	return w, addr, err
+}
+
+func walletBalance(c *cli.Context) error {
+	w, addr, err := walletAccountArg(c)
 	if err != nil {
 		return err
 	}
@@ -207,14 +214,7 @@ func waitConfirmed(ctx context.Context, client *rpc.Client, txid string) (api.Tx
 }
 
 func walletHistory(c *cli.Context) error {
-	if err := exactArgs(c, 1, "NAME|ADDRESS"); err != nil {
-		return err
-	}
-	w, err := openWallet(c)
-	if err != nil {
-		return err
-	}
-	addr, err := resolveAddress(w, c.Args().First())
+	w, addr, err := walletAccountArg(c)
 	if err != nil {
 		return err
 	}
@@ -239,14 +239,7 @@ func walletHistory(c *cli.Context) error {
 }
 
 func walletFaucet(c *cli.Context) error {
-	if err := exactArgs(c, 1, "NAME|ADDRESS"); err != nil {
-		return err
-	}
-	w, err := openWallet(c)
-	if err != nil {
-		return err
-	}
-	addr, err := resolveAddress(w, c.Args().First())
+	w, addr, err := walletAccountArg(c)
 	if err != nil {
 		return err
 	}
