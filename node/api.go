@@ -39,7 +39,7 @@ func (n *Node) info() Info {
 	info := Info{Network: n.Net.Name, Version: Version, PID: os.Getpid(), RPC: n.RPCURL,
 		Miner: n.MinerKey.PubKey().String(), Reward: n.Reward.Encode(n.Net.AddressHRP), Mining: n.cfg.Mine}
 	if n.P2P != nil {
-		info.PeerID, info.P2P, info.Peers = n.P2P.ID().String(), n.P2P.Addrs(), n.P2P.Peers()
+		info.PeerID, info.P2P, info.Peers = n.P2P.ID().String(), n.P2PAddrs(), n.P2P.Peers()
 	}
 	return info
 }

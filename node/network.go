@@ -7,6 +7,8 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/thingchain/thingchain/chain/wire"
+	"github.com/thingchain/thingchain/mempool"
 	"github.com/thingchain/thingchain/p2p"
 )
 
@@ -30,16 +32,34 @@ func (n *Node) startP2P(ctx context.Context) error {
 	node, err := p2p.New(ctx, p2p.Config{
 		NetworkName: n.Net.Name, ListenAddrs: listen, IdentityPath: filepath.Join(n.cfg.DataDir, "p2p.key"),
 		Bootstrap: n.cfg.Bootstrap, EnableMDNS: n.cfg.MDNS, Allowlist: allow, Logger: n.log,
-		Chains: []p2p.ChainHandle{{Chain: n.Metadata}, {Chain: n.Auction, Pool: n.AuctionPool}},
+		Chains: []p2p.ChainHandle{{Chain: n.Metadata}, {Chain: n.Auction, TxPool: poolAdapter{n.AuctionPool}}},
 	})
 	if err != nil {
 		return err
 	}
-	if err := node.Start(); err != nil {
+	if err := node.Start(ctx); err != nil {
 		node.Close()
 		return err
 	}
 	n.P2P = node
 	n.log.Info("p2p listening", "peer_id", node.ID(), "addrs", node.Addrs())
 	return nil
+}
+
+// poolAdapter lets the network hand gossiped transactions to a mempool.
+type poolAdapter struct{ *mempool.Pool }
+
+func (a poolAdapter) AddTx(tx *wire.Tx) error { return a.Pool.Add(tx) }
+
+// P2PAddrs are the node's libp2p addresses as strings, each ending in
+// /p2p/<peer ID> (for --bootstrap).
+func (n *Node) P2PAddrs() []string {
+	if n.P2P == nil {
+		return nil
+	}
+	var out []string
+	for _, a := range n.P2P.Addrs() {
+		out = append(out, a.String())
+	}
+	return out
 }

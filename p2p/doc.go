@@ -1,27 +1,87 @@
-// Package p2p connects a node to its peers: one libp2p host (TCP and QUIC
-// on the given addresses, Noise security, a persisted Ed25519 identity),
-// gossipsub topics for the blocks and transactions of each chain, header-
-// first sync over request/response streams, peer scoring and bans, an
-// optional allowlist of peer IDs (permissioned networks) and optional mDNS.
+// Package p2p connects a node to its peers. It owns the libp2p host (TCP
+// and QUIC, Noise, a persisted Ed25519 identity), one gossipsub topic pair
+// (blocks, transactions) per chain, header-first sync over request/response
+// streams, peer scoring and bans, the allowlist of permissioned networks
+// and optional mDNS.
 //
-// Validation here is only what a relay must do before forwarding: decode,
-// then the chain's context-free sanity checks (chain.CheckHeaderSanity,
-// chain.CheckTxSanity). Everything else is the chain's job through
-// ProcessBlock; p2p must not import the ledger, the mempool or the API.
+// # What it validates
 //
-// Penalties (ban score; 100 bans for Config.BanDuration, default 24 h):
+// Only what a relay must check before forwarding: sizes, decoding, and the
+// chain's context-free sanity checks (ChainAPI.CheckHeaderSanity for
+// blocks, ChainAPI.CheckTxSanity for transactions). Everything else is the
+// chain's job through ProcessBlockBytes, and the pool's through
+// TxPool.AddTx. p2p must not import the ledger, the mempool or the API.
 //
-//	invalid block (RuleError from the chain)       100
-//	malformed message (does not decode)             50
-//	oversized or unknown sync message              50 / 20
-//	invalid transaction                              10
-//	block or tx we already have, sent again           0 (gossip deduplicates)
+// # Names
 //
-// Scores have a persistent part and a transient part that halves every 60
-// seconds (dcrd's DynamicBanScore), so bursts of minor offences fade while
-// repeated ones accumulate.
+// For network N and chain ID C (8 hex digits):
 //
-// Gossip alone is never trusted for completeness: every 5 seconds, and when
-// a peer connects or an orphan arrives, each peer's tip is compared with
-// ours and missing blocks are fetched by header-first sync.
+//	/thingchain/N/C/blocks/1   gossipsub topic: one encoded block per message
+//	/thingchain/N/C/txs/1      gossipsub topic: one encoded transaction per message
+//	/thingchain/N/C/sync/1     stream protocol: one request, one response
+//
+// so different networks and chains never exchange a message even when
+// their hosts connect. Gossip is unsigned (StrictNoSign: blocks and
+// transactions carry their own signatures) and the message ID is the
+// double SHA-256 of the payload.
+//
+// # What gets gossiped
+//
+// The node announces by itself, through a chain.Subscribe hook, every
+// block its chain connects that did not come from the network (mined
+// here, or submitted through the API), and, through TxPool.OnNewTx, every
+// transaction its pool accepts that did not come from the network.
+// Network-received data is relayed by pubsub after validation and never
+// republished, and pubsub drops any payload it has seen, so nothing loops.
+// Node.BroadcastBlock and Node.BroadcastTx exist for explicit
+// re-announcement; calling them for something already announced is
+// harmless.
+//
+// # Sync
+//
+// Gossip alone is never trusted for completeness. Each chain's sync loop
+// asks a peer for its Status when it connects, when it relays an orphan
+// block, and every Config.SyncInterval (default 10 s). If the peer has
+// more cumulative work, the node fetches headers from its locator (up to
+// 2000 per message, checked for proof of work and miner signature on all
+// cores and for linkage), then the missing blocks in batches of up to 128
+// with four requests in flight, and connects them in order. Far behind,
+// it logs "syncing" every 2 s with height, target and rates.
+//
+// Limits: requests ≤ 64 KiB, responses ≤ 16 MiB + 64 KiB (uvarint length
+// frame, checked before allocation), locators ≤ 64 hashes, gossip ≤ 8 MiB
+// + 64 KiB (blocks further capped by the chain's MaxBlockBytes,
+// transactions by wire.MaxTxBytes), at most 16 sync requests per peer
+// and chain served at once. Gossipsub queues are raised to 8192
+// (subscription) and 4096 (peer outbound, validation queue), and the
+// validations in flight per topic to 8192, because the defaults (32 and
+// 1024) drop bursts silently (design §7; the per-topic throttle lost ~10%
+// of a 2,000-transaction burst on two busy cores). Gossipsub can also
+// forget a connected peer's subscriptions when a duplicate connection
+// closes; the node notices and reconnects that peer (heal.go).
+//
+// # Penalties
+//
+// Each peer has a ban score with a persistent part and a transient part
+// that halves every 60 s (dcrd's DynamicBanScore). At 100 the peer is
+// disconnected and refused by the connection gater for Config.BanDuration
+// (default 24 h).
+//
+//	offence                                                      penalty
+//	block gossip whose header fails sanity (PoW, signature, ...)    100
+//	block served by sync that the chain rejects (any RuleError)     100
+//	sync headers that fail sanity                                   100
+//	gossip or sync bytes that do not decode; headers not linking     50
+//	over a size or count limit (gossip, frame, count in a message)   50
+//	unknown or unexpected sync message type (stream is reset)        20
+//	transaction gossip failing sanity (signature, chain, payload)    10
+//	unsolicited block: not asked for in a sync response, or a
+//	  gossiped block we have that is > 16 below our tip      1 (transient)
+//
+// Not penalised: duplicates, orphans, blocks too far in the future, a
+// transaction the pool rejects against its state (honest relays can be
+// stale), transport failures, and a gossiped block that passes the header
+// checks but fails full validation — the relay checked only the header,
+// as this node does before relaying, so banning relays would let one
+// invalid block with valid proof of work split the network.
 package p2p

@@ -5,15 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/big"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/libp2p/go-libp2p"
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	pb "github.com/libp2p/go-libp2p-pubsub/pb"
-	"github.com/libp2p/go-libp2p/core/control"
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
@@ -27,9 +26,14 @@ import (
 	"github.com/thingchain/thingchain/consensus"
 )
 
-// ChainAPI is what the network needs of a chain (*chain.Chain).
+// ChainAPI is what the network needs of one chain: the subset of
+// *chain.Chain it calls. Only the sanity checks and ProcessBlockBytes
+// validate; p2p never judges a block or transaction itself.
 type ChainAPI interface {
 	Params() *consensus.ChainParams
+	Tip() chain.TipInfo
+	// ProcessBlockBytes validates and stores a block; RuleErrors (other
+	// than ErrDuplicateBlock) are the sender's fault.
 	ProcessBlockBytes(ctx context.Context, b []byte) (chain.Result, error)
 	CheckHeaderSanity(h *wire.Header) error
 	CheckTxSanity(tx *wire.Tx) error
@@ -37,201 +41,306 @@ type ChainAPI interface {
 	BlockBytes(h wire.Hash) ([]byte, error)
 	Locator() []wire.Hash
 	HeadersAfter(locator []wire.Hash, max int) []wire.Header
-	Tip() chain.TipInfo
+	// Subscribe is used to gossip blocks this node connected that did not
+	// come from the network (mined here or submitted through the API).
 	Subscribe(fn func(chain.Event))
 }
 
 var _ ChainAPI = (*chain.Chain)(nil)
 
-// TxPool is where gossiped transactions go and where local ones come from.
+// TxPool is the node's transaction pool for one chain, as the network sees
+// it: a place to put gossiped transactions and a source of local ones.
 type TxPool interface {
-	Add(tx *wire.Tx) error
+	// AddTx offers a transaction received from a peer (already sanity
+	// checked, signature included). A rejection is not held against the
+	// peer: state differs between nodes, so honest relays can be stale.
+	AddTx(tx *wire.Tx) error
+	// OnNewTx registers fn to be called for every transaction the pool
+	// accepts, from any source. It is how locally submitted transactions
+	// reach the network: p2p gossips those it did not receive itself. fn
+	// does not block.
 	OnNewTx(fn func(*wire.Tx))
 }
 
-// ChainHandle is one chain the node serves; Pool may be nil (transactions
-// are then checked for sanity and relayed, not kept).
+// ChainHandle is one chain the node carries. TxPool may be nil: gossiped
+// transactions are then sanity-checked and relayed but not kept.
 type ChainHandle struct {
-	Chain ChainAPI
-	Pool  TxPool
+	Chain  ChainAPI
+	TxPool TxPool
 }
 
-// Config sets up a Node.
+// Config sets up a Node. Zero values get the defaults noted.
 type Config struct {
-	NetworkName  string
-	ListenAddrs  []string // default 127.0.0.1, any free TCP and QUIC port
-	IdentityPath string   // "" = a fresh identity each start
-	Bootstrap    []string // multiaddrs ending in /p2p/<peer ID>
-	EnableMDNS   bool
-	MaxPeers     int       // default 64
-	Allowlist    []peer.ID // non-empty: only these peers may connect
-	BanDuration  time.Duration
-	SyncInterval time.Duration // default 5 s
-	Logger       *slog.Logger
+	// ListenAddrs default to /ip4/127.0.0.1/tcp/0 and
+	// /ip4/127.0.0.1/udp/0/quic-v1. If the host cannot start with QUIC
+	// addresses it retries with the others alone.
+	ListenAddrs []string
+	// IdentityPath is the libp2p Ed25519 key file (created 0600 if
+	// missing); "" means a fresh identity on every start.
+	IdentityPath string
+	// Bootstrap peers (multiaddrs ending in /p2p/<peer ID>) are dialled at
+	// Start and redialled whenever their connection drops.
+	Bootstrap  []string
+	EnableMDNS bool
+	// MaxPeers is the connection manager's high water mark (default 64);
+	// it trims to 3/4 of it.
+	MaxPeers int
+	// Allowlist, when non-empty, is the only set of peers this node talks
+	// to (permissioned networks): others are refused in both directions.
+	Allowlist []peer.ID
+	// NetworkName namespaces topics, protocols and mDNS ("regtest",
+	// "test", "main"); with the chain IDs in every topic and protocol, two
+	// networks never exchange a message even when their nodes connect.
+	NetworkName string
+	Logger      *slog.Logger
+	// BanDuration is how long a peer at BanThreshold stays refused
+	// (default 24 h).
+	BanDuration time.Duration
+	// SyncInterval is how often every peer's tip is checked (default 10 s).
+	SyncInterval time.Duration
 	Chains       []ChainHandle
+
+	hooks *hooks // tests observe penalties without polling
+}
+
+// hooks lets in-package tests wait on events instead of sleeping.
+type hooks struct {
+	penalty func(p peer.ID, amount int, total float64, banned bool)
 }
 
 // PeerInfo describes a connected or banned peer.
 type PeerInfo struct {
-	ID          string    `json:"id"`
-	Addrs       []string  `json:"addrs"`
+	ID          peer.ID   `json:"id"`
+	Addrs       []string  `json:"addrs,omitempty"`
 	Score       float64   `json:"score"`
-	Banned      bool      `json:"banned"`
+	Banned      bool      `json:"banned,omitempty"`
 	BannedUntil time.Time `json:"banned_until,omitzero"`
+	ConnectedAt time.Time `json:"connected_at,omitzero"`
 }
 
-// Node is the network side of a thingchain process.
+// Node is the network side of a thingchain process: one libp2p host
+// serving every configured chain.
 type Node struct {
 	cfg    Config
 	host   host.Host
 	ps     *pubsub.PubSub
+	cm     *connmgr.BasicConnMgr
 	log    *slog.Logger
-	chains []*chainNet
 	gater  *gater
+	chains []*chainNet
 
 	mu     sync.Mutex
 	scores map[peer.ID]*banScore
 
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	ctx       context.Context
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	started   bool
+	mdns      mdns.Service
+	closeOnce sync.Once
+	closeErr  error
 }
 
-// gater refuses banned peers and, when an allowlist is set, everyone else.
-type gater struct {
-	mu      sync.Mutex
-	banned  map[peer.ID]time.Time
-	allowed map[peer.ID]bool
-}
+// DefaultListenAddrs are used when Config.ListenAddrs is empty.
+var defaultListenAddrs = []string{"/ip4/127.0.0.1/tcp/0", "/ip4/127.0.0.1/udp/0/quic-v1"}
 
-func (g *gater) permit(p peer.ID) bool {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if until, ok := g.banned[p]; ok {
-		if time.Now().Before(until) {
-			return false
-		}
-		delete(g.banned, p)
-	}
-	return len(g.allowed) == 0 || g.allowed[p]
-}
-
-func (g *gater) InterceptPeerDial(p peer.ID) bool                       { return g.permit(p) }
-func (g *gater) InterceptAddrDial(peer.ID, ma.Multiaddr) bool           { return true }
-func (g *gater) InterceptAccept(network.ConnMultiaddrs) bool            { return true }
-func (g *gater) InterceptSecured(_ network.Direction, p peer.ID, _ network.ConnMultiaddrs) bool {
-	return g.permit(p)
-}
-func (g *gater) InterceptUpgraded(network.Conn) (bool, control.DisconnectReason) { return true, 0 }
-
-// New starts the libp2p host and joins the topics; Start begins gossip and
-// sync.
+// New creates the libp2p host, joins every chain's topics and registers
+// the sync protocols. Nothing is sent until Start. The node lives until
+// Close or until ctx ends.
 func New(ctx context.Context, cfg Config) (*Node, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if len(cfg.ListenAddrs) == 0 {
-		cfg.ListenAddrs = []string{"/ip4/127.0.0.1/tcp/0", "/ip4/127.0.0.1/udp/0/quic-v1"}
+		cfg.ListenAddrs = defaultListenAddrs
 	}
-	if cfg.MaxPeers == 0 {
+	if cfg.MaxPeers <= 0 {
 		cfg.MaxPeers = 64
 	}
-	if cfg.BanDuration == 0 {
+	if cfg.BanDuration <= 0 {
 		cfg.BanDuration = 24 * time.Hour
 	}
-	if cfg.SyncInterval == 0 {
-		cfg.SyncInterval = 5 * time.Second
+	if cfg.SyncInterval <= 0 {
+		cfg.SyncInterval = 10 * time.Second
+	}
+	if cfg.NetworkName == "" {
+		return nil, errors.New("p2p: Config.NetworkName is required (it keeps networks apart)")
+	}
+	seen := map[consensus.ChainKind]bool{}
+	for _, ch := range cfg.Chains {
+		if ch.Chain == nil {
+			return nil, errors.New("p2p: ChainHandle without a Chain")
+		}
+		k := ch.Chain.Params().Kind
+		if seen[k] {
+			return nil, fmt.Errorf("p2p: chain %s configured twice", k)
+		}
+		seen[k] = true
 	}
 	var key crypto.PrivKey
-	var err error
 	if cfg.IdentityPath != "" {
+		var err error
 		if key, err = LoadIdentity(cfg.IdentityPath); err != nil {
 			return nil, err
 		}
 	}
-	g := &gater{banned: map[peer.ID]time.Time{}, allowed: map[peer.ID]bool{}}
-	for _, p := range cfg.Allowlist {
-		g.allowed[p] = true
-	}
-	cm, err := connmgr.NewConnManager(cfg.MaxPeers/2, cfg.MaxPeers, connmgr.WithGracePeriod(time.Minute))
+	log := cfg.Logger.With("component", "p2p")
+	g := newGater(cfg.Allowlist)
+	cm, err := connmgr.NewConnManager(max(1, cfg.MaxPeers*3/4), cfg.MaxPeers, connmgr.WithGracePeriod(time.Minute))
 	if err != nil {
 		return nil, err
 	}
-	opts := []libp2p.Option{libp2p.ListenAddrStrings(cfg.ListenAddrs...), libp2p.ConnectionGater(g), libp2p.ConnectionManager(cm), libp2p.DisableRelay()}
-	if key != nil {
-		opts = append(opts, libp2p.Identity(key))
-	}
-	h, err := libp2p.New(opts...)
+	h, err := newHost(cfg.ListenAddrs, key, g, cm)
 	if err != nil {
-		return nil, fmt.Errorf("start libp2p host on %v: %w", cfg.ListenAddrs, err)
+		var noQUIC []string
+		for _, a := range cfg.ListenAddrs {
+			if !isQUIC(a) {
+				noQUIC = append(noQUIC, a)
+			}
+		}
+		if len(noQUIC) == 0 || len(noQUIC) == len(cfg.ListenAddrs) {
+			return nil, fmt.Errorf("p2p: start libp2p host on %v: %w", cfg.ListenAddrs, err)
+		}
+		log.Warn("cannot listen on QUIC; using TCP only", "err", err)
+		if h, err = newHost(noQUIC, key, g, cm); err != nil {
+			return nil, fmt.Errorf("p2p: start libp2p host on %v: %w", noQUIC, err)
+		}
 	}
-	n := &Node{cfg: cfg, host: h, log: cfg.Logger.With("component", "p2p"), gater: g, scores: map[peer.ID]*banScore{}}
+	// libp2p starts if any address listens; say so when QUIC did not.
+	if slices.ContainsFunc(cfg.ListenAddrs, isQUIC) && !slices.ContainsFunc(h.Addrs(), func(a ma.Multiaddr) bool { return isQUIC(a.String()) }) {
+		log.Warn("not listening on QUIC; using TCP only", "requested", cfg.ListenAddrs)
+	}
+	n := &Node{cfg: cfg, host: h, cm: cm, log: log, gater: g, scores: map[peer.ID]*banScore{}}
 	n.ctx, n.cancel = context.WithCancel(ctx)
-	// Our blocks and transactions carry their own signatures, so pubsub's
-	// per-message signatures would only cost throughput (design §7); the
-	// message ID is the hash of the payload, so duplicates are dropped
-	// whoever relays them. Queues are raised because the defaults drop
-	// bursts silently.
+	// Blocks and transactions carry their own signatures, so pubsub's
+	// per-message signatures would only cost throughput (design §7). The
+	// message ID is the hash of the payload, so the same bytes are dropped
+	// whoever relays them. The queues and validation throttles are raised
+	// because the defaults (32, 1024 per topic) silently drop bursts.
 	n.ps, err = pubsub.NewGossipSub(n.ctx, h,
 		pubsub.WithMessageSignaturePolicy(pubsub.StrictNoSign),
 		pubsub.WithNoAuthor(),
-		pubsub.WithMessageIdFn(func(m *pb.Message) string { id := wire.DoubleSHA256(m.Data); return string(id[:]) }),
+		pubsub.WithMessageIdFn(messageID),
 		pubsub.WithPeerOutboundQueueSize(4096),
 		pubsub.WithValidateQueueSize(4096),
-		pubsub.WithMaxMessageSize(wire.MaxBlockBytes+4096),
+		pubsub.WithValidateThrottle(validateThrottle),
+		pubsub.WithMaxMessageSize(MaxGossipBytes),
 	)
 	if err != nil {
+		n.cancel()
 		h.Close()
-		return nil, err
+		return nil, fmt.Errorf("p2p: start gossipsub: %w", err)
 	}
 	for _, ch := range cfg.Chains {
 		cn, err := newChainNet(n, ch)
 		if err != nil {
+			n.cancel()
 			h.Close()
-			return nil, err
+			return nil, fmt.Errorf("p2p: %s chain: %w", ch.Chain.Params().Kind, err)
 		}
 		n.chains = append(n.chains, cn)
 	}
 	return n, nil
 }
 
+// MaxGossipBytes is the largest gossip message pubsub accepts: the
+// largest block plus framing slack. Larger RPCs are dropped by pubsub
+// itself; within it, each topic's validator enforces its own limit.
+const MaxGossipBytes = wire.MaxBlockBytes + 64<<10
+
+func isQUIC(addr string) bool { return strings.Contains(addr, "/quic") }
+
+func messageID(m *pb.Message) string {
+	id := wire.DoubleSHA256(m.Data)
+	return string(id[:])
+}
+
+func newHost(listen []string, key crypto.PrivKey, g *gater, cm *connmgr.BasicConnMgr) (host.Host, error) {
+	opts := []libp2p.Option{
+		libp2p.ListenAddrStrings(listen...),
+		libp2p.ConnectionGater(g),
+		libp2p.ConnectionManager(cm),
+		libp2p.DisableRelay(),
+	}
+	if key != nil {
+		opts = append(opts, libp2p.Identity(key))
+	}
+	return libp2p.New(opts...)
+}
+
 // ID is this node's peer ID.
 func (n *Node) ID() peer.ID { return n.host.ID() }
 
-// Addrs are the node's listen addresses with its peer ID appended.
-func (n *Node) Addrs() []string {
-	var out []string
-	for _, a := range n.host.Addrs() {
-		out = append(out, a.String()+"/p2p/"+n.host.ID().String())
-	}
+// Addrs are the node's listen addresses, each ending in /p2p/<ID>, ready
+// to hand to another node's Connect or Bootstrap.
+func (n *Node) Addrs() []ma.Multiaddr {
+	out, _ := peer.AddrInfoToP2pAddrs(&peer.AddrInfo{ID: n.host.ID(), Addrs: n.host.Addrs()})
 	return out
 }
 
-// Host exposes the libp2p host (tests, diagnostics).
+// AddrInfo is this node's ID and listen addresses.
+func (n *Node) AddrInfo() peer.AddrInfo {
+	return peer.AddrInfo{ID: n.host.ID(), Addrs: n.host.Addrs()}
+}
+
+// Host exposes the libp2p host for diagnostics and tests.
 func (n *Node) Host() host.Host { return n.host }
 
-// Start begins gossip, sync, bootstrap dialling and (optionally) mDNS.
-func (n *Node) Start() error {
+// Start begins gossip and sync, dials the bootstrap peers (redialling them
+// whenever they drop) and starts mDNS if enabled. Background work stops
+// at Close or when ctx ends.
+func (n *Node) Start(ctx context.Context) error {
+	if n.started {
+		return errors.New("p2p: node already started")
+	}
+	n.started = true
+	var boot []peer.AddrInfo
+	for _, addr := range n.cfg.Bootstrap {
+		info, err := peer.AddrInfoFromString(addr)
+		if err != nil {
+			return fmt.Errorf("p2p: bootstrap peer %q: %w (want /ip4/HOST/tcp/PORT/p2p/PEERID)", addr, err)
+		}
+		boot = append(boot, *info)
+	}
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		select {
+		case <-ctx.Done():
+			n.cancel()
+		case <-n.ctx.Done():
+		}
+	}()
 	n.host.Network().Notify(&network.NotifyBundle{ConnectedF: func(_ network.Network, c network.Conn) {
+		// Exchange status with every new peer on every chain.
 		for _, cn := range n.chains {
-			cn.kick()
+			cn.requestSync(c.RemotePeer())
 		}
 	}})
 	for _, cn := range n.chains {
 		cn.start()
 	}
-	for _, addr := range n.cfg.Bootstrap {
-		info, err := peer.AddrInfoFromString(addr)
-		if err != nil {
-			return fmt.Errorf("bootstrap peer %q: %w (want /ip4/HOST/tcp/PORT/p2p/PEERID)", addr, err)
-		}
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		n.healLoop()
+	}()
+	for _, info := range boot {
+		n.cm.Protect(info.ID, "bootstrap")
 		n.wg.Add(1)
-		go n.keepConnected(*info)
+		go n.keepConnected(info)
 	}
 	if n.cfg.EnableMDNS {
-		svc := mdns.NewMdnsService(n.host, "thingchain-"+n.cfg.NetworkName, mdnsNotifee{n})
-		if err := svc.Start(); err != nil {
+		n.mdns = mdns.NewMdnsService(n.host, "thingchain-"+n.cfg.NetworkName, mdnsNotifee{n})
+		if err := n.mdns.Start(); err != nil {
 			n.log.Warn("mDNS not started", "err", err)
+			n.mdns = nil
+		}
+	}
+	// Peers that connected between New and Start missed the notifier.
+	for _, p := range n.host.Network().Peers() {
+		for _, cn := range n.chains {
+			cn.requestSync(p)
 		}
 	}
 	return nil
@@ -240,12 +349,16 @@ func (n *Node) Start() error {
 type mdnsNotifee struct{ n *Node }
 
 func (m mdnsNotifee) HandlePeerFound(info peer.AddrInfo) {
-	if info.ID == m.n.host.ID() {
+	if info.ID == m.n.host.ID() || m.n.ctx.Err() != nil {
 		return
 	}
-	ctx, cancel := context.WithTimeout(m.n.ctx, 10*time.Second)
-	defer cancel()
-	m.n.host.Connect(ctx, info)
+	go func() {
+		ctx, cancel := context.WithTimeout(m.n.ctx, 10*time.Second)
+		defer cancel()
+		if err := m.n.Connect(ctx, info); err != nil {
+			m.n.log.Debug("mDNS peer dial failed", "peer", info.ID, "err", err)
+		}
+	}()
 }
 
 // keepConnected dials a bootstrap peer and redials it whenever the
@@ -265,35 +378,47 @@ func (n *Node) keepConnected(info peer.AddrInfo) {
 				backoff = 500 * time.Millisecond
 			}
 		}
+		t := time.NewTimer(backoff)
 		select {
 		case <-n.ctx.Done():
+			t.Stop()
 			return
-		case <-time.After(backoff):
+		case <-t.C:
 		}
 	}
 }
 
-// Connect dials a peer now.
-func (n *Node) Connect(ctx context.Context, addr string) error {
-	info, err := peer.AddrInfoFromString(addr)
-	if err != nil {
-		return err
+// Connect dials a peer now. Banned peers and, with an allowlist, peers not
+// on it are refused.
+func (n *Node) Connect(ctx context.Context, info peer.AddrInfo) error {
+	if info.ID == n.host.ID() {
+		return errors.New("p2p: cannot connect to self")
 	}
-	return n.host.Connect(ctx, *info)
+	if !n.gater.permit(info.ID) {
+		return fmt.Errorf("p2p: peer %s is banned or not on the allowlist", info.ID)
+	}
+	return n.host.Connect(ctx, info)
 }
 
-// Disconnect closes every connection to a peer.
+// Disconnect closes every connection to a peer (it may reconnect).
 func (n *Node) Disconnect(p peer.ID) error { return n.host.Network().ClosePeer(p) }
 
-// Close stops everything and closes the host.
+// Close stops gossip, sync and the host. Safe to call more than once.
 func (n *Node) Close() error {
-	n.cancel()
-	n.wg.Wait()
-	return n.host.Close()
+	n.closeOnce.Do(func() {
+		n.cancel()
+		if n.mdns != nil {
+			n.mdns.Close()
+		}
+		n.wg.Wait()
+		n.closeErr = n.host.Close()
+	})
+	return n.closeErr
 }
 
-// penalize adds to a peer's ban score and bans it at the threshold.
-func (n *Node) penalize(p peer.ID, amount int, reason string) {
+// penalize adds to a peer's ban score and bans it at BanThreshold.
+// Transient penalties decay with a 60 s half-life; the rest never do.
+func (n *Node) penalize(p peer.ID, amount int, transient bool, reason string) {
 	if p == n.host.ID() || p == "" {
 		return
 	}
@@ -304,61 +429,77 @@ func (n *Node) penalize(p peer.ID, amount int, reason string) {
 		n.scores[p] = s
 	}
 	n.mu.Unlock()
-	persistent, transient := float64(0), float64(amount)
-	if amount >= PenaltyMalformed {
-		persistent, transient = float64(amount), 0
+	var total float64
+	if transient {
+		total = s.add(0, float64(amount), time.Now())
+	} else {
+		total = s.add(float64(amount), 0, time.Now())
 	}
-	total := s.add(persistent, transient, time.Now())
-	n.log.Warn("peer misbehaved", "peer", p, "penalty", amount, "score", total, "reason", reason)
-	if total >= BanThreshold {
-		n.gater.mu.Lock()
-		n.gater.banned[p] = time.Now().Add(n.cfg.BanDuration)
-		n.gater.mu.Unlock()
+	banned := total >= BanThreshold
+	level := slog.LevelWarn
+	if transient && !banned {
+		level = slog.LevelDebug
+	}
+	n.log.Log(n.ctx, level, "peer misbehaved", "peer", p, "penalty", amount, "score", total, "reason", reason)
+	if banned {
+		if _, already := n.gater.bannedUntil(p); !already {
+			until := time.Now().Add(n.cfg.BanDuration)
+			n.gater.ban(p, until)
+			n.log.Warn("peer banned", "peer", p, "until", until.Format(time.RFC3339), "reason", reason)
+		}
 		n.host.Network().ClosePeer(p)
-		n.log.Warn("peer banned", "peer", p, "until", time.Now().Add(n.cfg.BanDuration).Format(time.RFC3339))
+	}
+	if n.cfg.hooks != nil && n.cfg.hooks.penalty != nil {
+		n.cfg.hooks.penalty(p, amount, total, banned)
 	}
 }
 
 // Banned reports whether a peer is currently banned.
 func (n *Node) Banned(p peer.ID) bool {
-	n.gater.mu.Lock()
-	defer n.gater.mu.Unlock()
-	until, ok := n.gater.banned[p]
-	return ok && time.Now().Before(until)
+	_, ok := n.gater.bannedUntil(p)
+	return ok
 }
 
-// Peers lists connected peers and banned ones.
-func (n *Node) Peers() []PeerInfo {
-	now := time.Now()
-	var out []PeerInfo
-	for _, p := range n.host.Network().Peers() {
-		info := PeerInfo{ID: p.String()}
-		for _, a := range n.host.Peerstore().Addrs(p) {
-			info.Addrs = append(info.Addrs, a.String())
-		}
-		n.mu.Lock()
-		if s := n.scores[p]; s != nil {
-			info.Score = s.value(now)
-		}
-		n.mu.Unlock()
-		out = append(out, info)
-	}
-	n.gater.mu.Lock()
-	for p, until := range n.gater.banned {
-		if now.Before(until) {
-			out = append(out, PeerInfo{ID: p.String(), Banned: true, BannedUntil: until})
-		}
-	}
-	n.gater.mu.Unlock()
-	slices.SortFunc(out, func(a, b PeerInfo) int {
-		if a.ID < b.ID {
-			return -1
-		}
-		if a.ID > b.ID {
-			return 1
-		}
+// Score is a peer's current ban score.
+func (n *Node) Score(p peer.ID) float64 {
+	n.mu.Lock()
+	s := n.scores[p]
+	n.mu.Unlock()
+	if s == nil {
 		return 0
-	})
+	}
+	return s.value(time.Now())
+}
+
+// Peers lists connected peers and banned ones, sorted by ID.
+func (n *Node) Peers() []PeerInfo {
+	bans := n.gater.bans()
+	byID := map[peer.ID]*PeerInfo{}
+	for _, c := range n.host.Network().Conns() {
+		p := c.RemotePeer()
+		info := byID[p]
+		if info == nil {
+			info = &PeerInfo{ID: p, Score: n.Score(p), ConnectedAt: c.Stat().Opened}
+			byID[p] = info
+		}
+		if opened := c.Stat().Opened; opened.Before(info.ConnectedAt) {
+			info.ConnectedAt = opened
+		}
+		info.Addrs = append(info.Addrs, c.RemoteMultiaddr().String())
+	}
+	for p, until := range bans {
+		info := byID[p]
+		if info == nil {
+			info = &PeerInfo{ID: p, Score: n.Score(p)}
+			byID[p] = info
+		}
+		info.Banned, info.BannedUntil = true, until
+	}
+	out := make([]PeerInfo, 0, len(byID))
+	for _, info := range byID {
+		out = append(out, *info)
+	}
+	slices.SortFunc(out, func(a, b PeerInfo) int { return strings.Compare(string(a.ID), string(b.ID)) })
 	return out
 }
 
@@ -373,20 +514,45 @@ func (n *Node) connectedPeers() []peer.ID {
 	return out
 }
 
-// isRuleError reports a peer's fault: a rule violation other than "we
-// already have it" or "parent unknown".
-func isRuleError(err error) bool {
-	var rerr consensus.RuleError
-	return errors.As(err, &rerr) && !errors.Is(err, consensus.ErrDuplicateBlock) && !errors.Is(err, consensus.ErrOrphan)
-}
-
-func workOf(b []byte) *big.Int { return new(big.Int).SetBytes(b) }
-
-// BroadcastBlock gossips a block on its chain now.
-func (n *Node) BroadcastBlock(b *wire.Block) {
+func (n *Node) chainNet(kind consensus.ChainKind) (*chainNet, error) {
 	for _, cn := range n.chains {
-		if cn.h.Chain.Params().ChainID == b.Header.ChainID {
-			cn.broadcastBlock(b)
+		if cn.kind == kind {
+			return cn, nil
 		}
 	}
+	return nil, fmt.Errorf("p2p: chain %s is not served by this node", kind)
+}
+
+// BroadcastBlock gossips a block on its chain's topic. Blocks this node
+// connects itself are announced automatically (see doc.go); this is for
+// re-announcing and for callers that bypass the chain. It does not wait
+// for the send, only for room in the outbox.
+func (n *Node) BroadcastBlock(kind consensus.ChainKind, b *wire.Block) error {
+	cn, err := n.chainNet(kind)
+	if err != nil {
+		return err
+	}
+	return cn.enqueue(cn.blockOut, b.Encode())
+}
+
+// BroadcastTx gossips a transaction on its chain's topic. Transactions a
+// TxPool announces through OnNewTx are gossiped automatically.
+func (n *Node) BroadcastTx(kind consensus.ChainKind, tx *wire.Tx) error {
+	cn, err := n.chainNet(kind)
+	if err != nil {
+		return err
+	}
+	return cn.enqueue(cn.txOut, tx.Encode())
+}
+
+// isPeerFault reports a rule violation that proves the sender misbehaved:
+// any RuleError except "we already have it", "parent unknown" and "too
+// far in the future" (which an honest peer with a fast clock can send,
+// and which becomes valid later).
+func isPeerFault(err error) bool {
+	var rerr consensus.RuleError
+	if !errors.As(err, &rerr) {
+		return false
+	}
+	return !errors.Is(err, consensus.ErrDuplicateBlock) && !errors.Is(err, consensus.ErrOrphan) && !errors.Is(err, consensus.ErrTimeTooNew)
 }

@@ -1,7 +1,6 @@
 package p2p
 
 import (
-	"errors"
 	"sync"
 
 	"github.com/thingchain/thingchain/chain/wire"
@@ -17,7 +16,7 @@ type recentSet struct {
 }
 
 func newRecentSet(max int) *recentSet {
-	return &recentSet{max: max, set: make(map[wire.Hash]struct{}, max)}
+	return &recentSet{max: max, set: make(map[wire.Hash]struct{})}
 }
 
 func (r *recentSet) add(h wire.Hash) {
@@ -42,5 +41,3 @@ func (r *recentSet) has(h wire.Hash) bool {
 	_, ok := r.set[h]
 	return ok
 }
-
-func errorsIsBadMessage(err error) bool { return errors.Is(err, ErrBadMessage) }

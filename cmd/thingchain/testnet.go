@@ -112,7 +112,7 @@ func runTestnet(c *cli.Context) error {
 			wg.Wait()
 			return nil
 		}
-		bootstrap = append(bootstrap, nd.P2P.Addrs()[0])
+		bootstrap = append(bootstrap, nd.P2PAddrs()[0])
 		fmt.Fprintf(c.App.Writer, "node%d  api %s  peer %s  mining=%v\n", i, nd.RPCURL, nd.P2P.ID(), i < m)
 	}
 	every(ctx, c.Duration("summary-every"), func() { printSummary(c, nodes) })

@@ -1,0 +1,306 @@
+package p2p
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/protocol"
+
+	"github.com/thingchain/thingchain/chain"
+	"github.com/thingchain/thingchain/chain/wire"
+	"github.com/thingchain/thingchain/consensus"
+)
+
+// Outbox sizes. Blocks are sent before transactions.
+const (
+	blockOutbox = 1024
+	txOutbox    = 8192
+	// staleDepth: a gossiped block we already have that is this far below
+	// our tip is not a relay race but spam (PenaltyUnsolicited).
+	staleDepth = 16
+	// validatorConcurrency bounds validations in flight per topic; beyond
+	// it pubsub drops messages. The global bound is validateThrottle.
+	validatorConcurrency = 8192
+	validateThrottle     = 4 * validatorConcurrency
+)
+
+// errOutboxFull is returned by Broadcast* when the node cannot keep up;
+// peers still get the data by sync (blocks) or not at all (transactions,
+// which the submitter may resend).
+var errOutboxFull = errors.New("p2p: gossip outbox full")
+
+// chainNet is the network side of one chain: its two topics, its sync
+// protocol and the loops that serve them.
+type chainNet struct {
+	n    *Node
+	h    ChainHandle
+	kind consensus.ChainKind
+	name string
+
+	blocks, txs     *pubsub.Topic
+	blockSub, txSub *pubsub.Subscription
+	blockOut, txOut chan []byte
+	seenBlocks      *recentSet // blocks that came from the network
+	seenTxs         *recentSet // transactions that came from the network
+	syncProto       protocol.ID
+	syncQueue       chan peer.ID
+	pendingMu       sync.Mutex
+	pending         map[peer.ID]bool // queued for syncLoop
+	servingMu       sync.Mutex
+	servingN        map[peer.ID]int // sync requests being served
+}
+
+// Topic and protocol names for one chain of one network.
+func topicPrefix(network string, chainID uint32) string {
+	return fmt.Sprintf("/thingchain/%s/%08x", network, chainID)
+}
+
+// BlockTopic, TxTopic and SyncProtocol name what a chain uses on a
+// network; other implementations (and tests) join the same names.
+func BlockTopic(network string, chainID uint32) string {
+	return topicPrefix(network, chainID) + "/blocks/1"
+}
+
+func TxTopic(network string, chainID uint32) string { return topicPrefix(network, chainID) + "/txs/1" }
+
+func SyncProtocol(network string, chainID uint32) protocol.ID {
+	return protocol.ID(topicPrefix(network, chainID) + "/sync/1")
+}
+
+func newChainNet(n *Node, h ChainHandle) (*chainNet, error) {
+	p := h.Chain.Params()
+	cn := &chainNet{
+		n: n, h: h, kind: p.Kind, name: p.Kind.String(),
+		blockOut: make(chan []byte, blockOutbox), txOut: make(chan []byte, txOutbox),
+		seenBlocks: newRecentSet(100_000), seenTxs: newRecentSet(200_000),
+		syncProto: SyncProtocol(n.cfg.NetworkName, p.ChainID),
+		syncQueue: make(chan peer.ID, 256), pending: map[peer.ID]bool{}, servingN: map[peer.ID]int{},
+	}
+	bt, tt := BlockTopic(n.cfg.NetworkName, p.ChainID), TxTopic(n.cfg.NetworkName, p.ChainID)
+	var err error
+	if err = n.ps.RegisterTopicValidator(bt, cn.validateBlock, pubsub.WithValidatorConcurrency(validatorConcurrency)); err != nil {
+		return nil, err
+	}
+	// A transaction validation waits for a signature check. Pubsub drops
+	// (silently) any message arriving while a topic already has its
+	// validator concurrency in flight, 1024 by default, which a burst
+	// on two busy cores exceeds; the goroutines are cheap, losses are not.
+	if err = n.ps.RegisterTopicValidator(tt, cn.validateTx, pubsub.WithValidatorConcurrency(validatorConcurrency)); err != nil {
+		return nil, err
+	}
+	if cn.blocks, err = n.ps.Join(bt); err != nil {
+		return nil, err
+	}
+	if cn.txs, err = n.ps.Join(tt); err != nil {
+		return nil, err
+	}
+	// Subscriptions buffer 8192 messages: the default of 32 loses most of
+	// a burst (design §7).
+	if cn.blockSub, err = cn.blocks.Subscribe(pubsub.WithBufferSize(8192)); err != nil {
+		return nil, err
+	}
+	if cn.txSub, err = cn.txs.Subscribe(pubsub.WithBufferSize(8192)); err != nil {
+		return nil, err
+	}
+	n.host.SetStreamHandler(cn.syncProto, cn.serveSync)
+	return cn, nil
+}
+
+func (cn *chainNet) start() {
+	// Announce what this node produces itself: blocks it connects that did
+	// not come from the network (mined here, submitted through the API)
+	// and transactions its pool accepts that did not come from the
+	// network. Whatever came from the network pubsub relays already.
+	cn.h.Chain.Subscribe(func(ev chain.Event) {
+		for _, b := range ev.Applied {
+			if !cn.seenBlocks.has(b.Hash()) {
+				if err := cn.enqueue(cn.blockOut, b.Encode()); err != nil {
+					cn.n.log.Warn("block not announced; peers will sync it", "chain", cn.name, "hash", b.Hash(), "err", err)
+				}
+			}
+		}
+	})
+	if cn.h.TxPool != nil {
+		cn.h.TxPool.OnNewTx(func(tx *wire.Tx) {
+			if !cn.seenTxs.has(tx.ID()) {
+				if err := cn.enqueue(cn.txOut, tx.Encode()); err != nil {
+					cn.n.log.Warn("transaction not announced", "chain", cn.name, "tx", tx.ID(), "err", err)
+				}
+			}
+		})
+	}
+	for _, loop := range []func(){cn.publishLoop, cn.blockLoop, cn.txLoop, cn.syncLoop} {
+		cn.n.wg.Add(1)
+		go func() {
+			defer cn.n.wg.Done()
+			loop()
+		}()
+	}
+}
+
+func (cn *chainNet) enqueue(ch chan []byte, data []byte) error {
+	select {
+	case ch <- data:
+		return nil
+	default:
+		return errOutboxFull
+	}
+}
+
+// publishLoop sends queued gossip, blocks first.
+func (cn *chainNet) publishLoop() {
+	ctx := cn.n.ctx
+	publish := func(t *pubsub.Topic, data []byte) {
+		if err := t.Publish(ctx, data); err != nil && ctx.Err() == nil {
+			cn.n.log.Debug("publish failed", "chain", cn.name, "err", err)
+		}
+	}
+	for {
+		select {
+		case data := <-cn.blockOut:
+			publish(cn.blocks, data)
+			continue
+		default:
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case data := <-cn.blockOut:
+			publish(cn.blocks, data)
+		case data := <-cn.txOut:
+			publish(cn.txs, data)
+		}
+	}
+}
+
+// validateBlock runs before pubsub relays a block: size, decoding and the
+// header's sanity (proof of work, miner signature), which every honest
+// relay also checks, so failing them is the sender's fault.
+func (cn *chainNet) validateBlock(_ context.Context, from peer.ID, m *pubsub.Message) pubsub.ValidationResult {
+	if from == cn.n.host.ID() {
+		return pubsub.ValidationAccept
+	}
+	if cn.n.Banned(from) {
+		return pubsub.ValidationReject
+	}
+	if max := cn.h.Chain.Params().MaxBlockBytes; len(m.Data) > max {
+		cn.n.penalize(from, PenaltyOversized, false, fmt.Sprintf("%s block gossip of %d bytes, limit %d", cn.name, len(m.Data), max))
+		return pubsub.ValidationReject
+	}
+	blk, err := wire.DecodeBlock(m.Data)
+	if err != nil {
+		cn.n.penalize(from, PenaltyMalformed, false, cn.name+" block gossip: "+err.Error())
+		return pubsub.ValidationReject
+	}
+	if cn.h.Chain.HaveBlock(blk.Hash()) {
+		if tip := cn.h.Chain.Tip(); blk.Header.Height+staleDepth < tip.Height {
+			cn.n.penalize(from, PenaltyUnsolicited, true, fmt.Sprintf("stale %s block at height %d gossiped, tip %d", cn.name, blk.Header.Height, tip.Height))
+		}
+		return pubsub.ValidationIgnore
+	}
+	if err := cn.h.Chain.CheckHeaderSanity(&blk.Header); err != nil {
+		if isPeerFault(err) {
+			cn.n.penalize(from, PenaltyInvalidBlock, false, cn.name+" block header: "+err.Error())
+		}
+		return pubsub.ValidationReject
+	}
+	m.ValidatorData = blk
+	return pubsub.ValidationAccept
+}
+
+// validateTx runs before pubsub relays a transaction: size, decoding and
+// the context-free checks (signature included).
+func (cn *chainNet) validateTx(_ context.Context, from peer.ID, m *pubsub.Message) pubsub.ValidationResult {
+	if from == cn.n.host.ID() {
+		return pubsub.ValidationAccept
+	}
+	if cn.n.Banned(from) {
+		return pubsub.ValidationReject
+	}
+	if len(m.Data) > wire.MaxTxBytes {
+		cn.n.penalize(from, PenaltyOversized, false, fmt.Sprintf("%s tx gossip of %d bytes, limit %d", cn.name, len(m.Data), wire.MaxTxBytes))
+		return pubsub.ValidationReject
+	}
+	tx, err := wire.DecodeTx(m.Data)
+	if err != nil {
+		cn.n.penalize(from, PenaltyMalformed, false, cn.name+" tx gossip: "+err.Error())
+		return pubsub.ValidationReject
+	}
+	if cn.seenTxs.has(tx.ID()) {
+		return pubsub.ValidationIgnore
+	}
+	if err := cn.h.Chain.CheckTxSanity(tx); err != nil {
+		if isPeerFault(err) {
+			cn.n.penalize(from, PenaltyInvalidTx, false, cn.name+" tx: "+err.Error())
+		}
+		return pubsub.ValidationReject
+	}
+	m.ValidatorData = tx
+	return pubsub.ValidationAccept
+}
+
+// blockLoop hands gossiped blocks to the chain, in arrival order.
+func (cn *chainNet) blockLoop() {
+	ctx := cn.n.ctx
+	for {
+		m, err := cn.blockSub.Next(ctx)
+		if err != nil {
+			return
+		}
+		if m.Local {
+			continue
+		}
+		blk, _ := m.ValidatorData.(*wire.Block)
+		if blk == nil {
+			continue
+		}
+		hash := blk.Hash()
+		cn.seenBlocks.add(hash)
+		res, err := cn.h.Chain.ProcessBlockBytes(ctx, m.Data)
+		switch {
+		case err == nil && res.Orphan:
+			// Fetch the missing ancestors from the peer that has them.
+			cn.requestSync(m.ReceivedFrom)
+		case err == nil, errors.Is(err, consensus.ErrDuplicateBlock):
+		case isPeerFault(err):
+			// The relay checked only the header, as we did before relaying
+			// it ourselves, so it cannot have known: no penalty. Banning
+			// relays here would let one invalid block with valid proof of
+			// work split the whole network.
+			cn.n.log.Info("gossiped block rejected", "chain", cn.name, "hash", hash, "height", blk.Header.Height, "from", m.ReceivedFrom, "err", err)
+		default:
+			if ctx.Err() == nil {
+				cn.n.log.Error("cannot process gossiped block", "chain", cn.name, "hash", hash, "err", err)
+			}
+		}
+	}
+}
+
+// txLoop hands gossiped transactions to the pool.
+func (cn *chainNet) txLoop() {
+	ctx := cn.n.ctx
+	for {
+		m, err := cn.txSub.Next(ctx)
+		if err != nil {
+			return
+		}
+		if m.Local {
+			continue
+		}
+		tx, _ := m.ValidatorData.(*wire.Tx)
+		if tx == nil {
+			continue
+		}
+		cn.seenTxs.add(tx.ID())
+		if cn.h.TxPool == nil {
+			continue
+		}
+		if err := cn.h.TxPool.AddTx(tx); err != nil {
+			cn.n.log.Debug("gossiped tx not pooled", "chain", cn.name, "tx", tx.ID(), "err", err)
+		}
+	}
+}
