@@ -1,0 +1,71 @@
+package p2p
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/thingchain/thingchain/chain"
+	"github.com/thingchain/thingchain/chain/keys"
+	"github.com/thingchain/thingchain/consensus"
+)
+
+// TestPermissionedMinerRejected: a node whose chains admit only one miner
+// key refuses a block mined by another key that a peer relays, penalises
+// that peer, and still accepts blocks from the admitted miner.
+func TestPermissionedMinerRejected(t *testing.T) {
+	admitted := newTestNode(t)
+	outsider := newTestNode(t)
+	net := consensus.RegTest()
+	dir := t.TempDir()
+	allowed := func(k keys.PubKey) error {
+		if k != admitted.key.PubKey() {
+			return errors.New("not admitted")
+		}
+		return nil
+	}
+	var handles []ChainHandle
+	chains := map[consensus.ChainKind]*chain.Chain{}
+	for _, k := range kinds {
+		c, err := chain.Open(chain.Config{Net: net, Kind: k, Dir: filepath.Join(dir, k.String()), StateMachine: testMachine{}, Store: testStore(), MinerAllowed: allowed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		chains[k] = c
+		handles = append(handles, ChainHandle{Chain: c, TxPool: newMemPool()})
+	}
+	guard, err := New(context.Background(), Config{NetworkName: "regtest", BanDuration: time.Hour, SyncInterval: time.Second, Chains: handles,
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { guard.Close() })
+	if err := guard.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := outsider.p2p.Connect(ctx, guard.AddrInfo()); err != nil {
+		t.Fatal(err)
+	}
+	if err := admitted.p2p.Connect(ctx, guard.AddrInfo()); err != nil {
+		t.Fatal(err)
+	}
+	k := consensus.AuctionChain
+	bad := outsider.mine(k, 1, nil)
+	good := admitted.mine(k, 1, nil)
+	waitTip(t, chains[k], good[0], 30*time.Second)
+	if chains[k].HaveBlock(bad[0]) && chains[k].IsMainChain(bad[0]) {
+		t.Fatal("a block from a non-admitted miner joined the main chain")
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for guard.Score(outsider.p2p.ID()) < PenaltyInvalidBlock && !guard.Banned(outsider.p2p.ID()) {
+		if time.Now().After(deadline) {
+			t.Fatalf("relaying a non-admitted miner's block was not penalised (score %.0f)", guard.Score(outsider.p2p.ID()))
+		}
+		time.Sleep(20 * time.Millisecond) // polling a condition with a deadline
+	}
+}
