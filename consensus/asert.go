@@ -25,13 +25,15 @@ func NextBits(p *ChainParams, anchorTime int64, parentHeight uint64, parentTime 
 	anchorTarget, _ := CompactToBig(p.GenesisBits)
 	spacing := p.TargetSpacing.Milliseconds()
 	halfLife := p.ASERTHalfLife.Milliseconds()
-	timeDelta := parentTime - anchorTime
-	blocksAfterAnchor := int64(parentHeight - 1)
+	// Both differences are taken in big.Int: parentTime-anchorTime can
+	// overflow int64 and parentHeight-1 can exceed it.
+	timeDelta := new(big.Int).Sub(big.NewInt(parentTime), big.NewInt(anchorTime))
+	blocksAfterAnchor := new(big.Int).SetUint64(parentHeight - 1)
 
 	// exponent in 16.16 fixed point. big.Int avoids overflow for absurd
 	// timestamps; validation has already bounded them, but this must not
 	// panic or wrap for any input.
-	num := new(big.Int).Sub(big.NewInt(timeDelta), new(big.Int).Mul(big.NewInt(spacing), big.NewInt(blocksAfterAnchor)))
+	num := new(big.Int).Sub(timeDelta, new(big.Int).Mul(big.NewInt(spacing), blocksAfterAnchor))
 	num.Lsh(num, 16)
 	exponent := quoFloor(num, big.NewInt(halfLife))
 

@@ -27,12 +27,12 @@ const (
 	ErrTxSanity       = ErrorKind("ErrTxSanity")       // tx fails its state machine's context-free checks
 
 	// Checks against the parent header chain.
-	ErrBadHeight      = ErrorKind("ErrBadHeight")      // height is not parent height + 1
-	ErrUnexpectedBits = ErrorKind("ErrUnexpectedBits") // difficulty differs from the ASERT schedule
-	ErrTimeTooOld     = ErrorKind("ErrTimeTooOld")     // timestamp not after median time past
-	ErrTimeTooNew     = ErrorKind("ErrTimeTooNew")     // timestamp too far in the future
+	ErrBadHeight        = ErrorKind("ErrBadHeight")        // height is not parent height + 1
+	ErrUnexpectedBits   = ErrorKind("ErrUnexpectedBits")   // difficulty differs from the ASERT schedule
+	ErrTimeTooOld       = ErrorKind("ErrTimeTooOld")       // timestamp not after median time past
+	ErrTimeTooNew       = ErrorKind("ErrTimeTooNew")       // timestamp too far in the future
 	ErrMinerNotAdmitted = ErrorKind("ErrMinerNotAdmitted") // permissioned network: key not admitted
-	ErrBadAnchor      = ErrorKind("ErrBadAnchor")      // auction block anchor missing, too shallow or backwards
+	ErrBadAnchor        = ErrorKind("ErrBadAnchor")        // auction block anchor missing, too shallow or backwards
 
 	// Checks against state.
 	ErrBadStateRoot = ErrorKind("ErrBadStateRoot") // state commitment differs after applying the block
@@ -40,10 +40,10 @@ const (
 	ErrBadNonce     = ErrorKind("ErrBadNonce")     // tx nonce is not the sender's next nonce
 
 	// Block-tree conditions.
-	ErrDuplicateBlock = ErrorKind("ErrDuplicateBlock") // already have it
+	ErrDuplicateBlock  = ErrorKind("ErrDuplicateBlock")  // already have it
 	ErrInvalidAncestor = ErrorKind("ErrInvalidAncestor") // builds on a block known to be invalid
-	ErrOrphan         = ErrorKind("ErrOrphan")         // parent unknown; held in the orphan pool
-	ErrCheckpoint     = ErrorKind("ErrCheckpoint")     // would reorganise past a block that must not be abandoned
+	ErrOrphan          = ErrorKind("ErrOrphan")          // parent unknown; held in the orphan pool
+	ErrCheckpoint      = ErrorKind("ErrCheckpoint")      // would reorganise past a block that must not be abandoned
 )
 
 // RuleError reports which rule a block or transaction broke and how.

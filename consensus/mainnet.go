@@ -1,6 +1,9 @@
 package consensus
 
-import "time"
+import (
+	"crypto/sha256"
+	"time"
+)
 
 // MainNet returns the parameters of the production network. Mining and
 // attestation are permissioned; difficulty starts where a small consortium
@@ -26,5 +29,26 @@ func MainNet() *Params {
 		Auction:  chain(AuctionChain, 0x7463_0002, 5*time.Second),
 	}
 	p.Auction.AnchorDepth = 6
+	// Genesis coin: a placeholder consortium treasury of 100,000,000 THG
+	// (1 THG = 10^8 units). Its address is a hash of a fixed string, not of
+	// a public key, so nobody can spend it: it fixes the shape of main's
+	// genesis until the consortium names its real treasury key at launch.
+	p.Allocations = []Allocation{
+		{Address: placeholderAddress("thingchain main consortium treasury (placeholder)"), Amount: 100_000_000 * 100_000_000},
+	}
+	// Placeholder: the consortium's authority keys and threshold are set
+	// at launch. Until then no governance transaction can reach the
+	// threshold, so no OEM or miner can be admitted on main.
+	p.Authorities = nil
+	p.AuthorityThreshold = 1
 	return p
+}
+
+// placeholderAddress is SHA-256(s)[:20]: shaped like an address
+// (SHA-256(pubkey)[:20], see chain/keys) but with no known key behind it.
+func placeholderAddress(s string) [20]byte {
+	h := sha256.Sum256([]byte(s))
+	var a [20]byte
+	copy(a[:], h[:20])
+	return a
 }

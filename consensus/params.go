@@ -1,6 +1,7 @@
 package consensus
 
 import (
+	"encoding/hex"
 	"fmt"
 	"math/big"
 	"time"
@@ -72,11 +73,19 @@ type Params struct {
 	// Permissioned networks accept blocks only from admitted miner keys:
 	// those listed here at genesis and, later, those admitted by governance
 	// transactions on the metadata chain.
-	Permissioned bool
+	Permissioned  bool
 	GenesisMiners [][33]byte // compressed secp256k1 public keys
 	// MineOnDemand networks (regtest) have no target spacing worth waiting
 	// for: blocks are produced when asked, at minimal difficulty.
 	MineOnDemand bool
+
+	// Authorities are the metadata chain's governance keys (compressed
+	// secp256k1 public keys): a governance transaction (admit or revoke an
+	// OEM or a miner) needs valid approvals from at least
+	// AuthorityThreshold distinct members. The genesis state of the
+	// metadata chain commits to this set (see the registry package).
+	Authorities        [][33]byte
+	AuthorityThreshold int
 
 	// Allocations are the auction chain's genesis balances. Test networks
 	// add a faucet (see the ledger package) on top of these.
@@ -115,6 +124,19 @@ func ForNetwork(name string) (*Params, error) {
 		return RegTest(), nil
 	}
 	return nil, fmt.Errorf("unknown network %q: use main, test or regtest", name)
+}
+
+// mustPubKeys decodes built-in compressed public keys given in hex.
+func mustPubKeys(hexKeys ...string) [][33]byte {
+	out := make([][33]byte, len(hexKeys))
+	for i, h := range hexKeys {
+		b, err := hex.DecodeString(h)
+		if err != nil || len(b) != 33 {
+			panic(fmt.Sprintf("consensus: invalid built-in public key %q", h))
+		}
+		copy(out[i][:], b)
+	}
+	return out
 }
 
 // targetFromBits expands bits known at compile time to be valid.

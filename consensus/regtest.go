@@ -27,5 +27,14 @@ func RegTest() *Params {
 		Auction:  chain(AuctionChain, 0x7463_2002),
 	}
 	p.Auction.AnchorDepth = 1
+	// Well-known authority keys: private key i is
+	// SHA-256("thingchain regtest authority <i>") (registry.DevAuthorityKeys),
+	// so tests and local tools can govern.
+	p.Authorities = mustPubKeys(
+		"0260f173a992f5a66bdc1083ac2fc8f09cca276f778571f2fa1e9f17f460dec0b3",
+		"029db6446cbce6323ed10ee64adeae473d84ad747c044042c8bbbf2c8e48aae334",
+		"03b85525d34ed5942dfa5bf5bc7269c45ccfce0b494bb5a7c094b78f776a505854",
+	)
+	p.AuthorityThreshold = 2
 	return p
 }

@@ -30,5 +30,14 @@ func TestNet() *Params {
 		Auction:  chain(AuctionChain, 0x7463_1002, 5*time.Second, 0x1e080000),
 	}
 	p.Auction.AnchorDepth = 2
+	// Well-known authority keys: private key i is
+	// SHA-256("thingchain test authority <i>") (registry.DevAuthorityKeys),
+	// so anyone running a local testnet can govern it.
+	p.Authorities = mustPubKeys(
+		"03425fb48e51132e26cf62215d1a94f695efb222c5c8e4cb0727a093a8c16cc3f1",
+		"026ac9dc493e34d11acdc2128fe93815220aafbbe40d6add6beee640dad95a89c6",
+		"03b873f28334d9e8d36465d0f9b7aa90cad8ee9779a3dcdc6d1d07f611a6a9311a",
+	)
+	p.AuthorityThreshold = 2
 	return p
 }
