@@ -4,10 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/dgraph-io/badger/v4"
 
 	"github.com/thingchain/thingchain/chain/keys"
 	"github.com/thingchain/thingchain/chain/wire"
@@ -90,15 +94,36 @@ type harness struct {
 
 func newHarness(t testing.TB, net *consensus.Params) *harness {
 	t.Helper()
+	return newHarnessDir(t, net, t.TempDir())
+}
+
+// newHarnessDir is newHarness on a given data directory (a crashed
+// child's, a corrupted one). The chain is closed at cleanup unless the
+// test already closed it.
+func newHarnessDir(t testing.TB, net *consensus.Params, dir string) *harness {
+	t.Helper()
 	key, err := keys.GenerateKey()
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, dir: t.TempDir(), net: net, key: key, clock: time.UnixMilli(net.Metadata.GenesisTime).Add(time.Hour)}
+	h := &harness{t: t, dir: dir, net: net, key: key, clock: time.UnixMilli(net.Metadata.GenesisTime).Add(time.Hour)}
 	h.config = Config{Net: net, Kind: consensus.MetadataChain, StateMachine: kvMachine{}, Now: func() time.Time { return h.clock }}
 	h.open()
-	t.Cleanup(func() { h.c.Close() })
+	t.Cleanup(func() {
+		if h.c != nil {
+			h.c.Close()
+		}
+	})
 	return h
+}
+
+// close closes the chain so a test can tamper with its directory.
+func (h *harness) close() {
+	h.t.Helper()
+	if err := h.c.Close(); err != nil {
+		h.t.Fatal(err)
+	}
+	h.c = nil
 }
 
 func (h *harness) open() {
@@ -114,9 +139,7 @@ func (h *harness) open() {
 
 func (h *harness) reopen() {
 	h.t.Helper()
-	if err := h.c.Close(); err != nil {
-		h.t.Fatal(err)
-	}
+	h.close()
 	h.open()
 }
 
@@ -198,6 +221,113 @@ func mustEqual[T comparable](t testing.TB, what string, got, want T) {
 }
 
 var _ = fmt.Sprintf
+
+// resolve re-signs and re-solves a header after a test mutated it, so the
+// only rule broken is the one the case targets.
+func (h *harness) resolve(blk *wire.Block) {
+	h.t.Helper()
+	blk.Header.Nonce = 0
+	h.solve(&blk.Header)
+}
+
+func fixRoot(blk *wire.Block) { blk.Header.TxRoot = wire.TxRoot(blk.Txs) }
+
+// feed processes blocks in order, tolerating ones already known.
+func feed(t testing.TB, c *Chain, blocks ...*wire.Block) {
+	t.Helper()
+	for _, b := range blocks {
+		if _, err := c.ProcessBlock(context.Background(), b); err != nil && !errors.Is(err, consensus.ErrDuplicateBlock) {
+			t.Fatalf("feed block %d: %v", b.Header.Height, err)
+		}
+	}
+}
+
+func mustState(t testing.TB, h *harness, key string) string {
+	t.Helper()
+	v, ok := h.state(key)
+	if !ok {
+		t.Fatalf("state %q missing", key)
+	}
+	return v
+}
+
+// dumpState reads every committed state entry of the chain straight from
+// the store, so two chains can be compared in full.
+func dumpState(t testing.TB, c *Chain) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	err := c.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{prefixState}, PrefetchValues: true})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			v, err := it.Item().ValueCopy(nil)
+			if err != nil {
+				return err
+			}
+			out[string(it.Item().Key()[1:])] = string(v)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// sameChain asserts that two chains have the same tip, the same state root
+// and the same state, entry by entry.
+func sameChain(t testing.TB, what string, a, b *Chain) {
+	t.Helper()
+	ta, tb := a.Tip(), b.Tip()
+	if ta.Hash != tb.Hash || ta.Height != tb.Height || ta.Work.Cmp(tb.Work) != 0 {
+		t.Fatalf("%s: tips differ: %s@%d vs %s@%d", what, ta.Hash, ta.Height, tb.Hash, tb.Height)
+	}
+	mustEqual(t, what+": state root", a.TipHeader().StateRoot, b.TipHeader().StateRoot)
+	mustEqual(t, what+": commitment", wire.Hash(a.commitment.Sum()), a.TipHeader().StateRoot)
+	sa, sb := dumpState(t, a), dumpState(t, b)
+	if len(sa) != len(sb) {
+		t.Fatalf("%s: %d state entries vs %d", what, len(sa), len(sb))
+	}
+	for k, v := range sa {
+		if w, ok := sb[k]; !ok || w != v {
+			t.Fatalf("%s: state %q is %x vs %x (present %v)", what, k, v, w, ok)
+		}
+	}
+}
+
+// syncClocks sets both harness clocks to the later of the two, so blocks
+// one mines are not from the future for the other.
+func syncClocks(hs ...*harness) {
+	var latest time.Time
+	for _, h := range hs {
+		if h.clock.After(latest) {
+			latest = h.clock
+		}
+	}
+	for _, h := range hs {
+		h.clock = latest
+	}
+}
+
+// subscribe records every event the chain delivers.
+func subscribe(c *Chain) *[]Event {
+	var mu sync.Mutex
+	events := &[]Event{}
+	c.Subscribe(func(ev Event) {
+		mu.Lock()
+		*events = append(*events, ev)
+		mu.Unlock()
+	})
+	return events
+}
+
+func hashes(blocks []*wire.Block) []wire.Hash {
+	out := make([]wire.Hash, len(blocks))
+	for i, b := range blocks {
+		out[i] = b.Hash()
+	}
+	return out
+}
 
 func newKey(t testing.TB) (*keys.PrivateKey, keys.Address) {
 	t.Helper()

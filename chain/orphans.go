@@ -36,7 +36,9 @@ func (p *orphanPool) len() int { return len(p.byHash) }
 
 func (p *orphanPool) add(blk *wire.Block, size int, now time.Time) {
 	h := blk.Hash()
-	if p.has(h) || size > p.maxBytes {
+	// maxCount <= 0 means no pool; without this check the eviction loop
+	// below spins forever on an empty map.
+	if p.has(h) || size > p.maxBytes || p.maxCount <= 0 {
 		return
 	}
 	for hash, o := range p.byHash {

@@ -39,9 +39,9 @@ func heightKey(height uint64) []byte {
 
 // Block status flags, stored with the header.
 const (
-	statusHaveData   uint8 = 1 << iota // full block stored
-	statusValid                        // connected successfully at least once
-	statusInvalid                      // failed validation; never connect it or its descendants
+	statusHaveData uint8 = 1 << iota // full block stored
+	statusValid                      // connected successfully at least once
+	statusInvalid                    // failed validation; never connect it or its descendants
 )
 
 // headerRecord is the stored form of a block index entry.
@@ -202,7 +202,15 @@ func decodeUndo(b []byte) ([]undoEntry, error) {
 // warnings and errors.
 type badgerLogger struct{ l *slog.Logger }
 
-func (b badgerLogger) Errorf(f string, a ...any)   { b.l.Error(fmt.Sprintf(f, a...), "component", "badger") }
-func (b badgerLogger) Warningf(f string, a ...any) { b.l.Warn(fmt.Sprintf(f, a...), "component", "badger") }
-func (b badgerLogger) Infof(f string, a ...any)    { b.l.Debug(fmt.Sprintf(f, a...), "component", "badger") }
-func (b badgerLogger) Debugf(f string, a ...any)   { b.l.Debug(fmt.Sprintf(f, a...), "component", "badger") }
+func (b badgerLogger) Errorf(f string, a ...any) {
+	b.l.Error(fmt.Sprintf(f, a...), "component", "badger")
+}
+func (b badgerLogger) Warningf(f string, a ...any) {
+	b.l.Warn(fmt.Sprintf(f, a...), "component", "badger")
+}
+func (b badgerLogger) Infof(f string, a ...any) {
+	b.l.Debug(fmt.Sprintf(f, a...), "component", "badger")
+}
+func (b badgerLogger) Debugf(f string, a ...any) {
+	b.l.Debug(fmt.Sprintf(f, a...), "component", "badger")
+}

@@ -116,7 +116,9 @@ func (c *Chain) CheckTxSanity(tx *wire.Tx) error {
 
 // CheckHeaderSanity exposes the context-free header rules to gossip
 // validators and header sync.
-func (c *Chain) CheckHeaderSanity(h *wire.Header) error { return checkHeaderSanity(c.params, h, c.sigs) }
+func (c *Chain) CheckHeaderSanity(h *wire.Header) error {
+	return checkHeaderSanity(c.params, h, c.sigs)
+}
 
 // checkHeaderContext runs the rules that need the parent's header chain:
 // height, the ASERT difficulty, median-time-past, the future limit and,

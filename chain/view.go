@@ -94,8 +94,8 @@ func (v *View) Rollback(cp int) {
 
 // stateChange is one key's committed value before and after a block.
 type stateChange struct {
-	key           string
-	old, new      []byte
+	key            string
+	old, new       []byte
 	hadOld, hasNew bool
 }
 

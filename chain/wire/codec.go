@@ -28,10 +28,10 @@ func malformed(what, format string, args ...any) error {
 // writer appends to a byte slice; it never fails, so encoders stay simple.
 type writer struct{ buf []byte }
 
-func (w *writer) u16(v uint16)  { w.buf = binary.LittleEndian.AppendUint16(w.buf, v) }
-func (w *writer) u32(v uint32)  { w.buf = binary.LittleEndian.AppendUint32(w.buf, v) }
-func (w *writer) u64(v uint64)  { w.buf = binary.LittleEndian.AppendUint64(w.buf, v) }
-func (w *writer) bytes(b []byte) { w.buf = append(w.buf, b...) }
+func (w *writer) u16(v uint16)    { w.buf = binary.LittleEndian.AppendUint16(w.buf, v) }
+func (w *writer) u32(v uint32)    { w.buf = binary.LittleEndian.AppendUint32(w.buf, v) }
+func (w *writer) u64(v uint64)    { w.buf = binary.LittleEndian.AppendUint64(w.buf, v) }
+func (w *writer) bytes(b []byte)  { w.buf = append(w.buf, b...) }
 func (w *writer) varint(v uint64) { w.buf = binary.AppendUvarint(w.buf, v) }
 func (w *writer) varBytes(b []byte) {
 	w.varint(uint64(len(b)))

@@ -26,19 +26,19 @@ type Anchor struct {
 // and MinerSig, which covers everything before it, can be made once per
 // template.
 type Header struct {
-	Version    uint32
-	ChainID    uint32 // which chain and network this block belongs to
-	Height     uint64
-	PrevHash   Hash
-	TxRoot     Hash // Merkle root of transaction IDs
-	StateRoot  Hash // commitment to the state after this block
-	Anchor     Anchor
-	Timestamp  int64 // Unix milliseconds
-	Bits       uint32
-	Reward     [AddressSize]byte // address that collects this block's fees
-	MinerKey   [PubKeySize]byte  // key that signed the header
-	MinerSig   [SignatureSize]byte
-	Nonce      uint64
+	Version   uint32
+	ChainID   uint32 // which chain and network this block belongs to
+	Height    uint64
+	PrevHash  Hash
+	TxRoot    Hash // Merkle root of transaction IDs
+	StateRoot Hash // commitment to the state after this block
+	Anchor    Anchor
+	Timestamp int64 // Unix milliseconds
+	Bits      uint32
+	Reward    [AddressSize]byte // address that collects this block's fees
+	MinerKey  [PubKeySize]byte  // key that signed the header
+	MinerSig  [SignatureSize]byte
+	Nonce     uint64
 }
 
 // AppendEncode appends the canonical encoding of h to buf.
