@@ -69,6 +69,7 @@
 //
 //	offence                                                      penalty
 //	block gossip whose header fails sanity (PoW, signature, ...)    100
+//	block gossip from a non-admitted miner (ChainHandle.MinerAllowed) 100
 //	block served by sync that the chain rejects (any RuleError)     100
 //	sync headers that fail sanity                                   100
 //	gossip or sync bytes that do not decode; headers not linking     50

@@ -11,6 +11,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/protocol"
 
 	"github.com/thingchain/thingchain/chain"
+	"github.com/thingchain/thingchain/chain/keys"
 	"github.com/thingchain/thingchain/chain/wire"
 	"github.com/thingchain/thingchain/consensus"
 )
@@ -207,6 +208,12 @@ func (cn *chainNet) validateBlock(_ context.Context, from peer.ID, m *pubsub.Mes
 			cn.n.penalize(from, PenaltyInvalidBlock, false, cn.name+" block header: "+err.Error())
 		}
 		return pubsub.ValidationReject
+	}
+	if allowed := cn.h.MinerAllowed; allowed != nil {
+		if err := allowed(keys.PubKey(blk.Header.MinerKey)); err != nil {
+			cn.n.penalize(from, PenaltyInvalidBlock, false, fmt.Sprintf("%s block from miner %x, who is not admitted: %v", cn.name, blk.Header.MinerKey, err))
+			return pubsub.ValidationReject
+		}
 	}
 	m.ValidatorData = blk
 	return pubsub.ValidationAccept

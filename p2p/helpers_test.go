@@ -345,3 +345,25 @@ func solvedHeader(h wire.Header) wire.Header {
 func describe(p PeerInfo) string {
 	return fmt.Sprintf("%s score=%.0f banned=%v", p.ID, p.Score, p.Banned)
 }
+
+// waitGossipReady waits until n's pubsub lists p as subscribed to the
+// block and transaction topics of chain k, so a publish from n reaches p
+// directly (flood publishing) rather than depending on timing.
+func waitGossipReady(tb testing.TB, n *Node, p peer.ID, k consensus.ChainKind) {
+	tb.Helper()
+	cn, err := n.chainNet(k)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	deadline := time.NewTimer(10 * time.Second)
+	defer deadline.Stop()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for !slices.Contains(cn.blocks.ListPeers(), p) || !slices.Contains(cn.txs.ListPeers(), p) {
+		select {
+		case <-tick.C:
+		case <-deadline.C:
+			tb.Fatalf("%s gossip to %s not ready", k, p)
+		}
+	}
+}

@@ -22,6 +22,7 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/thingchain/thingchain/chain"
+	"github.com/thingchain/thingchain/chain/keys"
 	"github.com/thingchain/thingchain/chain/wire"
 	"github.com/thingchain/thingchain/consensus"
 )
@@ -67,6 +68,14 @@ type TxPool interface {
 type ChainHandle struct {
 	Chain  ChainAPI
 	TxPool TxPool
+	// MinerAllowed is, on permissioned networks, the admission rule given
+	// to chain.Config.MinerAllowed. When set, block gossip from a miner it
+	// refuses is rejected before relaying and costs the sender
+	// PenaltyInvalidBlock: every honest relay checks it too, so only a
+	// peer that skips the check sends one. When nil, such blocks are
+	// relayed after the header checks and refused by the chain, and the
+	// relay is not penalised (it could not have known).
+	MinerAllowed func(keys.PubKey) error
 }
 
 // Config sets up a Node. Zero values get the defaults noted.

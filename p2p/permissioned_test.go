@@ -35,10 +35,10 @@ func TestPermissionedMinerRejected(t *testing.T) {
 		}
 		t.Cleanup(func() { c.Close() })
 		chains[k] = c
-		handles = append(handles, ChainHandle{Chain: c, TxPool: newMemPool()})
+		// The relay rule is the chain's admission rule (ChainHandle.MinerAllowed).
+		handles = append(handles, ChainHandle{Chain: c, TxPool: newMemPool(), MinerAllowed: allowed})
 	}
-	guard, err := New(context.Background(), Config{NetworkName: "regtest", BanDuration: time.Hour, SyncInterval: time.Second, Chains: handles,
-		})
+	guard, err := New(context.Background(), Config{NetworkName: "regtest", BanDuration: time.Hour, SyncInterval: time.Second, Chains: handles})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,6 +55,7 @@ func TestPermissionedMinerRejected(t *testing.T) {
 		t.Fatal(err)
 	}
 	k := consensus.AuctionChain
+	waitGossipReady(t, outsider.p2p, guard.ID(), k)
 	bad := outsider.mine(k, 1, nil)
 	good := admitted.mine(k, 1, nil)
 	waitTip(t, chains[k], good[0], 30*time.Second)
@@ -64,6 +65,9 @@ func TestPermissionedMinerRejected(t *testing.T) {
 	deadline := time.Now().Add(30 * time.Second)
 	for guard.Score(outsider.p2p.ID()) < PenaltyInvalidBlock && !guard.Banned(outsider.p2p.ID()) {
 		if time.Now().After(deadline) {
+			gcn, _ := guard.chainNet(k)
+			ocn, _ := outsider.p2p.chainNet(k)
+			t.Logf("guard has bad=%v tip=%d; guard topic peers %v; outsider topic peers %v; conns %d", chains[k].HaveBlock(bad[0]), chains[k].Tip().Height, gcn.blocks.ListPeers(), ocn.blocks.ListPeers(), len(guard.Host().Network().ConnsToPeer(outsider.p2p.ID())))
 			t.Fatalf("relaying a non-admitted miner's block was not penalised (score %.0f)", guard.Score(outsider.p2p.ID()))
 		}
 		time.Sleep(20 * time.Millisecond) // polling a condition with a deadline

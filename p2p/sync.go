@@ -11,6 +11,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/thingchain/thingchain/chain/keys"
 	"github.com/thingchain/thingchain/chain/wire"
 	"github.com/thingchain/thingchain/consensus"
 )
@@ -253,6 +254,12 @@ func (cn *chainNet) checkHeaders(hs []wire.Header, prev *wire.Header) error {
 				if err := cn.h.Chain.CheckHeaderSanity(&hs[i]); err != nil {
 					errs[w] = fmt.Errorf("header at height %d: %w", hs[i].Height, err)
 					return
+				}
+				if allowed := cn.h.MinerAllowed; allowed != nil {
+					if err := allowed(keys.PubKey(hs[i].MinerKey)); err != nil {
+						errs[w] = consensus.RuleErrorf(consensus.ErrMinerNotAdmitted, "header at height %d: miner %x: %v", hs[i].Height, hs[i].MinerKey, err)
+						return
+					}
 				}
 			}
 		}()
