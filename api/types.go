@@ -10,19 +10,19 @@ import (
 
 // HeaderJSON is a block header as the API shows it.
 type HeaderJSON struct {
-	Hash        wire.Hash   `json:"hash"`
-	Height      uint64      `json:"height"`
-	Version     uint32      `json:"version"`
-	ChainID     uint32      `json:"chain_id"`
-	PrevHash    wire.Hash   `json:"prev_hash"`
-	TxRoot      wire.Hash   `json:"tx_root"`
-	StateRoot   wire.Hash   `json:"state_root"`
-	Anchor      wire.Anchor `json:"anchor"`
-	Time        int64       `json:"time"`
-	Bits        string      `json:"bits"`
-	Nonce       uint64      `json:"nonce"`
-	Reward      string      `json:"reward"`
-	Miner       string      `json:"miner_key"`
+	Hash      wire.Hash   `json:"hash"`
+	Height    uint64      `json:"height"`
+	Version   uint32      `json:"version"`
+	ChainID   uint32      `json:"chain_id"`
+	PrevHash  wire.Hash   `json:"prev_hash"`
+	TxRoot    wire.Hash   `json:"tx_root"`
+	StateRoot wire.Hash   `json:"state_root"`
+	Anchor    wire.Anchor `json:"anchor"`
+	Time      int64       `json:"time"`
+	Bits      string      `json:"bits"`
+	Nonce     uint64      `json:"nonce"`
+	Reward    string      `json:"reward"`
+	Miner     string      `json:"miner_key"`
 }
 
 // TxJSON is a transaction as the API shows it. Raw is the canonical

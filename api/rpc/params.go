@@ -3,73 +3,108 @@ package rpc
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"io"
 	"reflect"
+	"strings"
 )
 
-// DecodeParams decodes params into dst, a pointer to a struct. Params may
-// be an object (by name, unknown fields refused) or an array (by position,
-// onto the struct's fields in order). Absent or null params leave dst as is.
+// DecodeParams decodes JSON-RPC params into dst, returning a -32602 *Error
+// that names the problem.
+//
+// Params may be by-name (an object, decoded with unknown fields rejected so
+// typos are reported instead of silently ignored) or by-position (an array).
+// When dst points to a struct and params is an array, element i is decoded
+// into the struct's i-th exported field (fields tagged `json:"-"` are
+// skipped); missing trailing elements leave fields zero, which gives
+// Ethereum-style optional trailing parameters. Absent or null params leave
+// dst untouched.
 func DecodeParams(params json.RawMessage, dst any) error {
+	rv := reflect.ValueOf(dst)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() {
+		// Programmer error, but reporting it as internal keeps the node up.
+		return &Error{Code: CodeInternal, Message: "DecodeParams needs a non-nil pointer"}
+	}
 	params = bytes.TrimSpace(params)
 	if len(params) == 0 || string(params) == "null" {
 		return nil
 	}
-	if params[0] == '[' {
-		var items []json.RawMessage
-		if err := json.Unmarshal(params, &items); err != nil {
-			return InvalidParams("params: %v", err)
+	switch params[0] {
+	case '[':
+		if rv.Elem().Kind() == reflect.Struct {
+			return decodePositional(params, rv.Elem())
 		}
-		v := reflect.ValueOf(dst)
-		if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
-			if len(items) != 1 {
-				return InvalidParams("expected one positional parameter, got %d", len(items))
-			}
-			if err := json.Unmarshal(items[0], dst); err != nil {
-				return InvalidParams("params[0]: %v", err)
-			}
-			return nil
-		}
-		st := v.Elem()
-		var fields []reflect.Value
-		var names []string
-		collectFields(st, &fields, &names)
-		if len(items) > len(fields) {
-			return InvalidParams("too many positional parameters: %d given, at most %d (%v)", len(items), len(fields), names)
-		}
-		for i, item := range items {
-			if err := json.Unmarshal(item, fields[i].Addr().Interface()); err != nil {
-				return InvalidParams("parameter %d (%s): %v", i, names[i], err)
-			}
-		}
-		return nil
+	case '{':
+	default:
+		return InvalidParams("params must be an array or an object")
 	}
-	dec := json.NewDecoder(bytes.NewReader(params))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(dst); err != nil {
-		return InvalidParams("params: %v", err)
+	if err := strictUnmarshal(params, dst); err != nil {
+		return InvalidParams("invalid params: %s", cleanJSONError(err))
 	}
 	return nil
 }
 
-// collectFields lists exported fields in order, flattening embedded structs.
-func collectFields(v reflect.Value, out *[]reflect.Value, names *[]string) {
-	t := v.Type()
-	for i := 0; i < t.NumField(); i++ {
+func decodePositional(params json.RawMessage, sv reflect.Value) error {
+	var elems []json.RawMessage
+	if err := json.Unmarshal(params, &elems); err != nil {
+		return InvalidParams("invalid params: %s", cleanJSONError(err))
+	}
+	fields := positionalFields(sv.Type())
+	if len(elems) > len(fields) {
+		return InvalidParams("too many params: got %d, want at most %d", len(elems), len(fields))
+	}
+	for i, raw := range elems {
+		f := fields[i]
+		if err := strictUnmarshal(raw, sv.Field(f.index).Addr().Interface()); err != nil {
+			return InvalidParams("param %d (%s): %s", i, f.name, cleanJSONError(err))
+		}
+	}
+	return nil
+}
+
+type posField struct {
+	index int
+	name  string
+}
+
+func positionalFields(t reflect.Type) []posField {
+	var out []posField
+	for i := range t.NumField() {
 		f := t.Field(i)
 		if !f.IsExported() {
 			continue
 		}
-		if f.Anonymous && f.Type.Kind() == reflect.Struct {
-			collectFields(v.Field(i), out, names)
-			continue
-		}
 		name := f.Name
-		if tag := f.Tag.Get("json"); tag != "" && tag != "-" {
-			if n, _, _ := bytes.Cut([]byte(tag), []byte(",")); len(n) > 0 {
-				name = string(n)
+		if tag, ok := f.Tag.Lookup("json"); ok {
+			n, _, _ := strings.Cut(tag, ",")
+			if n == "-" {
+				continue
+			}
+			if n != "" {
+				name = n
 			}
 		}
-		*out = append(*out, v.Field(i))
-		*names = append(*names, name)
+		out = append(out, posField{index: i, name: name})
 	}
+	return out
+}
+
+func strictUnmarshal(data []byte, dst any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return err
+	}
+	// Decode stops after the first value; trailing bytes mean the caller
+	// handed us something that is not a single JSON value.
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return errors.New("unexpected data after params")
+	}
+	return nil
+}
+
+// cleanJSONError strips the "json: " prefix so messages read naturally
+// inside our own error text.
+func cleanJSONError(err error) string {
+	return strings.TrimPrefix(err.Error(), "json: ")
 }

@@ -6,157 +6,353 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
+	"time"
 
 	"github.com/coder/websocket"
-	"golang.org/x/time/rate"
 )
 
-// wsQueue bounds what a WebSocket client may have waiting to be sent; a
-// client that falls that far behind is disconnected rather than allowed to
-// hold memory or stall the node.
-const wsQueue = 1024
-
-var errSlowConsumer = errors.New("client too slow: send queue full")
+const (
+	// wsWriteTimeout bounds one frame write; a peer that cannot take a
+	// frame in this long is treated as dead.
+	wsWriteTimeout = 10 * time.Second
+	// wsMaxInFlight bounds concurrent calls per connection so one client
+	// cannot fan out unbounded goroutines; the reader blocks beyond it,
+	// which pushes back on the client through TCP.
+	wsMaxInFlight = 16
+	// wsMaxSubs bounds subscriptions per connection.
+	wsMaxSubs = 256
+	// wsPingInterval detects half-open peers (a laptop that slept, a
+	// dropped NAT mapping) that would otherwise hold their subscriptions
+	// until TCP gives up many minutes later.
+	wsPingInterval = 30 * time.Second
+)
 
 type wsConn struct {
-	s      *Server
-	conn   *websocket.Conn
-	out    chan []byte
-	cancel context.CancelCauseFunc
-	admin  bool
-	// limiter applies the per-client rate limit to each message.
-	limiter *rate.Limiter
+	s    *Server
+	ws   *websocket.Conn
+	peer peer
+	log  *slog.Logger
+
+	// ctx spans the transport (reads, writes); callCtx, its child, spans
+	// handlers and subscriptions and is cancelled first when closing so
+	// producers stop before the socket goes away.
+	ctx        context.Context
+	cancel     context.CancelFunc
+	callCtx    context.Context
+	callCancel context.CancelFunc
+
+	send chan []byte
+	sem  chan struct{}
+	wg   sync.WaitGroup // in-flight calls and subscriptions
 
 	mu   sync.Mutex
-	subs map[string]context.CancelFunc
+	subs map[string]*subscription
+
+	closeOnce sync.Once
+}
+
+type subscription struct {
+	// mu orders notify against unsubscribe: once unsubscribe has returned
+	// true, no further notification for this id can be queued.
+	mu     sync.Mutex
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+type subNotice struct {
+	JSONRPC string    `json:"jsonrpc"`
+	Method  string    `json:"method"`
+	Params  subParams `json:"params"`
+}
+
+type subParams struct {
+	Subscription string          `json:"subscription"`
+	Result       json.RawMessage `json:"result,omitempty"`
+	Error        *Error          `json:"error,omitempty"`
 }
 
 func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
-	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
-	if err != nil {
+	if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+		w.Header().Set("Allow", "GET, POST")
+		http.Error(w, "POST JSON-RPC requests, or upgrade to WebSocket", http.StatusMethodNotAllowed)
 		return
 	}
-	conn.SetReadLimit(s.cfg.MaxRequestBytes)
-	ctx, cancel := context.WithCancelCause(context.Background())
-	c := &wsConn{s: s, conn: conn, out: make(chan []byte, wsQueue), cancel: cancel, admin: s.authorised(r), subs: map[string]context.CancelFunc{}}
-	if s.cfg.RateLimit > 0 {
-		c.limiter = rate.NewLimiter(rate.Limit(s.cfg.RateLimit), s.cfg.RateBurst)
-	}
-	go c.writeLoop(ctx)
-	c.readLoop(ctx)
-	cancel(nil)
-	reason := "bye"
-	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
-		reason = cause.Error()
-	}
-	conn.Close(websocket.StatusPolicyViolation, reason)
-}
-
-func (c *wsConn) send(v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
+	ip := clientIP(r)
+	if !s.limiter.allow(ip, 1) {
+		writeJSON(w, http.StatusTooManyRequests, s.rateLimited().body)
 		return
 	}
-	select {
-	case c.out <- b:
-	default:
-		c.cancel(errSlowConsumer)
+	s.connMu.Lock()
+	if s.base.Err() != nil {
+		s.connMu.Unlock()
+		http.Error(w, "server shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	s.conns.Add(1)
+	s.connMu.Unlock()
+	defer s.conns.Done()
+
+	admin := s.authorized(r)
+	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: s.cfg.AllowedOrigins})
+	if err != nil {
+		s.log.Debug("websocket accept failed", slog.String("remote", r.RemoteAddr), slog.Any("err", err))
+		return
+	}
+	ws.SetReadLimit(s.cfg.MaxRequestBytes)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	callCtx, callCancel := context.WithCancel(ctx)
+	c := &wsConn{
+		s:          s,
+		ws:         ws,
+		log:        s.log.With(slog.String("remote", r.RemoteAddr)),
+		ctx:        ctx,
+		cancel:     cancel,
+		callCtx:    callCtx,
+		callCancel: callCancel,
+		send:       make(chan []byte, s.cfg.SendQueue),
+		sem:        make(chan struct{}, wsMaxInFlight),
+		subs:       make(map[string]*subscription),
+	}
+	c.peer = peer{ip: ip, admin: admin, ws: c}
+	// Not derived from s.base: cancelling a Read context makes the library
+	// drop the TCP connection without a close frame, and on shutdown we
+	// want clients to see "going away".
+	stop := context.AfterFunc(s.base, func() { c.close(websocket.StatusGoingAway, "server shutting down") })
+	defer stop()
+	c.run()
+}
+
+func (c *wsConn) run() {
+	writerDone := make(chan struct{})
+	go func() {
+		defer close(writerDone)
+		c.writeLoop()
+	}()
+	go c.pingLoop()
+	c.log.Debug("websocket connected")
+read:
+	for {
+		_, data, err := c.ws.Read(c.ctx)
+		if err != nil {
+			if st := websocket.CloseStatus(err); st == -1 && c.callCtx.Err() == nil {
+				c.log.Debug("websocket read", slog.Any("err", err))
+			}
+			break
+		}
+		select {
+		case c.sem <- struct{}{}:
+		case <-c.callCtx.Done():
+			break read
+		}
+		c.wg.Add(1)
+		go func() {
+			defer c.wg.Done()
+			defer func() { <-c.sem }()
+			c.handle(data)
+		}()
+	}
+	c.close(websocket.StatusNormalClosure, "")
+	c.wg.Wait()
+	<-writerDone
+	c.log.Debug("websocket disconnected")
+}
+
+func (c *wsConn) handle(data []byte) {
+	o := c.s.serveMessage(c.callCtx, data, &c.peer)
+	if o.body != nil {
+		if err := c.enqueue(o.body); err != nil {
+			return
+		}
+	}
+	// Subscriptions start only after their id is queued so the client never
+	// sees a notification for an id it has not been told about.
+	for _, start := range o.starts {
+		start()
 	}
 }
 
-func (c *wsConn) writeLoop(ctx context.Context) {
+func (c *wsConn) writeLoop() {
 	for {
 		select {
-		case <-ctx.Done():
+		case <-c.ctx.Done():
 			return
-		case b := <-c.out:
-			if err := c.conn.Write(ctx, websocket.MessageText, b); err != nil {
-				c.cancel(err)
+		case msg := <-c.send:
+			wctx, cancel := context.WithTimeout(c.ctx, wsWriteTimeout)
+			err := c.ws.Write(wctx, websocket.MessageText, msg)
+			cancel()
+			if err != nil {
+				c.log.Debug("websocket write", slog.Any("err", err))
+				c.close(websocket.StatusInternalError, "write failed")
 				return
 			}
 		}
 	}
 }
 
-func (c *wsConn) readLoop(ctx context.Context) {
-	for ctx.Err() == nil {
-		_, msg, err := c.conn.Read(ctx)
-		if err != nil {
-			if websocket.CloseStatus(err) == websocket.StatusMessageTooBig {
-				c.cancel(errors.New("request too large"))
-			}
+func (c *wsConn) pingLoop() {
+	t := time.NewTicker(wsPingInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.callCtx.Done():
 			return
-		}
-		if c.limiter != nil && !c.limiter.Allow() {
-			c.send(errResponse(nil, CodeRateLimited, "rate limit exceeded"))
-			continue
-		}
-		var req request
-		if json.Unmarshal(msg, &req) == nil && (req.Method == "subscribe" || req.Method == "unsubscribe") {
-			if resp := c.subscription(ctx, req); resp != nil {
-				c.send(resp)
+		case <-t.C:
+			ctx, cancel := context.WithTimeout(c.callCtx, wsWriteTimeout)
+			err := c.ws.Ping(ctx)
+			cancel()
+			if err != nil {
+				if c.callCtx.Err() == nil {
+					c.log.Debug("websocket ping failed", slog.Any("err", err))
+					c.close(websocket.StatusGoingAway, "ping timeout")
+				}
+				return
 			}
-			continue
-		}
-		if out, respond := c.s.handleBody(ctx, msg, c.admin); respond {
-			c.send(out)
 		}
 	}
 }
 
-// subscription handles subscribe ["name", args…] and unsubscribe ["id"].
-func (c *wsConn) subscription(ctx context.Context, req request) *response {
+// enqueue never blocks: the node's event publishers call through here and
+// must not be held hostage by one client's network.
+func (c *wsConn) enqueue(msg []byte) error {
+	if c.callCtx.Err() != nil {
+		return ErrClosed
+	}
+	select {
+	case c.send <- msg:
+		return nil
+	default:
+		c.log.Warn("disconnecting slow websocket consumer", slog.Int("queue", cap(c.send)))
+		c.close(websocket.StatusPolicyViolation, "slow consumer: send queue full")
+		return ErrSlowConsumer
+	}
+}
+
+// close stops producers at once and closes the socket in the background:
+// the close handshake can take seconds and callers include enqueue, which
+// must not block.
+func (c *wsConn) close(code websocket.StatusCode, reason string) {
+	c.closeOnce.Do(func() {
+		c.callCancel()
+		go func() {
+			_ = c.ws.Close(code, reason)
+			c.cancel()
+		}()
+	})
+}
+
+func (c *wsConn) subscribe(params json.RawMessage, starts *[]func()) (any, *Error) {
 	var args []json.RawMessage
-	if err := json.Unmarshal(req.Params, &args); err != nil || len(args) == 0 {
-		return errResponse(req.ID, CodeInvalidParams, `params must be ["name", …] for subscribe or ["id"] for unsubscribe`)
+	if len(params) == 0 || params[0] != '[' || json.Unmarshal(params, &args) != nil || len(args) == 0 {
+		return nil, InvalidParams(`subscribe params must be ["name", ...args]`)
 	}
 	var name string
 	if err := json.Unmarshal(args[0], &name); err != nil {
-		return errResponse(req.ID, CodeInvalidParams, "params[0] must be a string")
+		return nil, InvalidParams("subscription name must be a string")
 	}
-	if req.Method == "unsubscribe" {
-		c.mu.Lock()
-		stop, ok := c.subs[name]
-		delete(c.subs, name)
-		c.mu.Unlock()
-		if ok {
-			stop()
-		}
-		return &response{JSONRPC: "2.0", ID: req.ID, Result: ok}
-	}
-	sub, ok := c.s.subs[name]
+	sub, ok := c.s.lookupSub(name)
 	if !ok {
-		return errResponse(req.ID, CodeMethodNotFound, "no subscription %q", name)
+		return nil, InvalidParams("unknown subscription %q; call %q for the list", name, methodList)
 	}
-	var b [8]byte
-	rand.Read(b[:])
-	id := "0x" + hex.EncodeToString(b[:])
-	var subParams json.RawMessage
-	if len(args) > 1 {
-		subParams, _ = json.Marshal(args[1:])
+	rest, err := json.Marshal(args[1:])
+	if err != nil {
+		return nil, &Error{Code: CodeInternal, Message: "internal error"}
 	}
-	subCtx, stop := context.WithCancel(ctx)
+	id, err := newSubID()
+	if err != nil {
+		return nil, &Error{Code: CodeInternal, Message: "internal error"}
+	}
+	ctx, cancel := context.WithCancel(c.callCtx)
+	st := &subscription{ctx: ctx, cancel: cancel}
 	c.mu.Lock()
-	c.subs[id] = stop
+	if len(c.subs) >= wsMaxSubs {
+		c.mu.Unlock()
+		cancel()
+		return nil, &Error{Code: CodeApplication, Message: "too many subscriptions on this connection"}
+	}
+	c.subs[id] = st
 	c.mu.Unlock()
-	// The reply goes out before any notification, so a client always learns
-	// the id first.
-	c.send(&response{JSONRPC: "2.0", ID: req.ID, Result: id})
-	go func() {
-		defer stop()
-		notify := func(v any) error {
-			if subCtx.Err() != nil {
-				return subCtx.Err()
-			}
-			c.send(map[string]any{"jsonrpc": "2.0", "method": "subscription", "params": map[string]any{"subscription": id, "result": v}})
-			return nil
-		}
-		if err := sub(subCtx, subParams, notify); err != nil && subCtx.Err() == nil {
-			c.send(map[string]any{"jsonrpc": "2.0", "method": "subscription", "params": map[string]any{"subscription": id, "error": err.Error()}})
-		}
-	}()
-	return nil
+	*starts = append(*starts, func() {
+		c.wg.Add(1)
+		go c.runSub(st, id, name, sub, rest)
+	})
+	return id, nil
 }
 
+func (c *wsConn) runSub(st *subscription, id, name string, sub Subscriber, params json.RawMessage) {
+	defer c.wg.Done()
+	defer func() {
+		c.mu.Lock()
+		delete(c.subs, id)
+		c.mu.Unlock()
+		st.cancel()
+	}()
+	notify := func(v any) error {
+		raw, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		return c.notice(st, subParams{Subscription: id, Result: raw})
+	}
+	err := func() (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				c.log.Error("subscriber panicked", slog.String("subscription", name), slog.Any("panic", r))
+				err = &Error{Code: CodeInternal, Message: "internal error"}
+			}
+		}()
+		return sub(st.ctx, params, notify)
+	}()
+	if errors.Is(err, ErrSlowConsumer) || errors.Is(err, ErrClosed) {
+		return
+	}
+	// The subscriber stopped on its own: tell the client so it does not
+	// wait forever on a dead subscription.
+	if err == nil {
+		err = &Error{Code: CodeApplication, Message: "subscription ended"}
+	}
+	_ = c.notice(st, subParams{Subscription: id, Error: toError(err)})
+}
+
+func (c *wsConn) notice(st *subscription, p subParams) error {
+	msg, err := json.Marshal(subNotice{JSONRPC: "2.0", Method: "subscription", Params: p})
+	if err != nil {
+		return err
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.ctx.Err() != nil {
+		return ErrClosed
+	}
+	return c.enqueue(msg)
+}
+
+func (c *wsConn) unsubscribe(params json.RawMessage) (any, *Error) {
+	var args []string
+	if err := DecodeParams(params, &args); err != nil || len(args) != 1 {
+		return nil, InvalidParams("unsubscribe params must be [subscriptionID]")
+	}
+	c.mu.Lock()
+	st, ok := c.subs[args[0]]
+	delete(c.subs, args[0])
+	c.mu.Unlock()
+	if !ok {
+		return false, nil
+	}
+	st.mu.Lock()
+	st.cancel()
+	st.mu.Unlock()
+	return true, nil
+}
+
+func newSubID() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	return "0x" + hex.EncodeToString(b[:]), nil
+}
