@@ -10,6 +10,22 @@
 // handlers. ledger must not know what auctions are, and must not import
 // the mempool, the network or the API.
 //
+// Block fees go to the block's reward address (header.Reward) through a
+// FeePayer; SetFeePayer is the hook for the metadata miners' share of
+// auction fees (design §3).
+//
+// Genesis credits consensus.Params.Allocations and, on test networks, the
+// faucet: a well-known key, SHA-256("thingchain <network> faucet"), holding
+// FaucetAllocation (FaucetKey; main has none). Main allocates 100,000,000
+// THG to a placeholder consortium treasury whose address is
+// SHA-256("thingchain main consortium treasury (placeholder)")[:20], with no
+// key behind it, until the consortium names the real one. The genesis
+// total is stored as the supply; every later change moves coin and never
+// creates it, so the balances always sum to Supply.
+//
+// State: "acct/" + 20-byte address → balance | nonce (16 bytes, big-endian;
+// empty accounts are deleted), and "supply" → uint64.
+//
 // Amounts are uint64 base units; 1 THG = 100,000,000 units. All arithmetic
-// is overflow-checked.
+// is overflow-checked (ErrOverflow).
 package ledger

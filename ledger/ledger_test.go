@@ -187,19 +187,21 @@ func FuzzDecodeTransfer(f *testing.F) {
 	})
 }
 
-// TestCoinConserved runs random transfers on two nodes that fork and
-// reorganise, checking after every block that the balances of every
-// address ever used add up to the genesis supply.
+// TestCoinConserved runs random transfers (several per block, from many
+// senders, some of them chained within a block) on two nodes that fork
+// and reorganise repeatedly, checking after every block on both nodes that
+// the balances of every address ever used add up to the genesis supply.
 func TestCoinConserved(t *testing.T) {
 	a, b := newNode(t), newNode(t)
 	f := faucet(t, a.net)
 	rng := rand.New(rand.NewPCG(7, 7))
-	users := make([]*keys.PrivateKey, 6)
+	users := make([]*keys.PrivateKey, 8)
 	addrs := []keys.Address{f.PubKey().Address(), a.miner.PubKey().Address(), b.miner.PubKey().Address()}
 	for i := range users {
 		users[i], _ = keys.GenerateKey()
 		addrs = append(addrs, users[i].PubKey().Address())
 	}
+	users = append(users, f) // the faucet sends too
 	check := func(n *node, when string) {
 		t.Helper()
 		var total, supply uint64
@@ -221,30 +223,41 @@ func TestCoinConserved(t *testing.T) {
 			t.Fatal(err)
 		}
 		if total != supply {
-			t.Fatalf("%s: balances sum to %d, supply is %d", when, total, supply)
+			t.Fatalf("%s: balances sum to %d, supply is %d (off by %d)", when, total, supply, int64(total-supply))
 		}
 	}
+	// randomBlock mines up to 12 random transfers, tracking each sender's
+	// nonce and spendable balance so every one is valid.
 	randomBlock := func(n *node) *wire.Block {
+		type state struct{ bal, nonce uint64 }
+		seen := map[keys.Address]*state{}
 		var txs []*wire.Tx
-		for i := 0; i < 1+rng.IntN(5); i++ {
+		for i := rng.IntN(13); i > 0; i-- {
 			from := users[rng.IntN(len(users))]
 			to := addrs[rng.IntN(len(addrs))]
-			if to == from.PubKey().Address() {
+			fa := from.PubKey().Address()
+			if to == fa {
 				continue
 			}
-			acct := n.account(from.PubKey().Address())
-			if acct.Balance < 1000 {
+			st := seen[fa]
+			if st == nil {
+				acct := n.account(fa)
+				st = &state{acct.Balance, acct.Nonce}
+				seen[fa] = st
+			}
+			if st.bal < 1000 {
 				continue
 			}
-			amt := 1 + rng.Uint64N(acct.Balance/4)
-			txs = append(txs, NewTransfer(n.net, from, to, amt, rng.Uint64N(100), acct.Nonce))
-			break // one tx per block keeps nonces and balances simple
+			fee := rng.Uint64N(200)
+			amt := 1 + rng.Uint64N((st.bal-fee)/3)
+			txs = append(txs, NewTransfer(n.net, from, to, amt, fee, st.nonce))
+			st.bal -= amt + fee
+			st.nonce++
 		}
-		blk := n.mine(txs...)
-		return blk
+		return n.mine(txs...)
 	}
 	var fund []*wire.Tx
-	for i, u := range users {
+	for i, u := range users[:len(users)-1] {
 		fund = append(fund, NewTransfer(a.net, f, u.PubKey().Address(), 1000*Coin, 10, uint64(i)))
 	}
 	common := a.mine(fund...)
@@ -252,13 +265,15 @@ func TestCoinConserved(t *testing.T) {
 		t.Fatal(err)
 	}
 	check(a, "after funding")
-	for round := 0; round < 3; round++ {
+	reorgs := 0
+	for round := 0; round < 6; round++ {
 		var branchB []*wire.Block
-		for i := 0; i < 3; i++ {
+		lenA := 1 + rng.IntN(4)
+		for i := 0; i < lenA; i++ {
 			randomBlock(a)
 			check(a, "node A block")
 		}
-		for i := 0; i < 4; i++ {
+		for i := 0; i < lenA+1+rng.IntN(2); i++ {
 			branchB = append(branchB, randomBlock(b))
 			check(b, "node B block")
 		}
@@ -266,15 +281,24 @@ func TestCoinConserved(t *testing.T) {
 			if _, err := a.c.ProcessBlock(context.Background(), blk); err != nil && !errors.Is(err, consensus.ErrDuplicateBlock) {
 				t.Fatal(err)
 			}
+			check(a, "A importing B's branch")
 		}
 		if a.c.Tip().Hash != b.c.Tip().Hash {
 			t.Fatalf("round %d: A did not reorganise onto B's heavier branch", round)
 		}
+		reorgs++
 		check(a, "after reorg")
-		// Bring B level with A's knowledge so the next round forks again.
+		// B learns A's abandoned branch too (no reorg: it is lighter).
 		for h := uint64(1); h <= a.c.Tip().Height; h++ {
 			blk, _ := a.c.BlockByHeight(h)
 			b.c.ProcessBlock(context.Background(), blk)
 		}
+	}
+	// A restart keeps the conserved state.
+	a.c.Close()
+	a.open()
+	check(a, "after restart")
+	if reorgs == 0 {
+		t.Fatal("no reorganisation exercised")
 	}
 }

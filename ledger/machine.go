@@ -22,13 +22,14 @@ type TxHandler interface {
 type Machine struct {
 	net      *consensus.Params
 	handlers map[uint16]TxHandler
+	payFees  FeePayer
 }
 
 var _ chain.StateMachine = (*Machine)(nil)
 
 // NewMachine returns the ledger for a network with transfers registered.
 func NewMachine(net *consensus.Params) *Machine {
-	m := &Machine{net: net, handlers: map[uint16]TxHandler{}}
+	m := &Machine{net: net, handlers: map[uint16]TxHandler{}, payFees: PayToMiner}
 	m.Handle(TxTransfer, transferHandler{hrp: net.AddressHRP})
 	return m
 }
@@ -106,6 +107,9 @@ func (m *Machine) ApplyTx(v *chain.View, tx *wire.Tx, ctx *chain.BlockContext) e
 		return consensus.RuleErrorf(ErrInsufficientFunds, "%s cannot pay the fee %s with balance %s",
 			sender.Encode(m.net.AddressHRP), FormatAmount(tx.Fee), FormatAmount(acct.Balance))
 	}
+	if acct.Nonce == 1<<64-1 {
+		return consensus.RuleErrorf(ErrOverflow, "%s has used every nonce", sender.Encode(m.net.AddressHRP))
+	}
 	acct.Balance -= tx.Fee
 	acct.Nonce++
 	PutAccount(v, sender, acct)
@@ -124,17 +128,45 @@ func CheckNonce(got, want uint64) error {
 	return nil
 }
 
-// FinishBlock pays the block's fees to its reward address.
-func (m *Machine) FinishBlock(v *chain.View, blk *wire.Block, _ *chain.BlockContext) error {
-	var fees uint64
-	for _, tx := range blk.Txs {
-		var carry uint64
-		if fees, carry = bits.Add64(fees, tx.Fee, 0); carry != 0 {
-			return consensus.RuleErrorf(ErrOverflow, "block fees exceed 2^64-1 units")
-		}
-	}
+// FeePayer pays out a block's collected transaction fees. It must move
+// exactly fees units, no more and no less, or coin is created or lost.
+type FeePayer func(v *chain.View, blk *wire.Block, ctx *chain.BlockContext, fees uint64) error
+
+// PayToMiner is the default FeePayer: every fee goes to the block's reward
+// address (header.Reward).
+func PayToMiner(v *chain.View, blk *wire.Block, _ *chain.BlockContext, fees uint64) error {
 	if fees == 0 {
 		return nil
 	}
 	return Credit(v, keys.Address(blk.Header.Reward), fees)
+}
+
+// SetFeePayer replaces how block fees are paid. This is the hook for the
+// metadata miners' share (design §3): a fixed share of an auction block's
+// fees goes to the reward addresses of the metadata blocks it newly
+// anchors, the rest to PayToMiner. Like Handle, it is wiring done before
+// the chain opens, and a change of payer is a consensus change.
+func (m *Machine) SetFeePayer(p FeePayer) { m.payFees = p }
+
+// BlockFees sums the fees of a block's transactions.
+func BlockFees(blk *wire.Block) (uint64, error) {
+	var fees uint64
+	for _, tx := range blk.Txs {
+		var carry uint64
+		if fees, carry = bits.Add64(fees, tx.Fee, 0); carry != 0 {
+			return 0, consensus.RuleErrorf(ErrOverflow, "block fees exceed 2^64-1 units")
+		}
+	}
+	return fees, nil
+}
+
+// FinishBlock pays the block's fees (to its reward address unless
+// SetFeePayer says otherwise). Every fee was already debited from its
+// sender by ApplyTx, so this only moves coin.
+func (m *Machine) FinishBlock(v *chain.View, blk *wire.Block, ctx *chain.BlockContext) error {
+	fees, err := BlockFees(blk)
+	if err != nil {
+		return err
+	}
+	return m.payFees(v, blk, ctx, fees)
 }

@@ -1,16 +1,35 @@
 // Package mempool holds the valid transactions of one chain that are not
-// yet in a block, and hands block templates the best of them.
+// yet in a block, and hands block templates the best of them. The node
+// runs one Pool per chain.
 //
-// It validates fully before accepting (context-free checks and the
-// signature through the chain's shared cache, then the transaction applied
-// on the tip state after the sender's earlier pending ones), sequences each
-// sender's transactions by nonce (a transaction after a gap is held, not
-// lost, and released when the gap fills), replaces a pending transaction by
-// one with the same nonce and a fee rate at least 10% higher, evicts the
-// lowest fee rate when full, expires old transactions, and follows the chain:
-// transactions of connected blocks leave, transactions of disconnected
-// blocks come back.
+// Submit validates fully before accepting: the context-free checks and the
+// signature (through the chain's shared signature cache, so block import
+// does not verify the transaction again), then per-sender nonce
+// sequencing, then the sender's pending run followed by the new
+// transaction applied on the tip state (ChainView.ApplyOnTip).
 //
-// mempool must not import the ledger, the network or the API: what it needs
-// of the chain is the small ChainView interface and a StateNonce function.
+// Policies, each refused with a PolicyError of its own kind (error.go):
+//   - Nonces: a transaction after a nonce gap (at most MaxNonceGap ahead)
+//     is held, not lost, and checked against state when the gap fills; if
+//     it no longer applies then it leaves.
+//   - Replacement: a transaction with a pending nonce replaces it only with
+//     a fee at least 10% (and one unit) higher and a fee rate no lower;
+//     later transactions of the sender the replacement leaves invalid leave.
+//   - Room: MaxBytes in total; when full, the lowest fee-rate sender tails
+//     (highest nonces, so nothing is stranded) are evicted, never for a
+//     transaction paying no more than them (ErrPoolFull). MaxPerSender
+//     bounds one sender.
+//   - Expiry: after TxTTL, or once the next block's height is past the
+//     transaction's Expiry height; swept by Expire (on a timer, after each
+//     chain change, and at most once a second from Submit).
+//
+// The pool follows its chain (one subscription, Lotus-style revert/apply
+// lists): transactions of connected blocks leave, transactions of
+// disconnected blocks come back through full validation, and every sender
+// a block touched has its pending run applied again, which releases held
+// transactions whose gap the block filled.
+//
+// mempool must not import the ledger, the network or the API: what it
+// needs of the chain is the small ChainView interface and a StateNonce
+// function.
 package mempool

@@ -1,14 +1,36 @@
 package mempool
 
-import "errors"
+import "fmt"
 
-// Policy errors: the transaction may be valid, but this pool will not hold
-// it. Rule violations come back as consensus.RuleError from the chain.
-var (
-	ErrAlreadyKnown            = errors.New("transaction already in the pool")
-	ErrFeeTooLow               = errors.New("fee rate below this node's minimum")
-	ErrReplacementUnderpriced  = errors.New("a transaction with this nonce is pending; a replacement needs a fee rate at least 10% higher")
-	ErrPoolFull                = errors.New("pool is full of transactions paying a higher fee rate")
-	ErrSenderLimit             = errors.New("sender has too many pending transactions")
-	ErrNonceTooFarAhead        = errors.New("nonce too far beyond the sender's next nonce")
+// ErrorKind names one pool policy: the transaction may be valid, but this
+// pool will not hold it (now). Rule violations (bad signature, bad nonce,
+// insufficient funds, expired) come back as consensus.RuleError values
+// from the chain instead, so callers can tell "invalid" from "not taken".
+type ErrorKind string
+
+func (k ErrorKind) Error() string { return string(k) }
+
+// Policy error kinds.
+const (
+	ErrAlreadyKnown           = ErrorKind("ErrAlreadyKnown")           // the same transaction is already in the pool
+	ErrFeeTooLow              = ErrorKind("ErrFeeTooLow")              // fee rate below Config.MinFeeRate
+	ErrReplacementUnderpriced = ErrorKind("ErrReplacementUnderpriced") // same nonce pending; a replacement must pay ≥10% more
+	ErrPoolFull               = ErrorKind("ErrPoolFull")               // no room without evicting a higher fee rate
+	ErrSenderLimit            = ErrorKind("ErrSenderLimit")            // sender already has Config.MaxPerSender transactions
+	ErrNonceTooFarAhead       = ErrorKind("ErrNonceTooFarAhead")       // nonce more than Config.MaxNonceGap past the next one
 )
+
+// PolicyError says which policy refused a transaction and why.
+type PolicyError struct {
+	Kind        ErrorKind
+	Description string
+}
+
+func (e PolicyError) Error() string { return fmt.Sprintf("%s: %s", e.Kind, e.Description) }
+
+// Unwrap exposes the kind to errors.Is.
+func (e PolicyError) Unwrap() error { return e.Kind }
+
+func policyErrorf(kind ErrorKind, format string, args ...any) error {
+	return PolicyError{Kind: kind, Description: fmt.Sprintf(format, args...)}
+}

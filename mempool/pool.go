@@ -1,10 +1,9 @@
 package mempool
 
 import (
-	"container/heap"
-	"errors"
-	"fmt"
 	"log/slog"
+	"math/bits"
+	"slices"
 	"sync"
 	"time"
 
@@ -14,28 +13,66 @@ import (
 	"github.com/thingchain/thingchain/consensus"
 )
 
-// ChainView is what the pool needs of its chain.
+// ChainView is what the pool needs of its chain. *chain.Chain satisfies it;
+// tests may wrap one.
 type ChainView interface {
+	// CheckTxSanity runs the context-free checks, signature included
+	// through the chain's shared signature cache.
 	CheckTxSanity(tx *wire.Tx) error
+	// ApplyOnTip applies txs in order to a scratch copy of the tip state.
 	ApplyOnTip(txs []*wire.Tx) ([]error, chain.TipInfo, error)
+	// Subscribe delivers main-chain changes, in order.
 	Subscribe(fn func(chain.Event))
+	// Tip is the main chain's best block (for expiry heights).
 	Tip() chain.TipInfo
 }
 
 var _ ChainView = (*chain.Chain)(nil)
 
-// Config sets up a Pool.
+// Defaults of Config, chosen for a node on a small machine: 64 MiB holds
+// about 400k transfers, more than 40 full auction blocks.
+const (
+	DefaultMaxBytes     = 64 << 20
+	DefaultMaxPerSender = 1000
+	DefaultMaxNonceGap  = 64
+	DefaultTxTTL        = time.Hour
+)
+
+// Config sets up a Pool. Zero values take the defaults above.
 type Config struct {
 	Chain ChainView
-	// StateNonce is the sender's next nonce in the committed tip state.
+	// StateNonce is the sender's next nonce in the committed tip state (the
+	// ledger's account nonce on the auction chain).
 	StateNonce   func(sender keys.PubKey) (uint64, error)
-	MaxBytes     int           // total encoded size held; default 64 MiB
-	MaxPerSender int           // pending plus held per sender; default 1000
-	MaxNonceGap  uint64        // how far past the next nonce a held tx may be; default 64
-	TxTTL        time.Duration // default 1 hour
-	MinFeeRate   uint64        // base units per 1000 bytes; 0 accepts free transactions
-	Now          func() time.Time
-	Logger       *slog.Logger
+	MaxBytes     int           // total encoded size held, pending and held together
+	MaxPerSender int           // pending plus held per sender
+	MaxNonceGap  uint64        // how far past the next nonce a held tx may be
+	TxTTL        time.Duration // a transaction this old leaves the pool
+	// MinFeeRate is the lowest fee accepted, in base units per encoded
+	// byte (0 accepts free transactions, as the metadata chain needs).
+	MinFeeRate uint64
+	Now        func() time.Time
+	Logger     *slog.Logger
+}
+
+// Status says where an accepted transaction sits.
+type Status string
+
+const (
+	// StatusPending: executable on the tip after the sender's earlier
+	// pending transactions; offered by Candidates.
+	StatusPending Status = "pending"
+	// StatusHeld: behind a nonce gap; released when the gap fills.
+	StatusHeld Status = "held"
+)
+
+// AddResult reports what Submit did with an accepted transaction.
+type AddResult struct {
+	ID       wire.Hash   `json:"id"`
+	Status   Status      `json:"status"`
+	Replaced *wire.Hash  `json:"replaced,omitempty"` // the same-nonce transaction it replaced
+	Promoted int         `json:"promoted,omitempty"` // held transactions of the sender it made pending
+	Evicted  []wire.Hash `json:"evicted,omitempty"`  // lower fee-rate transactions dropped to make room
 }
 
 type entry struct {
@@ -43,19 +80,22 @@ type entry struct {
 	id      wire.Hash
 	sender  keys.PubKey
 	size    int
-	feeRate uint64 // fee per 1000 bytes
+	feeRate uint64 // fee per 1000 bytes, for ordering
 	added   time.Time
+	seq     uint64 // arrival order, ties fee rates first-come first-served
 }
 
-// senderQueue is one sender's pending transactions by nonce; base is the
-// committed next nonce, so base, base+1, … present are executable and
-// anything after the first gap is held.
+// senderQueue is one sender's transactions by nonce. base is the committed
+// next nonce. The run base, base+1, … present is pending and has been
+// applied, as a sequence, on the tip state; anything after the first gap is
+// held and unchecked against state until the gap fills.
 type senderQueue struct {
 	base uint64
 	txs  map[uint64]*entry
 }
 
-func (q *senderQueue) executable() []*entry {
+// run is the pending sequence.
+func (q *senderQueue) run() []*entry {
 	var out []*entry
 	for n := q.base; ; n++ {
 		e, ok := q.txs[n]
@@ -66,32 +106,50 @@ func (q *senderQueue) executable() []*entry {
 	}
 }
 
+// tail is the sender's highest-nonce transaction, the one evicted first:
+// evicting it strands nothing behind a new gap.
+func (q *senderQueue) tail() *entry {
+	var t *entry
+	for _, e := range q.txs {
+		if t == nil || e.tx.Nonce > t.tx.Nonce {
+			t = e
+		}
+	}
+	return t
+}
+
 // Pool is one chain's mempool. Safe for concurrent use.
+//
+// Lock order: Pool.mu may be held while calling the chain (ApplyOnTip,
+// StateNonce take the chain's read lock); the chain delivers events
+// without its own lock held, so the two never wait on each other.
 type Pool struct {
 	cfg Config
 
-	mu      sync.Mutex
-	byID    map[wire.Hash]*entry
-	senders map[keys.PubKey]*senderQueue
-	bytes   int
+	mu         sync.Mutex
+	byID       map[wire.Hash]*entry
+	senders    map[keys.PubKey]*senderQueue
+	bytes      int
+	seq        uint64
+	lastExpire time.Time
 
 	hookMu sync.RWMutex
 	hooks  []func(*wire.Tx)
 }
 
-// New returns a pool following cfg.Chain.
+// New returns a pool following cfg.Chain (it subscribes to its events).
 func New(cfg Config) *Pool {
-	if cfg.MaxBytes == 0 {
-		cfg.MaxBytes = 64 << 20
+	if cfg.MaxBytes <= 0 {
+		cfg.MaxBytes = DefaultMaxBytes
 	}
-	if cfg.MaxPerSender == 0 {
-		cfg.MaxPerSender = 1000
+	if cfg.MaxPerSender <= 0 {
+		cfg.MaxPerSender = DefaultMaxPerSender
 	}
 	if cfg.MaxNonceGap == 0 {
-		cfg.MaxNonceGap = 64
+		cfg.MaxNonceGap = DefaultMaxNonceGap
 	}
-	if cfg.TxTTL == 0 {
-		cfg.TxTTL = time.Hour
+	if cfg.TxTTL <= 0 {
+		cfg.TxTTL = DefaultTxTTL
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -99,13 +157,15 @@ func New(cfg Config) *Pool {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	p := &Pool{cfg: cfg, byID: map[wire.Hash]*entry{}, senders: map[keys.PubKey]*senderQueue{}}
+	p := &Pool{cfg: cfg, byID: map[wire.Hash]*entry{}, senders: map[keys.PubKey]*senderQueue{}, lastExpire: cfg.Now()}
 	cfg.Chain.Subscribe(p.onChainEvent)
 	return p
 }
 
-// OnNewTx registers fn to hear of every transaction the pool accepts
-// (called outside the pool's lock).
+// OnNewTx registers fn to hear of every transaction Submit accepts, pending
+// or held (for the API's pending-transaction feed and for gossip). It is
+// called outside the pool's lock, after Submit's work; transactions that
+// come back from disconnected blocks are not announced again.
 func (p *Pool) OnNewTx(fn func(*wire.Tx)) {
 	p.hookMu.Lock()
 	p.hooks = append(p.hooks, fn)
@@ -113,16 +173,31 @@ func (p *Pool) OnNewTx(fn func(*wire.Tx)) {
 }
 
 func feeRate(fee uint64, size int) uint64 {
-	if fee > (1<<64-1)/1000 {
+	hi, lo := bits.Mul64(fee, 1000)
+	if hi != 0 {
 		return (1<<64 - 1) / uint64(size)
 	}
-	return fee * 1000 / uint64(size)
+	return lo / uint64(size)
 }
 
-// Add validates tx and adds it to the pool.
+// Add is Submit without the result, for callers that only need to know
+// whether the pool took the transaction.
 func (p *Pool) Add(tx *wire.Tx) error {
-	if err := p.add(tx); err != nil {
-		return err
+	_, err := p.Submit(tx)
+	return err
+}
+
+// Submit validates tx fully and adds it to the pool: context-free checks
+// and the signature (through the chain's shared cache, so block import
+// does not verify it again), then nonce sequencing, replacement and room,
+// then — when tx is executable — the sender's pending sequence followed by
+// tx applied on the tip state. Errors are consensus.RuleError (tx invalid)
+// or PolicyError (tx not taken here).
+func (p *Pool) Submit(tx *wire.Tx) (AddResult, error) {
+	p.maybeExpire()
+	res, err := p.add(tx)
+	if err != nil {
+		return res, err
 	}
 	p.hookMu.RLock()
 	hooks := p.hooks
@@ -130,118 +205,169 @@ func (p *Pool) Add(tx *wire.Tx) error {
 	for _, fn := range hooks {
 		fn(tx)
 	}
-	return nil
+	return res, nil
 }
 
-func (p *Pool) add(tx *wire.Tx) error {
+func (p *Pool) add(tx *wire.Tx) (AddResult, error) {
 	e := &entry{tx: tx, id: tx.ID(), sender: keys.PubKey(tx.Sender), size: tx.EncodedSize(), added: p.cfg.Now()}
 	e.feeRate = feeRate(tx.Fee, e.size)
-	p.mu.Lock()
-	_, known := p.byID[e.id]
-	p.mu.Unlock()
-	if known {
-		return ErrAlreadyKnown
+	res := AddResult{ID: e.id}
+	if p.Has(e.id) {
+		return res, policyErrorf(ErrAlreadyKnown, "transaction %s", e.id)
 	}
-	if e.feeRate < p.cfg.MinFeeRate {
-		return fmt.Errorf("%w: %d units per kB, minimum %d", ErrFeeTooLow, e.feeRate, p.cfg.MinFeeRate)
+	if hi, lo := bits.Mul64(p.cfg.MinFeeRate, uint64(e.size)); hi != 0 || tx.Fee < lo {
+		return res, policyErrorf(ErrFeeTooLow, "fee %d for %d bytes; this node's minimum is %d units per byte (%d)", tx.Fee, e.size, p.cfg.MinFeeRate, lo)
+	}
+	if e.size > p.cfg.MaxBytes {
+		return res, policyErrorf(ErrPoolFull, "transaction of %d bytes exceeds the pool's %d", e.size, p.cfg.MaxBytes)
 	}
 	if err := p.cfg.Chain.CheckTxSanity(tx); err != nil {
-		return err
+		return res, err
 	}
-	if tx.Expiry != 0 && tx.Expiry <= p.cfg.Chain.Tip().Height {
-		return consensus.RuleErrorf(consensus.ErrTxExpired, "transaction expired at height %d", tx.Expiry)
-	}
-	base, err := p.cfg.StateNonce(e.sender)
-	if err != nil {
-		return err
+	if tip := p.cfg.Chain.Tip(); tx.Expiry != 0 && tx.Expiry <= tip.Height {
+		return res, consensus.RuleErrorf(consensus.ErrTxExpired, "transaction expired at height %d; the next block is %d", tx.Expiry, tip.Height+1)
 	}
 
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if _, known := p.byID[e.id]; known {
-		return ErrAlreadyKnown
+		return res, policyErrorf(ErrAlreadyKnown, "transaction %s", e.id)
 	}
-	q := p.senders[e.sender]
-	if q == nil {
-		q = &senderQueue{base: base, txs: map[uint64]*entry{}}
+	q, err := p.queueLocked(e.sender)
+	if err != nil {
+		return res, err
 	}
-	q.base = base
 	switch {
-	case tx.Nonce < base:
-		return consensus.RuleErrorf(consensus.ErrBadNonce, "nonce %d was already used; the next nonce is %d", tx.Nonce, base)
-	case tx.Nonce > base+p.cfg.MaxNonceGap:
-		return fmt.Errorf("%w: nonce %d, next is %d, at most %d ahead is held", ErrNonceTooFarAhead, tx.Nonce, base, p.cfg.MaxNonceGap)
+	case tx.Nonce < q.base:
+		p.dropEmptyLocked(e.sender)
+		return res, consensus.RuleErrorf(consensus.ErrBadNonce, "nonce %d was already used; the next nonce is %d", tx.Nonce, q.base)
+	case tx.Nonce-q.base > p.cfg.MaxNonceGap:
+		p.dropEmptyLocked(e.sender)
+		return res, policyErrorf(ErrNonceTooFarAhead, "nonce %d, the next is %d; at most %d ahead is held", tx.Nonce, q.base, p.cfg.MaxNonceGap)
 	}
 	old := q.txs[tx.Nonce]
-	if old != nil && e.feeRate < old.feeRate+old.feeRate/10+1 && !(old.feeRate == 0 && e.feeRate > 0) {
-		return fmt.Errorf("%w (pending fee rate %d, offered %d)", ErrReplacementUnderpriced, old.feeRate, e.feeRate)
-	}
-	if old == nil && len(q.txs) >= p.cfg.MaxPerSender {
-		return fmt.Errorf("%w (%d)", ErrSenderLimit, p.cfg.MaxPerSender)
-	}
-	// Stateful check when the tx is executable now: apply the sender's
-	// earlier pending transactions, then this one, on the tip state.
-	exec := q.executable()
-	if tx.Nonce <= base+uint64(len(exec)) {
-		seq := make([]*wire.Tx, 0, tx.Nonce-base+1)
-		for _, pe := range exec[:tx.Nonce-base] {
-			seq = append(seq, pe.tx)
+	if old != nil {
+		if err := replaceable(old, e); err != nil {
+			return res, err
 		}
-		seq = append(seq, tx)
-		errs, _, err := p.cfg.Chain.ApplyOnTip(seq)
+	} else if len(q.txs) >= p.cfg.MaxPerSender {
+		return res, policyErrorf(ErrSenderLimit, "%d transactions pending or held for this sender", len(q.txs))
+	}
+
+	runBefore := len(q.run())
+	// The sender's pending run as it would be with tx in place: tx is
+	// pending if it lands inside the run (or extends it), held otherwise.
+	var seq []*entry
+	for n := q.base; ; n++ {
+		c := q.txs[n]
+		if n == tx.Nonce {
+			c = e
+		}
+		if c == nil {
+			break
+		}
+		seq = append(seq, c)
+	}
+	k := int(tx.Nonce - q.base) // tx's index in seq if pending
+	var invalid *entry          // a run member the new state no longer admits
+	if k < len(seq) {
+		txs := make([]*wire.Tx, len(seq))
+		for i, c := range seq {
+			txs[i] = c.tx
+		}
+		errs, _, err := p.cfg.Chain.ApplyOnTip(txs)
 		if err != nil {
-			return err
+			return res, err
 		}
-		if errs[len(errs)-1] != nil {
-			return errs[len(errs)-1]
+		f := slices.IndexFunc(errs, func(err error) bool { return err != nil })
+		switch {
+		case f == k:
+			return res, errs[k]
+		case f >= 0:
+			// seq[f] fails: it became invalid (f < k: the tip changed under
+			// it; f > k: tx spends what it needed). It leaves; what follows
+			// it waits behind the gap.
+			invalid = seq[f]
+			p.cfg.Logger.Debug("mempool: pending transaction no longer applies", "txid", invalid.id, "err", errs[f])
+			seq = seq[:f]
 		}
 	}
-	if err := p.makeRoom(e, old); err != nil {
-		return err
+	evicted, err := p.makeRoomLocked(e, old)
+	if err != nil {
+		return res, err
+	}
+	res.Evicted = evicted
+	if invalid != nil {
+		p.removeLocked(invalid)
 	}
 	if old != nil {
 		p.removeLocked(old)
+		res.Replaced = &old.id
 	}
+	p.seq++
+	e.seq = p.seq
 	q.txs[tx.Nonce] = e
 	p.senders[e.sender] = q
 	p.byID[e.id] = e
 	p.bytes += e.size
+	res.Status = StatusHeld
+	if k < len(seq) {
+		res.Status = StatusPending
+		if old == nil && len(seq) > runBefore+1 {
+			res.Promoted = len(seq) - runBefore - 1 // held ones tx's arrival released
+		}
+	}
+	return res, nil
+}
+
+// replaceable applies the replacement rule: a transaction with a pending
+// nonce replaces it only with a fee at least 10% (and at least one unit)
+// higher and a fee rate no lower, so replacement churn always costs the
+// sender and a larger transaction cannot lower the pool's yield.
+func replaceable(old, e *entry) error {
+	min := old.tx.Fee + (old.tx.Fee+9)/10
+	if min < old.tx.Fee { // overflow: nothing can pay more
+		min = 1<<64 - 1
+	}
+	if min == old.tx.Fee {
+		min++
+	}
+	if e.tx.Fee < min || e.feeRate < old.feeRate {
+		return policyErrorf(ErrReplacementUnderpriced, "nonce %d is pending with fee %d (%d per kB); a replacement needs a fee of at least %d and no lower fee rate, offered %d (%d per kB)",
+			old.tx.Nonce, old.tx.Fee, old.feeRate, min, e.tx.Fee, e.feeRate)
+	}
 	return nil
 }
 
-// makeRoom evicts the lowest fee-rate transactions (and the later ones of
-// the same sender, which would be stuck behind the gap) until e fits.
-// Nothing paying at least e's fee rate is evicted for it.
-func (p *Pool) makeRoom(e, replacing *entry) error {
-	need := p.bytes + e.size - p.cfg.MaxBytes
-	if replacing != nil {
-		need -= replacing.size
+// queueLocked returns the sender's queue with its base refreshed from the
+// committed state, dropping transactions whose nonce is now used. A new
+// queue is registered only when a transaction is inserted.
+func (p *Pool) queueLocked(sender keys.PubKey) (*senderQueue, error) {
+	base, err := p.cfg.StateNonce(sender)
+	if err != nil {
+		return nil, err
 	}
-	for need > 0 {
-		var victim *entry
-		for _, c := range p.byID {
-			if c != replacing && (victim == nil || c.feeRate < victim.feeRate) {
-				victim = c
-			}
-		}
-		if victim == nil || victim.feeRate >= e.feeRate || victim.sender == e.sender {
-			return fmt.Errorf("%w (needs %d more bytes)", ErrPoolFull, need)
-		}
-		q := p.senders[victim.sender]
-		for n := victim.tx.Nonce; ; n++ {
-			v, ok := q.txs[n]
-			if !ok {
-				break
-			}
-			need -= v.size
-			p.removeLocked(v)
+	q := p.senders[sender]
+	if q == nil {
+		return &senderQueue{base: base, txs: map[uint64]*entry{}}, nil
+	}
+	q.base = base
+	for n, e := range q.txs {
+		if n < base {
+			p.removeLocked(e)
 		}
 	}
-	return nil
+	return q, nil
+}
+
+func (p *Pool) dropEmptyLocked(sender keys.PubKey) {
+	if q := p.senders[sender]; q != nil && len(q.txs) == 0 {
+		delete(p.senders, sender)
+	}
 }
 
 func (p *Pool) removeLocked(e *entry) {
-	if _, ok := p.byID[e.id]; !ok {
+	if p.byID[e.id] != e {
 		return
 	}
 	delete(p.byID, e.id)
@@ -256,28 +382,20 @@ func (p *Pool) removeLocked(e *entry) {
 	}
 }
 
-// Remove drops transactions by ID (for example those a template found no
-// longer valid) together with the same senders' later transactions.
+// Remove drops transactions by ID (for example those a block template
+// found no longer valid). The same senders' later transactions stay, held
+// behind the gap, until they are replaced, released or expire.
 func (p *Pool) Remove(ids ...wire.Hash) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, id := range ids {
-		e, ok := p.byID[id]
-		if !ok {
-			continue
-		}
-		q := p.senders[e.sender]
-		for n := e.tx.Nonce; q != nil; n++ {
-			v, ok := q.txs[n]
-			if !ok {
-				break
-			}
-			p.removeLocked(v)
+		if e, ok := p.byID[id]; ok {
+			p.removeLocked(e)
 		}
 	}
 }
 
-// Get returns a pending transaction.
+// Get returns a transaction in the pool, pending or held.
 func (p *Pool) Get(id wire.Hash) (*wire.Tx, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -290,8 +408,32 @@ func (p *Pool) Get(id wire.Hash) (*wire.Tx, bool) {
 
 // Has reports whether the pool holds a transaction.
 func (p *Pool) Has(id wire.Hash) bool {
-	_, ok := p.Get(id)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_, ok := p.byID[id]
 	return ok
+}
+
+// Count is the number of transactions held, pending and held.
+func (p *Pool) Count() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.byID)
+}
+
+// Pending returns the executable transactions, each sender's in nonce
+// order (senders in no particular order). Candidates orders them for a
+// block.
+func (p *Pool) Pending() []*wire.Tx {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []*wire.Tx
+	for _, q := range p.senders {
+		for _, e := range q.run() {
+			out = append(out, e.tx)
+		}
+	}
+	return out
 }
 
 // Stats are the pool's counters.
@@ -309,14 +451,15 @@ func (p *Pool) Stats() Stats {
 	defer p.mu.Unlock()
 	s := Stats{Count: len(p.byID), Bytes: p.bytes, Senders: len(p.senders)}
 	for _, q := range p.senders {
-		s.Executable += len(q.executable())
+		s.Executable += len(q.run())
 	}
 	s.Held = s.Count - s.Executable
 	return s
 }
 
 // PendingNonce is the next nonce a sender should use: its committed next
-// nonce plus its executable pending transactions.
+// nonce plus its pending transactions. ok is false when the pool holds
+// nothing of the sender (ask the state).
 func (p *Pool) PendingNonce(sender keys.PubKey) (uint64, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -324,140 +467,5 @@ func (p *Pool) PendingNonce(sender keys.PubKey) (uint64, bool) {
 	if q == nil {
 		return 0, false
 	}
-	return q.base + uint64(len(q.executable())), true
-}
-
-// Candidates returns executable transactions for a block, highest fee rate
-// first across senders while keeping each sender's nonce order, up to
-// maxBytes (0 = no limit).
-func (p *Pool) Candidates(maxBytes int) []*wire.Tx {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	h := &senderHeap{}
-	for _, q := range p.senders {
-		if exec := q.executable(); len(exec) > 0 {
-			*h = append(*h, exec)
-		}
-	}
-	heap.Init(h)
-	var out []*wire.Tx
-	size := 0
-	for h.Len() > 0 {
-		seq := (*h)[0]
-		e := seq[0]
-		if maxBytes > 0 && size+e.size > maxBytes {
-			heap.Pop(h) // this sender's next does not fit; its later ones cannot go first
-			continue
-		}
-		out = append(out, e.tx)
-		size += e.size
-		if len(seq) == 1 {
-			heap.Pop(h)
-		} else {
-			(*h)[0] = seq[1:]
-			heap.Fix(h, 0)
-		}
-	}
-	return out
-}
-
-// senderHeap orders senders by the fee rate of their next transaction,
-// earliest arrival first among equals (so a free chain stays FIFO).
-type senderHeap [][]*entry
-
-func (h senderHeap) Len() int { return len(h) }
-func (h senderHeap) Less(i, j int) bool {
-	a, b := h[i][0], h[j][0]
-	if a.feeRate != b.feeRate {
-		return a.feeRate > b.feeRate
-	}
-	return a.added.Before(b.added)
-}
-func (h senderHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *senderHeap) Push(x any)   { *h = append(*h, x.([]*entry)) }
-func (h *senderHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
-}
-
-// Expire drops transactions older than the TTL or past their expiry
-// height, with the same senders' later transactions.
-func (p *Pool) Expire() int {
-	now := p.cfg.Now()
-	next := p.cfg.Chain.Tip().Height + 1
-	p.mu.Lock()
-	var ids []wire.Hash
-	for id, e := range p.byID {
-		if now.Sub(e.added) > p.cfg.TxTTL || (e.tx.Expiry != 0 && e.tx.Expiry < next) {
-			ids = append(ids, id)
-		}
-	}
-	before := len(p.byID)
-	p.mu.Unlock()
-	p.Remove(ids...)
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return before - len(p.byID)
-}
-
-// onChainEvent follows the main chain: drop what was included, refresh
-// each sender's committed nonce, then bring back what was disconnected.
-func (p *Pool) onChainEvent(ev chain.Event) {
-	applied := map[wire.Hash]bool{}
-	touched := map[keys.PubKey]bool{}
-	for _, b := range ev.Applied {
-		for _, tx := range b.Txs {
-			applied[tx.ID()] = true
-			touched[keys.PubKey(tx.Sender)] = true
-		}
-	}
-	for _, b := range ev.Reverted {
-		for _, tx := range b.Txs {
-			touched[keys.PubKey(tx.Sender)] = true
-		}
-	}
-	p.mu.Lock()
-	for id := range applied {
-		if e, ok := p.byID[id]; ok {
-			p.removeLocked(e)
-		}
-	}
-	p.mu.Unlock()
-	for sender := range touched {
-		base, err := p.cfg.StateNonce(sender)
-		if err != nil {
-			p.cfg.Logger.Error("mempool: reading sender nonce", "err", err)
-			continue
-		}
-		p.mu.Lock()
-		if q := p.senders[sender]; q != nil {
-			q.base = base
-			for n, e := range q.txs {
-				if n < base {
-					p.removeLocked(e)
-				}
-			}
-		}
-		p.mu.Unlock()
-	}
-	// Oldest reverted block first, so each sender's nonces come back in order.
-	readded := 0
-	for i := len(ev.Reverted) - 1; i >= 0; i-- {
-		for _, tx := range ev.Reverted[i].Txs {
-			if applied[tx.ID()] {
-				continue
-			}
-			if err := p.add(tx); err == nil {
-				readded++
-			} else if !errors.Is(err, ErrAlreadyKnown) {
-				p.cfg.Logger.Debug("mempool: disconnected transaction not re-added", "txid", tx.ID(), "err", err)
-			}
-		}
-	}
-	if len(ev.Reverted) > 0 {
-		p.cfg.Logger.Info("mempool: reorganisation", "reverted_blocks", len(ev.Reverted), "readded_txs", readded)
-	}
-	p.Expire()
+	return q.base + uint64(len(q.run())), true
 }
