@@ -1,11 +1,30 @@
 // Package registry is the state machine of the metadata chain: the open
 // ledger of authorities, OEMs, device models and devices that may be
-// auctioned (design §1–2). No coin lives here.
+// auctioned (design §1–2). No coin lives here: every transaction has a
+// zero fee, and spam is bounded by OEM attestation plus the owner's
+// signature.
 //
-// This first version records only which reward address mined each block
-// (the metadata chain's "coinbase"), which the auction chain will use to
-// pay metadata miners from auction fees. Governance, OEM attestation and
-// device check-in transactions arrive with the metadata-chain issue.
+// What it owns:
+//   - governance (M-of-N approvals by the authority set in
+//     consensus.Params.Authorities): admitting and revoking OEMs and miners;
+//     MinerAdmitted feeds the permissioned-mining rule;
+//   - device models with their metadata schema (PublishModel), device
+//     attestation by the model's OEM, and the device check-in that the
+//     owner signs, carrying a W3C WoT Thing Description and metadata;
+//   - device records (GetDevice, IsAuctionable for the auction chain's
+//     anchor rule, ScanDevices) and an in-memory query Index fed from
+//     chain events;
+//   - builders of signed transactions (build.go) for the simulator, CLI and
+//     tests, and the well-known test keys (DevAuthorityKeys, DevOEMKey);
+//   - the blocks-mined counter per reward address (MinedKey), which the
+//     auction chain uses to pay metadata miners.
+//
+// Validation is staged as the engine expects: CheckTxSanity needs only the
+// transaction (payload canonical form, formats, Thing Description,
+// personal-data deny list, owner signature); ApplyTx needs state (nonce,
+// membership, models, records, metadata schema) and the network's
+// authority set from the BlockContext. docs/device-api.md is the wire
+// specification.
 //
 // registry must not import the auction, ledger, mempool, network or API
 // packages; it plugs into chain through chain.StateMachine.

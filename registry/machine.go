@@ -1,36 +1,164 @@
 package registry
 
 import (
+	"encoding/binary"
+
 	"github.com/thingchain/thingchain/chain"
+	"github.com/thingchain/thingchain/chain/keys"
 	"github.com/thingchain/thingchain/chain/wire"
 	"github.com/thingchain/thingchain/consensus"
 )
 
-// ErrUnknownTxType rejects transaction types this chain does not define.
-const ErrUnknownTxType = consensus.ErrorKind("ErrUnknownTxType")
-
 // Machine is the metadata chain's state machine.
-type Machine struct{}
+//
+// The zero value works but writes nothing at genesis (the genesis of the
+// first release); NewMachine's genesis also commits to the authority set
+// and admits the GenesisMiners, so its genesis hash differs. Governance
+// rules read the authority set from BlockContext.Net either way.
+type Machine struct {
+	// Net, when set, makes Genesis record the authority set and genesis
+	// miners.
+	Net *consensus.Params
+	// Sigs, when set, caches verified owner and authority signatures so
+	// a check-in verified by the mempool is not verified again at block
+	// import (share the chain's cache).
+	Sigs *keys.SigCache
+}
 
 var _ chain.StateMachine = Machine{}
+
+// NewMachine returns the metadata state machine for a network. sigs may
+// be nil.
+func NewMachine(net *consensus.Params, sigs *keys.SigCache) Machine {
+	return Machine{Net: net, Sigs: sigs}
+}
 
 // MinedKey is the state key counting blocks mined by a reward address.
 func MinedKey(reward [wire.AddressSize]byte) []byte {
 	return append([]byte("mined/"), reward[:]...)
 }
 
-// Genesis writes nothing: the metadata chain starts empty.
-func (Machine) Genesis(*chain.View) error { return nil }
+// Genesis records the authority set and admits the genesis miners when the
+// machine knows its network; the zero Machine writes nothing.
+func (m Machine) Genesis(v *chain.View) error {
+	if m.Net == nil {
+		return nil
+	}
+	w := writer{}
+	w.u32(uint32(m.Net.AuthorityThreshold))
+	for _, k := range m.Net.Authorities {
+		w.raw(k[:])
+	}
+	v.Put(keyAuthSet, w.buf)
+	for _, k := range m.Net.GenesisMiners {
+		v.Put(keyWith(prefixMiner, k[:]), encodeRecord(&Member{Name: "genesis"}))
+	}
+	return nil
+}
 
-// CheckTxSanity rejects every transaction until device records exist.
-func (Machine) CheckTxSanity(tx *wire.Tx) error {
+// CheckTxSanity runs the checks that need only the transaction: fee, type,
+// canonical payload, formats, and for check-ins the Thing Description,
+// the metadata's field names and the owner's signature. It does not check
+// governance approvals, which need the network's authority set (ApplyTx
+// does), nor anything in state.
+func (m Machine) CheckTxSanity(tx *wire.Tx) error {
+	if tx.Fee != 0 {
+		return consensus.RuleErrorf(ErrFeeNotAllowed, "fee %d: metadata-chain transactions carry no fee", tx.Fee)
+	}
+	switch tx.Type {
+	case TxGovernance:
+		_, err := DecodeGovernance(tx.Payload)
+		return err
+	case TxPublishModel:
+		_, err := DecodePublishModel(tx.Payload)
+		return err
+	case TxAttestDevice:
+		_, err := DecodeAttestDevice(tx.Payload)
+		return err
+	case TxCheckIn:
+		_, err := m.checkCheckIn(tx, true)
+		return err
+	case TxDisable:
+		_, err := DecodeDeviceRef(tx.Payload)
+		return err
+	case TxSetTerms:
+		_, err := DecodeSetTerms(tx.Payload)
+		return err
+	}
 	return consensus.RuleErrorf(ErrUnknownTxType, "metadata chain transaction type %d is not defined", tx.Type)
 }
 
-// ApplyTx is unreachable while CheckTxSanity rejects everything, but must
-// still refuse rather than silently accept.
-func (m Machine) ApplyTx(_ *chain.View, tx *wire.Tx, _ *chain.BlockContext) error {
-	return m.CheckTxSanity(tx)
+// checkCheckIn decodes a check-in and runs its context-free checks, the
+// owner signature only when verifySig.
+func (m Machine) checkCheckIn(tx *wire.Tx, verifySig bool) (*CheckIn, error) {
+	c, err := DecodeCheckIn(tx.Payload)
+	if err != nil {
+		return nil, err
+	}
+	device := keys.PubKey(tx.Sender)
+	if c.Owner == device {
+		return nil, consensus.RuleErrorf(ErrBadPayload, "owner key equals the device key: a device cannot enable itself")
+	}
+	if _, err := CheckThingDescription(c.ThingDescription); err != nil {
+		return nil, err
+	}
+	if _, err := CheckMetadataKeys(c.Metadata); err != nil {
+		return nil, err
+	}
+	if verifySig && !keys.VerifyCached(m.Sigs, c.Owner, c.EnableHash(tx.ChainID, device, tx.Nonce), c.OwnerSig) {
+		return nil, consensus.RuleErrorf(ErrBadOwnerSig, "owner %s did not sign this check-in of device %s", c.Owner, device)
+	}
+	return c, nil
+}
+
+// ApplyTx checks the sender's nonce, then the type's state rules. The
+// engine has run CheckTxSanity on every transaction of a block before it
+// applies them (and the mempool before it offers them to a template), so
+// signatures checked there are not checked again here.
+func (m Machine) ApplyTx(v *chain.View, tx *wire.Tx, ctx *chain.BlockContext) error {
+	if tx.Fee != 0 {
+		return consensus.RuleErrorf(ErrFeeNotAllowed, "fee %d: metadata-chain transactions carry no fee", tx.Fee)
+	}
+	if ctx == nil || ctx.Net == nil {
+		return consensus.AssertError("registry: ApplyTx without network parameters")
+	}
+	sender := keys.PubKey(tx.Sender)
+	nk := NonceKey(sender)
+	next, err := v.GetUint64(nk)
+	if err != nil {
+		return err
+	}
+	if err := checkNonce(tx.Nonce, next); err != nil {
+		return err
+	}
+	v.PutUint64(nk, next+1)
+	switch tx.Type {
+	case TxGovernance:
+		return m.applyGovernance(v, tx, ctx)
+	case TxPublishModel:
+		return applyPublishModel(v, tx, ctx)
+	case TxAttestDevice:
+		return applyAttest(v, tx, ctx)
+	case TxCheckIn:
+		return m.applyCheckIn(v, tx, ctx)
+	case TxDisable:
+		return applyDisable(v, tx, ctx)
+	case TxSetTerms:
+		return applySetTerms(v, tx, ctx)
+	}
+	return consensus.RuleErrorf(ErrUnknownTxType, "metadata chain transaction type %d is not defined", tx.Type)
+}
+
+// checkNonce enforces strict per-sender sequencing and says which way a
+// wrong nonce is off.
+func checkNonce(got, want uint64) error {
+	switch {
+	case got < want:
+		return consensus.RuleErrorf(consensus.ErrBadNonce, "nonce %d was already used (reused); the next nonce is %d", got, want)
+	case got > want:
+		return consensus.RuleErrorf(consensus.ErrBadNonce, "nonce %d is in the future; the next nonce is %d", got, want)
+	}
+	return nil
 }
 
 // FinishBlock counts the block for its reward address.
@@ -42,4 +170,282 @@ func (Machine) FinishBlock(v *chain.View, blk *wire.Block, _ *chain.BlockContext
 	}
 	v.PutUint64(k, n+1)
 	return nil
+}
+
+// CheckApprovals verifies that a proposal carries at least the network's
+// threshold of valid approvals from distinct authorities.
+func CheckApprovals(net *consensus.Params, chainID uint32, g *Governance, sigs *keys.SigCache) error {
+	threshold := max(net.AuthorityThreshold, 1)
+	if len(g.Approvals) < threshold {
+		return consensus.RuleErrorf(ErrBelowThreshold, "%d approvals, the authority threshold is %d of %d", len(g.Approvals), threshold, len(net.Authorities))
+	}
+	hash := g.ApprovalHash(chainID)
+	prev := -1
+	for _, a := range g.Approvals {
+		if int(a.AuthorityIndex) <= prev {
+			return consensus.RuleErrorf(ErrBadApproval, "approvals must name distinct authorities in ascending order")
+		}
+		prev = int(a.AuthorityIndex)
+		if int(a.AuthorityIndex) >= len(net.Authorities) {
+			return consensus.RuleErrorf(ErrNotAuthority, "approval by authority %d, the set has %d members", a.AuthorityIndex, len(net.Authorities))
+		}
+		pub := keys.PubKey(net.Authorities[a.AuthorityIndex])
+		if !keys.VerifyCached(sigs, pub, hash, a.Sig) {
+			return consensus.RuleErrorf(ErrBadApproval, "approval by authority %d (%s) does not verify for %s %s nonce %d",
+				a.AuthorityIndex, pub, g.Action, g.Subject, g.ProposalNonce)
+		}
+	}
+	return nil
+}
+
+func (m Machine) applyGovernance(v *chain.View, tx *wire.Tx, ctx *chain.BlockContext) error {
+	g, err := DecodeGovernance(tx.Payload)
+	if err != nil {
+		return err
+	}
+	if err := CheckApprovals(ctx.Net, tx.ChainID, g, m.Sigs); err != nil {
+		return err
+	}
+	usedKey := u64Key(prefixGovUse, g.ProposalNonce)
+	if _, used, err := v.Get(usedKey); err != nil {
+		return err
+	} else if used {
+		return consensus.RuleErrorf(ErrProposalReused, "proposal nonce %d was already executed", g.ProposalNonce)
+	}
+	v.Put(usedKey, binary.BigEndian.AppendUint64(nil, ctx.Height))
+
+	prefix, role := prefixOEM, "OEM"
+	if g.Action == AdmitMiner || g.Action == RevokeMiner {
+		prefix, role = prefixMiner, "miner"
+	}
+	key := keyWith(prefix, g.Subject[:])
+	member, err := getRecord[Member](v, key)
+	if err != nil {
+		return err
+	}
+	switch g.Action {
+	case AdmitOEM, AdmitMiner:
+		if member != nil && !member.Revoked {
+			return consensus.RuleErrorf(ErrAlreadyAdmitted, "%s %s is already admitted", role, g.Subject)
+		}
+		// Re-admission after a revocation starts a fresh membership.
+		member = &Member{Name: g.Name, AdmittedHeight: ctx.Height}
+	case RevokeOEM, RevokeMiner:
+		notMember := ErrNotOEM
+		if role == "miner" {
+			notMember = ErrNotMiner
+		}
+		if member == nil {
+			return consensus.RuleErrorf(notMember, "%s %s was never admitted", role, g.Subject)
+		}
+		if member.Revoked {
+			if role == "miner" {
+				return consensus.RuleErrorf(ErrNotMiner, "miner %s is already revoked", g.Subject)
+			}
+			return consensus.RuleErrorf(ErrOEMRevoked, "OEM %s is already revoked", g.Subject)
+		}
+		member.Revoked, member.RevokedHeight = true, ctx.Height
+	}
+	v.Put(key, encodeRecord(member))
+	return nil
+}
+
+// requireOEM checks that key is an admitted, non-revoked OEM.
+func requireOEM(v *chain.View, key keys.PubKey) error {
+	oem, err := GetOEM(v, key)
+	if err != nil {
+		return err
+	}
+	if oem == nil {
+		return consensus.RuleErrorf(ErrNotOEM, "%s is not an admitted OEM", key)
+	}
+	if oem.Revoked {
+		return consensus.RuleErrorf(ErrOEMRevoked, "OEM %s (%s) was revoked at height %d", key, oem.Name, oem.RevokedHeight)
+	}
+	return nil
+}
+
+func applyPublishModel(v *chain.View, tx *wire.Tx, ctx *chain.BlockContext) error {
+	p, err := DecodePublishModel(tx.Payload)
+	if err != nil {
+		return err
+	}
+	sender := keys.PubKey(tx.Sender)
+	if err := requireOEM(v, sender); err != nil {
+		return err
+	}
+	if existing, err := GetModel(v, p.ModelID); err != nil {
+		return err
+	} else if existing != nil {
+		return consensus.RuleErrorf(ErrModelExists, "model %q was published at height %d", p.ModelID, existing.Height)
+	}
+	schema := p.MetadataSchema
+	if schema == nil {
+		schema = []Field{}
+	}
+	model := &Model{ID: p.ModelID, OEM: sender.String(), Kind: p.Kind, Title: p.Title, MetadataSchema: schema, Height: ctx.Height}
+	v.Put(keyWith(prefixModel, []byte(p.ModelID)), encodeRecord(model))
+	return nil
+}
+
+func applyAttest(v *chain.View, tx *wire.Tx, ctx *chain.BlockContext) error {
+	a, err := DecodeAttestDevice(tx.Payload)
+	if err != nil {
+		return err
+	}
+	sender := keys.PubKey(tx.Sender)
+	if err := requireOEM(v, sender); err != nil {
+		return err
+	}
+	model, err := GetModel(v, a.ModelID)
+	if err != nil {
+		return err
+	}
+	if model == nil {
+		return consensus.RuleErrorf(ErrUnknownModel, "model %q is not published", a.ModelID)
+	}
+	if model.OEM != sender.String() {
+		return consensus.RuleErrorf(ErrModelNotOwned, "model %q belongs to OEM %s", a.ModelID, model.OEM)
+	}
+	if d, err := GetDevice(v, a.DeviceKey); err != nil {
+		return err
+	} else if d != nil {
+		return consensus.RuleErrorf(ErrDeviceExists, "device %s was attested at height %d", a.DeviceKey, d.AttestedHeight)
+	}
+	rec := &Device{
+		Device: a.DeviceKey.String(), OEM: sender.String(), Model: model.ID, Kind: model.Kind,
+		AttestedHeight: ctx.Height,
+	}
+	putDevice(v, rec, a.DeviceKey)
+	return appendDeviceSeq(v, a.DeviceKey)
+}
+
+func (m Machine) applyCheckIn(v *chain.View, tx *wire.Tx, ctx *chain.BlockContext) error {
+	// The TD, the metadata's field names and the owner signature were
+	// checked by CheckTxSanity (the engine runs it on every block
+	// transaction, the mempool on every candidate); only the decode, which
+	// also gives the values, is repeated.
+	c, err := DecodeCheckIn(tx.Payload)
+	if err != nil {
+		return err
+	}
+	device := keys.PubKey(tx.Sender)
+	rec, err := GetDevice(v, device)
+	if err != nil {
+		return err
+	}
+	if rec == nil {
+		return consensus.RuleErrorf(ErrNotAttested, "device %s was not attested by any OEM", device)
+	}
+	oemKey, err := rec.OEMKey()
+	if err != nil {
+		return consensus.AssertError("registry: device record with bad OEM key: " + err.Error())
+	}
+	oem, err := GetOEM(v, oemKey)
+	if err != nil {
+		return err
+	}
+	if oem == nil || oem.Revoked {
+		return consensus.RuleErrorf(ErrOEMRevoked, "device %s was attested by OEM %s, which is revoked", device, rec.OEM)
+	}
+	model, err := GetModel(v, rec.Model)
+	if err != nil {
+		return err
+	}
+	if model == nil {
+		return consensus.AssertError("registry: device record names a missing model " + rec.Model)
+	}
+	if err := CheckMetadata(c.Metadata, model.MetadataSchema); err != nil {
+		return err
+	}
+	owner := c.Owner.Address().Encode(ctx.Net.AddressHRP)
+	if rec.Enabled && rec.Owner != owner {
+		return consensus.RuleErrorf(ErrNotOwner, "device %s is enabled by %s; it must be disabled before %s can enable it", device, rec.Owner, owner)
+	}
+	rec.Owner, rec.Enabled, rec.EnabledHeight = owner, true, ctx.Height
+	rec.Region, rec.Terms = c.Region, c.Terms
+	rec.TD, rec.Metadata = compactJSON(c.ThingDescription), compactJSON(c.Metadata)
+	putDevice(v, rec, device)
+	return nil
+}
+
+// ownedDevice loads a device whose owner must be the transaction's sender.
+func ownedDevice(v *chain.View, device keys.PubKey, tx *wire.Tx, ctx *chain.BlockContext) (*Device, error) {
+	rec, err := GetDevice(v, device)
+	if err != nil {
+		return nil, err
+	}
+	if rec == nil {
+		return nil, consensus.RuleErrorf(ErrNotAttested, "device %s was not attested by any OEM", device)
+	}
+	sender := keys.PubKey(tx.Sender).Address().Encode(ctx.Net.AddressHRP)
+	if rec.Owner == "" || rec.Owner != sender {
+		return nil, consensus.RuleErrorf(ErrNotOwner, "%s is not the owner of device %s", sender, device)
+	}
+	return rec, nil
+}
+
+func applyDisable(v *chain.View, tx *wire.Tx, ctx *chain.BlockContext) error {
+	d, err := DecodeDeviceRef(tx.Payload)
+	if err != nil {
+		return err
+	}
+	rec, err := ownedDevice(v, d.DeviceKey, tx, ctx)
+	if err != nil {
+		return err
+	}
+	if !rec.Enabled {
+		return consensus.RuleErrorf(ErrNotEnabled, "device %s is not enabled", d.DeviceKey)
+	}
+	rec.Enabled = false
+	putDevice(v, rec, d.DeviceKey)
+	return nil
+}
+
+func applySetTerms(v *chain.View, tx *wire.Tx, ctx *chain.BlockContext) error {
+	s, err := DecodeSetTerms(tx.Payload)
+	if err != nil {
+		return err
+	}
+	rec, err := ownedDevice(v, s.DeviceKey, tx, ctx)
+	if err != nil {
+		return err
+	}
+	rec.Terms = s.Terms
+	putDevice(v, rec, s.DeviceKey)
+	return nil
+}
+
+// TouchedDevices returns the device keys whose records the transactions of
+// blk may have changed (attest, check-in, disable, set-terms), without
+// duplicates. Undecodable payloads are skipped: a block on the chain has
+// passed sanity. The query index refreshes these after a chain event.
+func TouchedDevices(blk *wire.Block) []keys.PubKey {
+	var out []keys.PubKey
+	seen := map[keys.PubKey]bool{}
+	add := func(k keys.PubKey) {
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	for _, tx := range blk.Txs {
+		switch tx.Type {
+		case TxAttestDevice:
+			if a, err := DecodeAttestDevice(tx.Payload); err == nil {
+				add(a.DeviceKey)
+			}
+		case TxCheckIn:
+			add(keys.PubKey(tx.Sender))
+		case TxDisable:
+			if d, err := DecodeDeviceRef(tx.Payload); err == nil {
+				add(d.DeviceKey)
+			}
+		case TxSetTerms:
+			if s, err := DecodeSetTerms(tx.Payload); err == nil {
+				add(s.DeviceKey)
+			}
+		}
+	}
+	return out
 }

@@ -1,0 +1,56 @@
+package registry
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/thingchain/thingchain/chain/keys"
+	"github.com/thingchain/thingchain/chain/wire"
+)
+
+// BenchmarkCheckInBlockImport measures check-ins per second accepted into
+// blocks: node A builds a block of n check-ins (its mempool-side sanity
+// checks are outside the timing); node B, with a cold signature cache,
+// imports the block: envelope signatures in parallel, owner signatures,
+// TD and metadata validation, state updates and commit.
+func BenchmarkCheckInBlockImport(b *testing.B) {
+	const n = 2000
+	for b.Loop() {
+		b.StopTimer()
+		w := newWorld(b)
+		peer := newNode(b, w.net, w.clock)
+		devs := make([]*keys.PrivateKey, n)
+		var attests []*wire.Tx
+		base := w.nonce(w.oem)
+		for i := range devs {
+			devs[i] = mustKey(b)
+			attests = append(attests, NewAttestTx(w.chainID(), w.oem, base+uint64(i), devs[i].PubKey(), w.model.ModelID))
+		}
+		w.mine(attests...)
+		req := fridgeRequest(b)
+		checkIns := make([]*wire.Tx, n)
+		for i, d := range devs {
+			r := req
+			r.Metadata = []byte(fmt.Sprintf(`{"energy_class":"A","capacity_l":%d}`, 100+i))
+			checkIns[i] = NewSignedCheckInTx(w.chainID(), d, 0, mustKey(b), r)
+			if err := w.c.CheckTxSanity(checkIns[i]); err != nil {
+				b.Fatal(err)
+			}
+		}
+		blk := w.mine(checkIns...)
+		for h := uint64(1); h < blk.Header.Height; h++ {
+			prev, _ := w.c.BlockByHeight(h)
+			if _, err := peer.c.ProcessBlock(context.Background(), prev); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.StartTimer()
+		start := time.Now()
+		if _, err := peer.c.ProcessBlock(context.Background(), blk); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(n/time.Since(start).Seconds(), "checkins/s")
+	}
+}

@@ -1,0 +1,445 @@
+package registry
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"regexp"
+
+	"github.com/thingchain/thingchain/chain/keys"
+	"github.com/thingchain/thingchain/chain/wire"
+	"github.com/thingchain/thingchain/consensus"
+)
+
+// Transaction types of the metadata chain.
+const (
+	TxGovernance   uint16 = 1 // authority-approved admission or revocation of an OEM or miner
+	TxPublishModel uint16 = 2 // OEM publishes a device model and its metadata schema
+	TxAttestDevice uint16 = 3 // OEM attests a device key it manufactured
+	TxCheckIn      uint16 = 4 // device, with its owner's signature, enables itself
+	TxDisable      uint16 = 5 // owner disables a device
+	TxSetTerms     uint16 = 6 // owner changes a device's auction terms
+)
+
+// Field limits. They keep a check-in well under wire.MaxPayloadBytes.
+const (
+	MaxNameBytes     = 64       // governance subject name
+	MaxIDBytes       = 64       // model ID, kind, field names
+	MaxTitleBytes    = 128      // model title
+	MaxSchemaFields  = 64       // fields per model schema
+	MaxApprovals     = 32       // approvals per governance transaction
+	MaxTDBytes       = 64 << 10 // Thing Description
+	MaxMetadataBytes = 16 << 10 // metadata object
+	MaxRegionBytes   = 16       // decode limit; the region pattern allows at most 6 ("FR-75A")
+	maxJSONDepth     = 32       // nesting allowed inside a TD or metadata
+)
+
+// Domain tags of the hashes signed by authorities and owners. Each is
+// written as raw ASCII bytes at the start of the hashed message.
+const (
+	governanceDomain = "thingchain/governance/v1"
+	enableDomain     = "thingchain/enable/v1"
+)
+
+var (
+	idPattern     = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
+	fieldPattern  = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,63}$`)
+	regionPattern = regexp.MustCompile(`^[A-Z]{2}(-[A-Z0-9]{1,3})?$`)
+)
+
+// ---- governance ----
+
+// Action is what a governance transaction does.
+type Action uint8
+
+// Governance actions.
+const (
+	AdmitOEM    Action = 1
+	RevokeOEM   Action = 2
+	AdmitMiner  Action = 3
+	RevokeMiner Action = 4
+)
+
+var actionNames = map[Action]string{AdmitOEM: "admit-oem", RevokeOEM: "revoke-oem", AdmitMiner: "admit-miner", RevokeMiner: "revoke-miner"}
+
+func (a Action) String() string {
+	if s, ok := actionNames[a]; ok {
+		return s
+	}
+	return fmt.Sprintf("action(%d)", uint8(a))
+}
+
+// ParseAction accepts the names admit-oem, revoke-oem, admit-miner, revoke-miner.
+func ParseAction(s string) (Action, error) {
+	for a, n := range actionNames {
+		if n == s {
+			return a, nil
+		}
+	}
+	return 0, fmt.Errorf("unknown governance action %q: use admit-oem, revoke-oem, admit-miner or revoke-miner", s)
+}
+
+// Proposal is what the authorities approve.
+type Proposal struct {
+	Action        Action
+	Subject       keys.PubKey // the OEM's attestation key or the miner's key
+	Name          string      // human-readable label, e.g. the company
+	ProposalNonce uint64      // unique per executed proposal; stops replays
+}
+
+// Approval is one authority's signature of a proposal.
+type Approval struct {
+	AuthorityIndex uint8 // position in consensus.Params.Authorities
+	Sig            keys.Signature
+}
+
+// Governance is the payload of TxGovernance.
+type Governance struct {
+	Proposal
+	Approvals []Approval // strictly ascending AuthorityIndex
+}
+
+// ApprovalHash is what each authority signs for a proposal on a chain.
+func (p *Proposal) ApprovalHash(chainID uint32) wire.Hash {
+	w := writer{buf: make([]byte, 0, 128)}
+	w.raw([]byte(governanceDomain))
+	w.u32(chainID)
+	w.u8(uint8(p.Action))
+	w.raw(p.Subject[:])
+	w.str(p.Name)
+	w.u64(p.ProposalNonce)
+	return wire.DoubleSHA256(w.buf)
+}
+
+// Encode returns the canonical payload bytes.
+func (g *Governance) Encode() []byte {
+	w := writer{}
+	w.u8(uint8(g.Action))
+	w.raw(g.Subject[:])
+	w.str(g.Name)
+	w.u64(g.ProposalNonce)
+	w.u8(uint8(len(g.Approvals)))
+	for _, a := range g.Approvals {
+		w.u8(a.AuthorityIndex)
+		w.raw(a.Sig[:])
+	}
+	return w.buf
+}
+
+// DecodeGovernance parses and sanity-checks a TxGovernance payload.
+func DecodeGovernance(b []byte) (*Governance, error) {
+	r := reader{buf: b, what: "governance payload"}
+	g := &Governance{}
+	g.Action = Action(r.u8("action"))
+	g.Subject = r.pubKey("subject")
+	g.Name = r.str("name", MaxNameBytes)
+	g.ProposalNonce = r.u64("proposal nonce")
+	n := int(r.u8("approval count"))
+	if r.err == nil && n > MaxApprovals {
+		r.fail("%d approvals exceeds limit %d", n, MaxApprovals)
+	}
+	for i := 0; i < n && r.err == nil; i++ {
+		g.Approvals = append(g.Approvals, Approval{AuthorityIndex: r.u8("authority index"), Sig: r.sig("approval signature")})
+	}
+	if err := r.finish(); err != nil {
+		return nil, err
+	}
+	if _, ok := actionNames[g.Action]; !ok {
+		return nil, consensus.RuleErrorf(ErrBadPayload, "governance payload: unknown action %d", g.Action)
+	}
+	for i := 1; i < len(g.Approvals); i++ {
+		if g.Approvals[i].AuthorityIndex <= g.Approvals[i-1].AuthorityIndex {
+			return nil, consensus.RuleErrorf(ErrBadApproval, "approvals must name distinct authorities in ascending order (index %d after %d)",
+				g.Approvals[i].AuthorityIndex, g.Approvals[i-1].AuthorityIndex)
+		}
+	}
+	return g, nil
+}
+
+// ---- models ----
+
+// FieldType is the JSON type a metadata field must have.
+type FieldType uint8
+
+// Metadata field types.
+const (
+	TypeString  FieldType = 1
+	TypeNumber  FieldType = 2
+	TypeInteger FieldType = 3
+	TypeBoolean FieldType = 4
+)
+
+var fieldTypeNames = map[FieldType]string{TypeString: "string", TypeNumber: "number", TypeInteger: "integer", TypeBoolean: "boolean"}
+
+func (t FieldType) String() string {
+	if s, ok := fieldTypeNames[t]; ok {
+		return s
+	}
+	return fmt.Sprintf("type(%d)", uint8(t))
+}
+
+// MarshalText writes the type's name ("string", "number", ...).
+func (t FieldType) MarshalText() ([]byte, error) {
+	if _, ok := fieldTypeNames[t]; !ok {
+		return nil, fmt.Errorf("unknown field type %d", uint8(t))
+	}
+	return []byte(t.String()), nil
+}
+
+// UnmarshalText parses a type name.
+func (t *FieldType) UnmarshalText(b []byte) error {
+	v, err := ParseFieldType(string(b))
+	*t = v
+	return err
+}
+
+// ParseFieldType accepts string, number, integer or boolean.
+func ParseFieldType(s string) (FieldType, error) {
+	for t, n := range fieldTypeNames {
+		if n == s {
+			return t, nil
+		}
+	}
+	return 0, fmt.Errorf("unknown field type %q: use string, number, integer or boolean", s)
+}
+
+// Field is one entry of a model's metadata schema.
+type Field struct {
+	Name     string    `json:"name"`
+	Type     FieldType `json:"type"`
+	Required bool      `json:"required"`
+}
+
+// PublishModel is the payload of TxPublishModel.
+type PublishModel struct {
+	ModelID        string
+	Kind           string // fridge, tv, thermostat, energy-meter, car, ...
+	Title          string
+	MetadataSchema []Field
+}
+
+// Encode returns the canonical payload bytes.
+func (m *PublishModel) Encode() []byte {
+	w := writer{}
+	w.str(m.ModelID)
+	w.str(m.Kind)
+	w.str(m.Title)
+	w.u8(uint8(len(m.MetadataSchema)))
+	for _, f := range m.MetadataSchema {
+		w.str(f.Name)
+		w.u8(uint8(f.Type))
+		w.boolean(f.Required)
+	}
+	return w.buf
+}
+
+// DecodePublishModel parses and sanity-checks a TxPublishModel payload,
+// personal-data deny list included.
+func DecodePublishModel(b []byte) (*PublishModel, error) {
+	r := reader{buf: b, what: "publish-model payload"}
+	m := &PublishModel{}
+	m.ModelID = r.str("model ID", MaxIDBytes)
+	m.Kind = r.str("kind", MaxIDBytes)
+	m.Title = r.str("title", MaxTitleBytes)
+	n := int(r.u8("field count"))
+	if r.err == nil && n > MaxSchemaFields {
+		r.fail("%d schema fields exceeds limit %d", n, MaxSchemaFields)
+	}
+	for i := 0; i < n && r.err == nil; i++ {
+		m.MetadataSchema = append(m.MetadataSchema, Field{Name: r.str("field name", MaxIDBytes), Type: FieldType(r.u8("field type")), Required: r.boolean("field required")})
+	}
+	if err := r.finish(); err != nil {
+		return nil, err
+	}
+	if !idPattern.MatchString(m.ModelID) {
+		return nil, consensus.RuleErrorf(ErrBadPayload, "model ID %q must match %s", m.ModelID, idPattern)
+	}
+	if !idPattern.MatchString(m.Kind) {
+		return nil, consensus.RuleErrorf(ErrBadPayload, "kind %q must match %s", m.Kind, idPattern)
+	}
+	if m.Title == "" {
+		return nil, consensus.RuleErrorf(ErrBadPayload, "model %q has an empty title", m.ModelID)
+	}
+	seen := make(map[string]bool, len(m.MetadataSchema))
+	for _, f := range m.MetadataSchema {
+		if !fieldPattern.MatchString(f.Name) {
+			return nil, consensus.RuleErrorf(ErrBadPayload, "schema field name %q must match %s", f.Name, fieldPattern)
+		}
+		if _, ok := fieldTypeNames[f.Type]; !ok {
+			return nil, consensus.RuleErrorf(ErrBadPayload, "schema field %q has unknown type %d", f.Name, f.Type)
+		}
+		if seen[f.Name] {
+			return nil, consensus.RuleErrorf(ErrBadPayload, "schema field %q appears twice", f.Name)
+		}
+		seen[f.Name] = true
+		if IsPersonalField(f.Name) {
+			return nil, consensus.RuleErrorf(ErrPersonalData, "schema field %q is personal data (see the deny list in docs/device-api.md)", f.Name)
+		}
+	}
+	return m, nil
+}
+
+// ---- devices ----
+
+// AttestDevice is the payload of TxAttestDevice.
+type AttestDevice struct {
+	DeviceKey keys.PubKey
+	ModelID   string
+}
+
+// Encode returns the canonical payload bytes.
+func (a *AttestDevice) Encode() []byte {
+	w := writer{}
+	w.raw(a.DeviceKey[:])
+	w.str(a.ModelID)
+	return w.buf
+}
+
+// DecodeAttestDevice parses a TxAttestDevice payload.
+func DecodeAttestDevice(b []byte) (*AttestDevice, error) {
+	r := reader{buf: b, what: "attest payload"}
+	a := &AttestDevice{DeviceKey: r.pubKey("device key"), ModelID: r.str("model ID", MaxIDBytes)}
+	if err := r.finish(); err != nil {
+		return nil, err
+	}
+	if !idPattern.MatchString(a.ModelID) {
+		return nil, consensus.RuleErrorf(ErrBadPayload, "model ID %q must match %s", a.ModelID, idPattern)
+	}
+	return a, nil
+}
+
+// Terms are the auction terms an owner sets for a device.
+type Terms struct {
+	ReservePerPoint     uint64 `json:"reserve_per_point"`     // auction-chain base units per data point
+	PointsPerPeriod     uint64 `json:"points_per_period"`     // data points sold per access period
+	AccessPeriodSeconds uint64 `json:"access_period_seconds"` // length of one access period
+}
+
+func (t Terms) encode(w *writer) {
+	w.u64(t.ReservePerPoint)
+	w.u64(t.PointsPerPeriod)
+	w.u64(t.AccessPeriodSeconds)
+}
+
+func readTerms(r *reader) Terms {
+	return Terms{ReservePerPoint: r.u64("reserve per point"), PointsPerPeriod: r.u64("points per period"), AccessPeriodSeconds: r.u64("access period")}
+}
+
+// Check rejects terms no auction could run on.
+func (t Terms) Check() error {
+	if t.PointsPerPeriod == 0 || t.AccessPeriodSeconds == 0 {
+		return consensus.RuleErrorf(ErrBadTerms, "points per period (%d) and access period (%d s) must both be positive", t.PointsPerPeriod, t.AccessPeriodSeconds)
+	}
+	return nil
+}
+
+// CheckIn is the payload of TxCheckIn: the device (the transaction's
+// sender) enables itself with its owner's signature.
+type CheckIn struct {
+	Owner            keys.PubKey
+	Region           string // coarse: "EU-DE", "US-CA", "JP"
+	Terms            Terms
+	ThingDescription []byte // W3C WoT TD 1.1 (or 1.0) JSON document
+	Metadata         []byte // JSON object matching the model's schema
+	OwnerSig         keys.Signature
+}
+
+// EnableHash is what the owner signs to enable device on chain chainID;
+// deviceNonce is the check-in transaction's nonce, which binds the
+// signature to exactly one check-in.
+func (c *CheckIn) EnableHash(chainID uint32, device keys.PubKey, deviceNonce uint64) wire.Hash {
+	td := sha256.Sum256(c.ThingDescription)
+	md := sha256.Sum256(c.Metadata)
+	w := writer{buf: make([]byte, 0, 200)}
+	w.raw([]byte(enableDomain))
+	w.u32(chainID)
+	w.raw(device[:])
+	w.raw(c.Owner[:])
+	w.raw(td[:])
+	w.raw(md[:])
+	w.str(c.Region)
+	c.Terms.encode(&w)
+	w.u64(deviceNonce)
+	return wire.DoubleSHA256(w.buf)
+}
+
+// Encode returns the canonical payload bytes.
+func (c *CheckIn) Encode() []byte {
+	w := writer{buf: make([]byte, 0, 200+len(c.ThingDescription)+len(c.Metadata))}
+	w.raw(c.Owner[:])
+	w.str(c.Region)
+	c.Terms.encode(&w)
+	w.blob(c.ThingDescription)
+	w.blob(c.Metadata)
+	w.raw(c.OwnerSig[:])
+	return w.buf
+}
+
+// DecodeCheckIn parses a TxCheckIn payload and checks its formats (region,
+// terms). The TD, metadata and owner signature are checked by the caller,
+// which knows the transaction.
+func DecodeCheckIn(b []byte) (*CheckIn, error) {
+	r := reader{buf: b, what: "check-in payload"}
+	c := &CheckIn{}
+	c.Owner = r.pubKey("owner")
+	c.Region = r.str("region", MaxRegionBytes)
+	c.Terms = readTerms(&r)
+	c.ThingDescription = r.blob("thing description", MaxTDBytes)
+	c.Metadata = r.blob("metadata", MaxMetadataBytes)
+	c.OwnerSig = r.sig("owner signature")
+	if err := r.finish(); err != nil {
+		return nil, err
+	}
+	if !regionPattern.MatchString(c.Region) {
+		return nil, consensus.RuleErrorf(ErrBadRegion, "region %q must be a country code with at most a 1–3 character subdivision (%s)", c.Region, regionPattern)
+	}
+	if err := c.Terms.Check(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// DeviceRef is the payload of TxDisable: the device concerned.
+type DeviceRef struct {
+	DeviceKey keys.PubKey
+}
+
+// Encode returns the canonical payload bytes.
+func (d *DeviceRef) Encode() []byte { return append([]byte(nil), d.DeviceKey[:]...) }
+
+// DecodeDeviceRef parses a TxDisable payload.
+func DecodeDeviceRef(b []byte) (*DeviceRef, error) {
+	r := reader{buf: b, what: "disable payload"}
+	d := &DeviceRef{DeviceKey: r.pubKey("device key")}
+	if err := r.finish(); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// SetTerms is the payload of TxSetTerms.
+type SetTerms struct {
+	DeviceKey keys.PubKey
+	Terms     Terms
+}
+
+// Encode returns the canonical payload bytes.
+func (s *SetTerms) Encode() []byte {
+	w := writer{}
+	w.raw(s.DeviceKey[:])
+	s.Terms.encode(&w)
+	return w.buf
+}
+
+// DecodeSetTerms parses a TxSetTerms payload.
+func DecodeSetTerms(b []byte) (*SetTerms, error) {
+	r := reader{buf: b, what: "set-terms payload"}
+	s := &SetTerms{DeviceKey: r.pubKey("device key")}
+	s.Terms = readTerms(&r)
+	if err := r.finish(); err != nil {
+		return nil, err
+	}
+	if err := s.Terms.Check(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}

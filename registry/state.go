@@ -1,0 +1,236 @@
+package registry
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+
+	"github.com/thingchain/thingchain/chain"
+	"github.com/thingchain/thingchain/chain/keys"
+	"github.com/thingchain/thingchain/consensus"
+)
+
+// State layout of the metadata chain (every key is a byte string; keys
+// are raw 33-byte compressed public keys where a key is named):
+//
+//	nonce/<key>         u64 next transaction nonce of a sender
+//	oem/<key>           JSON Member: an admitted (maybe revoked) OEM
+//	miner/<key>         JSON Member: an admitted (maybe revoked) miner
+//	model/<model ID>    JSON Model
+//	dev/<key>           JSON Device
+//	devn                u64 number of devices ever attested
+//	devseq/<u64>        device key of the n-th attested device (0-based),
+//	                    so the device set can be enumerated without
+//	                    iteration (devices are never deleted)
+//	gov/used/<u64>      height at which a proposal nonce was executed
+//	gov/authorities     genesis authority set (threshold u32, keys)
+//	mined/<address>     u64 blocks mined by a reward address
+var (
+	prefixNonce  = []byte("nonce/")
+	prefixOEM    = []byte("oem/")
+	prefixMiner  = []byte("miner/")
+	prefixModel  = []byte("model/")
+	prefixDevice = []byte("dev/")
+	prefixDevSeq = []byte("devseq/")
+	prefixGovUse = []byte("gov/used/")
+	keyDevCount  = []byte("devn")
+	keyAuthSet   = []byte("gov/authorities")
+)
+
+func keyWith(prefix []byte, rest []byte) []byte {
+	return append(append(make([]byte, 0, len(prefix)+len(rest)), prefix...), rest...)
+}
+
+func u64Key(prefix []byte, n uint64) []byte {
+	return binary.BigEndian.AppendUint64(append([]byte(nil), prefix...), n)
+}
+
+// NonceKey is the state key of a sender's next nonce.
+func NonceKey(sender keys.PubKey) []byte { return keyWith(prefixNonce, sender[:]) }
+
+// DeviceKey is the state key of a device record ("dev/" + 33-byte key).
+func DeviceKey(device keys.PubKey) []byte { return keyWith(prefixDevice, device[:]) }
+
+// NextNonce returns the nonce the sender's next transaction must carry.
+func NextNonce(v *chain.View, sender keys.PubKey) (uint64, error) {
+	return v.GetUint64(NonceKey(sender))
+}
+
+// Member is an admitted OEM or miner.
+type Member struct {
+	Name           string `json:"name"`
+	AdmittedHeight uint64 `json:"admitted_height"`
+	Revoked        bool   `json:"revoked"`
+	RevokedHeight  uint64 `json:"revoked_height"`
+}
+
+// Model is a published device model.
+type Model struct {
+	ID             string  `json:"id"`
+	OEM            string  `json:"oem"` // hex compressed public key
+	Kind           string  `json:"kind"`
+	Title          string  `json:"title"`
+	MetadataSchema []Field `json:"metadata_schema"`
+	Height         uint64  `json:"height"`
+}
+
+// Device is a device record. Owner is an address, never a key, and the
+// region is coarse: the record holds no personal data.
+type Device struct {
+	Device         string          `json:"device"` // hex compressed device public key
+	OEM            string          `json:"oem"`    // hex key of the attesting OEM
+	Model          string          `json:"model"`
+	Kind           string          `json:"kind"`
+	Owner          string          `json:"owner"` // bech32m address; "" until the first check-in
+	Enabled        bool            `json:"enabled"`
+	AttestedHeight uint64          `json:"attested_height"`
+	EnabledHeight  uint64          `json:"enabled_height"` // height of the last check-in
+	Region         string          `json:"region"`
+	Terms          Terms           `json:"terms"`
+	TD             json.RawMessage `json:"td"`       // compacted Thing Description; null before check-in
+	Metadata       json.RawMessage `json:"metadata"` // compacted metadata object; null before check-in
+	Strikes        uint64          `json:"strikes"`  // missed key deliveries (reserved for the auction link)
+}
+
+// PubKey parses the record's device key.
+func (d *Device) PubKey() (keys.PubKey, error) { return parseHexKey(d.Device) }
+
+// OEMKey parses the record's OEM key.
+func (d *Device) OEMKey() (keys.PubKey, error) { return parseHexKey(d.OEM) }
+
+func parseHexKey(s string) (keys.PubKey, error) {
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		return keys.PubKey{}, fmt.Errorf("key %q: %w", s, err)
+	}
+	return keys.ParsePubKey(b)
+}
+
+// encodeRecord is the deterministic JSON every record is stored as: Go's
+// struct field order, no HTML escaping, no trailing newline, raw members
+// compacted.
+func encodeRecord(v any) []byte {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		panic(consensus.AssertError("registry: encode record: " + err.Error()))
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+}
+
+func getRecord[T any](v *chain.View, key []byte) (*T, error) {
+	b, ok, err := v.Get(key)
+	if err != nil || !ok {
+		return nil, err
+	}
+	rec := new(T)
+	if err := json.Unmarshal(b, rec); err != nil {
+		return nil, consensus.AssertError(fmt.Sprintf("registry: corrupt record at %q: %v", key, err))
+	}
+	return rec, nil
+}
+
+// GetDevice returns a device record, or nil if the key was never attested.
+func GetDevice(v *chain.View, device keys.PubKey) (*Device, error) {
+	return getRecord[Device](v, DeviceKey(device))
+}
+
+func putDevice(v *chain.View, d *Device, key keys.PubKey) {
+	v.Put(DeviceKey(key), encodeRecord(d))
+}
+
+// GetOEM returns an OEM's membership, or nil if it was never admitted.
+func GetOEM(v *chain.View, oem keys.PubKey) (*Member, error) {
+	return getRecord[Member](v, keyWith(prefixOEM, oem[:]))
+}
+
+// GetMiner returns a miner's membership, or nil if it was never admitted.
+func GetMiner(v *chain.View, miner keys.PubKey) (*Member, error) {
+	return getRecord[Member](v, keyWith(prefixMiner, miner[:]))
+}
+
+// GetModel returns a published model, or nil.
+func GetModel(v *chain.View, id string) (*Model, error) {
+	return getRecord[Model](v, keyWith(prefixModel, []byte(id)))
+}
+
+// MinerAdmitted reports whether a miner key is admitted and not revoked in
+// this state: listed in GenesisMiners (when the chain was opened with
+// NewMachine) or admitted by governance. The node's permissioned-mining
+// rule can call it through chain.ReadState.
+func MinerAdmitted(v *chain.View, miner keys.PubKey) (bool, error) {
+	m, err := GetMiner(v, miner)
+	if err != nil || m == nil {
+		return false, err
+	}
+	return !m.Revoked, nil
+}
+
+// OEMActive reports whether an OEM is admitted and not revoked.
+func OEMActive(v *chain.View, oem keys.PubKey) (bool, error) {
+	m, err := GetOEM(v, oem)
+	if err != nil || m == nil {
+		return false, err
+	}
+	return !m.Revoked, nil
+}
+
+// IsAuctionable is the auction chain's anchor rule for a device: it exists,
+// its attesting OEM is not revoked, and its owner has it enabled.
+func IsAuctionable(v *chain.View, device keys.PubKey) (bool, error) {
+	d, err := GetDevice(v, device)
+	if err != nil || d == nil || !d.Enabled {
+		return false, err
+	}
+	oem, err := d.OEMKey()
+	if err != nil {
+		return false, consensus.AssertError("registry: device record with bad OEM key: " + err.Error())
+	}
+	return OEMActive(v, oem)
+}
+
+// DeviceCount is the number of devices ever attested.
+func DeviceCount(v *chain.View) (uint64, error) { return v.GetUint64(keyDevCount) }
+
+// ScanDevices calls fn with every device record in attestation order,
+// stopping at fn's first error. The node uses it to rebuild the query
+// index on start (View has no iteration; the devseq/ list stands in).
+func ScanDevices(v *chain.View, fn func(*Device) error) error {
+	n, err := DeviceCount(v)
+	if err != nil {
+		return err
+	}
+	for i := uint64(0); i < n; i++ {
+		b, ok, err := v.Get(u64Key(prefixDevSeq, i))
+		if err != nil {
+			return err
+		}
+		if !ok || len(b) != keys.PubKeySize {
+			return consensus.AssertError(fmt.Sprintf("registry: device sequence entry %d missing", i))
+		}
+		d, err := GetDevice(v, keys.PubKey(b))
+		if err != nil {
+			return err
+		}
+		if d == nil {
+			return consensus.AssertError(fmt.Sprintf("registry: device %x listed but has no record", b))
+		}
+		if err := fn(d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func appendDeviceSeq(v *chain.View, device keys.PubKey) error {
+	n, err := DeviceCount(v)
+	if err != nil {
+		return err
+	}
+	v.Put(u64Key(prefixDevSeq, n), device[:])
+	v.PutUint64(keyDevCount, n+1)
+	return nil
+}

@@ -1,0 +1,295 @@
+package registry
+
+import (
+	"encoding/json"
+	"slices"
+
+	"github.com/thingchain/thingchain/consensus"
+)
+
+// Thing Description contexts a TD's @context must include.
+const (
+	TDContext11 = "https://www.w3.org/2022/wot/td/v1.1"
+	TDContext10 = "https://www.w3.org/2019/wot/td/v1"
+)
+
+// TDProperty is one property affordance as the query index sees it.
+type TDProperty struct {
+	Name string
+	Type string // the affordance's "type" (data schema type), "" if absent
+}
+
+// CheckThingDescription validates the members of a W3C WoT Thing
+// Description that the metadata chain requires (TD 1.1 §5.3.1.1 and the
+// affordance rules), and the personal-data deny list:
+//
+//   - the document is one strict JSON object (see parseStrictJSON);
+//   - "@context" is TDContext11 or TDContext10, or an array containing one
+//     of them;
+//   - "title" is a non-empty string;
+//   - "securityDefinitions" is a non-empty object whose members are
+//     objects with a string "scheme";
+//   - "security" is a string or a non-empty array of strings, each naming
+//     a member of securityDefinitions;
+//   - at least one affordance exists across "properties", "actions" and
+//     "events"; each of those present is an object whose members are
+//     objects with a non-empty "forms" array of objects with a non-empty
+//     string "href";
+//   - no affordance name and no member of any nested "properties" object
+//     (object data schemas) is a personal field (ErrPersonalData).
+//
+// It does not check the TD against the full JSON Schema of the standard
+// (types of optional members, URI syntax of hrefs): nodes must agree on
+// validity, and a smaller rule set is easier to implement identically.
+// It returns the property affordances for the query index.
+func CheckThingDescription(b []byte) ([]TDProperty, error) {
+	bad := func(format string, args ...any) ([]TDProperty, error) {
+		return nil, consensus.RuleErrorf(ErrBadThingDescription, format, args...)
+	}
+	v, err := parseStrictJSON(b)
+	if err != nil {
+		return bad("not strict JSON: %v", err)
+	}
+	td, ok := v.(*object)
+	if !ok {
+		return bad("not a JSON object")
+	}
+	ctx, ok := td.get("@context")
+	if !ok {
+		return bad("missing @context")
+	}
+	if !hasTDContext(ctx) {
+		return bad("@context must include %q (or the TD 1.0 context %q)", TDContext11, TDContext10)
+	}
+	if t, ok := td.get("title"); !ok {
+		return bad("missing title")
+	} else if s, ok := t.(string); !ok || s == "" {
+		return bad("title must be a non-empty string")
+	}
+	sd, ok := td.get("securityDefinitions")
+	if !ok {
+		return bad("missing securityDefinitions")
+	}
+	defs, ok := sd.(*object)
+	if !ok || len(defs.keys) == 0 {
+		return bad("securityDefinitions must be a non-empty object")
+	}
+	for _, name := range defs.keys {
+		scheme, ok := defs.vals[name].(*object)
+		if !ok {
+			return bad("security definition %q is not an object", name)
+		}
+		if s, ok := scheme.vals["scheme"].(string); !ok || s == "" {
+			return bad("security definition %q has no scheme", name)
+		}
+	}
+	sec, ok := td.get("security")
+	if !ok {
+		return bad("missing security")
+	}
+	var refs []string
+	switch s := sec.(type) {
+	case string:
+		refs = []string{s}
+	case []any:
+		if len(s) == 0 {
+			return bad("security must not be an empty array")
+		}
+		for _, e := range s {
+			str, ok := e.(string)
+			if !ok {
+				return bad("security array members must be strings")
+			}
+			refs = append(refs, str)
+		}
+	default:
+		return bad("security must be a string or an array of strings")
+	}
+	for _, r := range refs {
+		if _, ok := defs.vals[r]; !ok {
+			return bad("security names %q, which securityDefinitions does not define", r)
+		}
+	}
+	var props []TDProperty
+	affordances := 0
+	for _, kind := range []string{"properties", "actions", "events"} {
+		raw, ok := td.get(kind)
+		if !ok {
+			continue
+		}
+		set, ok := raw.(*object)
+		if !ok {
+			return bad("%s must be an object", kind)
+		}
+		for _, name := range set.keys {
+			aff, ok := set.vals[name].(*object)
+			if !ok {
+				return bad("%s %q is not an object", kind, name)
+			}
+			if IsPersonalField(name) {
+				return nil, consensus.RuleErrorf(ErrPersonalData, "TD %s %q is personal data", kind, name)
+			}
+			if err := checkForms(kind, name, aff); err != nil {
+				return nil, err
+			}
+			if kind == "properties" {
+				typ, _ := aff.vals["type"].(string)
+				props = append(props, TDProperty{Name: name, Type: typ})
+			}
+			affordances++
+		}
+	}
+	if affordances == 0 {
+		return bad("no interaction affordance: properties, actions or events must define at least one")
+	}
+	if field := findPersonalSchemaField(td, 0); field != "" {
+		return nil, consensus.RuleErrorf(ErrPersonalData, "TD data schema field %q is personal data", field)
+	}
+	slices.SortFunc(props, func(a, b TDProperty) int {
+		if a.Name < b.Name {
+			return -1
+		}
+		if a.Name > b.Name {
+			return 1
+		}
+		return 0
+	})
+	return props, nil
+}
+
+func hasTDContext(ctx any) bool {
+	isTD := func(v any) bool { s, ok := v.(string); return ok && (s == TDContext11 || s == TDContext10) }
+	if isTD(ctx) {
+		return true
+	}
+	if arr, ok := ctx.([]any); ok {
+		return slices.ContainsFunc(arr, isTD)
+	}
+	return false
+}
+
+func checkForms(kind, name string, aff *object) error {
+	raw, ok := aff.get("forms")
+	if !ok {
+		return consensus.RuleErrorf(ErrBadThingDescription, "%s %q has no forms", kind, name)
+	}
+	forms, ok := raw.([]any)
+	if !ok || len(forms) == 0 {
+		return consensus.RuleErrorf(ErrBadThingDescription, "%s %q: forms must be a non-empty array", kind, name)
+	}
+	for i, f := range forms {
+		form, ok := f.(*object)
+		if !ok {
+			return consensus.RuleErrorf(ErrBadThingDescription, "%s %q: form %d is not an object", kind, name, i)
+		}
+		if href, ok := form.vals["href"].(string); !ok || href == "" {
+			return consensus.RuleErrorf(ErrBadThingDescription, "%s %q: form %d has no href", kind, name, i)
+		}
+	}
+	return nil
+}
+
+// findPersonalSchemaField returns the first member name of any nested
+// "properties" object (below the top level, i.e. inside data schemas)
+// that is a personal field, or "".
+func findPersonalSchemaField(v any, depth int) string {
+	switch t := v.(type) {
+	case *object:
+		for _, k := range t.keys {
+			child := t.vals[k]
+			if k == "properties" && depth > 0 {
+				if props, ok := child.(*object); ok {
+					for _, name := range props.keys {
+						if IsPersonalField(name) {
+							return name
+						}
+					}
+				}
+			}
+			if f := findPersonalSchemaField(child, depth+1); f != "" {
+				return f
+			}
+		}
+	case []any:
+		for _, e := range t {
+			if f := findPersonalSchemaField(e, depth+1); f != "" {
+				return f
+			}
+		}
+	}
+	return ""
+}
+
+// CheckMetadataKeys checks that metadata is one strict JSON object and
+// that none of its keys is a personal field. It needs no state, so it runs
+// in the sanity stage; CheckMetadata matches it against a schema.
+func CheckMetadataKeys(b []byte) (*object, error) {
+	v, err := parseStrictJSON(b)
+	if err != nil {
+		return nil, consensus.RuleErrorf(ErrMetadataSchema, "metadata is not strict JSON: %v", err)
+	}
+	obj, ok := v.(*object)
+	if !ok {
+		return nil, consensus.RuleErrorf(ErrMetadataSchema, "metadata must be a JSON object")
+	}
+	for _, k := range obj.keys {
+		if IsPersonalField(k) {
+			return nil, consensus.RuleErrorf(ErrPersonalData, "metadata field %q is personal data", k)
+		}
+	}
+	return obj, nil
+}
+
+// CheckMetadata validates metadata against a model's schema: every
+// required field present, every present field declared, every value of its
+// declared type (integer: a JSON number without fraction or exponent;
+// null is never a valid value).
+func CheckMetadata(b []byte, schema []Field) error {
+	obj, err := CheckMetadataKeys(b)
+	if err != nil {
+		return err
+	}
+	declared := make(map[string]FieldType, len(schema))
+	for _, f := range schema {
+		declared[f.Name] = f.Type
+		if _, ok := obj.vals[f.Name]; f.Required && !ok {
+			return consensus.RuleErrorf(ErrMetadataSchema, "required metadata field %q is missing", f.Name)
+		}
+	}
+	for _, k := range obj.keys {
+		typ, ok := declared[k]
+		if !ok {
+			return consensus.RuleErrorf(ErrMetadataSchema, "metadata field %q is not in the model's schema", k)
+		}
+		if !valueHasType(obj.vals[k], typ) {
+			return consensus.RuleErrorf(ErrMetadataSchema, "metadata field %q must be a JSON %s", k, typ)
+		}
+	}
+	return nil
+}
+
+func valueHasType(v any, t FieldType) bool {
+	switch t {
+	case TypeString:
+		_, ok := v.(string)
+		return ok
+	case TypeNumber:
+		_, ok := v.(json.Number)
+		return ok
+	case TypeInteger:
+		n, ok := v.(json.Number)
+		if !ok {
+			return false
+		}
+		for i := 0; i < len(n); i++ {
+			if c := n[i]; c == '.' || c == 'e' || c == 'E' {
+				return false
+			}
+		}
+		return true
+	case TypeBoolean:
+		_, ok := v.(bool)
+		return ok
+	}
+	return false
+}
