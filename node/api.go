@@ -20,14 +20,14 @@ import (
 // Info is what node.info returns and what DIR/node.json records while the
 // node runs, so tools can find it.
 type Info struct {
-	Network string `json:"network"`
-	Version string `json:"version"`
-	PID     int    `json:"pid"`
-	RPC     string `json:"rpc"`
-	Miner   string `json:"miner_key"`
-	Reward  string `json:"reward"`
-	Mining  bool   `json:"mining"`
-	PeerID  string `json:"peer_id,omitempty"`
+	Network string         `json:"network"`
+	Version string         `json:"version"`
+	PID     int            `json:"pid"`
+	RPC     string         `json:"rpc"`
+	Miner   string         `json:"miner_key"`
+	Reward  string         `json:"reward"`
+	Mining  bool           `json:"mining"`
+	PeerID  string         `json:"peer_id,omitempty"`
 	P2P     []string       `json:"p2p_addrs,omitempty"`
 	Peers   []p2p.PeerInfo `json:"peers,omitempty"`
 }

@@ -26,7 +26,7 @@ type Config struct {
 	Network     string // main, test, regtest; empty = what DataDir was created with
 	DataDir     string
 	Mine        bool
-	MineThreads int // total, split across the two chains
+	MineThreads int    // total, split across the two chains
 	Reward      string // bech32 reward address; empty = the miner key's address
 	Logger      *slog.Logger
 	Store       chain.StoreOptions
@@ -63,7 +63,7 @@ type Node struct {
 	feeds  *api.Feeds
 	ready  chan struct{}
 	log    *slog.Logger
-	sigs     *keys.SigCache
+	sigs   *keys.SigCache
 }
 
 // StateMachines returns the state machine of each chain of a network.
