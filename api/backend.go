@@ -32,6 +32,10 @@ type Backend struct {
 	Net    *consensus.Params
 	Chains map[consensus.ChainKind]*chain.Chain
 	Pools  map[consensus.ChainKind]Pool
+	// StateNonce is a sender's next nonce in a chain's committed tip state.
+	StateNonce func(kind consensus.ChainKind, sender keys.PubKey) (uint64, error)
+	// Registry reads the metadata chain's records and query index.
+	Registry Registry
 	// Account reads an account's committed balance and nonce.
 	Account func(addr keys.Address) (balance, nonce uint64, err error)
 	// Faucet, on test networks, sends amount to addr and returns the txid.

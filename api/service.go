@@ -291,32 +291,32 @@ func (s *Service) Generate(_ context.Context, p GenerateParams) ([]wire.Hash, er
 	return s.b.Generate(kind, p.Count)
 }
 
-// NonceParams names a sender by public key.
+// NonceParams names a sender by public key, on a chain (default auction).
 type NonceParams struct {
 	PubKey string `json:"pubkey"`
+	Chain  string `json:"chain,omitempty"`
 }
 
-// NextNonce is the nonce a sender's next auction-chain transaction should
+// NextNonce is the nonce a sender's next transaction on a chain should
 // carry: the committed nonce plus its executable pending transactions.
 func (s *Service) NextNonce(_ context.Context, p NonceParams) (uint64, error) {
-	raw, err := hex.DecodeString(p.PubKey)
+	pk, err := parsePubKeyParam("pubkey", p.PubKey)
 	if err != nil {
-		return 0, invalid("pubkey is not hex: %v", err)
+		return 0, err
 	}
-	pk, err := keys.ParsePubKey(raw)
+	_, kind, err := s.chain(p.Chain)
 	if err != nil {
-		return 0, invalid("pubkey: %v", err)
+		return 0, err
 	}
-	if pool := s.b.Pools[consensus.AuctionChain]; pool != nil {
+	if pool := s.b.Pools[kind]; pool != nil {
 		if n, ok := pool.PendingNonce(pk); ok {
 			return n, nil
 		}
 	}
-	if s.b.Account == nil {
-		return 0, errors.New("this node keeps no accounts")
+	if s.b.StateNonce == nil {
+		return 0, errors.New("this node keeps no nonces")
 	}
-	_, nonce, err := s.b.Account(pk.Address())
-	return nonce, err
+	return s.b.StateNonce(kind, pk)
 }
 
 // HistoryParams asks for an address's recent auction-chain transactions.

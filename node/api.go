@@ -49,7 +49,9 @@ func (n *Node) Backend() api.Backend {
 	b := api.Backend{
 		Net:    n.Net,
 		Chains: map[consensus.ChainKind]*chain.Chain{consensus.MetadataChain: n.Metadata, consensus.AuctionChain: n.Auction},
-		Pools:  map[consensus.ChainKind]api.Pool{consensus.AuctionChain: n.AuctionPool},
+		Pools:      map[consensus.ChainKind]api.Pool{consensus.AuctionChain: n.AuctionPool, consensus.MetadataChain: n.MetadataPool},
+		StateNonce: n.stateNonce,
+		Registry:   registryReader{meta: n.Metadata, index: n.Index},
 		Account: func(a keys.Address) (uint64, uint64, error) {
 			acct, err := n.Account(a)
 			return acct.Balance, acct.Nonce, err

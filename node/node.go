@@ -53,9 +53,13 @@ type Node struct {
 	MinerKey *keys.PrivateKey
 	Reward   keys.Address
 	Miner    *miner.Miner
-	// AuctionPool holds pending auction-chain transactions. (The metadata
-	// chain gets its pool with its transaction types.)
-	AuctionPool *mempool.Pool
+	// AuctionPool and MetadataPool hold each chain's pending transactions.
+	AuctionPool  *mempool.Pool
+	MetadataPool *mempool.Pool
+	// Index answers device queries over the metadata chain's records.
+	Index *registry.Index
+	// minerAllowed is the permissioned-mining rule (nil when open).
+	minerAllowed func(keys.PubKey) error
 	// RPC is the API server once Run started it; RPCURL its address.
 	RPC    *rpc.Server
 	RPCURL string
@@ -68,25 +72,29 @@ type Node struct {
 
 // StateMachines returns the state machine of each chain of a network.
 // Every process that opens a data directory must use these, or genesis
-// hashes would not match.
-func StateMachines(net *consensus.Params) (metadata, auction chain.StateMachine) {
-	return registry.Machine{}, ledger.NewMachine(net)
+// hashes would not match. sigs may be nil.
+func StateMachines(net *consensus.Params, sigs *keys.SigCache) (metadata, auction chain.StateMachine) {
+	return registry.NewMachine(net, sigs), ledger.NewMachine(net)
 }
 
-// OpenChains opens both chains of a data directory.
-func OpenChains(dir string, net *consensus.Params, sigs *keys.SigCache, store chain.StoreOptions, log *slog.Logger) (*chain.Chain, *chain.Chain, error) {
-	metaSM, auctionSM := StateMachines(net)
-	allowed := minerAllowed(net)
-	meta, err := chain.Open(chain.Config{Net: net, Kind: consensus.MetadataChain, Dir: filepath.Join(dir, "metadata"), StateMachine: metaSM, SigCache: sigs, Logger: log, Store: store, MinerAllowed: allowed})
+// OpenChains opens both chains of a data directory. On a permissioned
+// network the returned rule (nil otherwise) is the miner admission both
+// chains enforce; the node hands it to the network layer too.
+func OpenChains(dir string, net *consensus.Params, sigs *keys.SigCache, store chain.StoreOptions, log *slog.Logger) (meta, auction *chain.Chain, allowed func(keys.PubKey) error, err error) {
+	metaSM, auctionSM := StateMachines(net, sigs)
+	miners := newMinerSet(net)
+	allowed = miners.rule()
+	meta, err = chain.Open(chain.Config{Net: net, Kind: consensus.MetadataChain, Dir: filepath.Join(dir, "metadata"), StateMachine: metaSM, SigCache: sigs, Logger: log, Store: store, MinerAllowed: allowed})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	auction, err := chain.Open(chain.Config{Net: net, Kind: consensus.AuctionChain, Dir: filepath.Join(dir, "auction"), StateMachine: auctionSM, SigCache: sigs, Logger: log, Store: store, MinerAllowed: allowed})
+	miners.follow(meta)
+	auction, err = chain.Open(chain.Config{Net: net, Kind: consensus.AuctionChain, Dir: filepath.Join(dir, "auction"), StateMachine: auctionSM, SigCache: sigs, Logger: log, Store: store, MinerAllowed: allowed})
 	if err != nil {
 		meta.Close()
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return meta, auction, nil
+	return meta, auction, allowed, nil
 }
 
 // New opens the data directory and both chains.
@@ -115,22 +123,35 @@ func New(cfg Config) (*Node, error) {
 			return nil, fmt.Errorf("--reward: %w", err)
 		}
 	}
-	if allowed := minerAllowed(net); cfg.Mine && allowed != nil {
-		if err := allowed(n.MinerKey.PubKey()); err != nil {
-			return nil, fmt.Errorf("cannot mine on %s: miner key %s (in %s) is %v; ask the network's authorities to admit it", net.Name, n.MinerKey.PubKey(), filepath.Join(cfg.DataDir, "miner.key"), err)
-		}
-	}
-	n.Metadata, n.Auction, err = OpenChains(cfg.DataDir, net, n.sigs, cfg.Store, cfg.Logger)
+	n.Metadata, n.Auction, n.minerAllowed, err = OpenChains(cfg.DataDir, net, n.sigs, cfg.Store, cfg.Logger)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.Mine && n.minerAllowed != nil {
+		if err := n.minerAllowed(n.MinerKey.PubKey()); err != nil {
+			n.Close()
+			return nil, fmt.Errorf("cannot mine on %s: miner key %s (in %s) is %v; ask the network's authorities to admit it", net.Name, n.MinerKey.PubKey(), filepath.Join(cfg.DataDir, "miner.key"), err)
+		}
 	}
 	n.AuctionPool = mempool.New(mempool.Config{
 		Chain: n.Auction, StateNonce: n.auctionNonce, Logger: cfg.Logger.With("pool", "auction"),
 	})
+	// The metadata chain carries no coin: transactions are free, and spam
+	// is bounded by attestation, the owner's signature and the per-sender
+	// limit.
+	n.MetadataPool = mempool.New(mempool.Config{
+		Chain: n.Metadata, StateNonce: n.metadataNonce, MinFeeRate: 0, MaxPerSender: 2000,
+		Logger: cfg.Logger.With("pool", "metadata"),
+	})
+	if err := n.startIndex(); err != nil {
+		n.Close()
+		return nil, fmt.Errorf("building the device index: %w", err)
+	}
 	n.feeds = api.NewFeeds()
 	n.Metadata.Subscribe(n.feeds.ChainListener(consensus.MetadataChain))
 	n.Auction.Subscribe(n.feeds.ChainListener(consensus.AuctionChain))
 	n.AuctionPool.OnNewTx(n.feeds.Pending[consensus.AuctionChain].Send)
+	n.MetadataPool.OnNewTx(n.feeds.Pending[consensus.MetadataChain].Send)
 	return n, nil
 }
 
@@ -158,8 +179,8 @@ func (n *Node) Run(ctx context.Context) error {
 			Key: n.MinerKey, Reward: n.Reward, Threads: threads / 2, Logger: n.log,
 			MinInterval: interval,
 			Targets: []miner.Target{
-				{Chain: n.Metadata},
-				{Chain: n.Auction, Candidates: n.auctionCandidates, Rejected: n.dropRejected},
+				{Chain: n.Metadata, Candidates: n.metadataCandidates, Rejected: n.dropRejected(n.MetadataPool)},
+				{Chain: n.Auction, Candidates: n.auctionCandidates, Rejected: n.dropRejected(n.AuctionPool)},
 			},
 		})
 		wg.Add(1)
@@ -201,23 +222,4 @@ func (n *Node) Close() {
 // TestnetStoreOptions keep Badger small so many nodes fit on one machine.
 func TestnetStoreOptions() chain.StoreOptions {
 	return chain.StoreOptions{MemTableSize: 32 << 20, BlockCacheSize: 8 << 20}
-}
-
-// minerAllowed is the permissioned-mining rule: on a permissioned network
-// only keys admitted in genesis may sign blocks (governance admission is
-// added with the metadata chain's authority transactions); elsewhere, any.
-func minerAllowed(net *consensus.Params) func(keys.PubKey) error {
-	if !net.Permissioned {
-		return nil
-	}
-	admitted := make(map[keys.PubKey]bool, len(net.GenesisMiners))
-	for _, k := range net.GenesisMiners {
-		admitted[keys.PubKey(k)] = true
-	}
-	return func(k keys.PubKey) error {
-		if !admitted[k] {
-			return errors.New("not an admitted miner of this permissioned network")
-		}
-		return nil
-	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/thingchain/thingchain/chain/wire"
 	"github.com/thingchain/thingchain/consensus"
 	"github.com/thingchain/thingchain/ledger"
+	"github.com/thingchain/thingchain/mempool"
 )
 
 // Account reads an auction-chain account at the tip.
@@ -32,13 +33,20 @@ func (n *Node) auctionCandidates() []*wire.Tx {
 	return n.AuctionPool.Candidates(n.Net.Auction.MaxBlockBytes - wire.HeaderSize - 16)
 }
 
-func (n *Node) dropRejected(rejected []chain.RejectedTx) {
-	ids := make([]wire.Hash, len(rejected))
-	for i, r := range rejected {
-		ids[i] = r.Tx.ID()
-		n.log.Debug("template dropped transaction", "txid", ids[i], "err", r.Err)
+func (n *Node) metadataCandidates() []*wire.Tx {
+	return n.MetadataPool.Candidates(n.Net.Metadata.MaxBlockBytes - wire.HeaderSize - 16)
+}
+
+// dropRejected removes from pool the transactions a template refused.
+func (n *Node) dropRejected(pool *mempool.Pool) func([]chain.RejectedTx) {
+	return func(rejected []chain.RejectedTx) {
+		ids := make([]wire.Hash, len(rejected))
+		for i, r := range rejected {
+			ids[i] = r.Tx.ID()
+			n.log.Debug("template dropped transaction", "txid", ids[i], "err", r.Err)
+		}
+		pool.Remove(ids...)
 	}
-	n.AuctionPool.Remove(ids...)
 }
 
 // Faucet sends test coins from the network's well-known faucet key through
@@ -65,7 +73,7 @@ func (n *Node) Faucet(to keys.Address, amount uint64) (wire.Hash, error) {
 // Generate mines count blocks on one chain now, with pending transactions
 // (regtest).
 func (n *Node) Generate(ctx context.Context, kind consensus.ChainKind, count int) ([]wire.Hash, error) {
-	c, candidates := n.Metadata, func() []*wire.Tx { return nil }
+	c, candidates := n.Metadata, n.metadataCandidates
 	if kind == consensus.AuctionChain {
 		c, candidates = n.Auction, n.auctionCandidates
 	}
@@ -81,7 +89,7 @@ func (n *Node) expireLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if dropped := n.AuctionPool.Expire(); dropped > 0 {
+			if dropped := n.AuctionPool.Expire() + n.MetadataPool.Expire(); dropped > 0 {
 				n.log.Info("expired pending transactions", "count", dropped)
 			}
 		}

@@ -67,7 +67,7 @@ func openForTool(c *cli.Context) (*consensus.Params, *chain.Chain, *chain.Chain,
 	if err := node.PrepareDataDir(dir, net); err != nil {
 		return nil, nil, nil, err
 	}
-	meta, auction, err := node.OpenChains(dir, net, nil, chain.DefaultStoreOptions(), slog.New(slog.DiscardHandler))
+	meta, auction, _, err := node.OpenChains(dir, net, nil, chain.DefaultStoreOptions(), slog.New(slog.DiscardHandler))
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("%w (if a node is running on this directory, stop it first)", err)
 	}
