@@ -47,8 +47,8 @@ func (n *Node) info() Info {
 // Backend exposes the node to the API.
 func (n *Node) Backend() api.Backend {
 	b := api.Backend{
-		Net:    n.Net,
-		Chains: map[consensus.ChainKind]*chain.Chain{consensus.MetadataChain: n.Metadata, consensus.AuctionChain: n.Auction},
+		Net:        n.Net,
+		Chains:     map[consensus.ChainKind]*chain.Chain{consensus.MetadataChain: n.Metadata, consensus.AuctionChain: n.Auction},
 		Pools:      map[consensus.ChainKind]api.Pool{consensus.AuctionChain: n.AuctionPool, consensus.MetadataChain: n.MetadataPool},
 		StateNonce: n.stateNonce,
 		Registry:   registryReader{meta: n.Metadata, index: n.Index},
