@@ -38,6 +38,7 @@ Examples:
 			chainCommand(),
 			testnetCommand(),
 			walletCommand(),
+			devicesCommand(),
 			versionCommand(),
 		},
 		ExitErrHandler: func(*cli.Context, error) {}, // main prints errors once

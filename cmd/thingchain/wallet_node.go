@@ -13,6 +13,7 @@ import (
 	"github.com/thingchain/thingchain/api"
 	"github.com/thingchain/thingchain/api/rpc"
 	"github.com/thingchain/thingchain/chain/keys"
+	"github.com/thingchain/thingchain/consensus"
 	"github.com/thingchain/thingchain/ledger"
 	"github.com/thingchain/thingchain/node"
 	"github.com/thingchain/thingchain/wallet"
@@ -21,7 +22,12 @@ import (
 var nodeURLFlag = &cli.StringFlag{Name: "node", Usage: "API URL of a running node (default: from --datadir's node.json, else 127.0.0.1 and the network's API port)"}
 
 // dialNode connects to the node a wallet command talks to.
-func dialNode(c *cli.Context, w *walletContext) (*rpc.Client, error) {
+func dialNode(c *cli.Context, w *walletContext) (*rpc.Client, error) { return dialAPI(c, w.net) }
+
+// dialAPI connects to --node, else the node running on --datadir, else
+// the network's default API port on 127.0.0.1, with the data
+// directory's cookie when there is one.
+func dialAPI(c *cli.Context, net *consensus.Params) (*rpc.Client, error) {
 	url := c.String("node")
 	if url == "" && c.String("datadir") != "" {
 		info, err := node.RunningInfo(c.String("datadir"))
@@ -31,7 +37,7 @@ func dialNode(c *cli.Context, w *walletContext) (*rpc.Client, error) {
 		url = info.RPC
 	}
 	if url == "" {
-		url = fmt.Sprintf("http://127.0.0.1:%d", w.net.DefaultRPCPort)
+		url = fmt.Sprintf("http://127.0.0.1:%d", net.DefaultRPCPort)
 	}
 	var opts []rpc.ClientOption
 	if d := c.String("datadir"); d != "" {

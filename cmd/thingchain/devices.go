@@ -1,0 +1,137 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/thingchain/thingchain/api"
+	"github.com/thingchain/thingchain/consensus"
+	"github.com/thingchain/thingchain/registry"
+)
+
+func devicesCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "devices",
+		Usage: "query the device records of the metadata chain",
+		Subcommands: []*cli.Command{
+			{
+				Name:  "list",
+				Usage: "list devices matching filters, one page at a time",
+				UsageText: `thingchain devices list [--filter KEY=VALUE]... [--offset N] [--limit N] [--node URL | --datadir DIR] [--json]
+
+Filter keys (all given filters must match):
+   kind=fridge            device kind
+   model=acme-fridge-x1   model ID
+   oem=HEX                attesting OEM's public key
+   region=EU              region prefix (EU matches EU and EU-DE)
+   prop:NAME=TYPE         the Thing Description has property NAME (TYPE: number, boolean, ... or * for any)
+   meta:FIELD=VALUE       metadata FIELD equals VALUE
+   max-reserve=N          reserve price per data point at most N
+   enabled=true|false     owner has check-in enabled
+
+Example:
+   thingchain devices list --node http://127.0.0.1:18445 --filter kind=thermostat --filter region=EU --filter enabled=true`,
+				Flags: []cli.Flag{
+					&cli.StringSliceFlag{Name: "filter", Aliases: []string{"f"}, Usage: "KEY=VALUE condition (repeatable; see above)"},
+					&cli.IntFlag{Name: "offset", Usage: "skip this many matches"},
+					&cli.IntFlag{Name: "limit", Value: registry.DefaultQueryLimit, Usage: fmt.Sprintf("page size, at most %d", registry.MaxQueryLimit)},
+					nodeURLFlag, dataDirFlag,
+					&cli.StringFlag{Name: "network", Aliases: []string{"n"}, Value: "test", Usage: "network whose default API port to use without --node or --datadir"},
+					jsonFlag,
+				},
+				Action: devicesList,
+			},
+		},
+	}
+}
+
+// parseDeviceFilters turns KEY=VALUE arguments into an API filter.
+func parseDeviceFilters(args []string) (api.DeviceFilter, error) {
+	var f api.DeviceFilter
+	for _, a := range args {
+		key, value, ok := strings.Cut(a, "=")
+		if !ok || key == "" {
+			return f, fmt.Errorf("filter %q: want KEY=VALUE, e.g. kind=fridge", a)
+		}
+		switch {
+		case key == "kind":
+			f.Kind = value
+		case key == "model":
+			f.Model = value
+		case key == "oem":
+			f.OEM = value
+		case key == "region":
+			f.RegionPrefix = value
+		case key == "enabled":
+			b, err := strconv.ParseBool(value)
+			if err != nil {
+				return f, fmt.Errorf("filter %q: enabled takes true or false", a)
+			}
+			f.Enabled = &b
+		case key == "max-reserve":
+			n, err := strconv.ParseUint(value, 10, 64)
+			if err != nil {
+				return f, fmt.Errorf("filter %q: max-reserve takes a whole number of base units", a)
+			}
+			f.MaxReserve = &n
+		case strings.HasPrefix(key, "prop:") && len(key) > len("prop:"):
+			if f.Properties == nil {
+				f.Properties = map[string]string{}
+			}
+			if value == "*" {
+				value = ""
+			}
+			f.Properties[strings.TrimPrefix(key, "prop:")] = value
+		case strings.HasPrefix(key, "meta:") && len(key) > len("meta:"):
+			if f.Metadata == nil {
+				f.Metadata = map[string]string{}
+			}
+			f.Metadata[strings.TrimPrefix(key, "meta:")] = value
+		default:
+			return f, fmt.Errorf("filter %q: unknown key %q; use kind, model, oem, region, enabled, max-reserve, prop:NAME or meta:FIELD", a, key)
+		}
+	}
+	return f, nil
+}
+
+func devicesList(c *cli.Context) error {
+	if c.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q: filters go in --filter KEY=VALUE", c.Args().First())
+	}
+	f, err := parseDeviceFilters(c.StringSlice("filter"))
+	if err != nil {
+		return err
+	}
+	f.Offset, f.Limit = c.Int("offset"), c.Int("limit")
+	if f.Offset < 0 || f.Limit < 1 || f.Limit > registry.MaxQueryLimit {
+		return fmt.Errorf("--offset must be ≥ 0 and --limit between 1 and %d", registry.MaxQueryLimit)
+	}
+	net, err := consensus.ForNetwork(c.String("network"))
+	if err != nil {
+		return err
+	}
+	client, err := dialAPI(c, net)
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+	var res registry.QueryResult
+	if err := client.Call(c.Context, "registry.devices", f, &res); err != nil {
+		return err
+	}
+	if c.Bool("json") {
+		return printJSON(c.App.Writer, res)
+	}
+	tw := tabwriter.NewWriter(c.App.Writer, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "DEVICE\tKIND\tMODEL\tREGION\tRESERVE/PT\tPOINTS\tENABLED\tOWNER")
+	for _, d := range res.Devices {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%v\t%s\n", d.Device, d.Kind, d.Model, d.Region, d.Terms.ReservePerPoint, d.Terms.PointsPerPeriod, d.Enabled, d.Owner)
+	}
+	tw.Flush()
+	fmt.Fprintf(c.App.Writer, "%d of %d matching devices (offset %d)\n", len(res.Devices), res.Total, f.Offset)
+	return nil
+}
