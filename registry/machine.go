@@ -316,7 +316,7 @@ func applyAttest(v *chain.View, tx *wire.Tx, ctx *chain.BlockContext) error {
 		Device: a.DeviceKey.String(), OEM: sender.String(), Model: model.ID, Kind: model.Kind,
 		AttestedHeight: ctx.Height,
 	}
-	putDevice(v, rec, a.DeviceKey)
+	putDevice(v, rec, a.DeviceKey, ctx.Height)
 	return appendDeviceSeq(v, a.DeviceKey)
 }
 
@@ -365,7 +365,7 @@ func (m Machine) applyCheckIn(v *chain.View, tx *wire.Tx, ctx *chain.BlockContex
 	rec.Owner, rec.Enabled, rec.EnabledHeight = owner, true, ctx.Height
 	rec.Region, rec.Terms = c.Region, c.Terms
 	rec.TD, rec.Metadata = compactJSON(c.ThingDescription), compactJSON(c.Metadata)
-	putDevice(v, rec, device)
+	putDevice(v, rec, device, ctx.Height)
 	return nil
 }
 
@@ -398,7 +398,7 @@ func applyDisable(v *chain.View, tx *wire.Tx, ctx *chain.BlockContext) error {
 		return consensus.RuleErrorf(ErrNotEnabled, "device %s is not enabled", d.DeviceKey)
 	}
 	rec.Enabled = false
-	putDevice(v, rec, d.DeviceKey)
+	putDevice(v, rec, d.DeviceKey, ctx.Height)
 	return nil
 }
 
@@ -412,7 +412,7 @@ func applySetTerms(v *chain.View, tx *wire.Tx, ctx *chain.BlockContext) error {
 		return err
 	}
 	rec.Terms = s.Terms
-	putDevice(v, rec, s.DeviceKey)
+	putDevice(v, rec, s.DeviceKey, ctx.Height)
 	return nil
 }
 

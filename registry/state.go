@@ -92,6 +92,10 @@ type Device struct {
 	TD             json.RawMessage `json:"td"`       // compacted Thing Description; null before check-in
 	Metadata       json.RawMessage `json:"metadata"` // compacted metadata object; null before check-in
 	Strikes        uint64          `json:"strikes"`  // missed key deliveries (reserved for the auction link)
+	// History lists the owner-controlled status (enabled, owner, terms)
+	// from each height it changed at, oldest first, at most maxHistory.
+	History          []StatusAt `json:"history,omitempty"`
+	HistoryTruncated bool       `json:"history_truncated,omitempty"`
 }
 
 // PubKey parses the record's device key.
@@ -136,10 +140,6 @@ func getRecord[T any](v *chain.View, key []byte) (*T, error) {
 // GetDevice returns a device record, or nil if the key was never attested.
 func GetDevice(v *chain.View, device keys.PubKey) (*Device, error) {
 	return getRecord[Device](v, DeviceKey(device))
-}
-
-func putDevice(v *chain.View, d *Device, key keys.PubKey) {
-	v.Put(DeviceKey(key), encodeRecord(d))
 }
 
 // GetOEM returns an OEM's membership, or nil if it was never admitted.
