@@ -96,6 +96,29 @@ type Params struct {
 
 	Metadata ChainParams
 	Auction  ChainParams
+
+	// Auctions are the rules of the auction state machine (see the auction
+	// package and docs/auction.md).
+	Auctions AuctionParams
+}
+
+// AuctionParams are the auction state machine's rules. Phase lengths are
+// counted in auction-chain blocks; shares are in per-mille (1000 = all).
+type AuctionParams struct {
+	CommitBlocks   uint64 // blocks of the commit phase, from the opening block on
+	RevealBlocks   uint64 // blocks of the reveal phase; settlement ends its last block
+	PaymentBlocks  uint64 // blocks a winner whose deposit is short has to pay
+	DeliveryBlocks uint64 // blocks the device has to deliver the key after payment
+
+	BondPermille         uint64 // least deposit, as a share of the bid's total price
+	ForfeitOwnerPermille uint64 // share of a forfeited deposit to the device owner; the rest to the block's miner
+	ProtocolFeePermille  uint64 // share of a delivered auction's price to the block's miner; the rest to the owner
+	MetadataFeePermille  uint64 // share of every auction block's fees for the metadata miners it anchors
+
+	MaxBidsPerTx      int    // bids (or reveals) one batch transaction may carry
+	MaxBidsPerAuction int    // bidders one auction admits; bounds settlement work
+	MaxAnchorStep     uint64 // metadata blocks one auction block may newly anchor
+	MaxKeyCiphertext  int    // bytes of an ECIES-encrypted access key
 }
 
 // Chain returns the parameters of one chain of the network.

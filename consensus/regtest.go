@@ -27,6 +27,11 @@ func RegTest() *Params {
 		Auction:  chain(AuctionChain, 0x7463_2002),
 	}
 	p.Auction.AnchorDepth = 1
+	p.Auctions = AuctionParams{
+		CommitBlocks: 3, RevealBlocks: 3, PaymentBlocks: 3, DeliveryBlocks: 5,
+		BondPermille: 100, ForfeitOwnerPermille: 500, ProtocolFeePermille: 20, MetadataFeePermille: 200,
+		MaxBidsPerTx: 256, MaxBidsPerAuction: 1000, MaxAnchorStep: 1000, MaxKeyCiphertext: 1024,
+	}
 	// Well-known authority keys: private key i is
 	// SHA-256("thingchain regtest authority <i>") (registry.DevAuthorityKeys),
 	// so tests and local tools can govern.

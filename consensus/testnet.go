@@ -30,6 +30,11 @@ func TestNet() *Params {
 		Auction:  chain(AuctionChain, 0x7463_1002, 5*time.Second, 0x1e080000),
 	}
 	p.Auction.AnchorDepth = 2
+	p.Auctions = AuctionParams{
+		CommitBlocks: 24, RevealBlocks: 24, PaymentBlocks: 24, DeliveryBlocks: 60,
+		BondPermille: 100, ForfeitOwnerPermille: 500, ProtocolFeePermille: 20, MetadataFeePermille: 200,
+		MaxBidsPerTx: 256, MaxBidsPerAuction: 1000, MaxAnchorStep: 1000, MaxKeyCiphertext: 1024,
+	}
 	// Well-known authority keys: private key i is
 	// SHA-256("thingchain test authority <i>") (registry.DevAuthorityKeys),
 	// so anyone running a local testnet can govern it.

@@ -1,0 +1,128 @@
+package auction
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/thingchain/thingchain/chain/keys"
+	"github.com/thingchain/thingchain/chain/wire"
+	"github.com/thingchain/thingchain/consensus"
+)
+
+// Builders of signed auction transactions for the wallet, device agents
+// and tests. Each takes the network, the signer, its next auction-chain
+// nonce and the fee (paid to the miner like any auction-chain fee).
+
+func signTx(net *consensus.Params, typ uint16, from *keys.PrivateKey, nonce, fee uint64, payload []byte) *wire.Tx {
+	tx := &wire.Tx{ChainID: net.Auction.ChainID, Type: typ, Nonce: nonce, Fee: fee, Sender: from.PubKey(), Payload: payload}
+	tx.Sig = from.Sign(tx.SigHash())
+	return tx
+}
+
+// NewOpenAuctionTx builds an owner's opening of auction seq of its device
+// (seq is AuctionCount, see NextAuction).
+func NewOpenAuctionTx(net *consensus.Params, owner *keys.PrivateKey, nonce, fee uint64, device keys.PubKey, seq uint64) *wire.Tx {
+	return signTx(net, TxOpenAuction, owner, nonce, fee, OpenAuction{Device: device, Seq: seq}.Encode())
+}
+
+// SealedBid is everything a bidder must keep between commit and reveal.
+type SealedBid struct {
+	Device         keys.PubKey `json:"device"`
+	Seq            uint64      `json:"seq"`
+	Auction        wire.Hash   `json:"auction"`
+	AmountPerPoint uint64      `json:"amount_per_point"`
+	Salt           [32]byte    `json:"salt"`
+	Deposit        uint64      `json:"deposit"`
+}
+
+// NewSalt draws a fresh 32-byte salt from crypto/rand.
+func NewSalt() [32]byte {
+	var s [32]byte
+	if _, err := io.ReadFull(rand.Reader, s[:]); err != nil {
+		panic("auction: crypto/rand failed: " + err.Error())
+	}
+	return s
+}
+
+// SealBid prepares a bid of amountPerPoint in auction seq of a device by
+// bidder, with the given salt (NewSalt) and deposit (at least MinDeposit).
+func SealBid(bidder keys.Address, device keys.PubKey, seq, amountPerPoint, deposit uint64, salt [32]byte) SealedBid {
+	return SealedBid{Device: device, Seq: seq, Auction: AuctionID(device, seq), AmountPerPoint: amountPerPoint, Salt: salt, Deposit: deposit}
+}
+
+// Commit is the bid's commit entry for bidder.
+func (s SealedBid) Commit(bidder keys.Address) BidCommit {
+	return BidCommit{Device: s.Device, Seq: s.Seq, Commitment: BidCommitment(s.Auction, s.AmountPerPoint, s.Salt, bidder), Deposit: s.Deposit}
+}
+
+// Reveal is the bid's reveal entry.
+func (s SealedBid) Reveal() Reveal {
+	return Reveal{Auction: s.Auction, AmountPerPoint: s.AmountPerPoint, Salt: s.Salt}
+}
+
+// MinDeposit is the least deposit that lets a bid of amountPerPoint be
+// revealed under terms: the bond share of its total price. It returns
+// false if the total price overflows.
+func MinDeposit(net *consensus.Params, terms Terms, amountPerPoint uint64) (uint64, bool) {
+	total, err := totalPrice(amountPerPoint, terms.PointsPerPeriod)
+	if err != nil {
+		return 0, false
+	}
+	return max(bondOf(total, net.Auctions.BondPermille), 1), true
+}
+
+// NewCommitTx builds one transaction committing every sealed bid (one or
+// a batch of up to MaxBidsPerTx, to distinct auctions).
+func NewCommitTx(net *consensus.Params, bidder *keys.PrivateKey, nonce, fee uint64, bids ...SealedBid) *wire.Tx {
+	addr := bidder.PubKey().Address()
+	c := CommitBids{Bids: make([]BidCommit, len(bids))}
+	for i, b := range bids {
+		c.Bids[i] = b.Commit(addr)
+	}
+	return signTx(net, TxCommitBids, bidder, nonce, fee, c.Encode())
+}
+
+// NewRevealTx builds one transaction revealing every sealed bid given.
+func NewRevealTx(net *consensus.Params, bidder *keys.PrivateKey, nonce, fee uint64, bids ...SealedBid) *wire.Tx {
+	r := RevealBids{Reveals: make([]Reveal, len(bids))}
+	for i, b := range bids {
+		r.Reveals[i] = b.Reveal()
+	}
+	return signTx(net, TxRevealBids, bidder, nonce, fee, r.Encode())
+}
+
+// NewPayTx builds a winner's payment of what its deposit did not cover.
+func NewPayTx(net *consensus.Params, winner *keys.PrivateKey, nonce, fee uint64, auction wire.Hash) *wire.Tx {
+	return signTx(net, TxPay, winner, nonce, fee, Pay{Auction: auction}.Encode())
+}
+
+// NewDeliverKeyTx builds a device's key delivery: accessKey encrypted to
+// the winner's public key (Bid.BidderKey of the winner) with ECIES, and
+// its hash. rnd is crypto/rand.Reader outside tests.
+func NewDeliverKeyTx(net *consensus.Params, device *keys.PrivateKey, nonce, fee uint64, auction wire.Hash, winnerKey keys.PubKey, accessKey []byte, rnd io.Reader) (*wire.Tx, error) {
+	ct, err := keys.EncryptECIES(rnd, winnerKey, accessKey)
+	if err != nil {
+		return nil, err
+	}
+	d := DeliverKey{Auction: auction, KeyHash: KeyHash(accessKey), EncryptedKey: ct}
+	return signTx(net, TxDeliverKey, device, nonce, fee, d.Encode()), nil
+}
+
+// ErrKeyMismatch means a delivered key decrypted but does not match the
+// hash the device committed to.
+var ErrKeyMismatch = errors.New("auction: delivered key does not match its hash commitment")
+
+// OpenDelivery decrypts a delivered access key with the winner's private
+// key and checks it against the delivery's hash commitment.
+func OpenDelivery(winner *keys.PrivateKey, d *Delivery) ([]byte, error) {
+	k, err := winner.DecryptECIES(d.EncryptedKey)
+	if err != nil {
+		return nil, fmt.Errorf("auction %s: %w", d.Auction, err)
+	}
+	if KeyHash(k) != d.KeyHash {
+		return nil, fmt.Errorf("auction %s: %w", d.Auction, ErrKeyMismatch)
+	}
+	return k, nil
+}
