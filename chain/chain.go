@@ -33,6 +33,11 @@ type Config struct {
 	// join the chain (permissioned networks). It must be safe for
 	// concurrent use and must not call back into this Chain.
 	MinerAllowed func(keys.PubKey) error
+	// Pinned, when set, is the main-chain height at or below which no
+	// block may be disconnected: the metadata chain never abandons a block
+	// the auction chain has anchored (docs/consensus.md). It must be cheap,
+	// safe for concurrent use and must not call into any chain.
+	Pinned func() uint64
 }
 
 // Event reports a change of the main chain: blocks taken off the old
@@ -65,6 +70,8 @@ type Chain struct {
 	log          *slog.Logger
 	now          func() time.Time
 	minerAllowed func(keys.PubKey) error
+	pinned       func() uint64
+	retryPending bool // a connect failed for a non-rule reason; see Reconsider
 	db           *badger.DB
 
 	mu         sync.RWMutex // guards everything below
@@ -87,7 +94,7 @@ func Open(cfg Config) (*Chain, error) {
 	}
 	c := &Chain{
 		params: cfg.Net.Chain(cfg.Kind), net: cfg.Net, sm: cfg.StateMachine,
-		sigs: cfg.SigCache, log: cfg.Logger, now: cfg.Now, minerAllowed: cfg.MinerAllowed,
+		sigs: cfg.SigCache, log: cfg.Logger, now: cfg.Now, minerAllowed: cfg.MinerAllowed, pinned: cfg.Pinned,
 		index: make(map[wire.Hash]*blockNode),
 	}
 	if c.sigs == nil {

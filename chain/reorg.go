@@ -26,12 +26,17 @@ func (c *Chain) bestCandidate() *blockNode {
 }
 
 // branchConnectable reports whether every block from n back to the main
-// chain has its data and none is invalid.
+// chain has its data and none is invalid, and whether switching to it
+// would keep every pinned block.
 func (c *Chain) branchConnectable(n *blockNode) bool {
-	for it := n; it != nil && !c.onMainChain(it); it = it.parent {
+	it := n
+	for ; it != nil && !c.onMainChain(it); it = it.parent {
 		if it.status&statusHaveData == 0 || it.status&statusInvalid != 0 {
 			return false
 		}
+	}
+	if c.pinned != nil && it != nil && it.height() < c.pinned() {
+		return false // the fork point lies below a pinned block
 	}
 	return true
 }
@@ -61,9 +66,27 @@ func (c *Chain) activateBestChain() ([]Event, error) {
 		}
 		var rerr consensus.RuleError
 		if err != nil && !errors.As(err, &rerr) {
+			c.retryPending = true
 			return events, err
 		}
 	}
+}
+
+// Reconsider re-runs fork choice after a block failed to connect for a
+// reason outside this chain's rules (an auction block anchoring a
+// metadata block this node did not have yet): the node calls it when that
+// reason may have gone. It does nothing if no such failure is pending.
+func (c *Chain) Reconsider() error {
+	c.mu.Lock()
+	if !c.retryPending {
+		c.mu.Unlock()
+		return nil
+	}
+	c.retryPending = false
+	events, err := c.activateBestChain()
+	c.mu.Unlock()
+	c.deliver(events)
+	return err
 }
 
 // reorganize moves the main chain to target: disconnect back to the fork
