@@ -11,11 +11,11 @@ import (
 
 	"github.com/thingchain/thingchain/api"
 	"github.com/thingchain/thingchain/api/rpc"
+	"github.com/thingchain/thingchain/auction"
 	"github.com/thingchain/thingchain/chain"
 	"github.com/thingchain/thingchain/chain/keys"
 	"github.com/thingchain/thingchain/chain/miner"
 	"github.com/thingchain/thingchain/consensus"
-	"github.com/thingchain/thingchain/ledger"
 	"github.com/thingchain/thingchain/mempool"
 	"github.com/thingchain/thingchain/p2p"
 	"github.com/thingchain/thingchain/registry"
@@ -60,6 +60,7 @@ type Node struct {
 	Index *registry.Index
 	// minerAllowed is the permissioned-mining rule (nil when open).
 	minerAllowed func(keys.PubKey) error
+	link         *metadataLink
 	// RPC is the API server once Run started it; RPCURL its address.
 	RPC    *rpc.Server
 	RPCURL string
@@ -70,31 +71,57 @@ type Node struct {
 	sigs   *keys.SigCache
 }
 
-// StateMachines returns the state machine of each chain of a network.
-// Every process that opens a data directory must use these, or genesis
-// hashes would not match. sigs may be nil.
-func StateMachines(net *consensus.Params, sigs *keys.SigCache) (metadata, auction chain.StateMachine) {
-	return registry.NewMachine(net, sigs), ledger.NewMachine(net)
+// Chains are a data directory's two chains and the wiring between them.
+type Chains struct {
+	Metadata, Auction *chain.Chain
+	// MinerAllowed is the permissioned-mining rule both chains enforce
+	// (nil on open networks); the network layer checks it too.
+	MinerAllowed func(keys.PubKey) error
+	link         *metadataLink
 }
 
-// OpenChains opens both chains of a data directory. On a permissioned
-// network the returned rule (nil otherwise) is the miner admission both
-// chains enforce; the node hands it to the network layer too.
-func OpenChains(dir string, net *consensus.Params, sigs *keys.SigCache, store chain.StoreOptions, log *slog.Logger) (meta, auction *chain.Chain, allowed func(keys.PubKey) error, err error) {
-	metaSM, auctionSM := StateMachines(net, sigs)
+// Close closes both chains.
+func (cs *Chains) Close() {
+	for _, c := range []*chain.Chain{cs.Metadata, cs.Auction} {
+		if c != nil {
+			c.Close()
+		}
+	}
+}
+
+// OpenChains opens both chains of a data directory with their state
+// machines: the registry on the metadata chain, the auction machine (over
+// the ledger) on the auction chain, linked by anchors. Every process that
+// opens a data directory goes through here, so genesis hashes match.
+// sigs may be nil.
+func OpenChains(dir string, net *consensus.Params, sigs *keys.SigCache, store chain.StoreOptions, log *slog.Logger) (*Chains, error) {
 	miners := newMinerSet(net)
-	allowed = miners.rule()
-	meta, err = chain.Open(chain.Config{Net: net, Kind: consensus.MetadataChain, Dir: filepath.Join(dir, "metadata"), StateMachine: metaSM, SigCache: sigs, Logger: log, Store: store, MinerAllowed: allowed})
+	link := &metadataLink{net: net}
+	cs := &Chains{MinerAllowed: miners.rule(), link: link}
+	var err error
+	cs.Metadata, err = chain.Open(chain.Config{Net: net, Kind: consensus.MetadataChain, Dir: filepath.Join(dir, "metadata"),
+		StateMachine: registry.NewMachine(net, sigs), SigCache: sigs, Logger: log, Store: store,
+		MinerAllowed: cs.MinerAllowed, Pinned: link.Pinned})
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
-	miners.follow(meta)
-	auction, err = chain.Open(chain.Config{Net: net, Kind: consensus.AuctionChain, Dir: filepath.Join(dir, "auction"), StateMachine: auctionSM, SigCache: sigs, Logger: log, Store: store, MinerAllowed: allowed})
+	miners.follow(cs.Metadata)
+	link.meta.Store(cs.Metadata)
+	cs.Auction, err = chain.Open(chain.Config{Net: net, Kind: consensus.AuctionChain, Dir: filepath.Join(dir, "auction"),
+		StateMachine: auction.NewMachine(net, link), SigCache: sigs, Logger: log, Store: store, MinerAllowed: cs.MinerAllowed})
 	if err != nil {
-		meta.Close()
-		return nil, nil, nil, err
+		cs.Close()
+		return nil, err
 	}
-	return meta, auction, allowed, nil
+	link.follow(cs.Auction)
+	// An auction block whose anchor this node's metadata chain lacked is
+	// retried when the metadata chain moves.
+	cs.Metadata.Subscribe(func(chain.Event) {
+		if err := cs.Auction.Reconsider(); err != nil && !errors.Is(err, auction.ErrAnchorPending) {
+			log.Warn("auction chain: retrying blocks after a metadata block", "err", err)
+		}
+	})
+	return cs, nil
 }
 
 // New opens the data directory and both chains.
@@ -123,10 +150,11 @@ func New(cfg Config) (*Node, error) {
 			return nil, fmt.Errorf("--reward: %w", err)
 		}
 	}
-	n.Metadata, n.Auction, n.minerAllowed, err = OpenChains(cfg.DataDir, net, n.sigs, cfg.Store, cfg.Logger)
+	cs, err := OpenChains(cfg.DataDir, net, n.sigs, cfg.Store, cfg.Logger)
 	if err != nil {
 		return nil, err
 	}
+	n.Metadata, n.Auction, n.minerAllowed, n.link = cs.Metadata, cs.Auction, cs.MinerAllowed, cs.link
 	if cfg.Mine && n.minerAllowed != nil {
 		if err := n.minerAllowed(n.MinerKey.PubKey()); err != nil {
 			n.Close()
@@ -180,7 +208,7 @@ func (n *Node) Run(ctx context.Context) error {
 			MinInterval: interval,
 			Targets: []miner.Target{
 				{Chain: n.Metadata, Candidates: n.metadataCandidates, Rejected: n.dropRejected(n.MetadataPool)},
-				{Chain: n.Auction, Candidates: n.auctionCandidates, Rejected: n.dropRejected(n.AuctionPool)},
+				{Chain: n.Auction, Candidates: n.auctionCandidates, Rejected: n.dropRejected(n.AuctionPool), Anchor: n.nextAnchor},
 			},
 		})
 		wg.Add(1)

@@ -73,11 +73,10 @@ func (n *Node) Faucet(to keys.Address, amount uint64) (wire.Hash, error) {
 // Generate mines count blocks on one chain now, with pending transactions
 // (regtest).
 func (n *Node) Generate(ctx context.Context, kind consensus.ChainKind, count int) ([]wire.Hash, error) {
-	c, candidates := n.Metadata, n.metadataCandidates
 	if kind == consensus.AuctionChain {
-		c, candidates = n.Auction, n.auctionCandidates
+		return miner.Generate(ctx, n.Auction, count, n.MinerKey, n.Reward, n.auctionCandidates, n.nextAnchor)
 	}
-	return miner.Generate(ctx, c, count, n.MinerKey, n.Reward, candidates, nil)
+	return miner.Generate(ctx, n.Metadata, count, n.MinerKey, n.Reward, n.metadataCandidates, nil)
 }
 
 // expireLoop drops expired pending transactions once a minute.

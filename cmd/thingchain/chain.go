@@ -67,11 +67,11 @@ func openForTool(c *cli.Context) (*consensus.Params, *chain.Chain, *chain.Chain,
 	if err := node.PrepareDataDir(dir, net); err != nil {
 		return nil, nil, nil, err
 	}
-	meta, auction, _, err := node.OpenChains(dir, net, nil, chain.DefaultStoreOptions(), slog.New(slog.DiscardHandler))
+	cs, err := node.OpenChains(dir, net, nil, chain.DefaultStoreOptions(), slog.New(slog.DiscardHandler))
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("%w (if a node is running on this directory, stop it first)", err)
 	}
-	return net, meta, auction, nil
+	return net, cs.Metadata, cs.Auction, nil
 }
 
 func chainInfo(c *cli.Context) error {
