@@ -1,0 +1,202 @@
+package devicesim
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/thingchain/thingchain/api"
+	"github.com/thingchain/thingchain/chain/keys"
+	"github.com/thingchain/thingchain/chain/wire"
+	"github.com/thingchain/thingchain/consensus"
+	"github.com/thingchain/thingchain/registry"
+)
+
+// Caller is the node API as the simulator uses it; *rpc.Client satisfies
+// it.
+type Caller interface {
+	Call(ctx context.Context, method string, params, result any) error
+}
+
+// NodeNetwork asks a node which network it runs and returns that
+// network's parameters.
+func NodeNetwork(ctx context.Context, c Caller) (*consensus.Params, error) {
+	var info api.ChainInfoResult
+	if err := c.Call(ctx, "chain.info", nil, &info); err != nil {
+		return nil, fmt.Errorf("asking the node for its network: %w", err)
+	}
+	return consensus.ForNetwork(info.Network)
+}
+
+// AdminGenerate returns a Generate function that asks a regtest node for
+// one metadata block (admin.generate; c must carry the node's cookie).
+func AdminGenerate(c Caller) func(context.Context) error {
+	return func(ctx context.Context) error {
+		var hashes []wire.Hash
+		return c.Call(ctx, "admin.generate", api.GenerateParams{Chain: "metadata", Count: 1}, &hashes)
+	}
+}
+
+// submit sends a signed transaction.
+func submit(ctx context.Context, c Caller, tx *wire.Tx) (wire.Hash, error) {
+	var res api.SubmitResult
+	if err := c.Call(ctx, "tx.submit", api.SubmitParams{Raw: hex.EncodeToString(tx.Encode())}, &res); err != nil {
+		return wire.Hash{}, err
+	}
+	return res.ID, nil
+}
+
+// nextNonce is a key's next metadata-chain nonce, pending transactions
+// included.
+func nextNonce(ctx context.Context, c Caller, pk keys.PubKey) (uint64, error) {
+	var n uint64
+	err := c.Call(ctx, "account.nextNonce", api.NonceParams{PubKey: pk.String(), Chain: "metadata"}, &n)
+	return n, err
+}
+
+// GetDevice returns a device record, nil if the key is unknown.
+func GetDevice(ctx context.Context, c Caller, device keys.PubKey) (*registry.Device, error) {
+	var d *registry.Device
+	err := c.Call(ctx, "registry.device", api.DeviceParams{Device: device.String()}, &d)
+	return d, err
+}
+
+// GetOEM returns an OEM's membership, nil if never admitted.
+func GetOEM(ctx context.Context, c Caller, oem keys.PubKey) (*registry.Member, error) {
+	var m *registry.Member
+	err := c.Call(ctx, "registry.oem", api.KeyParams{Key: oem.String()}, &m)
+	return m, err
+}
+
+// GetModel returns a published model, nil if unknown.
+func GetModel(ctx context.Context, c Caller, id string) (*registry.Model, error) {
+	var m *registry.Model
+	err := c.Call(ctx, "registry.model", api.ModelParams{ID: id}, &m)
+	return m, err
+}
+
+// ListDevices runs a device query.
+func ListDevices(ctx context.Context, c Caller, f api.DeviceFilter) (registry.QueryResult, error) {
+	var res registry.QueryResult
+	err := c.Call(ctx, "registry.devices", f, &res)
+	return res, err
+}
+
+// Sender signs and submits a key's metadata-chain transactions with
+// locally sequenced nonces: the first submission asks the node
+// (account.nextNonce, which counts pending transactions), later ones
+// count up, so one OEM key can attest many devices without a round trip
+// each. When another process uses the same key, the node answers with a
+// nonce error; the Sender then refetches and rebuilds the transaction.
+// Safe for concurrent use; submissions of one Sender are serialised.
+type Sender struct {
+	Key    *keys.PrivateKey
+	client Caller
+
+	mu    sync.Mutex
+	next  uint64
+	known bool
+}
+
+// NewSender returns a Sender for key.
+func NewSender(client Caller, key *keys.PrivateKey) *Sender {
+	return &Sender{Key: key, client: client}
+}
+
+// maxNonceRetries bounds refetch-and-retry rounds on nonce conflicts.
+const maxNonceRetries = 8
+
+// Submit builds the transaction at the sender's next nonce and submits
+// it, retrying with a fresh nonce when another process took that one. An
+// identical transaction already pending counts as submitted.
+func (s *Sender) Submit(ctx context.Context, build func(nonce uint64) *wire.Tx) (wire.Hash, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var lastErr error
+	for attempt := 0; attempt < maxNonceRetries; attempt++ {
+		if !s.known {
+			n, err := nextNonce(ctx, s.client, s.Key.PubKey())
+			if err != nil {
+				return wire.Hash{}, fmt.Errorf("next nonce of %s: %w", s.Key.PubKey(), err)
+			}
+			s.next, s.known = n, true
+		}
+		tx := build(s.next)
+		id, err := submit(ctx, s.client, tx)
+		switch {
+		case err == nil:
+			s.next++
+			return id, nil
+		case hasKind(err, kindAlreadyKnown):
+			s.next++
+			return tx.ID(), nil
+		case nonceConflict(err):
+			lastErr = err
+			s.known = false
+			if attempt > 0 { // others are busy with this key: back off a little
+				if err := sleepCtx(ctx, time.Duration(attempt)*50*time.Millisecond); err != nil {
+					return wire.Hash{}, err
+				}
+			}
+			continue
+		default:
+			// The node refused the transaction itself; our sequence may
+			// now be ahead of the node's, so ask again next time.
+			s.known = false
+			return wire.Hash{}, err
+		}
+	}
+	return wire.Hash{}, fmt.Errorf("gave up after %d nonce conflicts: %w", maxNonceRetries, lastErr)
+}
+
+// Reset forgets the local nonce, so the next Submit asks the node.
+func (s *Sender) Reset() {
+	s.mu.Lock()
+	s.known = false
+	s.mu.Unlock()
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// waiter polls a condition until it holds or ctx ends, asking for a
+// block (Generate) between polls when set.
+type waiter struct {
+	interval time.Duration
+	generate func(context.Context) error
+	onGenErr func(error)
+}
+
+func (w waiter) until(ctx context.Context, what string, done func(ctx context.Context) (bool, error)) error {
+	t := time.NewTicker(w.interval)
+	defer t.Stop()
+	for {
+		ok, err := done(ctx)
+		if err != nil {
+			return fmt.Errorf("waiting for %s: %w", what, err)
+		}
+		if ok {
+			return nil
+		}
+		if w.generate != nil {
+			if err := w.generate(ctx); err != nil && ctx.Err() == nil && w.onGenErr != nil {
+				w.onGenErr(err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for %s: %w", what, context.Cause(ctx))
+		case <-t.C:
+		}
+	}
+}

@@ -1,0 +1,50 @@
+package devicesim
+
+import (
+	"errors"
+	"strings"
+)
+
+// Errors an AccessChecker returns; the endpoint maps them onto HTTP
+// statuses (401 and 403). Any other error is treated as ErrAccessRequired.
+var (
+	// ErrAccessRequired: the request carries no usable access key.
+	ErrAccessRequired = errors.New("an access key from a won auction for this device is required (Authorization: Bearer KEY)")
+	// ErrAccessDenied: the key is known but does not grant this request
+	// (expired access period, data-point quota used up, another device).
+	ErrAccessDenied = errors.New("the access key does not grant this request")
+)
+
+// hasKind reports whether err (possibly from across the JSON-RPC
+// boundary, where only the message survives) names one of the error
+// kinds, e.g. "ErrBadNonce". Rule and policy errors are formatted as
+// "Kind: description" by the consensus and mempool packages.
+func hasKind(err error, kinds ...string) bool {
+	if err == nil {
+		return false
+	}
+	msg := err.Error()
+	for _, k := range kinds {
+		if strings.Contains(msg, k) {
+			return true
+		}
+	}
+	return false
+}
+
+// Error kinds the simulator reacts to, by name (see hasKind).
+const (
+	kindBadNonce       = "ErrBadNonce"               // consensus: nonce reused or in the future
+	kindReplacement    = "ErrReplacementUnderpriced" // mempool: another tx holds this nonce
+	kindNonceTooFar    = "ErrNonceTooFarAhead"       // mempool: our local sequence ran ahead
+	kindAlreadyKnown   = "ErrAlreadyKnown"           // mempool: an identical tx is pending
+	kindAlreadyAdmited = "ErrAlreadyAdmitted"        // registry: OEM admitted meanwhile
+	kindModelExists    = "ErrModelExists"            // registry: model published meanwhile
+	kindDeviceExists   = "ErrDeviceExists"           // registry: device attested meanwhile
+	kindProposalReused = "ErrProposalReused"         // registry: proposal nonce used before
+)
+
+// nonceConflict: the nonce we used is not the next one; refetch and retry.
+func nonceConflict(err error) bool {
+	return hasKind(err, kindBadNonce, kindReplacement, kindNonceTooFar)
+}
