@@ -187,7 +187,10 @@ func TestLifecycle(t *testing.T) {
 	// A new auction of device 1 opens with the next sequence number.
 	var seq uint64
 	var isOpen, ok bool
-	w.view(func(v *chain.View) (err error) { seq, isOpen, ok, err = NextAuction(v, dev1.PubKey(), w.c.Tip().Height+1); return })
+	w.view(func(v *chain.View) (err error) {
+		seq, isOpen, ok, err = NextAuction(v, dev1.PubKey(), w.c.Tip().Height+1)
+		return
+	})
 	if seq != 1 || isOpen || !ok {
 		t.Fatalf("next auction of device 1: %d %v %v", seq, isOpen, ok)
 	}

@@ -1,0 +1,151 @@
+package auction
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/thingchain/thingchain/chain"
+	"github.com/thingchain/thingchain/chain/keys"
+	"github.com/thingchain/thingchain/chain/miner"
+	"github.com/thingchain/thingchain/chain/wire"
+	"github.com/thingchain/thingchain/consensus"
+	"github.com/thingchain/thingchain/ledger"
+)
+
+// withAnchor re-anchors a built block and solves it again.
+func (n *tnode) withAnchor(blk *wire.Block, a wire.Anchor) *wire.Block {
+	n.t.Helper()
+	blk.Header.Anchor = a
+	blk.Header.Nonce = 0
+	blk.Header.MinerSig = n.miner.Sign(blk.Header.SigningHash())
+	if !miner.Solve(context.Background(), &blk.Header, 1, nil) {
+		n.t.Fatal("could not solve")
+	}
+	return blk
+}
+
+func (f *fakeMeta) hashAt(h uint64) wire.Hash {
+	hash, _, _, _ := f.BlockAt(h)
+	return hash
+}
+
+// TestAnchorRule: anchors move forward only, name this node's main-chain
+// block, at most MaxAnchorStep at a time and at least k deep; an unknown or
+// shallow anchor is pending (not the block's fault), and the zero anchor
+// carries the previous one.
+func TestAnchorRule(t *testing.T) {
+	net := consensus.RegTest()
+	net.Auctions.MaxAnchorStep = 5
+	w := newWorld(t, net)
+	w.fm.grow(3, w.metaMin) // metadata tip 6, k = 1
+	b := w.step()
+	if b.Header.Anchor.Height != 5 {
+		t.Fatalf("first anchor at %d, want tip 6 - k", b.Header.Anchor.Height)
+	}
+	var last wire.Anchor
+	w.view(func(v *chain.View) (err error) { last, err = LastAnchor(v); return })
+	if last != b.Header.Anchor {
+		t.Fatalf("last anchor %v", last)
+	}
+	w.fm.grow(10, w.metaMin) // tip 16
+	try := func(a wire.Anchor) error {
+		blk := w.withAnchor(w.build(wire.Anchor{}), a)
+		_, err := w.c.ProcessBlock(context.Background(), blk)
+		return err
+	}
+	bad := []struct {
+		name string
+		a    wire.Anchor
+	}{
+		{"backwards", wire.Anchor{Height: 4, Hash: w.fm.hashAt(4)}},
+		{"same height, other block", wire.Anchor{Height: 5, Hash: wire.Hash{9}}},
+		{"hash not on the main chain", wire.Anchor{Height: 7, Hash: wire.Hash{7}}},
+		{"step too large", wire.Anchor{Height: 11, Hash: w.fm.hashAt(11)}},
+	}
+	for _, c := range bad {
+		if err := try(c.a); !errors.Is(err, consensus.ErrBadAnchor) {
+			t.Errorf("%s: got %v, want ErrBadAnchor", c.name, err)
+		}
+	}
+	// Carrying the anchor and repeating it are both fine.
+	w.noAnchor = true
+	w.step()
+	w.noAnchor = false
+	w.step() // ChooseAnchor moves it by MaxAnchorStep: 10
+	w.view(func(v *chain.View) (err error) { last, err = LastAnchor(v); return })
+	if last.Height != 10 {
+		t.Fatalf("anchor after a capped move: %d", last.Height)
+	}
+	w.fm.grow(0, w.metaMin)
+	blk := w.withAnchor(w.build(wire.Anchor{}), last)
+	if _, err := w.c.ProcessBlock(context.Background(), blk); err != nil {
+		t.Fatalf("repeating the anchor: %v", err)
+	}
+}
+
+// TestAnchorPending: a block anchoring a metadata block this node lacks (or
+// has too shallow) is refused with a plain error wrapping ErrAnchorPending
+// and not marked invalid; once the metadata chain catches up, the block
+// connects when its child arrives.
+func TestAnchorPending(t *testing.T) {
+	net := consensus.RegTest()
+	ahead := newFakeMeta()
+	ahead.grow(10, keys.Address{1})
+	behind := newFakeMeta()
+	behind.grow(3, keys.Address{1})
+	a := newTNode(t, net, ahead)
+	b := newTNode(t, net, behind)
+	b1 := a.mine()
+	b2 := a.mine()
+	if b1.Header.Anchor.Height != 9 {
+		t.Fatalf("anchor %d", b1.Header.Anchor.Height)
+	}
+	_, err := b.c.ProcessBlock(context.Background(), b1)
+	var rerr consensus.RuleError
+	if !errors.Is(err, ErrAnchorPending) || errors.As(err, &rerr) {
+		t.Fatalf("unknown anchor: got %v, want a plain ErrAnchorPending", err)
+	}
+	behind.grow(6, keys.Address{1}) // height 9 known, but only 0 deep
+	if _, err := b.c.ProcessBlock(context.Background(), b2); !errors.Is(err, ErrAnchorPending) {
+		t.Fatalf("shallow anchor: got %v", err)
+	}
+	behind.grow(1, keys.Address{1})
+	b3 := a.mine()
+	if _, err := b.c.ProcessBlock(context.Background(), b3); err != nil {
+		t.Fatalf("after catching up: %v", err)
+	}
+	if b.c.Tip().Hash != a.c.Tip().Hash {
+		t.Fatalf("node B at %d, A at %d", b.c.Tip().Height, a.c.Tip().Height)
+	}
+}
+
+// TestMetadataMinersPaid: MetadataFeePermille of every block's fees goes
+// to the pool, paid evenly to the reward addresses of the metadata blocks
+// an anchor newly covers (the remainder stays in the pool).
+func TestMetadataMinersPaid(t *testing.T) {
+	w := newWorld(t, consensus.RegTest())
+	us := w.users(1, 1_000_000)
+	w.step() // anchor to the current metadata tip - k
+	m1, m2, m3 := keys.Address{0xa1}, keys.Address{0xa2}, keys.Address{0xa3}
+	w.track(m1, m2, m3)
+	w.noAnchor = true
+	minerBefore := w.balance(w.miner.PubKey().Address())
+	w.step(ledger.NewTransfer(w.net, us[0], w.faucet.PubKey().Address(), 1, 1001, 0))
+	var pool uint64
+	w.view(func(v *chain.View) (err error) { pool, err = MetadataPool(v); return })
+	if pool != 200 || w.balance(w.miner.PubKey().Address())-minerBefore != 801 {
+		t.Fatalf("pool %d, miner +%d", pool, w.balance(w.miner.PubKey().Address())-minerBefore)
+	}
+	w.fm.grow(1, m1)
+	w.fm.grow(1, m2)
+	w.fm.grow(1, m3) // the anchor (tip - k) newly covers one block of metaMin and m1, m2, m3
+	w.fm.grow(1, m1)
+	w.noAnchor = false
+	mmBefore := w.balance(w.metaMin)
+	w.step()
+	w.view(func(v *chain.View) (err error) { pool, err = MetadataPool(v); return })
+	if w.balance(m1) != 50 || w.balance(m2) != 50 || w.balance(m3) != 50 || w.balance(w.metaMin)-mmBefore != 50 || pool != 0 {
+		t.Fatalf("metadata miners got %d %d %d, pool %d", w.balance(m1), w.balance(m2), w.balance(m3), pool)
+	}
+}
