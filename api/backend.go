@@ -1,6 +1,7 @@
 package api
 
 import (
+	"github.com/thingchain/thingchain/auction"
 	"github.com/thingchain/thingchain/chain"
 	"github.com/thingchain/thingchain/chain/keys"
 	"github.com/thingchain/thingchain/chain/wire"
@@ -36,6 +37,8 @@ type Backend struct {
 	StateNonce func(kind consensus.ChainKind, sender keys.PubKey) (uint64, error)
 	// Registry reads the metadata chain's records and query index.
 	Registry Registry
+	// DeviceAt is the auction chain's view of a device at a metadata height.
+	DeviceAt func(device keys.PubKey, height uint64) (auction.DeviceInfo, bool, error)
 	// Account reads an account's committed balance and nonce.
 	Account func(addr keys.Address) (balance, nonce uint64, err error)
 	// Faucet, on test networks, sends amount to addr and returns the txid.

@@ -96,28 +96,9 @@ func (l *metadataLink) DeviceAt(device keys.PubKey, height uint64) (auction.Devi
 
 // nextAnchor is the anchor a new auction block on the tip carries.
 func (n *Node) nextAnchor() (wire.Anchor, error) {
-	parent, err := lastAnchor(n.Auction)
+	last, err := lastAnchor(n.Auction)
 	if err != nil {
 		return wire.Anchor{}, err
 	}
-	return n.link.nextAnchor(parent)
-}
-
-// nextAnchor is the metadata block AnchorDepth below the metadata tip,
-// never behind the parent's anchor and at most MaxAnchorStep ahead of it.
-func (l *metadataLink) nextAnchor(parent wire.Anchor) (wire.Anchor, error) {
-	k := l.net.Auction.AnchorDepth
-	tip := l.TipHeight()
-	if tip < k || tip-k <= parent.Height {
-		return parent, nil
-	}
-	h := tip - k
-	if step := l.net.Auctions.MaxAnchorStep; step > 0 && h > parent.Height+step {
-		h = parent.Height + step
-	}
-	hash, _, ok, err := l.BlockAt(h)
-	if err != nil || !ok {
-		return parent, err
-	}
-	return wire.Anchor{Height: h, Hash: hash}, nil
+	return auction.ChooseAnchor(n.Net, n.link, last)
 }
