@@ -39,6 +39,7 @@ Examples:
 			testnetCommand(),
 			walletCommand(),
 			devicesCommand(),
+			devicesimCommand(),
 			versionCommand(),
 		},
 		ExitErrHandler: func(*cli.Context, error) {}, // main prints errors once
