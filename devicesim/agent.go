@@ -51,6 +51,8 @@ type Agent struct {
 	baseURL string
 	srv     *http.Server
 	port    int // last listening port, persisted to be reused
+	// customTerms: Terms were set by the owner and are persisted.
+	customTerms bool
 }
 
 // agentFile is an agent's persisted identity. It holds private keys:
@@ -63,6 +65,8 @@ type agentFile struct {
 	Region    string `json:"region"`
 	Seed      uint64 `json:"seed"`
 	Port      int    `json:"port,omitempty"` // last HTTP port, tried first on restart
+	// Terms the owner set (SetTerms); nil: the kind's defaults.
+	Terms *registry.Terms `json:"terms,omitempty"`
 }
 
 // NewAgent creates an agent with fresh keys, a random region and seed.
@@ -131,6 +135,10 @@ func LoadOrCreateAgent(path string, kind *Kind, net *consensus.Params, client Ca
 	}
 	a := &Agent{Kind: kind, DeviceKey: dev, OwnerKey: owner, Region: f.Region, Seed: f.Seed, path: path, port: f.Port}
 	a.init(net, client)
+	if f.Terms != nil {
+		a.Terms = *f.Terms
+		a.customTerms = true
+	}
 	return a, nil
 }
 
@@ -151,6 +159,10 @@ func (a *Agent) save() error {
 		Network: a.Net.Name, Kind: a.Kind.Name,
 		DeviceKey: hex.EncodeToString(a.DeviceKey.Bytes()), OwnerKey: hex.EncodeToString(a.OwnerKey.Bytes()),
 		Region: a.Region, Seed: a.Seed, Port: a.port,
+	}
+	if a.customTerms {
+		t := a.Terms
+		f.Terms = &t
 	}
 	a.mu.Unlock()
 	b, err := json.MarshalIndent(f, "", "  ")
@@ -265,7 +277,7 @@ func (a *Agent) Metadata() []byte { return a.Kind.Metadata(a.Seed) }
 // CheckInRequest is what the device proposes to its owner: region, terms,
 // TD and metadata.
 func (a *Agent) CheckInRequest() registry.CheckInRequest {
-	return registry.CheckInRequest{Region: a.Region, Terms: a.Terms, ThingDescription: a.ThingDescription(), Metadata: a.Metadata()}
+	return registry.CheckInRequest{Region: a.Region, Terms: a.CurrentTerms(), ThingDescription: a.ThingDescription(), Metadata: a.Metadata()}
 }
 
 // Attest submits the OEM's attestation of this device. ErrDeviceExists
@@ -294,7 +306,8 @@ func (a *Agent) CheckIn(ctx context.Context) (wire.Hash, error) {
 }
 
 // SetTerms submits the owner's change of terms; the agent's Terms follow
-// once it is submitted.
+// once it is submitted and are persisted, so a restarted simulator does
+// not check in with the defaults again.
 func (a *Agent) SetTerms(ctx context.Context, t registry.Terms) (wire.Hash, error) {
 	if err := t.Check(); err != nil {
 		return wire.Hash{}, err
@@ -302,10 +315,21 @@ func (a *Agent) SetTerms(ctx context.Context, t registry.Terms) (wire.Hash, erro
 	id, err := a.owner.Submit(ctx, func(n uint64) *wire.Tx {
 		return registry.NewSetTermsTx(a.Net.Metadata.ChainID, a.OwnerKey, n, a.DeviceKey.PubKey(), t)
 	})
-	if err == nil {
-		a.Terms = t
+	if err != nil {
+		return id, err
 	}
-	return id, err
+	a.mu.Lock()
+	a.Terms, a.customTerms = t, true
+	a.mu.Unlock()
+	return id, a.save()
+}
+
+// CurrentTerms are the terms the agent checks in with (safe while
+// SetTerms runs).
+func (a *Agent) CurrentTerms() registry.Terms {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.Terms
 }
 
 // Record reads the device's record from the node (nil if not attested).
@@ -317,5 +341,5 @@ func (a *Agent) Record(ctx context.Context) (*registry.Device, error) {
 // by its owner, with its TD, metadata, region and terms.
 func (a *Agent) InSync(rec *registry.Device) bool {
 	return rec != nil && rec.Enabled && rec.Owner == a.OwnerAddress() && rec.Region == a.Region &&
-		rec.Terms == a.Terms && bytes.Equal(rec.TD, a.ThingDescription()) && bytes.Equal(rec.Metadata, a.Metadata())
+		rec.Terms == a.CurrentTerms() && bytes.Equal(rec.TD, a.ThingDescription()) && bytes.Equal(rec.Metadata, a.Metadata())
 }

@@ -106,6 +106,7 @@ func Bootstrap(ctx context.Context, client Caller, net *consensus.Params, cfg Bo
 			if err := submitAdmission(ctx, client, net, sender, k); err != nil {
 				return err
 			}
+			cfg.Logger.Info("admitting dev OEM", "kind", k.Name, "oem", oemKey.PubKey(), "approvals", net.AuthorityThreshold)
 		}
 		if model == nil {
 			// Valid even while the admission is pending: the node applies

@@ -127,6 +127,20 @@ func TestSimulatorChecksInOnRegtest(t *testing.T) {
 		t.Fatalf("data without access: %v %v", resp, err)
 	}
 
+	// The owner changes a device's terms; the record follows.
+	terms := a.Terms
+	terms.ReservePerPoint += 7
+	if _, err := a.SetTerms(ctx, terms); err != nil {
+		t.Fatal(err)
+	}
+	err = waiter{interval: 50 * time.Millisecond, generate: cfg.Generate}.until(ctx, "terms", func(ctx context.Context) (bool, error) {
+		rec, err := a.Record(ctx)
+		return err == nil && rec.Terms == terms, err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
 	// Restart on the same directory: same devices, nothing to submit.
 	sim.Close()
 	var heightBefore api.ChainInfoResult
@@ -146,9 +160,58 @@ func TestSimulatorChecksInOnRegtest(t *testing.T) {
 			t.Fatalf("slot %d: new device %s after restart", i, b.DeviceHex())
 		}
 	}
+	if heightAfter.Metadata.Height != heightBefore.Metadata.Height {
+		t.Errorf("restart mined blocks %d → %d: it submitted transactions although every device was checked in", heightBefore.Metadata.Height, heightAfter.Metadata.Height)
+	}
 	res, err = ListDevices(ctx, client, api.DeviceFilter{})
 	if err != nil || res.Total != 10 {
 		t.Fatalf("after restart the node lists %d devices (%v), want 10", res.Total, err)
 	}
 	t.Logf("metadata height %d → %d across the restart", heightBefore.Metadata.Height, heightAfter.Metadata.Height)
+}
+
+// TestBootstrapRacing: two simulators bootstrapping the same network at
+// the same time both succeed, and a later Bootstrap is a no-op.
+func TestBootstrapRacing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a node")
+	}
+	client := startRegtestNode(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	net, err := NodeNetwork(ctx, client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() {
+			errs <- Bootstrap(ctx, client, net, BootstrapConfig{Generate: AdminGenerate(client), PollInterval: 20 * time.Millisecond})
+		}()
+	}
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, k := range Kinds() {
+		oem, _ := DevOEM(net, k.Name)
+		admitted, model, err := bootstrapState(ctx, client, oem.PubKey(), k)
+		if err != nil || !admitted || model == nil || model.Kind != k.Name {
+			t.Fatalf("%s: admitted %v, model %+v, %v", k.Name, admitted, model, err)
+		}
+	}
+	var before, after api.ChainInfoResult
+	client.Call(ctx, "chain.info", nil, &before)
+	if err := Bootstrap(ctx, client, net, BootstrapConfig{PollInterval: 20 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	client.Call(ctx, "chain.info", nil, &after)
+	var pool struct {
+		Count int `json:"count"`
+	}
+	client.Call(ctx, "mempool.info", map[string]any{"chain": "metadata"}, &pool)
+	if pool.Count != 0 {
+		t.Fatalf("a repeated Bootstrap submitted %d transactions", pool.Count)
+	}
 }
