@@ -31,7 +31,7 @@ func TestNet() *Params {
 	}
 	p.Auction.AnchorDepth = 2
 	p.Auctions = AuctionParams{
-		CommitBlocks: 24, RevealBlocks: 24, PaymentBlocks: 24, DeliveryBlocks: 60,
+		CommitBlocks: 8, RevealBlocks: 6, PaymentBlocks: 6, DeliveryBlocks: 12,
 		BondPermille: 100, ForfeitOwnerPermille: 500, ProtocolFeePermille: 20, MetadataFeePermille: 200,
 		MaxBidsPerTx: 256, MaxBidsPerAuction: 1000, MaxAnchorStep: 1000, MaxKeyCiphertext: 1024,
 	}
