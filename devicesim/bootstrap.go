@@ -133,7 +133,7 @@ func Bootstrap(ctx context.Context, client Caller, net *consensus.Params, cfg Bo
 			return admitted && model != nil, err
 		})
 		if err != nil {
-			return err
+			return fmt.Errorf("%w (is a node mining the metadata chain? on regtest, pass Generate or run a node with --mine)", err)
 		}
 		cfg.Logger.Info("kind ready", "kind", p.kind.Name, "model", p.kind.Model.ModelID, "oem", p.oem.PubKey())
 	}
