@@ -1,0 +1,712 @@
+package wallet
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/bits"
+	"strings"
+	"time"
+
+	"github.com/thingchain/thingchain/api"
+	"github.com/thingchain/thingchain/api/rpc"
+	"github.com/thingchain/thingchain/auction"
+	"github.com/thingchain/thingchain/chain/keys"
+	"github.com/thingchain/thingchain/chain/wire"
+	"github.com/thingchain/thingchain/consensus"
+	"github.com/thingchain/thingchain/ledger"
+)
+
+// Bidder places, reveals and pays for sealed bids through a node's API,
+// keeping every sealed bid in a BidBook first. It is what `thingchain
+// wallet bid` and the local testnet's simulated bidders use.
+type Bidder struct {
+	Net  *consensus.Params
+	Book *BidBook
+	// Now is the clock for expiry checks (time.Now if nil).
+	Now func() time.Time
+}
+
+// Errors a bidder reports.
+var (
+	ErrInsufficientFunds = errors.New("insufficient funds for the deposits and fees")
+	ErrNothingToBid      = errors.New("no biddable device")
+)
+
+// NewBidder returns a bidder for net keeping its bids in book.
+func NewBidder(net *consensus.Params, book *BidBook) *Bidder {
+	return &Bidder{Net: net, Book: book}
+}
+
+func (b *Bidder) now() time.Time {
+	if b.Now != nil {
+		return b.Now()
+	}
+	return time.Now()
+}
+
+// PlacedBid is one device bid on.
+type PlacedBid struct {
+	Device         string    `json:"device"`
+	Auction        wire.Hash `json:"auction"`
+	Seq            uint64    `json:"seq"`
+	Opens          bool      `json:"opens"` // the bid opens the auction
+	AmountPerPoint uint64    `json:"amount_per_point"`
+	Points         uint64    `json:"points"`
+	Deposit        uint64    `json:"deposit"`
+	CommitTx       wire.Hash `json:"commit_tx"`
+}
+
+// SkippedDevice is a device not bid on, and why.
+type SkippedDevice struct {
+	Device string `json:"device"`
+	Reason string `json:"reason"`
+}
+
+// BidResult is the outcome of Bid.
+type BidResult struct {
+	Bids    []PlacedBid     `json:"bids"`
+	Skipped []SkippedDevice `json:"skipped"`
+	TxIDs   []wire.Hash     `json:"txids"` // commit transactions, one per MaxBidsPerTx bids
+	Deposit uint64          `json:"deposit"`
+	Fees    uint64          `json:"fees"`
+}
+
+func submit(ctx context.Context, client *rpc.Client, tx *wire.Tx) (wire.Hash, error) {
+	var res api.SubmitResult
+	if err := client.Call(ctx, "tx.submit", api.SubmitParams{Raw: hex.EncodeToString(tx.Encode())}, &res); err != nil {
+		return wire.Hash{}, err
+	}
+	return res.ID, nil
+}
+
+func nextNonce(ctx context.Context, client *rpc.Client, pub keys.PubKey) (uint64, error) {
+	var n uint64
+	if err := client.Call(ctx, "account.nextNonce", api.NonceParams{PubKey: pub.String(), Chain: "auction"}, &n); err != nil {
+		return 0, fmt.Errorf("account.nextNonce: %w", err)
+	}
+	return n, nil
+}
+
+// Balance returns an address's auction-chain balance.
+func (b *Bidder) Balance(ctx context.Context, client *rpc.Client, addr keys.Address) (uint64, error) {
+	var acct api.Account
+	if err := client.Call(ctx, "account.get", api.AddressParams{Address: addr.Encode(b.Net.AddressHRP)}, &acct); err != nil {
+		return 0, fmt.Errorf("account.get: %w", err)
+	}
+	return acct.Balance, nil
+}
+
+func chunks[T any](s []T, n int) [][]T {
+	if n < 1 {
+		n = 1
+	}
+	var out [][]T
+	for len(s) > n {
+		out = append(out, s[:n])
+		s = s[n:]
+	}
+	if len(s) > 0 {
+		out = append(out, s)
+	}
+	return out
+}
+
+// Bid bids maxPricePerPoint on every device (hex keys) that can take a
+// bid now, in one commit transaction per MaxBidsPerTx bids. In a
+// second-price auction the best strategy is to bid one's true value, so
+// the bid is the maximum price itself; the deposit is the least the chain
+// accepts (auction.MinDeposit). Devices that cannot be bid on (reveal
+// phase running, not enabled, reserve above the price, already bid) are
+// skipped with a reason. The balance must cover every deposit and fee,
+// else nothing is sent and the error wraps ErrInsufficientFunds. Sealed
+// bids are saved to the book before anything is submitted.
+func (b *Bidder) Bid(ctx context.Context, client *rpc.Client, key *keys.PrivateKey, devices []string, maxPricePerPoint, fee uint64) (*BidResult, error) {
+	if maxPricePerPoint == 0 {
+		return nil, errors.New("the maximum price per point must be positive")
+	}
+	addr := key.PubKey().Address()
+	res := &BidResult{Bids: []PlacedBid{}, Skipped: []SkippedDevice{}, TxIDs: []wire.Hash{}}
+	saved, err := b.Book.Load()
+	if err != nil {
+		return nil, err
+	}
+	have := map[wire.Hash]bool{}
+	for _, r := range saved {
+		if r.State != BidStateRejected {
+			have[r.Auction] = true
+		}
+	}
+	seen := map[string]bool{}
+	var sealed []auction.SealedBid
+	for _, d := range devices {
+		d = strings.ToLower(strings.TrimSpace(d))
+		if seen[d] {
+			continue
+		}
+		seen[d] = true
+		skip := func(format string, args ...any) {
+			res.Skipped = append(res.Skipped, SkippedDevice{Device: d, Reason: fmt.Sprintf(format, args...)})
+		}
+		raw, err := hex.DecodeString(d)
+		if err != nil {
+			skip("not a hex device key")
+			continue
+		}
+		dev, err := keys.ParsePubKey(raw)
+		if err != nil {
+			skip("not a device key: %v", err)
+			continue
+		}
+		var next api.NextAuctionResult
+		if err := client.Call(ctx, "auction.next", api.DeviceParams{Device: d}, &next); err != nil {
+			return nil, fmt.Errorf("auction.next %s: %w", d, err)
+		}
+		switch {
+		case !next.Biddable:
+			skip("%s", next.Reason)
+			continue
+		case have[next.ID]:
+			skip("this wallet already bid in auction %s", next.ID)
+			continue
+		case next.Terms.ReservePerPoint > maxPricePerPoint:
+			skip("reserve %d per point is above the maximum price %d", next.Terms.ReservePerPoint, maxPricePerPoint)
+			continue
+		}
+		deposit, ok := auction.MinDeposit(b.Net, next.Terms, maxPricePerPoint)
+		if !ok {
+			skip("price × %d points overflows", next.Terms.PointsPerPeriod)
+			continue
+		}
+		if !next.Opens {
+			// Already bid in this auction from another wallet file?
+			var av auctionJSON
+			if err := client.Call(ctx, "auction.get", api.AuctionIDParams{ID: next.ID}, &av); err == nil && av.bidOf(addr) != nil {
+				skip("this key already bid in auction %s", next.ID)
+				continue
+			}
+		}
+		sb := auction.SealBid(addr, dev, next.Seq, maxPricePerPoint, deposit, auction.NewSalt())
+		sealed = append(sealed, sb)
+		res.Bids = append(res.Bids, PlacedBid{Device: d, Auction: sb.Auction, Seq: sb.Seq, Opens: next.Opens,
+			AmountPerPoint: maxPricePerPoint, Points: next.Terms.PointsPerPeriod, Deposit: deposit})
+	}
+	if len(sealed) == 0 {
+		return res, fmt.Errorf("%w: all %d devices were skipped", ErrNothingToBid, len(res.Skipped))
+	}
+	groups := chunks(sealed, b.Net.Auctions.MaxBidsPerTx)
+	var need uint64
+	var carry uint64
+	for _, s := range sealed {
+		need, carry = bits.Add64(need, s.Deposit, carry)
+	}
+	res.Deposit = need
+	res.Fees = fee * uint64(len(groups))
+	need, c2 := bits.Add64(need, res.Fees, 0)
+	bal, err := b.Balance(ctx, client, addr)
+	if err != nil {
+		return nil, err
+	}
+	if carry != 0 || c2 != 0 || bal < need {
+		return res, fmt.Errorf("%w: %s has %s, the %d deposits and %d fees need %s",
+			ErrInsufficientFunds, addr.Encode(b.Net.AddressHRP), ledger.FormatAmount(bal), len(sealed), len(groups), ledger.FormatAmount(need))
+	}
+	nonce, err := nextNonce(ctx, client, key.PubKey())
+	if err != nil {
+		return nil, err
+	}
+	bidder := addr.Encode(b.Net.AddressHRP)
+	i := 0
+	for gi, g := range groups {
+		tx := auction.NewCommitTx(b.Net, key, nonce+uint64(gi), fee, g...)
+		id := tx.ID()
+		recs := make([]BidRecord, len(g))
+		ids := make([]wire.Hash, len(g))
+		for j, s := range g {
+			recs[j] = BidRecord{SealedBid: s, Bidder: bidder, State: BidStateCommitting, Created: b.now().UTC(), CommitTx: id, CommitNonce: nonce + uint64(gi)}
+			ids[j] = s.Auction
+		}
+		// The salt is on disk before the commitment can be on chain.
+		if err := b.Book.Add(recs...); err != nil {
+			return res, err
+		}
+		if _, err := submit(ctx, client, tx); err != nil {
+			var rerr *rpc.Error
+			if errors.As(err, &rerr) {
+				// The node answered: the transaction is not in its pool.
+				_ = b.Book.Modify(ids, func(r *BidRecord) {
+					if r.CommitTx == id {
+						r.State, r.Error = BidStateRejected, err.Error()
+					}
+				})
+			}
+			res.Bids = res.Bids[:i]
+			return res, fmt.Errorf("commit transaction %d of %d: %w", gi+1, len(groups), err)
+		}
+		for range g {
+			res.Bids[i].CommitTx = id
+			i++
+		}
+		res.TxIDs = append(res.TxIDs, id)
+	}
+	return res, nil
+}
+
+// auctionJSON decodes auction.get / auction.ofBidder results (the
+// auction package's status types render as names and do not decode).
+type auctionJSON struct {
+	ID               wire.Hash         `json:"id"`
+	Device           keys.PubKey       `json:"device"`
+	Seq              uint64            `json:"seq"`
+	Owner            keys.Address      `json:"owner"`
+	Terms            auction.Terms     `json:"terms"`
+	OpenHeight       uint64            `json:"open_height"`
+	CommitEnd        uint64            `json:"commit_end"`
+	CloseHeight      uint64            `json:"close_height"`
+	Status           string            `json:"status"`
+	Bids             uint32            `json:"bids"`
+	Winner           keys.Address      `json:"winner"`
+	PricePerPoint    uint64            `json:"price_per_point"`
+	Price            uint64            `json:"price"`
+	PayDeadline      uint64            `json:"pay_deadline"`
+	DeliveryDeadline uint64            `json:"delivery_deadline"`
+	Phase            string            `json:"phase"`
+	Height           uint64            `json:"height"`
+	BidList          []bidJSON         `json:"bid_list"`
+	Delivery         *auction.Delivery `json:"delivery"`
+	Bid              *bidJSON          `json:"bid"` // auction.ofBidder only
+}
+
+type bidJSON struct {
+	Auction        wire.Hash    `json:"auction"`
+	Index          uint32       `json:"index"`
+	Bidder         keys.Address `json:"bidder"`
+	BidderKey      keys.PubKey  `json:"bidder_key"`
+	Deposit        uint64       `json:"deposit"`
+	Height         uint64       `json:"height"`
+	Status         string       `json:"status"`
+	AmountPerPoint uint64       `json:"amount_per_point"`
+}
+
+func (a *auctionJSON) bidOf(addr keys.Address) *bidJSON {
+	if a.Bid != nil && a.Bid.Bidder == addr {
+		return a.Bid
+	}
+	for i := range a.BidList {
+		if a.BidList[i].Bidder == addr {
+			return &a.BidList[i]
+		}
+	}
+	return nil
+}
+
+func getAuction(ctx context.Context, client *rpc.Client, id wire.Hash) (*auctionJSON, error) {
+	var raw json.RawMessage
+	if err := client.Call(ctx, "auction.get", api.AuctionIDParams{ID: id}, &raw); err != nil {
+		return nil, fmt.Errorf("auction.get %s: %w", id, err)
+	}
+	if string(raw) == "null" {
+		return nil, nil
+	}
+	var a auctionJSON
+	if err := json.Unmarshal(raw, &a); err != nil {
+		return nil, fmt.Errorf("auction.get %s: %w", id, err)
+	}
+	return &a, nil
+}
+
+func auctionsOfBidder(ctx context.Context, client *rpc.Client, addr string) ([]auctionJSON, error) {
+	var out []auctionJSON
+	if err := client.Call(ctx, "auction.ofBidder", api.AddressParams{Address: addr}, &out); err != nil {
+		return nil, fmt.Errorf("auction.ofBidder: %w", err)
+	}
+	return out, nil
+}
+
+// txPending reports whether a transaction waits in the node's auction
+// mempool.
+func txPending(ctx context.Context, client *rpc.Client, id wire.Hash) bool {
+	var tr api.TxResult
+	err := client.Call(ctx, "chain.getTransaction", api.TxQuery{Chain: "auction", ID: id}, &tr)
+	return err == nil && tr.Status == "pending"
+}
+
+// RevealResult is the outcome of RevealDue.
+type RevealResult struct {
+	Revealed []wire.Hash `json:"revealed"` // auctions whose bid a reveal was sent for
+	TxIDs    []wire.Hash `json:"txids"`
+	Waiting  int         `json:"waiting"` // saved bids still in their commit phase (or not yet on chain)
+	Missed   []wire.Hash `json:"missed"`  // bids whose reveal window passed
+}
+
+// RevealDue sends one reveal transaction (per MaxBidsPerTx) for every
+// saved bid whose auction is in its reveal phase and whose bid is still
+// sealed on chain. Bids whose reveal is already pending are not sent
+// twice; bids found revealed are marked so in the book.
+func (b *Bidder) RevealDue(ctx context.Context, client *rpc.Client, key *keys.PrivateKey, fee uint64) (*RevealResult, error) {
+	addr := key.PubKey().Address()
+	res := &RevealResult{Revealed: []wire.Hash{}, TxIDs: []wire.Hash{}, Missed: []wire.Hash{}}
+	saved, err := b.Book.Load()
+	if err != nil {
+		return nil, err
+	}
+	var due []auction.SealedBid
+	var revealed, missed []wire.Hash
+	heights := map[wire.Hash]uint64{}
+	for _, r := range saved {
+		if !r.Pending() {
+			continue
+		}
+		a, err := getAuction(ctx, client, r.Auction)
+		if err != nil {
+			return nil, err
+		}
+		var onChain *bidJSON
+		if a != nil {
+			onChain = a.bidOf(addr)
+		}
+		switch {
+		case onChain != nil && onChain.Status != "sealed":
+			revealed = append(revealed, r.Auction)
+			heights[r.Auction] = onChain.Height
+		case a != nil && a.Status != "open" || a != nil && onChain == nil && a.Phase != "commit" && !txPending(ctx, client, r.CommitTx):
+			// Settled with our bid still sealed, or the reveal phase
+			// runs and our commitment never made it.
+			missed = append(missed, r.Auction)
+		case onChain == nil || a.Phase == "commit":
+			res.Waiting++
+		case r.State == BidStateRevealing && txPending(ctx, client, r.RevealTx):
+			// already on its way
+		default:
+			heights[r.Auction] = onChain.Height
+			due = append(due, r.SealedBid)
+		}
+	}
+	if len(revealed) > 0 || len(missed) > 0 {
+		err := b.Book.Update(func(bids []BidRecord) ([]BidRecord, error) {
+			for i := range bids {
+				for _, id := range revealed {
+					if bids[i].Auction == id && bids[i].Pending() {
+						bids[i].State, bids[i].CommitHeight = BidStateRevealed, heights[id]
+					}
+				}
+				for _, id := range missed {
+					if bids[i].Auction == id && bids[i].Pending() {
+						bids[i].State = BidStateLost
+					}
+				}
+			}
+			return bids, nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	res.Missed = append(res.Missed, missed...)
+	if len(due) == 0 {
+		return res, nil
+	}
+	nonce, err := nextNonce(ctx, client, key.PubKey())
+	if err != nil {
+		return nil, err
+	}
+	for gi, g := range chunks(due, b.Net.Auctions.MaxBidsPerTx) {
+		tx := auction.NewRevealTx(b.Net, key, nonce+uint64(gi), fee, g...)
+		id, err := submit(ctx, client, tx)
+		if err != nil {
+			return res, fmt.Errorf("reveal transaction: %w", err)
+		}
+		ids := make([]wire.Hash, len(g))
+		for i, s := range g {
+			ids[i] = s.Auction
+		}
+		if err := b.Book.Modify(ids, func(r *BidRecord) {
+			if r.Pending() {
+				r.State, r.RevealTx, r.CommitHeight = BidStateRevealing, id, heights[r.Auction]
+			}
+		}); err != nil {
+			return res, err
+		}
+		res.TxIDs = append(res.TxIDs, id)
+		res.Revealed = append(res.Revealed, ids...)
+	}
+	return res, nil
+}
+
+// PayResult is the outcome of PayDue.
+type PayResult struct {
+	Paid  []wire.Hash `json:"paid"` // auctions a payment was sent for
+	TxIDs []wire.Hash `json:"txids"`
+	Owed  uint64      `json:"owed"` // what the payments take from the balance
+}
+
+// PayDue sends a payment for every auction the key won whose deposit did
+// not cover the price (status awaiting_payment).
+func (b *Bidder) PayDue(ctx context.Context, client *rpc.Client, key *keys.PrivateKey, fee uint64) (*PayResult, error) {
+	addr := key.PubKey().Address()
+	res := &PayResult{Paid: []wire.Hash{}, TxIDs: []wire.Hash{}}
+	list, err := auctionsOfBidder(ctx, client, addr.Encode(b.Net.AddressHRP))
+	if err != nil {
+		return nil, err
+	}
+	saved, err := b.Book.Load()
+	if err != nil {
+		return nil, err
+	}
+	payTx := map[wire.Hash]wire.Hash{}
+	for _, r := range saved {
+		payTx[r.Auction] = r.PayTx
+	}
+	var due []*auctionJSON
+	for i := range list {
+		a := &list[i]
+		if a.Status != "awaiting_payment" || a.Winner != addr {
+			continue
+		}
+		if id := payTx[a.ID]; !id.IsZero() && txPending(ctx, client, id) {
+			continue
+		}
+		due = append(due, a)
+	}
+	if len(due) == 0 {
+		return res, nil
+	}
+	nonce, err := nextNonce(ctx, client, key.PubKey())
+	if err != nil {
+		return nil, err
+	}
+	for i, a := range due {
+		tx := auction.NewPayTx(b.Net, key, nonce+uint64(i), fee, a.ID)
+		id, err := submit(ctx, client, tx)
+		if err != nil {
+			return res, fmt.Errorf("payment for auction %s: %w", a.ID, err)
+		}
+		var dep uint64
+		if bid := a.bidOf(addr); bid != nil {
+			dep = bid.Deposit
+		}
+		if a.Price > dep {
+			res.Owed += a.Price - dep
+		}
+		res.Paid = append(res.Paid, a.ID)
+		res.TxIDs = append(res.TxIDs, id)
+		_ = b.Book.Modify([]wire.Hash{a.ID}, func(r *BidRecord) { r.PayTx = id })
+	}
+	return res, nil
+}
+
+// AccessKey is a delivered, decrypted access key.
+type AccessKey struct {
+	Auction wire.Hash `json:"auction"`
+	Device  string    `json:"device"`
+	Key     []byte    `json:"-"`
+	KeyHex  string    `json:"key"`
+	Points  uint64    `json:"points"`
+	Height  uint64    `json:"height"`
+	From    time.Time `json:"from"`
+	Expires time.Time `json:"expires"`
+	Valid   bool      `json:"valid"` // the access period covers now
+	// Error is set when the delivery could not be opened (then Key is
+	// empty): a key that fails its hash commitment is reported, not used.
+	Error string `json:"error,omitempty"`
+}
+
+// Token is the access proof the device agents check: "Bearer " + Token().
+func (k *AccessKey) Token() string { return AccessToken(k.Auction, k.Key) }
+
+// AccessToken is the bearer token for an auction's access key:
+// <auction-id-hex>.<key-hex>.
+func AccessToken(auctionID wire.Hash, key []byte) string {
+	return auctionID.String() + "." + hex.EncodeToString(key)
+}
+
+// Keys lists the access keys delivered to this key's auctions, newest
+// last, decrypted with the key and checked against their hash
+// commitments.
+func (b *Bidder) Keys(ctx context.Context, client *rpc.Client, key *keys.PrivateKey) ([]AccessKey, error) {
+	addr := key.PubKey().Address()
+	list, err := auctionsOfBidder(ctx, client, addr.Encode(b.Net.AddressHRP))
+	if err != nil {
+		return nil, err
+	}
+	now := b.now().UnixMilli()
+	out := []AccessKey{}
+	for _, a := range list {
+		d := a.Delivery
+		if d == nil || d.Winner != addr {
+			continue
+		}
+		ak := AccessKey{Auction: d.Auction, Device: d.Device.String(), Points: d.Points, Height: d.Height,
+			From: time.UnixMilli(d.Time).UTC(), Expires: time.UnixMilli(d.Expires).UTC(), Valid: d.ValidAt(now)}
+		k, err := auction.OpenDelivery(key, d)
+		if err != nil {
+			ak.Error, ak.Valid = err.Error(), false
+		} else {
+			ak.Key, ak.KeyHex = k, hex.EncodeToString(k)
+		}
+		out = append(out, ak)
+	}
+	return out, nil
+}
+
+// MyAuction is an auction this key bid in, with its own bid.
+type MyAuction struct {
+	Auction        wire.Hash `json:"auction"`
+	Device         string    `json:"device"`
+	Seq            uint64    `json:"seq"`
+	Phase          string    `json:"phase"`
+	Height         uint64    `json:"height"`
+	CommitEnd      uint64    `json:"commit_end"`
+	CloseHeight    uint64    `json:"close_height"`
+	Bidders        uint32    `json:"bidders"`
+	BidStatus      string    `json:"bid_status"`     // on chain: sealed, revealed, refunded, forfeited, won
+	AmountPerPoint uint64    `json:"amount_per_point"` // own bid (from the bid book while sealed)
+	Deposit        uint64    `json:"deposit"`
+	Winner         string    `json:"winner,omitempty"`
+	Won            bool      `json:"won"`
+	PricePerPoint  uint64    `json:"price_per_point,omitempty"`
+	Price          uint64    `json:"price,omitempty"`
+	Delivered      bool      `json:"delivered"`
+	WalletState    BidState  `json:"wallet_state,omitempty"` // what the bid book says
+}
+
+// Auctions lists the auctions the key bid in, oldest first, joining the
+// chain's view with the bid book (bids still being committed appear with
+// phase "committing").
+func (b *Bidder) Auctions(ctx context.Context, client *rpc.Client, addr keys.Address) ([]MyAuction, error) {
+	list, err := auctionsOfBidder(ctx, client, addr.Encode(b.Net.AddressHRP))
+	if err != nil {
+		return nil, err
+	}
+	saved, err := b.Book.Load()
+	if err != nil {
+		return nil, err
+	}
+	book := map[wire.Hash]*BidRecord{}
+	for i := range saved {
+		if saved[i].State != BidStateRejected {
+			book[saved[i].Auction] = &saved[i]
+		}
+	}
+	out := []MyAuction{}
+	seen := map[wire.Hash]bool{}
+	var zero keys.Address
+	for _, a := range list {
+		seen[a.ID] = true
+		m := MyAuction{Auction: a.ID, Device: a.Device.String(), Seq: a.Seq, Phase: a.Phase, Height: a.Height,
+			CommitEnd: a.CommitEnd, CloseHeight: a.CloseHeight, Bidders: a.Bids, Won: a.Winner == addr && a.Status != "open",
+			PricePerPoint: a.PricePerPoint, Price: a.Price, Delivered: a.Delivery != nil}
+		if a.Winner != zero {
+			m.Winner = a.Winner.Encode(b.Net.AddressHRP)
+		}
+		if bid := a.bidOf(addr); bid != nil {
+			m.BidStatus, m.AmountPerPoint, m.Deposit = bid.Status, bid.AmountPerPoint, bid.Deposit
+		}
+		if r := book[a.ID]; r != nil {
+			m.WalletState = r.State
+			if m.AmountPerPoint == 0 {
+				m.AmountPerPoint = r.AmountPerPoint
+			}
+		}
+		out = append(out, m)
+	}
+	for _, r := range saved {
+		if seen[r.Auction] || r.State != BidStateCommitting {
+			continue
+		}
+		out = append(out, MyAuction{Auction: r.Auction, Device: r.Device.String(), Seq: r.Seq, Phase: "committing",
+			AmountPerPoint: r.AmountPerPoint, Deposit: r.Deposit, WalletState: r.State})
+	}
+	return out, nil
+}
+
+// WatchEvent is what Watch reports after each auction-chain head.
+type WatchEvent struct {
+	Height uint64
+	Reveal *RevealResult
+	Pay    *PayResult
+	Err    error
+	// Pending counts saved bids that may still need a reveal.
+	Pending int
+}
+
+// Watch follows the auction chain — a newHeads subscription when the
+// client is a WebSocket client, else polling chain.info every poll — and
+// on each new head sends due reveals and payments. fn sees every head's
+// outcome and returns true to stop; Watch returns nil then, or ctx's
+// error.
+func (b *Bidder) Watch(ctx context.Context, client *rpc.Client, key *keys.PrivateKey, fee uint64, poll time.Duration, fn func(WatchEvent) bool) error {
+	if poll <= 0 {
+		poll = time.Second
+	}
+	step := func(height uint64) bool {
+		ev := WatchEvent{Height: height}
+		ev.Reveal, ev.Err = b.RevealDue(ctx, client, key, fee)
+		if ev.Err == nil {
+			ev.Pay, ev.Err = b.PayDue(ctx, client, key, fee)
+		}
+		if saved, err := b.Book.Load(); err == nil {
+			for _, r := range saved {
+				if r.Pending() {
+					ev.Pending++
+				}
+			}
+		}
+		if ctx.Err() != nil {
+			return true
+		}
+		return fn(ev)
+	}
+	heads, stop, err := client.Subscribe(ctx, "newHeads", "auction")
+	if err == nil {
+		defer stop()
+		if step(0) {
+			return ctx.Err()
+		}
+		for {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case raw, ok := <-heads:
+				if !ok {
+					// Subscription ended (connection lost or fell
+					// behind): carry on by polling.
+					return b.pollLoop(ctx, client, poll, step)
+				}
+				var h api.HeaderJSON
+				_ = json.Unmarshal(raw, &h)
+				if step(h.Height) {
+					return ctx.Err()
+				}
+			}
+		}
+	}
+	return b.pollLoop(ctx, client, poll, step)
+}
+
+func (b *Bidder) pollLoop(ctx context.Context, client *rpc.Client, poll time.Duration, step func(uint64) bool) error {
+	var last wire.Hash
+	first := true
+	t := time.NewTicker(poll)
+	defer t.Stop()
+	for {
+		var info api.ChainInfoResult
+		err := client.Call(ctx, "chain.info", nil, &info)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err == nil && (first || info.Auction.Hash != last) {
+			first, last = false, info.Auction.Hash
+			if step(info.Auction.Height) {
+				return ctx.Err()
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
