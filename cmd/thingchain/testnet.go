@@ -34,6 +34,7 @@ Examples:
 			&cli.IntFlag{Name: "miners", Value: 2, Usage: "how many of the nodes mine (one thread per chain each)"},
 			&cli.StringFlag{Name: "dir", Usage: "parent directory for the nodes' data (default: a new temporary directory, removed on exit)"},
 			&cli.StringFlag{Name: "network", Value: "test", Usage: "test or regtest"},
+			&cli.IntFlag{Name: "devices", Value: 12, Usage: "simulated devices checked in through node0 (0: none)"},
 			&cli.DurationFlag{Name: "summary-every", Value: 3 * time.Second, Usage: "how often to print the live summary"},
 			&cli.DurationFlag{Name: "duration", Usage: "stop by itself after this long (default: run until Ctrl-C)"},
 			jsonFlag,
@@ -115,7 +116,18 @@ func runTestnet(c *cli.Context) error {
 		bootstrap = append(bootstrap, nd.P2PAddrs()[0])
 		fmt.Fprintf(c.App.Writer, "node%d  api %s  peer %s  mining=%v\n", i, nd.RPCURL, nd.P2P.ID(), i < m)
 	}
-	every(ctx, c.Duration("summary-every"), func() { printSummary(c, nodes) })
+	if d := c.Int("devices"); d < 0 || d > 10000 {
+		stop()
+		wg.Wait()
+		return fmt.Errorf("--devices must be between 0 and 10000, got %d", d)
+	}
+	mk := &market{out: c.App.Writer, log: log, nodes: nodes}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		mk.run(ctx, dir, c.Int("devices"))
+	}()
+	every(ctx, c.Duration("summary-every"), func() { printSummary(c, nodes, mk) })
 	wg.Wait()
 	fmt.Fprintln(c.App.Writer, "testnet stopped")
 	return nil
@@ -135,7 +147,7 @@ func every(ctx context.Context, interval time.Duration, fn func()) {
 	}
 }
 
-func printSummary(c *cli.Context, nodes []*node.Node) {
+func printSummary(c *cli.Context, nodes []*node.Node, mk *market) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s  %-6s %-24s %-24s %s\n", time.Now().Format("15:04:05"), "node", "metadata height tip", "auction height tip", "peers  mempool")
 	for i, nd := range nodes {
@@ -148,6 +160,9 @@ func printSummary(c *cli.Context, nodes []*node.Node) {
 			peers = len(nd.P2P.Peers())
 		}
 		fmt.Fprintf(&b, "          node%-2d %6d %s… %6d %s… %5d  %7d\n", i, mt.Height, mt.Hash.String()[:12], at.Height, at.Hash.String()[:12], peers, nd.AuctionPool.Stats().Count)
+	}
+	if line := mk.summaryLine(); line != "" {
+		b.WriteString(line + "\n")
 	}
 	fmt.Fprint(c.App.Writer, b.String())
 }
