@@ -95,7 +95,7 @@ func walletCommand() *cli.Command {
 				Flags:     withPassword,
 				Action:    walletExport,
 			},
-		}, walletNodeCommands()...),
+		}, append(walletNodeCommands(), walletAuctionCommands()...)...),
 	}
 }
 

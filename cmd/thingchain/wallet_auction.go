@@ -1,0 +1,630 @@
+package main
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/thingchain/thingchain/api"
+	"github.com/thingchain/thingchain/api/rpc"
+	"github.com/thingchain/thingchain/chain/keys"
+	"github.com/thingchain/thingchain/chain/wire"
+	"github.com/thingchain/thingchain/ledger"
+	"github.com/thingchain/thingchain/registry"
+	"github.com/thingchain/thingchain/wallet"
+)
+
+// The auction side of the wallet: sealed bids on many devices in one
+// transaction, reveals kept in the bid book and sent when the reveal
+// phase opens, payments, delivered access keys and data downloads.
+
+func walletAuctionCommands() []*cli.Command {
+	flags := []cli.Flag{walletNetFlag, walletDirFlag, nodeURLFlag, dataDirFlag, jsonFlag}
+	feeFlag := &cli.StringFlag{Name: "fee", Value: "0.0001", Usage: "fee per transaction, in THG or base units (1000u)"}
+	withKey := func(extra ...cli.Flag) []cli.Flag {
+		return append(append(extra, passwordFileFlag), flags...)
+	}
+	return []*cli.Command{
+		{
+			Name:  "bid",
+			Usage: "bid on every device matching filters, in one batch of sealed bids",
+			UsageText: `thingchain wallet bid NAME --filter KEY=VALUE... --max-price-per-point X [--limit N] [--fee F] [--no-wait]
+
+Finds enabled devices matching the filters (same keys as ` + "`thingchain devices list`" + `:
+kind, model, oem, region, prop:NAME, meta:FIELD, max-reserve), and commits
+one sealed bid of X per data point on each, in one transaction. Auctions are
+second-price: you pay the next-highest bid (or the reserve), so bid what
+the data is worth to you. Each bid escrows a deposit (the bond share of
+its total price). The bids' salts are saved in the wallet's bid book
+before anything is sent: keep that directory backed up.
+
+By default the command then waits for the reveal phase and reveals the
+bids; with --no-wait it returns at once and ` + "`thingchain wallet reveal NAME`" + `
+must be run during the reveal phase, or the deposits are forfeited.
+
+Prices are in THG (0.5) or base units (10u); reserves are in base units.
+
+Example:
+   thingchain wallet bid alice --filter kind=fridge --filter region=EU --max-price-per-point 10u --limit 20 --network regtest --datadir ./n1`,
+			Flags: withKey(
+				&cli.StringSliceFlag{Name: "filter", Aliases: []string{"f"}, Usage: "KEY=VALUE device condition (repeatable); enabled=true is implied"},
+				&cli.StringFlag{Name: "max-price-per-point", Usage: "the bid: price per data point, THG or base units (10u)", Required: true},
+				&cli.IntFlag{Name: "limit", Value: 100, Usage: fmt.Sprintf("bid on at most this many devices (at most %d)", registry.MaxQueryLimit)},
+				feeFlag,
+				&cli.BoolFlag{Name: "no-wait", Usage: "return after committing; reveal later with: wallet reveal NAME"},
+				&cli.DurationFlag{Name: "timeout", Value: time.Hour, Usage: "how long to wait for the reveal phase"},
+			),
+			Action: walletBid,
+		},
+		{
+			Name:  "reveal",
+			Usage: "reveal the bids whose reveal phase is open, and pay for won auctions",
+			UsageText: `thingchain wallet reveal NAME [--fee F] [--watch]
+
+Sends one batch reveal for every saved bid whose auction is in its reveal
+phase, and the payment of every auction this key won whose deposit does not
+cover the price. With --watch it keeps following the chain and does so at
+every new block until interrupted.
+
+Example:
+   thingchain wallet reveal alice --network regtest --datadir ./n1`,
+			Flags: withKey(feeFlag,
+				&cli.BoolFlag{Name: "watch", Usage: "keep running: reveal and pay automatically at every block"},
+			),
+			Action: walletReveal,
+		},
+		{
+			Name:  "auctions",
+			Usage: "the auctions a key bid in: phase, own bid, winner and price",
+			UsageText: `thingchain wallet auctions NAME|ADDRESS [--json]
+
+Example:
+   thingchain wallet auctions alice --network regtest --datadir ./n1`,
+			Flags:  flags,
+			Action: walletAuctions,
+		},
+		{
+			Name:  "keys",
+			Usage: "access keys delivered to a key's won auctions, decrypted, with their expiry",
+			UsageText: `thingchain wallet keys NAME [--json]
+
+Example:
+   thingchain wallet keys alice --network regtest --datadir ./n1 --json`,
+			Flags:  withKey(),
+			Action: walletKeys,
+		},
+		{
+			Name:  "fetch",
+			Usage: "download a device's data with the access key won in its auction",
+			UsageText: `thingchain wallet fetch NAME DEVICE [--property P]
+
+Finds the valid access key delivered for DEVICE (hex key), reads the data
+endpoint from the device's Thing Description on the metadata chain, and
+GETs it with "Authorization: Bearer <auction-id>.<key>". Prints the JSON.
+
+Example:
+   thingchain wallet fetch alice 03c1... --property temperature --network regtest --datadir ./n1`,
+			Flags: withKey(
+				&cli.StringFlag{Name: "property", Aliases: []string{"p"}, Usage: "one property (default: all properties)"},
+				&cli.DurationFlag{Name: "http-timeout", Value: 30 * time.Second, Usage: "timeout of the data request"},
+			),
+			Action: walletFetch,
+		},
+	}
+}
+
+// unlockKey reads a key file by name or address and decrypts it.
+func unlockKey(c *cli.Context, w *walletContext, nameOrAddress string) (*keys.PrivateKey, string, error) {
+	kf, err := w.store.Get(nameOrAddress)
+	if err != nil {
+		return nil, "", err
+	}
+	if hrp := kf.HRP(); hrp != w.net.AddressHRP {
+		return nil, "", fmt.Errorf("key %q is for addresses %s1…, not network %q (pass --network)", kf.Name, hrp, w.net.Name)
+	}
+	pw, err := wallet.ReadPassword(passwordOptions(c, fmt.Sprintf("Password for %s: ", kf.Name)))
+	if err != nil {
+		return nil, "", err
+	}
+	key, err := wallet.DecryptKey(kf, pw)
+	if err != nil {
+		return nil, "", err
+	}
+	return key, kf.Name, nil
+}
+
+func (w *walletContext) bidder(addr keys.Address) (*wallet.Bidder, error) {
+	book, err := w.store.BidBook(addr.Encode(w.net.AddressHRP))
+	if err != nil {
+		return nil, err
+	}
+	return wallet.NewBidder(w.net, book), nil
+}
+
+// bidSession is what the key-holding auction commands share.
+type bidSession struct {
+	w      *walletContext
+	key    *keys.PrivateKey
+	addr   keys.Address
+	b      *wallet.Bidder
+	client *rpc.Client
+	fee    uint64
+}
+
+func openBidSession(c *cli.Context, nargs int, names ...string) (*bidSession, error) {
+	if err := exactArgs(c, nargs, names...); err != nil {
+		return nil, err
+	}
+	w, err := openWallet(c)
+	if err != nil {
+		return nil, err
+	}
+	s := &bidSession{w: w}
+	if f := c.String("fee"); f != "" { // commands without --fee read ""
+		if s.fee, err = ledger.ParseAmount(f); err != nil {
+			return nil, fmt.Errorf("--fee: %w", err)
+		}
+	}
+	if s.key, _, err = unlockKey(c, w, c.Args().First()); err != nil {
+		return nil, err
+	}
+	s.addr = s.key.PubKey().Address()
+	if s.b, err = w.bidder(s.addr); err != nil {
+		return nil, err
+	}
+	if s.client, err = dialNode(c, w); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func short(s string) string {
+	if len(s) > 16 {
+		return s[:8] + "…" + s[len(s)-6:]
+	}
+	return s
+}
+
+func walletBid(c *cli.Context) error {
+	price, err := ledger.ParseAmount(c.String("max-price-per-point"))
+	if err != nil {
+		return fmt.Errorf("--max-price-per-point: %w", err)
+	}
+	if price == 0 {
+		return errors.New("--max-price-per-point must be positive")
+	}
+	limit := c.Int("limit")
+	if limit < 1 || limit > registry.MaxQueryLimit {
+		return fmt.Errorf("--limit must be between 1 and %d", registry.MaxQueryLimit)
+	}
+	f, err := parseDeviceFilters(c.StringSlice("filter"))
+	if err != nil {
+		return err
+	}
+	if f.Enabled != nil && !*f.Enabled {
+		return errors.New("filter enabled=false: disabled devices cannot be bid on")
+	}
+	enabled := true
+	f.Enabled = &enabled
+	if f.MaxReserve == nil || *f.MaxReserve > price {
+		f.MaxReserve = &price // a reserve above the bid cannot be met
+	}
+	f.Limit = limit
+	s, err := openBidSession(c, 1, "NAME")
+	if err != nil {
+		return err
+	}
+	defer s.client.Close()
+	var found registry.QueryResult
+	if err := s.client.Call(c.Context, "registry.devices", f, &found); err != nil {
+		return fmt.Errorf("registry.devices: %w", err)
+	}
+	if len(found.Devices) == 0 {
+		return fmt.Errorf("no enabled device matches the filters with a reserve of at most %s per point: try `thingchain devices list` with the same filters", ledger.FormatAmount(price))
+	}
+	devices := make([]string, len(found.Devices))
+	for i, d := range found.Devices {
+		devices[i] = d.Device
+	}
+	res, err := s.b.Bid(c.Context, s.client, s.key, devices, price, s.fee)
+	if err != nil {
+		if res != nil && !c.Bool("json") {
+			printSkipped(c.App.Writer, res.Skipped)
+		}
+		return err
+	}
+	out := map[string]any{"bidder": s.addr.Encode(s.w.net.AddressHRP), "bids": res.Bids, "skipped": res.Skipped,
+		"txids": res.TxIDs, "deposit": res.Deposit, "fees": res.Fees, "bid_book": s.b.Book.Path()}
+	if !c.Bool("json") {
+		tw := tabwriter.NewWriter(c.App.Writer, 2, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "DEVICE\tAUCTION\tBID/PT\tPOINTS\tDEPOSIT\t")
+		for _, b := range res.Bids {
+			opens := ""
+			if b.Opens {
+				opens = " (opens it)"
+			}
+			fmt.Fprintf(tw, "%s\t%s%s\t%s\t%d\t%s\t\n", short(b.Device), short(b.Auction.String()), opens, ledger.FormatAmount(b.AmountPerPoint), b.Points, ledger.FormatAmount(b.Deposit))
+		}
+		tw.Flush()
+		printSkipped(c.App.Writer, res.Skipped)
+		fmt.Fprintf(c.App.Writer, "committed %d sealed bids in %d transaction(s): %s\ndeposits %s, fees %s; salts saved in %s\n",
+			len(res.Bids), len(res.TxIDs), joinHashes(res.TxIDs), ledger.FormatAmount(res.Deposit), ledger.FormatAmount(res.Fees), s.b.Book.Path())
+	}
+	if c.Bool("no-wait") {
+		if c.Bool("json") {
+			return printJSON(c.App.Writer, out)
+		}
+		fmt.Fprintf(c.App.Writer, "reveal during the reveal phase with: thingchain wallet reveal %s\n", c.Args().First())
+		return nil
+	}
+	if !c.Bool("json") {
+		fmt.Fprintln(c.App.Writer, "waiting for the reveal phase (Ctrl-C to stop; `wallet reveal` reveals later)…")
+	}
+	mine := map[wire.Hash]bool{}
+	for _, b := range res.Bids {
+		mine[b.Auction] = true
+	}
+	ctx, cancel := context.WithTimeout(c.Context, c.Duration("timeout"))
+	defer cancel()
+	var reveals []wire.Hash
+	var missed []wire.Hash
+	werr := s.b.Watch(ctx, s.client, s.key, s.fee, time.Second, func(ev wallet.WatchEvent) bool {
+		if ev.Err != nil {
+			fmt.Fprintf(c.App.ErrWriter, "height %d: %v (retrying at the next block)\n", ev.Height, ev.Err)
+			return false
+		}
+		if ev.Reveal != nil {
+			reveals = append(reveals, ev.Reveal.TxIDs...)
+			missed = append(missed, ev.Reveal.Missed...)
+			if len(ev.Reveal.TxIDs) > 0 && !c.Bool("json") {
+				fmt.Fprintf(c.App.Writer, "height %d: revealed %d bids in %s\n", ev.Height, len(ev.Reveal.Revealed), joinHashes(ev.Reveal.TxIDs))
+			}
+		}
+		if ev.Pay != nil && len(ev.Pay.TxIDs) > 0 && !c.Bool("json") {
+			fmt.Fprintf(c.App.Writer, "height %d: paid %d won auctions (%s) in %s\n", ev.Height, len(ev.Pay.Paid), ledger.FormatAmount(ev.Pay.Owed), joinHashes(ev.Pay.TxIDs))
+		}
+		saved, err := s.b.Book.Load()
+		if err != nil {
+			return false
+		}
+		for _, r := range saved {
+			if mine[r.Auction] && r.State == wallet.BidStateCommitting {
+				return false
+			}
+		}
+		return true
+	})
+	out["reveal_txids"], out["missed"] = nonNil(reveals), nonNil(missed)
+	if werr != nil {
+		return fmt.Errorf("waiting for the reveal phase: %w; run `thingchain wallet reveal %s` during the reveal phase", werr, c.Args().First())
+	}
+	if c.Bool("json") {
+		return printJSON(c.App.Writer, out)
+	}
+	if len(missed) > 0 {
+		fmt.Fprintf(c.App.Writer, "%d bids could not be revealed in time (their commit never landed or the phase passed)\n", len(missed))
+	}
+	fmt.Fprintf(c.App.Writer, "reveals sent; follow the auctions with: thingchain wallet auctions %s (won auctions whose deposit is short need `wallet reveal %s` to pay)\n", c.Args().First(), c.Args().First())
+	return nil
+}
+
+func nonNil(h []wire.Hash) []wire.Hash {
+	if h == nil {
+		return []wire.Hash{}
+	}
+	return h
+}
+
+func joinHashes(hs []wire.Hash) string {
+	s := make([]string, len(hs))
+	for i, h := range hs {
+		s[i] = h.String()
+	}
+	return strings.Join(s, ", ")
+}
+
+func printSkipped(w io.Writer, skipped []wallet.SkippedDevice) {
+	for _, s := range skipped {
+		fmt.Fprintf(w, "skipped %s: %s\n", short(s.Device), s.Reason)
+	}
+}
+
+func walletReveal(c *cli.Context) error {
+	s, err := openBidSession(c, 1, "NAME")
+	if err != nil {
+		return err
+	}
+	defer s.client.Close()
+	report := func(ev wallet.WatchEvent) {
+		if c.Bool("json") {
+			_ = json.NewEncoder(c.App.Writer).Encode(map[string]any{"height": ev.Height, "reveal": ev.Reveal, "pay": ev.Pay, "pending": ev.Pending})
+			return
+		}
+		if ev.Reveal != nil {
+			if len(ev.Reveal.TxIDs) > 0 {
+				fmt.Fprintf(c.App.Writer, "revealed %d bids in %s\n", len(ev.Reveal.Revealed), joinHashes(ev.Reveal.TxIDs))
+			}
+			if len(ev.Reveal.Missed) > 0 {
+				fmt.Fprintf(c.App.Writer, "%d bids missed their reveal phase (deposits forfeited)\n", len(ev.Reveal.Missed))
+			}
+		}
+		if ev.Pay != nil && len(ev.Pay.TxIDs) > 0 {
+			fmt.Fprintf(c.App.Writer, "paid %d won auctions (%s) in %s\n", len(ev.Pay.Paid), ledger.FormatAmount(ev.Pay.Owed), joinHashes(ev.Pay.TxIDs))
+		}
+	}
+	if c.Bool("watch") {
+		if !c.Bool("json") {
+			fmt.Fprintln(c.App.Writer, "watching the auction chain; revealing and paying at every block (Ctrl-C to stop)")
+		}
+		err := s.b.Watch(c.Context, s.client, s.key, s.fee, time.Second, func(ev wallet.WatchEvent) bool {
+			if ev.Err != nil {
+				fmt.Fprintf(c.App.ErrWriter, "height %d: %v\n", ev.Height, ev.Err)
+				return false
+			}
+			report(ev)
+			return false
+		})
+		if errors.Is(err, context.Canceled) {
+			return nil
+		}
+		return err
+	}
+	ev := wallet.WatchEvent{}
+	if ev.Reveal, err = s.b.RevealDue(c.Context, s.client, s.key, s.fee); err != nil {
+		return err
+	}
+	if ev.Pay, err = s.b.PayDue(c.Context, s.client, s.key, s.fee); err != nil {
+		return err
+	}
+	if saved, err := s.b.Book.Load(); err == nil {
+		for _, r := range saved {
+			if r.Pending() {
+				ev.Pending++
+			}
+		}
+	}
+	report(ev)
+	if !c.Bool("json") && len(ev.Reveal.TxIDs) == 0 && len(ev.Pay.TxIDs) == 0 {
+		if ev.Reveal.Waiting > 0 {
+			fmt.Fprintf(c.App.Writer, "nothing due now: %d bids are still in their commit phase; run again when it ends (or use --watch)\n", ev.Reveal.Waiting)
+		} else {
+			fmt.Fprintln(c.App.Writer, "nothing to reveal or pay")
+		}
+	}
+	return nil
+}
+
+func walletAuctions(c *cli.Context) error {
+	w, addr, err := walletAccountArg(c)
+	if err != nil {
+		return err
+	}
+	b, err := w.bidder(addr)
+	if err != nil {
+		return err
+	}
+	client, err := dialNode(c, w)
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+	list, err := b.Auctions(c.Context, client, addr)
+	if err != nil {
+		return err
+	}
+	if c.Bool("json") {
+		return printJSON(c.App.Writer, list)
+	}
+	if len(list) == 0 {
+		fmt.Fprintf(c.App.Writer, "%s has not bid in any auction: see `thingchain wallet bid --help`\n", addr.Encode(w.net.AddressHRP))
+		return nil
+	}
+	tw := tabwriter.NewWriter(c.App.Writer, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "AUCTION\tDEVICE\tPHASE\tCLOSE\tBID/PT\tDEPOSIT\tMY BID\tWINNER\tPRICE\t")
+	for _, a := range list {
+		winner := "-"
+		switch {
+		case a.Won:
+			winner = "me"
+		case a.Winner != "":
+			winner = short(a.Winner)
+		}
+		price := "-"
+		if a.Price > 0 {
+			price = ledger.FormatAmount(a.Price)
+		}
+		status := a.BidStatus
+		if status == "" {
+			status = string(a.WalletState)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t\n", short(a.Auction.String()), short(a.Device), a.Phase, a.CloseHeight,
+			ledger.FormatAmount(a.AmountPerPoint), ledger.FormatAmount(a.Deposit), status, winner, price)
+	}
+	return tw.Flush()
+}
+
+func walletKeys(c *cli.Context) error {
+	s, err := openBidSession(c, 1, "NAME")
+	if err != nil {
+		return err
+	}
+	defer s.client.Close()
+	ks, err := s.b.Keys(c.Context, s.client, s.key)
+	if err != nil {
+		return err
+	}
+	if c.Bool("json") {
+		return printJSON(c.App.Writer, ks)
+	}
+	if len(ks) == 0 {
+		fmt.Fprintln(c.App.Writer, "no access keys delivered yet: `thingchain wallet auctions` shows where your auctions stand")
+		return nil
+	}
+	tw := tabwriter.NewWriter(c.App.Writer, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "DEVICE\tAUCTION\tEXPIRES\tVALID\tKEY\t")
+	for _, k := range ks {
+		key := k.KeyHex
+		if k.Error != "" {
+			key = "unusable: " + k.Error
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%v\t%s\t\n", short(k.Device), short(k.Auction.String()), k.Expires.Local().Format(time.RFC3339), k.Valid, key)
+	}
+	return tw.Flush()
+}
+
+// dataEndpoint picks the data URL from a Thing Description: the named
+// property's first form, else the Thing's own first form (read all
+// properties); relative hrefs are resolved against "base".
+func dataEndpoint(td json.RawMessage, property string) (string, error) {
+	type form struct {
+		Href string `json:"href"`
+	}
+	var doc struct {
+		Base       string `json:"base"`
+		Forms      []form `json:"forms"`
+		Properties map[string]struct {
+			Forms []form `json:"forms"`
+		} `json:"properties"`
+	}
+	if len(td) == 0 || string(td) == "null" {
+		return "", errors.New("the device has no Thing Description (never checked in)")
+	}
+	if err := json.Unmarshal(td, &doc); err != nil {
+		return "", fmt.Errorf("the device's Thing Description is not valid JSON: %w", err)
+	}
+	var forms []form
+	if property != "" {
+		p, ok := doc.Properties[property]
+		if !ok {
+			names := make([]string, 0, len(doc.Properties))
+			for n := range doc.Properties {
+				names = append(names, n)
+			}
+			return "", fmt.Errorf("the device has no property %q (it has: %s)", property, strings.Join(names, ", "))
+		}
+		forms = p.Forms
+	} else {
+		forms = doc.Forms
+		if len(forms) == 0 && len(doc.Properties) == 1 {
+			for _, p := range doc.Properties {
+				forms = p.Forms
+			}
+		}
+	}
+	if len(forms) == 0 || forms[0].Href == "" {
+		if property == "" {
+			return "", errors.New("the Thing Description has no top-level form: pass --property NAME")
+		}
+		return "", fmt.Errorf("property %q has no form with an href", property)
+	}
+	href, err := url.Parse(forms[0].Href)
+	if err != nil {
+		return "", fmt.Errorf("form href %q: %w", forms[0].Href, err)
+	}
+	if !href.IsAbs() {
+		base, err := url.Parse(doc.Base)
+		if err != nil || !base.IsAbs() {
+			return "", fmt.Errorf("form href %q is relative and the Thing Description has no usable base", forms[0].Href)
+		}
+		href = base.ResolveReference(href)
+	}
+	if href.Scheme != "http" && href.Scheme != "https" {
+		return "", fmt.Errorf("data endpoint %s is not http(s)", href)
+	}
+	return href.String(), nil
+}
+
+func walletFetch(c *cli.Context) error {
+	s, err := openBidSession(c, 2, "NAME", "DEVICE")
+	if err != nil {
+		return err
+	}
+	defer s.client.Close()
+	device := strings.ToLower(c.Args().Get(1))
+	if raw, err := hex.DecodeString(device); err != nil || len(raw) != keys.PubKeySize {
+		return fmt.Errorf("DEVICE %q: want the device's hex public key (%d hex characters)", c.Args().Get(1), 2*keys.PubKeySize)
+	}
+	ks, err := s.b.Keys(c.Context, s.client, s.key)
+	if err != nil {
+		return err
+	}
+	var best *wallet.AccessKey
+	var expired *wallet.AccessKey
+	for i := range ks {
+		k := &ks[i]
+		if k.Device != device || k.Error != "" {
+			continue
+		}
+		if !k.Valid {
+			if expired == nil || k.Expires.After(expired.Expires) {
+				expired = k
+			}
+			continue
+		}
+		if best == nil || k.Expires.After(best.Expires) {
+			best = k
+		}
+	}
+	if best == nil {
+		if expired != nil {
+			return fmt.Errorf("the access key for %s is not valid now (period %s to %s): win a new auction", short(device), expired.From.Local().Format(time.RFC3339), expired.Expires.Local().Format(time.RFC3339))
+		}
+		return fmt.Errorf("no access key delivered for device %s: see `thingchain wallet auctions %s`", short(device), c.Args().First())
+	}
+	var rec *registry.Device
+	if err := s.client.Call(c.Context, "registry.device", api.DeviceParams{Device: device}, &rec); err != nil {
+		return fmt.Errorf("registry.device: %w", err)
+	}
+	if rec == nil {
+		return fmt.Errorf("device %s is not on the metadata chain", short(device))
+	}
+	endpoint, err := dataEndpoint(rec.TD, c.String("property"))
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(c.Context, c.Duration("http-timeout"))
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+best.Token())
+	req.Header.Set("Accept", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("fetch %s: %w (is the device online?)", endpoint, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
+	if err != nil {
+		return fmt.Errorf("fetch %s: %w", endpoint, err)
+	}
+	if resp.StatusCode/100 != 2 {
+		msg := strings.TrimSpace(string(body))
+		var e struct {
+			Error string `json:"error"`
+		}
+		if json.Unmarshal(body, &e) == nil && e.Error != "" {
+			msg = e.Error
+		}
+		return fmt.Errorf("the device refused the request (%s): %s", resp.Status, msg)
+	}
+	var data any
+	if err := json.Unmarshal(body, &data); err != nil {
+		return fmt.Errorf("the device sent non-JSON data: %w", err)
+	}
+	if c.Bool("json") {
+		return printJSON(c.App.Writer, map[string]any{"device": device, "auction": best.Auction, "endpoint": endpoint, "expires": best.Expires, "data": data})
+	}
+	return printJSON(c.App.Writer, data)
+}
