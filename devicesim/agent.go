@@ -46,6 +46,11 @@ type Agent struct {
 	path   string // key file, "" when not persisted
 	device *Sender
 	owner  *Sender
+	// auction sends the device key's auction-chain transactions (key
+	// deliveries); accessKeys are the keys it generated (delivery.go).
+	auction    *Sender
+	accessKeys *keyStore
+	sent       map[wire.Hash]time.Time // deliveries submitted by this process
 
 	mu      sync.Mutex
 	baseURL string
@@ -95,6 +100,8 @@ func (a *Agent) init(net *consensus.Params, client Caller) {
 	a.Terms = a.Kind.TermsFor(net)
 	a.device = NewSender(client, a.DeviceKey)
 	a.owner = NewSender(client, a.OwnerKey)
+	a.auction = NewAuctionSender(client, a.DeviceKey)
+	a.accessKeys = &keyStore{}
 	if a.Logger == nil {
 		a.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -110,6 +117,7 @@ func LoadOrCreateAgent(path string, kind *Kind, net *consensus.Params, client Ca
 			return nil, err
 		}
 		a.path = path
+		a.accessKeys.path = keysPath(path)
 		return a, a.save()
 	}
 	if err != nil {
@@ -135,6 +143,9 @@ func LoadOrCreateAgent(path string, kind *Kind, net *consensus.Params, client Ca
 	}
 	a := &Agent{Kind: kind, DeviceKey: dev, OwnerKey: owner, Region: f.Region, Seed: f.Seed, path: path, port: f.Port}
 	a.init(net, client)
+	if err := a.accessKeys.load(keysPath(path)); err != nil {
+		return nil, err
+	}
 	if f.Terms != nil {
 		a.Terms = *f.Terms
 		a.customTerms = true

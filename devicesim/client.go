@@ -48,11 +48,11 @@ func submit(ctx context.Context, c Caller, tx *wire.Tx) (wire.Hash, error) {
 	return res.ID, nil
 }
 
-// nextNonce is a key's next metadata-chain nonce, pending transactions
-// included.
-func nextNonce(ctx context.Context, c Caller, pk keys.PubKey) (uint64, error) {
+// nextNonce is a key's next nonce on a chain ("metadata" or "auction"),
+// pending transactions included.
+func nextNonce(ctx context.Context, c Caller, pk keys.PubKey, chain string) (uint64, error) {
 	var n uint64
-	err := c.Call(ctx, "account.nextNonce", api.NonceParams{PubKey: pk.String(), Chain: "metadata"}, &n)
+	err := c.Call(ctx, "account.nextNonce", api.NonceParams{PubKey: pk.String(), Chain: chain}, &n)
 	return n, err
 }
 
@@ -84,7 +84,7 @@ func ListDevices(ctx context.Context, c Caller, f api.DeviceFilter) (registry.Qu
 	return res, err
 }
 
-// Sender signs and submits a key's metadata-chain transactions with
+// Sender signs and submits a key's transactions on one chain with
 // locally sequenced nonces: the first submission asks the node
 // (account.nextNonce, which counts pending transactions), later ones
 // count up, so one OEM key can attest many devices without a round trip
@@ -92,7 +92,10 @@ func ListDevices(ctx context.Context, c Caller, f api.DeviceFilter) (registry.Qu
 // nonce error; the Sender then refetches and rebuilds the transaction.
 // Safe for concurrent use; submissions of one Sender are serialised.
 type Sender struct {
-	Key    *keys.PrivateKey
+	Key *keys.PrivateKey
+	// Chain is where the key's transactions go: "metadata" (NewSender)
+	// or "auction" (NewAuctionSender); nonces are per chain.
+	Chain  string
 	client Caller
 
 	mu    sync.Mutex
@@ -100,9 +103,15 @@ type Sender struct {
 	known bool
 }
 
-// NewSender returns a Sender for key.
+// NewSender returns a Sender for key's metadata-chain transactions.
 func NewSender(client Caller, key *keys.PrivateKey) *Sender {
-	return &Sender{Key: key, client: client}
+	return &Sender{Key: key, Chain: "metadata", client: client}
+}
+
+// NewAuctionSender returns a Sender for key's auction-chain transactions
+// (a device's key deliveries).
+func NewAuctionSender(client Caller, key *keys.PrivateKey) *Sender {
+	return &Sender{Key: key, Chain: "auction", client: client}
 }
 
 // maxNonceRetries bounds refetch-and-retry rounds on nonce conflicts.
@@ -112,18 +121,31 @@ const maxNonceRetries = 8
 // it, retrying with a fresh nonce when another process took that one. An
 // identical transaction already pending counts as submitted.
 func (s *Sender) Submit(ctx context.Context, build func(nonce uint64) *wire.Tx) (wire.Hash, error) {
+	return s.SubmitE(ctx, func(n uint64) (*wire.Tx, error) { return build(n), nil })
+}
+
+// SubmitE is Submit with a builder that may fail; its error is returned
+// as is and nothing is submitted.
+func (s *Sender) SubmitE(ctx context.Context, build func(nonce uint64) (*wire.Tx, error)) (wire.Hash, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var lastErr error
 	for attempt := 0; attempt < maxNonceRetries; attempt++ {
 		if !s.known {
-			n, err := nextNonce(ctx, s.client, s.Key.PubKey())
+			chain := s.Chain
+			if chain == "" {
+				chain = "metadata"
+			}
+			n, err := nextNonce(ctx, s.client, s.Key.PubKey(), chain)
 			if err != nil {
 				return wire.Hash{}, fmt.Errorf("next nonce of %s: %w", s.Key.PubKey(), err)
 			}
 			s.next, s.known = n, true
 		}
-		tx := build(s.next)
+		tx, err := build(s.next)
+		if err != nil {
+			return wire.Hash{}, err
+		}
 		id, err := submit(ctx, s.client, tx)
 		switch {
 		case err == nil:

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/thingchain/thingchain/chain/keys"
 	"github.com/thingchain/thingchain/chain/wire"
 	"github.com/thingchain/thingchain/consensus"
 )
@@ -20,8 +21,17 @@ type Config struct {
 	Dir     string            // where agents' keys are kept ("" = in memory only)
 	Devices int               // number of agents
 	Kinds   []*Kind           // assigned round-robin; default all kinds
-	// Access guards every agent's data endpoint; nil means DenyAll.
+	// Access guards every agent's data endpoint; nil means a ChainAccess
+	// (access keys delivered to auction winners) on Client.
 	Access AccessChecker
+	// AuctionPoll is how often the auction watcher looks for a new
+	// auction-chain head and then delivers keys for paid auctions
+	// (default 2 s; negative: no watcher, call DeliverKeys yourself).
+	AuctionPoll time.Duration
+	// DeliveryFee is the fee of each key delivery (0: DefaultDeliveryFee).
+	DeliveryFee uint64
+	// NoFunding skips asking the test faucet for the devices' fee money.
+	NoFunding bool
 	// ListenHost is where agents' endpoints listen (default 127.0.0.1).
 	ListenHost string
 	// Generate, when set, is called between polls while waiting for
@@ -42,6 +52,11 @@ type Simulator struct {
 	log    *slog.Logger
 	agents []*Agent
 	oems   map[string]*Sender
+	devMu  sync.RWMutex
+	byDev  map[keys.PubKey]*Agent // agents by device key (ChainAccess.LocalKey)
+
+	stopWatch context.CancelFunc
+	watchDone chan struct{}
 
 	closeOnce sync.Once
 }
@@ -69,7 +84,17 @@ func New(cfg Config) (*Simulator, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Simulator{cfg: cfg, log: cfg.Logger, oems: map[string]*Sender{}}, nil
+	if cfg.AuctionPoll == 0 {
+		cfg.AuctionPoll = 2 * time.Second
+	}
+	if cfg.DeliveryFee == 0 {
+		cfg.DeliveryFee = DefaultDeliveryFee
+	}
+	s := &Simulator{cfg: cfg, log: cfg.Logger, oems: map[string]*Sender{}, byDev: map[keys.PubKey]*Agent{}}
+	if s.cfg.Access == nil {
+		s.cfg.Access = &ChainAccess{Client: cfg.Client, LocalKey: s.localKey, Now: cfg.Now}
+	}
+	return s, nil
 }
 
 // Agents returns the running agents, in slot order.
@@ -127,6 +152,12 @@ func (s *Simulator) Start(ctx context.Context) error {
 		return err
 	}
 	s.log.Info("all devices checked in", "devices", len(s.agents), "took", time.Since(start).Round(time.Millisecond))
+	if !s.cfg.NoFunding {
+		s.fundAll(ctx)
+	}
+	if s.cfg.AuctionPoll > 0 {
+		s.startWatcher()
+	}
 	return nil
 }
 
@@ -148,6 +179,9 @@ func (s *Simulator) startAgents() error {
 		}
 		a.Access, a.Now = s.cfg.Access, s.cfg.Now
 		a.Logger = s.log
+		s.devMu.Lock()
+		s.byDev[a.DeviceKey.PubKey()] = a
+		s.devMu.Unlock()
 		if err := a.Listen(s.cfg.ListenHost); err != nil {
 			return err
 		}
@@ -278,6 +312,7 @@ func (s *Simulator) waitAll(ctx context.Context, what string, agents []*Agent, d
 func (s *Simulator) Close() error {
 	var errs []error
 	s.closeOnce.Do(func() {
+		s.stopWatcher()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		for _, a := range s.agents {

@@ -1,0 +1,520 @@
+package devicesim
+
+import (
+	"bytes"
+	"context"
+	crand "crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/thingchain/thingchain/api"
+	"github.com/thingchain/thingchain/auction"
+	"github.com/thingchain/thingchain/chain/keys"
+	"github.com/thingchain/thingchain/chain/wire"
+	"github.com/thingchain/thingchain/ledger"
+	"github.com/thingchain/thingchain/registry"
+)
+
+// Key delivery: a device watches its auctions and, for each one whose
+// price is paid (status awaiting_delivery) and not delivered yet, draws a
+// fresh 32-byte access key, saves it (0600, atomically) BEFORE submitting
+// anything, and posts it ECIES-encrypted to the winner's key with
+// auction.NewDeliverKeyTx, signed by the device key on the auction chain.
+// A restart reuses the saved key, so the winner never sees two keys for
+// one auction; an auction already delivered on chain is skipped.
+
+// DefaultDeliveryFee is the fee of a key delivery (base units). Nodes
+// accept zero-fee auction transactions by default (mempool MinFeeRate 0),
+// but miners order by fee rate: a small fee keeps deliveries ahead of free
+// transactions before their deadline. About 37 units per byte.
+const DefaultDeliveryFee = 10_000
+
+// DefaultFunding is what the simulator asks the test faucet for, per
+// device, when its auction-chain balance is below FundingThreshold.
+const (
+	DefaultFunding   = ledger.Coin
+	FundingThreshold = 100 * DefaultDeliveryFee
+)
+
+// accessKeySize is the length of a generated access key.
+const accessKeySize = 32
+
+// redeliverAfter is how long a submitted delivery may stay unmined before
+// it is submitted again (same key, fresh nonce and encryption).
+var redeliverAfter = 20 * time.Second
+
+// keyStore is an agent's access keys, per auction, persisted next to its
+// key file (FILE.keys.json, 0600). The zero value keeps them in memory.
+type keyStore struct {
+	path string
+
+	mu   sync.Mutex
+	keys map[wire.Hash][]byte
+}
+
+type keysFile struct {
+	// Keys maps auction ID (hex) to the access key (hex).
+	Keys map[string]string `json:"keys"`
+}
+
+// keysPath is where an agent file's access keys live.
+func keysPath(agentPath string) string {
+	return strings.TrimSuffix(agentPath, ".json") + ".keys.json"
+}
+
+func (k *keyStore) load(path string) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.path = path
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var f keysFile
+	if err := json.Unmarshal(b, &f); err != nil {
+		return fmt.Errorf("access keys file %s: %w", path, err)
+	}
+	k.keys = make(map[wire.Hash][]byte, len(f.Keys))
+	for id, key := range f.Keys {
+		var h wire.Hash
+		if err := h.UnmarshalText([]byte(id)); err != nil {
+			return fmt.Errorf("access keys file %s: auction %q: %w", path, id, err)
+		}
+		v, err := hex.DecodeString(key)
+		if err != nil || len(v) != accessKeySize {
+			return fmt.Errorf("access keys file %s: auction %s: bad key", path, id)
+		}
+		k.keys[h] = v
+	}
+	return nil
+}
+
+// get returns the saved key of an auction.
+func (k *keyStore) get(id wire.Hash) ([]byte, bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	v, ok := k.keys[id]
+	return v, ok
+}
+
+// getOrCreate returns the saved key of an auction, or draws, saves and
+// returns a new one. The key is on disk before it is returned.
+func (k *keyStore) getOrCreate(id wire.Hash, rnd io.Reader) ([]byte, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if v, ok := k.keys[id]; ok {
+		return v, nil
+	}
+	v := make([]byte, accessKeySize)
+	if _, err := io.ReadFull(rnd, v); err != nil {
+		return nil, err
+	}
+	if k.keys == nil {
+		k.keys = map[wire.Hash][]byte{}
+	}
+	k.keys[id] = v
+	if err := k.saveLocked(); err != nil {
+		delete(k.keys, id)
+		return nil, fmt.Errorf("saving the access key of auction %s: %w", id, err)
+	}
+	return v, nil
+}
+
+func (k *keyStore) saveLocked() error {
+	if k.path == "" {
+		return nil
+	}
+	f := keysFile{Keys: make(map[string]string, len(k.keys))}
+	for id, v := range k.keys {
+		f.Keys[id.String()] = hex.EncodeToString(v)
+	}
+	b, err := json.MarshalIndent(f, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(k.path), 0o700); err != nil {
+		return err
+	}
+	tmp := k.path + ".tmp"
+	fh, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = fh.Write(append(b, '\n'))
+	if err == nil {
+		err = fh.Sync()
+	}
+	if cerr := fh.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return os.Rename(tmp, k.path)
+}
+
+// AccessKey returns the access key this device generated for an auction
+// (delivered or being delivered).
+func (a *Agent) AccessKey(id wire.Hash) ([]byte, bool) { return a.accessKeys.get(id) }
+
+// DeviceAddress is the device key's auction-chain account (it pays the
+// delivery fees).
+func (a *Agent) DeviceAddress() string {
+	return a.DeviceKey.PubKey().Address().Encode(a.Net.AddressHRP)
+}
+
+// DeliverKeys runs one delivery round: it lists the device's auctions and
+// delivers an access key for each one awaiting delivery, paying fee. It
+// returns the auctions it submitted deliveries for. One auction's failure
+// does not stop the others; the errors are joined.
+func (a *Agent) DeliverKeys(ctx context.Context, fee uint64) ([]wire.Hash, error) {
+	list, err := auctionsOfDevice(ctx, a.Client, a.DeviceKey.PubKey())
+	if err != nil {
+		return nil, fmt.Errorf("auction.ofDevice: %w", err)
+	}
+	var done []wire.Hash
+	var errs []error
+	for i := range list {
+		av := &list[i]
+		if av.Status != statusAwaitingDelivery || av.Delivery != nil {
+			continue
+		}
+		if av.Height+1 > av.DeliveryDeadline {
+			continue // too late: the chain refunds the winner
+		}
+		if !a.dueForDelivery(av.ID) {
+			continue // submitted recently; wait for a block
+		}
+		if err := a.deliver(ctx, av.ID, fee); err != nil {
+			errs = append(errs, fmt.Errorf("device %s, auction %s: %w", a.DeviceHex(), av.ID, err))
+			continue
+		}
+		done = append(done, av.ID)
+	}
+	return done, errors.Join(errs...)
+}
+
+// dueForDelivery reports whether a delivery for the auction should be
+// submitted now: never submitted by this process, or not mined within
+// redeliverAfter.
+func (a *Agent) dueForDelivery(id wire.Hash) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	last, ok := a.sent[id]
+	return !ok || time.Since(last) >= redeliverAfter
+}
+
+func (a *Agent) deliver(ctx context.Context, id wire.Hash, fee uint64) error {
+	// Read the auction with its bids for the winner's key.
+	av, err := getAuction(ctx, a.Client, id)
+	if err != nil {
+		return fmt.Errorf("auction.get: %w", err)
+	}
+	if av == nil || av.Status != statusAwaitingDelivery || av.Delivery != nil {
+		return nil // moved on meanwhile
+	}
+	dev, err := av.Device.pubKey()
+	if err != nil || dev != a.DeviceKey.PubKey() {
+		return fmt.Errorf("auction.get returned an auction of another device")
+	}
+	winner, ok := av.Winner.address()
+	if !ok {
+		return fmt.Errorf("auction has no winner")
+	}
+	var winnerKey keys.PubKey
+	found := false
+	for _, b := range av.BidList {
+		if addr, ok := b.Bidder.address(); ok && addr == winner {
+			if winnerKey, err = b.BidderKey.pubKey(); err != nil {
+				return fmt.Errorf("winner's bid: %w", err)
+			}
+			found = true
+			break
+		}
+	}
+	if !found {
+		return fmt.Errorf("no bid of the winner %s in the bid list", winner.Encode(a.Net.AddressHRP))
+	}
+	if winnerKey.Address() != winner {
+		return fmt.Errorf("winner's bid key does not match the winner's address")
+	}
+	key, err := a.accessKeys.getOrCreate(id, crand.Reader)
+	if err != nil {
+		return err
+	}
+	a.mu.Lock()
+	_, resubmit := a.sent[id]
+	a.mu.Unlock()
+	if resubmit {
+		a.auction.Reset() // a dropped delivery left the local sequence ahead
+	}
+	_, err = a.auction.SubmitE(ctx, func(nonce uint64) (*wire.Tx, error) {
+		return auction.NewDeliverKeyTx(a.Net, a.DeviceKey, nonce, fee, id, winnerKey, key, crand.Reader)
+	})
+	if err != nil {
+		if hasKind(err, "ErrAlreadyDelivered") {
+			return nil // an earlier submission was mined or is pending
+		}
+		return fmt.Errorf("submitting the delivery: %w", err)
+	}
+	a.mu.Lock()
+	if a.sent == nil {
+		a.sent = map[wire.Hash]time.Time{}
+	}
+	a.sent[id] = time.Now()
+	a.mu.Unlock()
+	a.Logger.Info("access key delivered", "device", a.DeviceHex(), "auction", id.String(),
+		"winner", winner.Encode(a.Net.AddressHRP), "price", av.Price, "resubmitted", resubmit)
+	return nil
+}
+
+// Fund asks the test faucet for amount when the device's auction-chain
+// balance is below threshold. It reports whether it asked. The faucet's
+// transfer still needs an auction block.
+func (a *Agent) Fund(ctx context.Context, amount, threshold uint64) (bool, error) {
+	var acct api.Account
+	if err := a.Client.Call(ctx, "account.get", api.AddressParams{Address: a.DeviceAddress()}, &acct); err != nil {
+		return false, fmt.Errorf("account.get: %w", err)
+	}
+	if acct.Balance >= threshold {
+		return false, nil
+	}
+	var res api.SubmitResult
+	if err := a.Client.Call(ctx, "faucet.request", api.FaucetParams{Address: a.DeviceAddress(), Amount: amount}, &res); err != nil {
+		return false, fmt.Errorf("faucet.request: %w", err)
+	}
+	return true, nil
+}
+
+// Reading auctions through the API (auction.get, auction.ofDevice). The
+// API renders api.AuctionView: statuses as names, hashes in hex, keys and
+// addresses as JSON arrays of bytes (hex strings are accepted too, should
+// the API start printing them so).
+
+// flexBytes decodes a JSON array of byte values, a hex string or null.
+type flexBytes []byte
+
+func (f *flexBytes) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case bytes.Equal(b, []byte("null")):
+		*f = nil
+		return nil
+	case len(b) > 0 && b[0] == '"':
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		v, err := hex.DecodeString(s)
+		if err != nil {
+			return fmt.Errorf("bytes %q: %w", s, err)
+		}
+		*f = v
+		return nil
+	default:
+		var ns []uint8
+		if err := json.Unmarshal(b, &ns); err != nil {
+			return err
+		}
+		*f = ns
+		return nil
+	}
+}
+
+func (f flexBytes) pubKey() (keys.PubKey, error) {
+	if len(f) != keys.PubKeySize {
+		return keys.PubKey{}, fmt.Errorf("public key of %d bytes", len(f))
+	}
+	return keys.PubKey(f), nil
+}
+
+func (f flexBytes) address() (keys.Address, bool) {
+	if len(f) != keys.AddressSize {
+		return keys.Address{}, false
+	}
+	return keys.Address(f), true
+}
+
+// auctionJSON is the part of api.AuctionView the device agent reads.
+type auctionJSON struct {
+	ID               wire.Hash      `json:"id"`
+	Device           flexBytes      `json:"device"`
+	Seq              uint64         `json:"seq"`
+	Terms            registry.Terms `json:"terms"`
+	Status           string         `json:"status"`
+	Winner           flexBytes      `json:"winner"`
+	Price            uint64         `json:"price"`
+	DeliveryDeadline uint64         `json:"delivery_deadline"`
+	Height           uint64         `json:"height"` // tip the view was read at
+	BidList          []bidJSON      `json:"bid_list"`
+	Delivery         *deliveryJSON  `json:"delivery"`
+}
+
+type bidJSON struct {
+	Bidder    flexBytes `json:"bidder"`
+	BidderKey flexBytes `json:"bidder_key"`
+	Status    string    `json:"status"`
+}
+
+// deliveryJSON is auction.Delivery as the API renders it.
+type deliveryJSON struct {
+	Auction      wire.Hash `json:"auction"`
+	Device       flexBytes `json:"device"`
+	Winner       flexBytes `json:"winner"`
+	WinnerKey    flexBytes `json:"winner_key"`
+	Height       uint64    `json:"height"`
+	Time         int64     `json:"time"`
+	Expires      int64     `json:"expires"`
+	Points       uint64    `json:"points"`
+	KeyHash      wire.Hash `json:"key_hash"`
+	EncryptedKey []byte    `json:"encrypted_key"`
+}
+
+// Record converts the view to the auction package's record (for
+// auction.OpenDelivery).
+func (d *deliveryJSON) Record() *auction.Delivery {
+	out := &auction.Delivery{
+		Auction: d.Auction, Height: d.Height, Time: d.Time, Expires: d.Expires, Points: d.Points,
+		KeyHash: d.KeyHash, EncryptedKey: d.EncryptedKey,
+	}
+	copy(out.Device[:], d.Device)
+	copy(out.Winner[:], d.Winner)
+	copy(out.WinnerKey[:], d.WinnerKey)
+	return out
+}
+
+// statusAwaitingDelivery is auction.StatusPaid's name in the API.
+var statusAwaitingDelivery = auction.StatusPaid.String()
+
+// getAuction reads one auction with its bids and delivery; nil if unknown.
+func getAuction(ctx context.Context, c Caller, id wire.Hash) (*auctionJSON, error) {
+	var a *auctionJSON
+	err := c.Call(ctx, "auction.get", api.AuctionIDParams{ID: id}, &a)
+	return a, err
+}
+
+// auctionsOfDevice lists a device's auctions (without bids), oldest first.
+func auctionsOfDevice(ctx context.Context, c Caller, device keys.PubKey) ([]auctionJSON, error) {
+	var out []auctionJSON
+	err := c.Call(ctx, "auction.ofDevice", api.DeviceParams{Device: device.String()}, &out)
+	return out, err
+}
+
+// GetDelivery reads an auction's key delivery through the API: nil (and
+// no error) when the auction is unknown or not delivered yet. A winner
+// opens it with auction.OpenDelivery(key, d).
+func GetDelivery(ctx context.Context, c Caller, id wire.Hash) (*auction.Delivery, error) {
+	a, err := getAuction(ctx, c, id)
+	if err != nil || a == nil || a.Delivery == nil {
+		return nil, err
+	}
+	return a.Delivery.Record(), nil
+}
+
+// --- the simulator's auction watcher: one loop for all its agents ---
+
+// localKey is ChainAccess.LocalKey over the simulator's agents.
+func (s *Simulator) localKey(device keys.PubKey, id wire.Hash) ([]byte, bool) {
+	s.devMu.RLock()
+	a := s.byDev[device]
+	s.devMu.RUnlock()
+	if a == nil {
+		return nil, false
+	}
+	return a.AccessKey(id)
+}
+
+// fundAll asks the test faucet for fee money for every device whose
+// auction-chain balance is low. Failures are logged, not fatal: deliveries
+// are retried at every new head.
+func (s *Simulator) fundAll(ctx context.Context) {
+	asked := 0
+	for _, a := range s.agents {
+		ok, err := a.Fund(ctx, DefaultFunding, FundingThreshold)
+		if err != nil {
+			if hasKind(err, "no faucet") {
+				s.log.Info("this network has no faucet: devices pay delivery fees from their own balance", "fee", s.cfg.DeliveryFee)
+				return
+			}
+			s.log.Warn("funding a device for delivery fees failed", "device", a.DeviceHex(), "err", err)
+			continue
+		}
+		if ok {
+			asked++
+		}
+	}
+	if asked > 0 {
+		s.log.Info("asked the faucet for delivery fee money", "devices", asked, "each", DefaultFunding)
+	}
+}
+
+// DeliverKeys runs one delivery round for every agent and returns the
+// auctions it submitted deliveries for.
+func (s *Simulator) DeliverKeys(ctx context.Context) ([]wire.Hash, error) {
+	var all []wire.Hash
+	var errs []error
+	for _, a := range s.agents {
+		ids, err := a.DeliverKeys(ctx, s.cfg.DeliveryFee)
+		all = append(all, ids...)
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return all, errors.Join(errs...)
+}
+
+func (s *Simulator) startWatcher() {
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stopWatch, s.watchDone = cancel, make(chan struct{})
+	go func() {
+		defer close(s.watchDone)
+		s.watch(ctx)
+	}()
+}
+
+func (s *Simulator) stopWatcher() {
+	if s.stopWatch != nil {
+		s.stopWatch()
+		<-s.watchDone
+	}
+}
+
+// watch delivers keys at every new auction-chain head until ctx ends.
+func (s *Simulator) watch(ctx context.Context) {
+	t := time.NewTicker(s.cfg.AuctionPoll)
+	defer t.Stop()
+	var lastHead wire.Hash
+	first := true
+	for {
+		var info api.ChainInfoResult
+		err := s.cfg.Client.Call(ctx, "chain.info", nil, &info)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil:
+			s.log.Warn("auction watcher: chain.info failed", "err", err)
+		case first || info.Auction.Hash != lastHead:
+			first, lastHead = false, info.Auction.Hash
+			if _, err := s.DeliverKeys(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("key delivery", "err", err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
