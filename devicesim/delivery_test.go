@@ -1,0 +1,220 @@
+package devicesim
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/thingchain/thingchain/api"
+	"github.com/thingchain/thingchain/auction"
+	"github.com/thingchain/thingchain/chain/keys"
+	"github.com/thingchain/thingchain/chain/wire"
+	"github.com/thingchain/thingchain/ledger"
+)
+
+func TestKeyStorePersists(t *testing.T) {
+	dir := t.TempDir()
+	path := keysPath(filepath.Join(dir, "fridge-000.json"))
+	var ks keyStore
+	if err := ks.load(path); err != nil {
+		t.Fatal(err)
+	}
+	id := wire.Hash{1, 2, 3}
+	k1, err := ks.getOrCreate(id, rand.Reader)
+	if err != nil || len(k1) != 32 {
+		t.Fatalf("%x %v", k1, err)
+	}
+	st, err := os.Stat(path)
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("keys file: %v %v", st, err)
+	}
+	var again keyStore
+	if err := again.load(path); err != nil {
+		t.Fatal(err)
+	}
+	k2, err := again.getOrCreate(id, rand.Reader)
+	if err != nil || !bytes.Equal(k1, k2) {
+		t.Fatalf("reloaded key %x, want %x (%v)", k2, k1, err)
+	}
+	if _, ok := again.get(wire.Hash{9}); ok {
+		t.Fatal("key of an unknown auction")
+	}
+}
+
+// TestAuctionDeliveryAndAccessOnRegtest: a simulated device checks in; a
+// bidder wins its auction and pays from its deposit; the device delivers
+// an access key; the winner decrypts it and fetches data; a forged key is
+// refused, and so is the right key once the access period is over.
+func TestAuctionDeliveryAndAccessOnRegtest(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a node")
+	}
+	client := startRegtestNode(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	var skew atomic.Int64 // the simulator's clock runs this far ahead
+	clock := func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
+	kind, _ := KindByName("thermostat")
+	dir := t.TempDir()
+	sim, err := New(Config{
+		Client: client, Dir: dir, Devices: 1, Kinds: []*Kind{kind}, Generate: AdminGenerate(client),
+		PollInterval: 50 * time.Millisecond, ConfirmTimeout: time.Minute, Logger: testLogger(t),
+		AuctionPoll: -1, Now: clock,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	if err := sim.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	net := sim.Network()
+	dev := sim.Agents()[0]
+	generate := func(chain string, n int) {
+		t.Helper()
+		var hashes []wire.Hash
+		if err := client.Call(ctx, "admin.generate", api.GenerateParams{Chain: chain, Count: n}, &hashes); err != nil {
+			t.Fatalf("generate %d %s: %v", n, chain, err)
+		}
+	}
+	// Anchor the check-in: metadata blocks above it, then auction blocks
+	// (which also mine the faucet's transfer to the device).
+	generate("metadata", 2)
+	generate("auction", 2)
+
+	bidder, _ := keys.GenerateKey()
+	bidderAddr := bidder.PubKey().Address()
+	var fres api.SubmitResult
+	if err := client.Call(ctx, "faucet.request", api.FaucetParams{Address: bidderAddr.Encode(net.AddressHRP), Amount: 100 * ledger.Coin}, &fres); err != nil {
+		t.Fatal(err)
+	}
+	generate("auction", 1)
+	var acct api.Account
+	if err := client.Call(ctx, "account.get", api.AddressParams{Address: dev.DeviceAddress()}, &acct); err != nil || acct.Balance < FundingThreshold {
+		t.Fatalf("device not funded for fees: %+v %v", acct, err)
+	}
+
+	var next api.NextAuctionResult
+	if err := client.Call(ctx, "auction.next", api.DeviceParams{Device: dev.DeviceHex()}, &next); err != nil || !next.Biddable {
+		t.Fatalf("auction.next: %+v %v", next, err)
+	}
+	amount := next.Terms.ReservePerPoint + 5
+	deposit := amount * next.Terms.PointsPerPeriod // full price: paid at close
+	bid := auction.SealBid(bidderAddr, dev.DeviceKey.PubKey(), next.Seq, amount, deposit, auction.NewSalt())
+	send := func(build func(nonce uint64) *wire.Tx) {
+		t.Helper()
+		n, err := nextNonce(ctx, client, bidder.PubKey(), "auction")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := submit(ctx, client, build(n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send(func(n uint64) *wire.Tx { return auction.NewCommitTx(net, bidder, n, 1000, bid) })
+	generate("auction", 1)
+
+	view := func() *auctionJSON {
+		t.Helper()
+		a, err := getAuction(ctx, client, bid.Auction)
+		if err != nil || a == nil {
+			t.Fatalf("auction.get: %v %v", a, err)
+		}
+		return a
+	}
+	var phase struct {
+		Phase string `json:"phase"`
+	}
+	for i := 0; ; i++ {
+		if err := client.Call(ctx, "auction.get", api.AuctionIDParams{ID: bid.Auction}, &phase); err != nil {
+			t.Fatal(err)
+		}
+		if phase.Phase == "reveal" {
+			break
+		}
+		if phase.Phase != "commit" || i > 10 {
+			t.Fatalf("auction in phase %q after %d blocks", phase.Phase, i)
+		}
+		generate("auction", 1)
+	}
+	send(func(n uint64) *wire.Tx { return auction.NewRevealTx(net, bidder, n, 1000, bid) })
+	for i := 0; view().Status != statusAwaitingDelivery; i++ {
+		if i > 10 {
+			t.Fatalf("auction status %q", view().Status)
+		}
+		generate("auction", 1)
+	}
+	if a := view(); !bytes.Equal(a.Winner, bidderAddr[:]) || a.Price != next.Terms.ReservePerPoint*next.Terms.PointsPerPeriod {
+		t.Fatalf("winner %x price %d", a.Winner, a.Price)
+	}
+
+	// The device delivers, once.
+	ids, err := sim.DeliverKeys(ctx)
+	if err != nil || len(ids) != 1 || ids[0] != bid.Auction {
+		t.Fatalf("deliveries %v, %v", ids, err)
+	}
+	saved, ok := dev.AccessKey(bid.Auction)
+	if !ok {
+		t.Fatal("the device did not keep its access key")
+	}
+	generate("auction", 1)
+	if a := view(); a.Status != auction.StatusDelivered.String() || a.Delivery == nil {
+		t.Fatalf("after delivery: status %s, delivery %v", a.Status, a.Delivery)
+	}
+	if ids, err := sim.DeliverKeys(ctx); err != nil || len(ids) != 0 {
+		t.Fatalf("second round delivered again: %v %v", ids, err)
+	}
+
+	// The winner opens the key.
+	d, err := GetDelivery(ctx, client, bid.Auction)
+	if err != nil || d == nil {
+		t.Fatalf("delivery: %v %v", d, err)
+	}
+	key, err := auction.OpenDelivery(bidder, d)
+	if err != nil || !bytes.Equal(key, saved) {
+		t.Fatalf("opened key %x (%v), the device saved %x", key, err, saved)
+	}
+	if d.Expires-d.Time != int64(next.Terms.AccessPeriodSeconds)*1000 {
+		t.Fatalf("access period %d ms", d.Expires-d.Time)
+	}
+	// Block times may run ahead of this clock: start the check inside the
+	// period.
+	if now := time.Now().UnixMilli(); now < d.Time {
+		skew.Store(int64(time.Duration(d.Time-now+1) * time.Millisecond))
+	}
+
+	token := AccessToken(bid.Auction, key)
+	code, body, _ := get(t, dev.DataURL(), token)
+	if code != 200 || !strings.Contains(string(body), "readings") {
+		t.Fatalf("data with a valid key: %d %s", code, body)
+	}
+	forged := append([]byte(nil), key...)
+	forged[31] ^= 0x80
+	if code, body, _ := get(t, dev.DataURL(), AccessToken(bid.Auction, forged)); code != 403 || !strings.Contains(string(body), "forged or wrong key") {
+		t.Fatalf("forged key: %d %s", code, body)
+	}
+	if code, _, _ := get(t, dev.DataURL(), ""); code != 401 {
+		t.Fatalf("no key: %d", code)
+	}
+	// After the access period.
+	skew.Store(int64(time.Duration(d.Expires-time.Now().UnixMilli()) * time.Millisecond))
+	code, body, _ = get(t, dev.DataURL(), token)
+	if code != 403 || !strings.Contains(string(body), "access period ended at") {
+		t.Fatalf("expired key: %d %s", code, body)
+	}
+
+	// The key survives a restart of the simulator.
+	reloaded, err := LoadOrCreateAgent(filepath.Join(dir, "thermostat-000.json"), kind, net, client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k, ok := reloaded.AccessKey(bid.Auction); !ok || !bytes.Equal(k, key) {
+		t.Fatalf("reloaded agent has key %x", k)
+	}
+}
