@@ -368,6 +368,9 @@ func (b *Bidder) RevealDue(ctx context.Context, client *rpc.Client, key *keys.Pr
 			onChain = a.bidOf(addr)
 		}
 		switch {
+		case onChain != nil && onChain.Status == "forfeited" && r.State == BidStateCommitting:
+			// Never revealed: the reveal phase passed without us.
+			missed = append(missed, r.Auction)
 		case onChain != nil && onChain.Status != "sealed":
 			revealed = append(revealed, r.Auction)
 			heights[r.Auction] = onChain.Height

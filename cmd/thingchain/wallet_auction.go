@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -20,6 +21,7 @@ import (
 	"github.com/thingchain/thingchain/chain/keys"
 	"github.com/thingchain/thingchain/chain/wire"
 	"github.com/thingchain/thingchain/ledger"
+	"github.com/thingchain/thingchain/node"
 	"github.com/thingchain/thingchain/registry"
 	"github.com/thingchain/thingchain/wallet"
 )
@@ -276,9 +278,11 @@ func walletBid(c *cli.Context) error {
 	}
 	ctx, cancel := context.WithTimeout(c.Context, c.Duration("timeout"))
 	defer cancel()
+	watchClient := watchClient(c, s)
+	defer watchClient.Close()
 	var reveals []wire.Hash
 	var missed []wire.Hash
-	werr := s.b.Watch(ctx, s.client, s.key, s.fee, time.Second, func(ev wallet.WatchEvent) bool {
+	werr := s.b.Watch(ctx, watchClient, s.key, s.fee, 500*time.Millisecond, func(ev wallet.WatchEvent) bool {
 		if ev.Err != nil {
 			fmt.Fprintf(c.App.ErrWriter, "height %d: %v (retrying at the next block)\n", ev.Height, ev.Err)
 			return false
@@ -363,10 +367,12 @@ func walletReveal(c *cli.Context) error {
 		}
 	}
 	if c.Bool("watch") {
+		wc := watchClient(c, s)
+		defer wc.Close()
 		if !c.Bool("json") {
 			fmt.Fprintln(c.App.Writer, "watching the auction chain; revealing and paying at every block (Ctrl-C to stop)")
 		}
-		err := s.b.Watch(c.Context, s.client, s.key, s.fee, time.Second, func(ev wallet.WatchEvent) bool {
+		err := s.b.Watch(c.Context, wc, s.key, s.fee, 500*time.Millisecond, func(ev wallet.WatchEvent) bool {
 			if ev.Err != nil {
 				fmt.Fprintf(c.App.ErrWriter, "height %d: %v\n", ev.Height, ev.Err)
 				return false
@@ -627,4 +633,37 @@ func walletFetch(c *cli.Context) error {
 		return printJSON(c.App.Writer, map[string]any{"device": device, "auction": best.Auction, "endpoint": endpoint, "expires": best.Expires, "data": data})
 	}
 	return printJSON(c.App.Writer, data)
+}
+
+// watchClient returns a WebSocket connection to the same node as the
+// session's client (the ws:// form of its URL, same cookie), so Watch
+// hears of every new head at once; if that fails, a second HTTP client,
+// which Watch polls with.
+func watchClient(c *cli.Context, s *bidSession) *rpc.Client {
+	u := c.String("node")
+	if u == "" && c.String("datadir") != "" {
+		if info, err := node.RunningInfo(c.String("datadir")); err == nil {
+			u = info.RPC
+		}
+	}
+	if u == "" {
+		u = fmt.Sprintf("http://127.0.0.1:%d", s.w.net.DefaultRPCPort)
+	}
+	var opts []rpc.ClientOption
+	if d := c.String("datadir"); d != "" {
+		if tok, err := rpc.ReadCookie(filepath.Join(d, ".cookie")); err == nil {
+			opts = append(opts, rpc.WithToken(tok))
+		}
+	}
+	if ws, ok := strings.CutPrefix(u, "http"); ok {
+		ctx, cancel := context.WithTimeout(c.Context, 10*time.Second)
+		defer cancel()
+		if client, err := rpc.Dial(ctx, "ws"+ws, opts...); err == nil {
+			return client
+		}
+	}
+	if client, err := rpc.Dial(c.Context, u, opts...); err == nil {
+		return client
+	}
+	return s.client
 }

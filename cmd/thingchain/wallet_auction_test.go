@@ -254,4 +254,34 @@ func TestWalletAuctionCommands(t *testing.T) {
 	if !strings.Contains(msg, "refused") || !strings.Contains(msg, "bad key") {
 		t.Fatalf("refused fetch: %s", msg)
 	}
+
+	// By default `wallet bid` stays until the reveal is sent.
+	runApp(t, false, append([]string{"wallet", "new", "--kdf", "light", "bob"}, common...)...)
+	runApp(t, false, append([]string{"wallet", "faucet", "bob", "--amount", "10"}, common...)...)
+	gen(consensus.AuctionChain, 1)
+	app := newApp()
+	var bout, berr bytes.Buffer
+	app.Writer, app.ErrWriter = &bout, &berr
+	finished := make(chan error, 1)
+	go func() {
+		finished <- app.Run(interspersed(app, append([]string{"thingchain", "wallet", "bid", "bob", "--filter", "kind=fridge", "--max-price-per-point", "6u", "--fee", "1000u"}, common...)))
+	}()
+	tick := time.NewTicker(150 * time.Millisecond)
+	defer tick.Stop()
+	for waiting := true; waiting; {
+		select {
+		case err := <-finished:
+			if err != nil {
+				t.Fatalf("bid with wait: %v\n%s\n%s", err, bout.String(), berr.String())
+			}
+			waiting = false
+		case <-tick.C:
+			gen(consensus.AuctionChain, 1)
+		case <-time.After(30 * time.Second):
+			t.Fatalf("bid did not return after the reveal: %s", bout.String())
+		}
+	}
+	if out := bout.String(); !strings.Contains(out, "committed 2 sealed bids") || !strings.Contains(out, "revealed 2 bids") {
+		t.Fatalf("bid with wait: %s\n%s", out, berr.String())
+	}
 }
