@@ -564,7 +564,7 @@ type MyAuction struct {
 	CommitEnd      uint64    `json:"commit_end"`
 	CloseHeight    uint64    `json:"close_height"`
 	Bidders        uint32    `json:"bidders"`
-	BidStatus      string    `json:"bid_status"`     // on chain: sealed, revealed, refunded, forfeited, won
+	BidStatus      string    `json:"bid_status"`       // on chain: sealed, revealed, refunded, forfeited, won
 	AmountPerPoint uint64    `json:"amount_per_point"` // own bid (from the bid book while sealed)
 	Deposit        uint64    `json:"deposit"`
 	Winner         string    `json:"winner,omitempty"`
