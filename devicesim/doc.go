@@ -17,14 +17,25 @@
 //     check-in, optional SetTerms, and an HTTP data endpoint (http.go)
 //     whose data is behind an AccessChecker;
 //   - Simulator (simulator.go): N agents, nonce sequencing per sender
-//     (sender.go), waiting for confirmation and a summary.
+//     and chain (client.go), waiting for confirmation and a summary;
+//   - key delivery (delivery.go): one watcher per simulator looks at
+//     every agent's auctions at each new auction-chain head and, for a
+//     paid auction (awaiting_delivery), draws a 32-byte access key, saves
+//     it (FILE.keys.json, 0600) before submitting, and delivers it
+//     ECIES-encrypted to the winner with auction.NewDeliverKeyTx, signed
+//     by the device key (fees from the device's account, funded by the
+//     test faucet);
+//   - ChainAccess (access.go), the default AccessChecker: it serves
+//     requests bearing "Authorization: Bearer <auction ID>.<key>" whose
+//     key hashes to the delivery's key hash of this device's auction,
+//     within the delivery's access period (docs/device-api.md, "Data
+//     access").
 //
 // It talks to a node only through its JSON-RPC API (the Caller
 // interface, satisfied by *rpc.Client) and builds every transaction with
-// the registry package's builders. It must not import node, chain
-// internals or the auction state machine, and never touches a node's
-// data directory: a simulator is a client like any wallet. The default
-// AccessChecker refuses all data requests; the auction work (issue 6)
-// plugs in a checker that accepts access keys from won auctions, and an
-// Agent keeps its device key and node client for delivering those keys.
+// the registry and auction packages' builders (it uses the auction
+// package for builders, IDs and record types only, never its state
+// machine). It must not import node or chain internals, and never touches
+// a node's data directory: a simulator is a client like any wallet.
+// DenyAll, which refuses every data request, remains for tests.
 package devicesim

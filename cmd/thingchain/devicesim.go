@@ -35,6 +35,14 @@ signs the owner's enable and submits the check-in, then waits until every
 device is on chain. Each device serves its W3C WoT Thing Description and its
 data on 127.0.0.1; data needs an access key from a won auction. Ctrl-C stops.
 
+The devices deliver keys by themselves: at each new auction-chain block the
+simulator looks at every device's auctions and, for each paid one, saves a
+fresh access key in --dir (DEVICE.keys.json) and posts it encrypted to the
+winner (fee --delivery-fee, paid by the device's account, which is funded
+from the test faucet at start). A winner then fetches data with
+"Authorization: Bearer <auction ID>.<access key>" during its access period
+(docs/device-api.md, "Data access").
+
 On regtest, blocks are mined on demand: with the node's cookie (--datadir) the
 simulator asks the node for metadata blocks while it waits (--generate).
 
@@ -50,6 +58,8 @@ Examples:
 			&cli.BoolFlag{Name: "generate", Value: true, Usage: "on regtest, ask the node (needs its cookie) for metadata blocks while waiting"},
 			&cli.DurationFlag{Name: "timeout", Value: 2 * time.Minute, Usage: "how long each stage waits for its transactions to be mined"},
 			&cli.DurationFlag{Name: "duration", Usage: "stop by itself after this long (default: run until Ctrl-C)"},
+			&cli.Uint64Flag{Name: "delivery-fee", Value: devicesim.DefaultDeliveryFee, Usage: "fee of each key delivery, in base units"},
+			&cli.DurationFlag{Name: "auction-poll", Value: 2 * time.Second, Usage: "how often to look for a new auction-chain block (and keys to deliver)"},
 			jsonFlag,
 		},
 		Action: runDevicesim,
@@ -101,6 +111,10 @@ func runDevicesim(c *cli.Context) error {
 	cfg := devicesim.Config{
 		Client: client, Net: net, Dir: dir, Devices: n, Kinds: kinds,
 		ConfirmTimeout: c.Duration("timeout"), Logger: log,
+		DeliveryFee: c.Uint64("delivery-fee"), AuctionPoll: c.Duration("auction-poll"),
+	}
+	if cfg.AuctionPoll <= 0 {
+		return fmt.Errorf("--auction-poll must be positive, got %s", cfg.AuctionPoll)
 	}
 	if net.MineOnDemand && c.Bool("generate") {
 		cfg.Generate = onceFailing(devicesim.AdminGenerate(client), func(err error) {
@@ -170,5 +184,5 @@ func printDevicesimSummary(c *cli.Context, sum devicesim.Summary, dir string) {
 	}
 	tw.Flush()
 	fmt.Fprintln(w, "each device's Thing Description is public at .../things/DEVICE/td (--json lists the URLs)")
-	fmt.Fprintln(w, "serving device data (an access key from a won auction is required); Ctrl-C stops")
+	fmt.Fprintln(w, "serving device data to auction winners (Authorization: Bearer AUCTION-ID.ACCESS-KEY); keys are delivered automatically; Ctrl-C stops")
 }
