@@ -197,11 +197,14 @@ func (a *Agent) DeliverKeys(ctx context.Context, fee uint64) ([]wire.Hash, error
 		if !a.dueForDelivery(av.ID) {
 			continue // submitted recently; wait for a block
 		}
-		if err := a.deliver(ctx, av.ID, fee); err != nil {
+		sent, err := a.deliver(ctx, av.ID, fee)
+		if err != nil {
 			errs = append(errs, fmt.Errorf("device %s, auction %s: %w", a.DeviceHex(), av.ID, err))
 			continue
 		}
-		done = append(done, av.ID)
+		if sent {
+			done = append(done, av.ID)
+		}
 	}
 	return done, errors.Join(errs...)
 }
@@ -216,43 +219,45 @@ func (a *Agent) dueForDelivery(id wire.Hash) bool {
 	return !ok || time.Since(last) >= redeliverAfter
 }
 
-func (a *Agent) deliver(ctx context.Context, id wire.Hash, fee uint64) error {
+// deliver submits the delivery of one auction; sent is false when there
+// was nothing to do (delivered or pending meanwhile).
+func (a *Agent) deliver(ctx context.Context, id wire.Hash, fee uint64) (sent bool, err error) {
 	// Read the auction with its bids for the winner's key.
 	av, err := getAuction(ctx, a.Client, id)
 	if err != nil {
-		return fmt.Errorf("auction.get: %w", err)
+		return false, fmt.Errorf("auction.get: %w", err)
 	}
 	if av == nil || av.Status != statusAwaitingDelivery || av.Delivery != nil {
-		return nil // moved on meanwhile
+		return false, nil // moved on meanwhile
 	}
 	dev, err := av.Device.pubKey()
 	if err != nil || dev != a.DeviceKey.PubKey() {
-		return fmt.Errorf("auction.get returned an auction of another device")
+		return false, fmt.Errorf("auction.get returned an auction of another device")
 	}
 	winner, ok := av.Winner.address()
 	if !ok {
-		return fmt.Errorf("auction has no winner")
+		return false, fmt.Errorf("auction has no winner")
 	}
 	var winnerKey keys.PubKey
 	found := false
 	for _, b := range av.BidList {
 		if addr, ok := b.Bidder.address(); ok && addr == winner {
 			if winnerKey, err = b.BidderKey.pubKey(); err != nil {
-				return fmt.Errorf("winner's bid: %w", err)
+				return false, fmt.Errorf("winner's bid: %w", err)
 			}
 			found = true
 			break
 		}
 	}
 	if !found {
-		return fmt.Errorf("no bid of the winner %s in the bid list", winner.Encode(a.Net.AddressHRP))
+		return false, fmt.Errorf("no bid of the winner %s in the bid list", winner.Encode(a.Net.AddressHRP))
 	}
 	if winnerKey.Address() != winner {
-		return fmt.Errorf("winner's bid key does not match the winner's address")
+		return false, fmt.Errorf("winner's bid key does not match the winner's address")
 	}
 	key, err := a.accessKeys.getOrCreate(id, crand.Reader)
 	if err != nil {
-		return err
+		return false, err
 	}
 	a.mu.Lock()
 	_, resubmit := a.sent[id]
@@ -265,9 +270,9 @@ func (a *Agent) deliver(ctx context.Context, id wire.Hash, fee uint64) error {
 	})
 	if err != nil {
 		if hasKind(err, "ErrAlreadyDelivered") {
-			return nil // an earlier submission was mined or is pending
+			return false, nil // an earlier submission was mined or is pending
 		}
-		return fmt.Errorf("submitting the delivery: %w", err)
+		return false, fmt.Errorf("submitting the delivery: %w", err)
 	}
 	a.mu.Lock()
 	if a.sent == nil {
@@ -277,7 +282,7 @@ func (a *Agent) deliver(ctx context.Context, id wire.Hash, fee uint64) error {
 	a.mu.Unlock()
 	a.Logger.Info("access key delivered", "device", a.DeviceHex(), "auction", id.String(),
 		"winner", winner.Encode(a.Net.AddressHRP), "price", av.Price, "resubmitted", resubmit)
-	return nil
+	return true, nil
 }
 
 // Fund asks the test faucet for amount when the device's auction-chain
