@@ -1,10 +1,19 @@
-// Package wallet owns the on-disk keystore: encrypting private keys under a
-// password (scrypt + AES-256-GCM in a versioned JSON file), the directory of
-// such files, and reading passwords from a file, an environment variable or
-// the terminal.
+// Package wallet owns what a user keeps on their own machine and does
+// with it:
 //
-// It uses chain/keys for key material and address encoding. It must not
-// touch chain state, the mempool or the network: it never signs transactions
-// or learns balances; callers decrypt a key here and sign elsewhere. Network
-// address prefixes (HRPs) are passed in by the caller, not decided here.
+//   - the keystore: private keys encrypted under a password (scrypt +
+//     AES-256-GCM in a versioned JSON file), the directory of such files,
+//     and reading passwords from a file, an environment variable or the
+//     terminal;
+//   - the bid book: every sealed bid's amount and salt, written and
+//     fsynced before its commitment is sent, because a lost salt is a
+//     forfeited deposit;
+//   - the Bidder, a client of the node's API that places batch sealed bids,
+//     reveals and pays when due (Watch), opens delivered access keys and
+//     fetches a device's data with them (FetchData).
+//
+// It uses chain/keys for key material and the auction package's builders
+// for transactions, and talks to a node only through api/rpc. It must not
+// open chain state, the mempool or the network directly. Network address
+// prefixes (HRPs) and parameters are passed in by the caller.
 package wallet

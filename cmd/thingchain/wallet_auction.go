@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
@@ -16,7 +15,6 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/thingchain/thingchain/api"
 	"github.com/thingchain/thingchain/api/rpc"
 	"github.com/thingchain/thingchain/chain/keys"
 	"github.com/thingchain/thingchain/chain/wire"
@@ -488,68 +486,6 @@ func walletKeys(c *cli.Context) error {
 	return tw.Flush()
 }
 
-// dataEndpoint picks the data URL from a Thing Description: the named
-// property's first form, else the Thing's own first form (read all
-// properties); relative hrefs are resolved against "base".
-func dataEndpoint(td json.RawMessage, property string) (string, error) {
-	type form struct {
-		Href string `json:"href"`
-	}
-	var doc struct {
-		Base       string `json:"base"`
-		Forms      []form `json:"forms"`
-		Properties map[string]struct {
-			Forms []form `json:"forms"`
-		} `json:"properties"`
-	}
-	if len(td) == 0 || string(td) == "null" {
-		return "", errors.New("the device has no Thing Description (never checked in)")
-	}
-	if err := json.Unmarshal(td, &doc); err != nil {
-		return "", fmt.Errorf("the device's Thing Description is not valid JSON: %w", err)
-	}
-	var forms []form
-	if property != "" {
-		p, ok := doc.Properties[property]
-		if !ok {
-			names := make([]string, 0, len(doc.Properties))
-			for n := range doc.Properties {
-				names = append(names, n)
-			}
-			return "", fmt.Errorf("the device has no property %q (it has: %s)", property, strings.Join(names, ", "))
-		}
-		forms = p.Forms
-	} else {
-		forms = doc.Forms
-		if len(forms) == 0 && len(doc.Properties) == 1 {
-			for _, p := range doc.Properties {
-				forms = p.Forms
-			}
-		}
-	}
-	if len(forms) == 0 || forms[0].Href == "" {
-		if property == "" {
-			return "", errors.New("the Thing Description has no top-level form: pass --property NAME")
-		}
-		return "", fmt.Errorf("property %q has no form with an href", property)
-	}
-	href, err := url.Parse(forms[0].Href)
-	if err != nil {
-		return "", fmt.Errorf("form href %q: %w", forms[0].Href, err)
-	}
-	if !href.IsAbs() {
-		base, err := url.Parse(doc.Base)
-		if err != nil || !base.IsAbs() {
-			return "", fmt.Errorf("form href %q is relative and the Thing Description has no usable base", forms[0].Href)
-		}
-		href = base.ResolveReference(href)
-	}
-	if href.Scheme != "http" && href.Scheme != "https" {
-		return "", fmt.Errorf("data endpoint %s is not http(s)", href)
-	}
-	return href.String(), nil
-}
-
 func walletFetch(c *cli.Context) error {
 	s, err := openBidSession(c, 2, "NAME", "DEVICE")
 	if err != nil {
@@ -587,47 +523,11 @@ func walletFetch(c *cli.Context) error {
 		}
 		return fmt.Errorf("no access key delivered for device %s: see `thingchain wallet auctions %s`", short(device), c.Args().First())
 	}
-	var rec *registry.Device
-	if err := s.client.Call(c.Context, "registry.device", api.DeviceParams{Device: device}, &rec); err != nil {
-		return fmt.Errorf("registry.device: %w", err)
-	}
-	if rec == nil {
-		return fmt.Errorf("device %s is not on the metadata chain", short(device))
-	}
-	endpoint, err := dataEndpoint(rec.TD, c.String("property"))
-	if err != nil {
-		return err
-	}
 	ctx, cancel := context.WithTimeout(c.Context, c.Duration("http-timeout"))
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint, nil)
+	endpoint, data, err := wallet.FetchData(ctx, s.client, http.DefaultClient, best, c.String("property"))
 	if err != nil {
 		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+best.Token())
-	req.Header.Set("Accept", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("fetch %s: %w (is the device online?)", endpoint, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
-	if err != nil {
-		return fmt.Errorf("fetch %s: %w", endpoint, err)
-	}
-	if resp.StatusCode/100 != 2 {
-		msg := strings.TrimSpace(string(body))
-		var e struct {
-			Error string `json:"error"`
-		}
-		if json.Unmarshal(body, &e) == nil && e.Error != "" {
-			msg = e.Error
-		}
-		return fmt.Errorf("the device refused the request (%s): %s", resp.Status, msg)
-	}
-	var data any
-	if err := json.Unmarshal(body, &data); err != nil {
-		return fmt.Errorf("the device sent non-JSON data: %w", err)
 	}
 	if c.Bool("json") {
 		return printJSON(c.App.Writer, map[string]any{"device": device, "auction": best.Auction, "endpoint": endpoint, "expires": best.Expires, "data": data})
