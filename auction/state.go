@@ -91,6 +91,19 @@ func (s Status) String() string {
 // MarshalText renders the status name.
 func (s Status) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
+// UnmarshalText parses a status name, so API clients can decode records.
+func (s *Status) UnmarshalText(b []byte) error { return unmarshalName(statusNames, b, s, "auction status") }
+
+func unmarshalName[T comparable](names map[T]string, b []byte, out *T, what string) error {
+	for v, name := range names {
+		if name == string(b) {
+			*out = v
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown %s %q", what, b)
+}
+
 // Auction is one auction of one device for one access period.
 type Auction struct {
 	ID          wire.Hash    `json:"id"`
@@ -215,6 +228,11 @@ func (s BidStatus) String() string {
 
 // MarshalText renders the status name.
 func (s BidStatus) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText parses a bid status name.
+func (s *BidStatus) UnmarshalText(b []byte) error {
+	return unmarshalName(bidStatusNames, b, s, "bid status")
+}
 
 // Bid is one bidder's bid in one auction.
 type Bid struct {
