@@ -92,7 +92,9 @@ func (s Status) String() string {
 func (s Status) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
 // UnmarshalText parses a status name, so API clients can decode records.
-func (s *Status) UnmarshalText(b []byte) error { return unmarshalName(statusNames, b, s, "auction status") }
+func (s *Status) UnmarshalText(b []byte) error {
+	return unmarshalName(statusNames, b, s, "auction status")
+}
 
 func unmarshalName[T comparable](names map[T]string, b []byte, out *T, what string) error {
 	for v, name := range names {
