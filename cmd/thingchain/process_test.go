@@ -241,3 +241,48 @@ func TestTestnetComesUp(t *testing.T) {
 		t.Fatalf("testnet did not stop cleanly: %v", err)
 	}
 }
+
+// TestTestnetMarketStory runs the README's story on a fast regtest
+// testnet: simulated devices check in, simulated bidders bid, auctions
+// settle, devices deliver keys and bidders fetch data with them — the
+// live summary must show data fetched with won keys and nothing refused.
+func TestTestnetMarketStory(t *testing.T) {
+	bin := buildBinary(t)
+	cmd := exec.Command(bin, "testnet", "--network", "regtest", "--devices", "4", "--bidders", "2", "--bid-every", "1s", "--summary-every", "1s")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	fetched := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			line := sc.Text()
+			var keysN, fetchedN, refusedN int
+			if i := strings.Index(line, "keys delivered "); i >= 0 {
+				fmt.Sscanf(line[i:], "keys delivered %d, data fetched %d (refused %d)", &keysN, &fetchedN, &refusedN)
+				if fetchedN > 0 {
+					fetched <- line
+					io.Copy(io.Discard, stdout)
+					return
+				}
+			}
+		}
+	}()
+	select {
+	case line := <-fetched:
+		if !strings.Contains(line, "(refused 0)") {
+			t.Fatalf("a device refused a won key: %s", line)
+		}
+	case <-time.After(90 * time.Second):
+		t.Fatal("the testnet did not show data fetched with a won access key within 90 s")
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("testnet did not stop cleanly: %v", err)
+	}
+}

@@ -35,6 +35,8 @@ Examples:
 			&cli.StringFlag{Name: "dir", Usage: "parent directory for the nodes' data (default: a new temporary directory, removed on exit)"},
 			&cli.StringFlag{Name: "network", Value: "test", Usage: "test or regtest"},
 			&cli.IntFlag{Name: "devices", Value: 12, Usage: "simulated devices checked in through node0 (0: none)"},
+			&cli.IntFlag{Name: "bidders", Value: 3, Usage: "simulated data scientists bidding through node0 (0: none)"},
+			&cli.DurationFlag{Name: "bid-every", Value: 15 * time.Second, Usage: "how often each simulated bidder bids"},
 			&cli.DurationFlag{Name: "summary-every", Value: 3 * time.Second, Usage: "how often to print the live summary"},
 			&cli.DurationFlag{Name: "duration", Usage: "stop by itself after this long (default: run until Ctrl-C)"},
 			jsonFlag,
@@ -50,6 +52,9 @@ func runTestnet(c *cli.Context) error {
 	}
 	if m < 0 || m > n {
 		return fmt.Errorf("--miners must be between 0 and --nodes (%d), got %d", n, m)
+	}
+	if d, b := c.Int("devices"), c.Int("bidders"); d < 0 || d > 10000 || b < 0 || b > 100 || c.Duration("bid-every") <= 0 {
+		return fmt.Errorf("--devices must be 0 to 10000 (got %d), --bidders 0 to 100 (got %d), --bid-every positive", d, b)
 	}
 	network := c.String("network")
 	if network != "test" && network != "regtest" {
@@ -116,16 +121,11 @@ func runTestnet(c *cli.Context) error {
 		bootstrap = append(bootstrap, nd.P2PAddrs()[0])
 		fmt.Fprintf(c.App.Writer, "node%d  api %s  peer %s  mining=%v\n", i, nd.RPCURL, nd.P2P.ID(), i < m)
 	}
-	if d := c.Int("devices"); d < 0 || d > 10000 {
-		stop()
-		wg.Wait()
-		return fmt.Errorf("--devices must be between 0 and 10000, got %d", d)
-	}
 	mk := &market{out: c.App.Writer, log: log, nodes: nodes}
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		mk.run(ctx, dir, c.Int("devices"))
+		mk.run(ctx, dir, c.Int("devices"), c.Int("bidders"), c.Duration("bid-every"))
 	}()
 	every(ctx, c.Duration("summary-every"), func() { printSummary(c, nodes, mk) })
 	wg.Wait()

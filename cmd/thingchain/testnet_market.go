@@ -2,16 +2,28 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
+	"net/http"
 	"path/filepath"
+	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
+	"github.com/thingchain/thingchain/api"
 	"github.com/thingchain/thingchain/api/rpc"
+	"github.com/thingchain/thingchain/chain/keys"
+	"github.com/thingchain/thingchain/chain/wire"
+	"github.com/thingchain/thingchain/consensus"
 	"github.com/thingchain/thingchain/devicesim"
+	"github.com/thingchain/thingchain/ledger"
 	"github.com/thingchain/thingchain/node"
 	"github.com/thingchain/thingchain/registry"
+	"github.com/thingchain/thingchain/wallet"
 )
 
 // market runs the simulated participants of a local testnet against its
@@ -24,6 +36,7 @@ type market struct {
 	sim    *devicesim.Simulator
 	mu     sync.Mutex
 	status string
+	stats  bidderStats
 }
 
 func (m *market) setStatus(s string) {
@@ -32,8 +45,9 @@ func (m *market) setStatus(s string) {
 	m.mu.Unlock()
 }
 
-// run starts the device simulator and blocks until ctx ends.
-func (m *market) run(ctx context.Context, dir string, devices int) {
+// run starts the device simulator, then the bidders, and blocks until
+// ctx ends.
+func (m *market) run(ctx context.Context, dir string, devices, bidders int, bidEvery time.Duration) {
 	if devices == 0 {
 		return
 	}
@@ -65,6 +79,7 @@ func (m *market) run(ctx context.Context, dir string, devices int) {
 	sum := sim.Summary()
 	fmt.Fprintf(m.out, "%d simulated devices checked in: %v\n", sum.Devices, sum.PerKind)
 	m.setStatus("")
+	m.runBidders(ctx, dir, bidders, bidEvery)
 	<-ctx.Done()
 }
 
@@ -79,9 +94,146 @@ func (m *market) summaryLine() string {
 	}
 	enabled := true
 	devices := n.Index.Query(registry.Filter{Enabled: &enabled, Limit: 1}).Total
-	line := fmt.Sprintf("          market: %d devices enabled", devices)
+	line := fmt.Sprintf("          market: %d devices enabled; bids %d, revealed %d, paid %d, keys delivered %d, data fetched %d (refused %d)",
+		devices, m.stats.bids.Load(), m.stats.reveals.Load(), m.stats.payments.Load(), m.stats.keys.Load(), m.stats.fetches.Load(), m.stats.refused.Load())
+	var info api.AuctionInfo
+	if n.Auction != nil {
+		if i, err := api.NewService(n.Backend()).GetAuctionInfo(context.Background()); err == nil {
+			info = i
+			line += fmt.Sprintf("; escrow %s, metadata miners' pool %s", ledger.FormatAmount(info.Escrow), ledger.FormatAmount(info.MetadataPool))
+		}
+	}
 	if status != "" {
 		line += "; " + status
 	}
 	return line
+}
+
+// bidderStats counts what the simulated data scientists did.
+type bidderStats struct {
+	bids, reveals, payments, keys, fetches, refused atomic.Int64
+}
+
+// runBidders starts n simulated data scientists against node0: each is
+// funded by the faucet, bids truthfully (sealed, second price) on a few
+// enabled devices every interval, reveals and pays through the wallet's
+// Bidder.Watch, and downloads data with every access key delivered to it.
+func (m *market) runBidders(ctx context.Context, dir string, n int, interval time.Duration) {
+	net := m.nodes[0].Net
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := m.runBidder(ctx, net, dir, i, interval); err != nil && ctx.Err() == nil {
+				m.log.Warn("simulated bidder stopped", "bidder", i, "err", err)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+const bidderFee = 10_000 // base units; the test network's mempools accept any fee
+
+func (m *market) runBidder(ctx context.Context, net *consensus.Params, dir string, i int, interval time.Duration) error {
+	url := m.nodes[0].RPCURL
+	client, err := rpc.Dial(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+	ws, err := rpc.Dial(ctx, "ws"+strings.TrimPrefix(url, "http"))
+	if err != nil {
+		return err
+	}
+	defer ws.Close()
+	key, err := keys.GenerateKey()
+	if err != nil {
+		return err
+	}
+	addr := key.PubKey().Address().Encode(net.AddressHRP)
+	book, err := wallet.OpenBidBook(filepath.Join(dir, "bidders"), addr)
+	if err != nil {
+		return err
+	}
+	b := wallet.NewBidder(net, book)
+	var res api.SubmitResult
+	if err := client.Call(ctx, "faucet.request", api.FaucetParams{Address: addr, Amount: 100_000 * ledger.Coin}, &res); err != nil {
+		return fmt.Errorf("faucet: %w", err)
+	}
+	log := m.log.With("bidder", i, "address", addr)
+	go b.Watch(ctx, ws, key, bidderFee, 2*time.Second, func(ev wallet.WatchEvent) bool {
+		if ev.Reveal != nil {
+			m.stats.reveals.Add(int64(len(ev.Reveal.Revealed)))
+		}
+		if ev.Pay != nil {
+			m.stats.payments.Add(int64(len(ev.Pay.Paid)))
+		}
+		if ev.Err != nil {
+			log.Debug("watch", "err", ev.Err)
+		}
+		return false
+	})
+	rng := rand.New(rand.NewPCG(uint64(i)+1, uint64(time.Now().UnixNano())))
+	fetched := map[wire.Hash]bool{}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		m.bidRound(ctx, client, b, key, rng, log)
+		ks, err := b.Keys(ctx, client, key)
+		if err != nil {
+			continue
+		}
+		for j := range ks {
+			k := &ks[j]
+			if fetched[k.Auction] || !k.Valid {
+				continue
+			}
+			fetched[k.Auction] = true
+			m.stats.keys.Add(1)
+			fctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			_, data, err := wallet.FetchData(fctx, client, http.DefaultClient, k, "")
+			cancel()
+			if err != nil {
+				m.stats.refused.Add(1)
+				log.Warn("data fetch failed", "device", k.Device, "err", err)
+				continue
+			}
+			m.stats.fetches.Add(1)
+			log.Info("fetched device data with a won access key", "device", k.Device, "bytes", len(data), "expires", k.Expires)
+		}
+	}
+}
+
+// bidRound bids on a few random enabled devices at a price between one
+// and three times the highest of their reserves: the bidder's true value.
+func (m *market) bidRound(ctx context.Context, client *rpc.Client, b *wallet.Bidder, key *keys.PrivateKey, rng *rand.Rand, log *slog.Logger) {
+	enabled := true
+	var page registry.QueryResult
+	if err := client.Call(ctx, "registry.devices", api.DeviceFilter{Enabled: &enabled, Limit: registry.MaxQueryLimit}, &page); err != nil || len(page.Devices) == 0 {
+		return
+	}
+	rng.Shuffle(len(page.Devices), func(x, y int) { page.Devices[x], page.Devices[y] = page.Devices[y], page.Devices[x] })
+	pick := page.Devices[:min(len(page.Devices), 2+rng.IntN(4))]
+	var devices []string
+	var reserve uint64
+	for _, d := range pick {
+		devices = append(devices, d.Device)
+		reserve = max(reserve, d.Terms.ReservePerPoint)
+	}
+	price := reserve + reserve*uint64(rng.IntN(200))/100
+	res, err := b.Bid(ctx, client, key, devices, price, bidderFee)
+	if err != nil {
+		if !errors.Is(err, wallet.ErrNothingToBid) {
+			log.Debug("bid round", "err", err)
+		}
+		return
+	}
+	m.stats.bids.Add(int64(len(res.Bids)))
+	log.Info("sealed bids sent in one batch", "bids", len(res.Bids), "skipped", len(res.Skipped), "max_price_per_point", ledger.FormatAmount(price))
 }
