@@ -12,33 +12,15 @@ import (
 	"github.com/thingchain/thingchain/api"
 	"github.com/thingchain/thingchain/api/rpc"
 	"github.com/thingchain/thingchain/node"
+	"github.com/thingchain/thingchain/node/nodetest"
 )
 
 // startRegtestNode runs a regtest node in this process, without a
 // network, with its API on a free port, and returns an admin client.
 func startRegtestNode(t *testing.T) *rpc.Client {
 	t.Helper()
-	n, err := node.New(node.Config{Network: "regtest", DataDir: t.TempDir(), RPCAddr: "127.0.0.1:0", P2PListen: []string{"off"},
-		Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { n.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-	select {
-	case <-n.Ready():
-	case <-done:
-		t.Fatal("node stopped during start-up")
-	case <-time.After(20 * time.Second):
-		t.Fatal("node API did not start")
-	}
-	client, err := rpc.Dial(ctx, n.RPCURL, rpc.WithToken(n.RPC.Token()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return client
+	n := nodetest.Start(t, node.Config{P2PListen: []string{"off"}})
+	return nodetest.Client(t, context.Background(), n)
 }
 
 func testLogger(t *testing.T) *slog.Logger {

@@ -10,29 +10,14 @@ import (
 	"github.com/thingchain/thingchain/api"
 	"github.com/thingchain/thingchain/api/rpc"
 	"github.com/thingchain/thingchain/node"
+	"github.com/thingchain/thingchain/node/nodetest"
 )
 
 // startPeer runs a regtest node with libp2p on 127.0.0.1, dialling
 // bootstrap, and returns it once its API is up.
 func startPeer(t *testing.T, bootstrap []string) *node.Node {
 	t.Helper()
-	n, err := node.New(node.Config{Network: "regtest", DataDir: t.TempDir(), RPCAddr: "127.0.0.1:0",
-		P2PListen: []string{"/ip4/127.0.0.1/tcp/0"}, Bootstrap: bootstrap, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { n.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-	select {
-	case <-n.Ready():
-	case <-done:
-		t.Fatal("node stopped during start-up")
-	case <-time.After(20 * time.Second):
-		t.Fatal("node API did not start")
-	}
-	return n
+	return nodetest.Start(t, node.Config{Bootstrap: bootstrap})
 }
 
 // TestFiftyDevicesOnTestnet is the metadata chain's acceptance test: on a

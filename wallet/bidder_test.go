@@ -19,6 +19,7 @@ import (
 	"github.com/thingchain/thingchain/consensus"
 	"github.com/thingchain/thingchain/ledger"
 	"github.com/thingchain/thingchain/node"
+	"github.com/thingchain/thingchain/node/nodetest"
 	"github.com/thingchain/thingchain/registry"
 	"github.com/thingchain/thingchain/wallet"
 )
@@ -33,29 +34,10 @@ type regtest struct {
 
 func startRegtest(t *testing.T) *regtest {
 	t.Helper()
-	n, err := node.New(node.Config{Network: "regtest", DataDir: t.TempDir(), RPCAddr: "127.0.0.1:0", P2PListen: []string{"/ip4/127.0.0.1/tcp/0"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { n.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-	select {
-	case <-n.Ready():
-	case <-done:
-		t.Fatal("node stopped during start-up")
-	case <-time.After(10 * time.Second):
-		t.Fatal("API did not start")
-	}
+	n := nodetest.Start(t, node.Config{})
 	cctx, ccancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(ccancel)
-	c, err := rpc.Dial(cctx, n.RPCURL, rpc.WithToken(n.RPC.Token()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return &regtest{t: t, n: n, c: c, ctx: cctx}
+	return &regtest{t: t, n: n, c: nodetest.Client(t, cctx, n), ctx: cctx}
 }
 
 func (r *regtest) call(method string, params, result any) {

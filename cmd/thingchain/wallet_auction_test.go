@@ -20,6 +20,7 @@ import (
 	"github.com/thingchain/thingchain/consensus"
 	"github.com/thingchain/thingchain/ledger"
 	"github.com/thingchain/thingchain/node"
+	"github.com/thingchain/thingchain/node/nodetest"
 	"github.com/thingchain/thingchain/registry"
 	"github.com/thingchain/thingchain/wallet"
 )
@@ -64,24 +65,10 @@ func txNonce(t *testing.T, c *rpc.Client, k *keys.PrivateKey, chainName string) 
 // delivers a key, `wallet keys` decrypts it and `wallet fetch` downloads
 // the data with the bearer access proof.
 func TestWalletAuctionCommands(t *testing.T) {
-	n, err := node.New(node.Config{Network: "regtest", DataDir: t.TempDir(), RPCAddr: "127.0.0.1:0", P2PListen: []string{"/ip4/127.0.0.1/tcp/0"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	n := nodetest.Start(t, node.Config{})
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { n.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-	select {
-	case <-n.Ready():
-	case <-time.After(10 * time.Second):
-		t.Fatal("API did not start")
-	}
-	c, err := rpc.Dial(ctx, n.RPCURL, rpc.WithToken(n.RPC.Token()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	defer cancel()
+	c := nodetest.Client(t, ctx, n)
 	gen := func(kind consensus.ChainKind, count int) {
 		t.Helper()
 		if _, err := n.Generate(ctx, kind, count); err != nil {
