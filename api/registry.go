@@ -5,7 +5,10 @@ import (
 	"encoding/hex"
 	"errors"
 
+	"github.com/thingchain/thingchain/auction"
+	"github.com/thingchain/thingchain/chain"
 	"github.com/thingchain/thingchain/chain/keys"
+	"github.com/thingchain/thingchain/consensus"
 	"github.com/thingchain/thingchain/registry"
 )
 
@@ -39,6 +42,8 @@ type DeviceParams struct {
 }
 
 // GetDevice returns a device record, or null if the key was never attested.
+// Its strikes (missed key deliveries) are judged on the auction chain and
+// filled in from there.
 func (s *Service) GetDevice(_ context.Context, p DeviceParams) (*registry.Device, error) {
 	if s.b.Registry == nil {
 		return nil, errNoRegistry
@@ -47,7 +52,31 @@ func (s *Service) GetDevice(_ context.Context, p DeviceParams) (*registry.Device
 	if err != nil {
 		return nil, err
 	}
-	return s.b.Registry.Device(pk)
+	rec, err := s.b.Registry.Device(pk)
+	if err != nil || rec == nil {
+		return rec, err
+	}
+	return rec, s.withStrikes([]*registry.Device{rec})
+}
+
+// withStrikes sets each record's strike count from the auction chain.
+// The records must be the caller's own copies.
+func (s *Service) withStrikes(recs []*registry.Device) error {
+	if len(recs) == 0 || s.b.Chains[consensus.AuctionChain] == nil {
+		return nil
+	}
+	return s.readAuctions(func(v *chain.View, _ chain.TipInfo) error {
+		for _, rec := range recs {
+			pk, err := rec.PubKey()
+			if err != nil {
+				return err
+			}
+			if rec.Strikes, err = auction.Strikes(v, pk); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // KeyParams names an OEM or miner key.
@@ -140,5 +169,11 @@ func (s *Service) ListDevices(_ context.Context, f DeviceFilter) (registry.Query
 	if err != nil {
 		return registry.QueryResult{}, err
 	}
-	return s.b.Registry.Query(rf), nil
+	res := s.b.Registry.Query(rf)
+	// The index's records are shared: strikes go on copies.
+	for i, d := range res.Devices {
+		c := *d
+		res.Devices[i] = &c
+	}
+	return res, s.withStrikes(res.Devices)
 }
