@@ -67,6 +67,11 @@ func (k *Kind) Metadata(seed uint64) []byte {
 	return b
 }
 
+// reserveUnit scales the kinds' reserve prices: 10,000 base units
+// (0.0001 THG) per data point, so a month of a fridge's readings (8,640
+// points at 2 units) has a reserve of about 1.7 THG.
+const reserveUnit = 10_000
+
 // TermsFor returns the kind's default terms on a network: on regtest the
 // access period is ten minutes so auctions can run in a test.
 func (k *Kind) TermsFor(net *consensus.Params) registry.Terms {
@@ -119,7 +124,7 @@ var kinds = []*Kind{
 			{Name: "power_w", Type: "number", Unit: "W", Description: "electrical power draw", Min: ptr(0), Max: ptr(300)},
 		},
 		SampleInterval: 5 * time.Minute,
-		Terms:          registry.Terms{ReservePerPoint: 2, PointsPerPeriod: month / 300, AccessPeriodSeconds: month},
+		Terms:          registry.Terms{ReservePerPoint: 2 * reserveUnit, PointsPerPeriod: month / 300, AccessPeriodSeconds: month},
 		metadata: func(r *rand.Rand) map[string]any {
 			m := commonMetadata(r, "Acme")
 			m["capacity_liters"] = pick(r, 250, 310, 360, 420)
@@ -144,7 +149,7 @@ var kinds = []*Kind{
 			{Name: "power_w", Type: "number", Unit: "W", Description: "electrical power draw", Min: ptr(0), Max: ptr(250)},
 		},
 		SampleInterval: time.Minute,
-		Terms:          registry.Terms{ReservePerPoint: 1, PointsPerPeriod: month / 60, AccessPeriodSeconds: month},
+		Terms:          registry.Terms{ReservePerPoint: 1 * reserveUnit, PointsPerPeriod: month / 60, AccessPeriodSeconds: month},
 		metadata: func(r *rand.Rand) map[string]any {
 			m := commonMetadata(r, "Vista")
 			m["screen_inches"] = pick(r, 43.0, 50.0, 55.0, 65.0, 77.5)
@@ -168,7 +173,7 @@ var kinds = []*Kind{
 			{Name: "humidity_pct", Type: "number", Unit: "%", Description: "relative humidity", Min: ptr(0), Max: ptr(100)},
 		},
 		SampleInterval: 5 * time.Minute,
-		Terms:          registry.Terms{ReservePerPoint: 2, PointsPerPeriod: month / 300, AccessPeriodSeconds: month},
+		Terms:          registry.Terms{ReservePerPoint: 2 * reserveUnit, PointsPerPeriod: month / 300, AccessPeriodSeconds: month},
 		metadata: func(r *rand.Rand) map[string]any {
 			m := commonMetadata(r, "NordHeat")
 			m["heating_type"] = pick(r, "gas", "heat-pump", "electric", "district")
@@ -191,7 +196,7 @@ var kinds = []*Kind{
 			{Name: "voltage_v", Type: "number", Unit: "V", Description: "line voltage", Min: ptr(200), Max: ptr(260)},
 		},
 		SampleInterval: 15 * time.Minute,
-		Terms:          registry.Terms{ReservePerPoint: 3, PointsPerPeriod: month / 900, AccessPeriodSeconds: month},
+		Terms:          registry.Terms{ReservePerPoint: 3 * reserveUnit, PointsPerPeriod: month / 900, AccessPeriodSeconds: month},
 		metadata: func(r *rand.Rand) map[string]any {
 			m := commonMetadata(r, "Voltix")
 			m["phases"] = pick(r, 1, 3)
@@ -217,7 +222,7 @@ var kinds = []*Kind{
 			{Name: "region", Type: "string", Description: "coarse region code the car is in (country and subdivision at most)"},
 		},
 		SampleInterval: time.Minute,
-		Terms:          registry.Terms{ReservePerPoint: 5, PointsPerPeriod: month / 60, AccessPeriodSeconds: month},
+		Terms:          registry.Terms{ReservePerPoint: 5 * reserveUnit, PointsPerPeriod: month / 60, AccessPeriodSeconds: month},
 		metadata: func(r *rand.Rand) map[string]any {
 			m := commonMetadata(r, "Electra")
 			m["powertrain"] = "bev"
