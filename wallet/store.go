@@ -162,7 +162,7 @@ func (s *Store) Get(nameOrAddress string) (*KeyFile, error) {
 			return readKeyFile(ki.Path)
 		}
 	}
-	return nil, fmt.Errorf("wallet: %q: %w (run the key list command to see stored keys)", nameOrAddress, ErrKeyNotFound)
+	return nil, fmt.Errorf("wallet: %q: %w (`thingchain wallet list` shows the stored keys; check --network and --wallet-dir)", nameOrAddress, ErrKeyNotFound)
 }
 
 // Create generates a new key, encrypts it and stores it under name.
