@@ -144,6 +144,10 @@ func (cn *chainNet) requestSync(p peer.ID) {
 	}
 }
 
+// retryWaitingBlock is how soon a sync that stopped at a block that could
+// not connect yet (not a rule violation) is tried again.
+const retryWaitingBlock = 500 * time.Millisecond
+
 // syncLoop syncs with one peer at a time: peers queued by requestSync
 // (new connections, orphans) and, every SyncInterval, every peer, so gaps
 // that gossip left are always filled.
@@ -349,8 +353,16 @@ func (cn *chainNet) fetchBlocks(p peer.ID, need []wire.Hash, prog *progress) err
 				cn.n.penalize(p, PenaltyInvalidBlock, false, fmt.Sprintf("%s sync block %s: %v", cn.name, batches[i][j], err))
 				return err
 			default:
+				// Not the block's fault (an auction block whose anchored
+				// metadata block this node has not synced yet): it is
+				// stored; ask again soon rather than a SyncInterval later.
 				if ctx.Err() == nil {
-					cn.n.log.Error("cannot process synced block", "chain", cn.name, "hash", batches[i][j], "err", err)
+					cn.n.log.Info("synced block waits", "chain", cn.name, "hash", batches[i][j], "reason", err)
+					time.AfterFunc(retryWaitingBlock, func() {
+						if cn.n.ctx.Err() == nil {
+							cn.requestSync(p)
+						}
+					})
 				}
 				return err
 			}
