@@ -6,7 +6,16 @@ import (
 
 	"github.com/thingchain/thingchain/chain/keys"
 	"github.com/thingchain/thingchain/chain/wire"
+	"github.com/thingchain/thingchain/chain/wire/payload"
+	"github.com/thingchain/thingchain/consensus"
 )
+
+// Payloads and state records use the binary layout of chain/wire/payload,
+// as the metadata chain's payloads do (newReader at the end of this file):
+// hashes and salts as 32 raw bytes, public keys as 33-byte compressed keys,
+// addresses as 20 bytes, counts as u16 and blobs as a u32 length and the
+// bytes. A value has exactly one encoding, so decoders need no re-encode
+// comparison.
 
 // Transaction types of the auction state machine. The ledger's transfer is
 // type 1 (ledger.TxTransfer); auction types start at 10.
@@ -63,17 +72,17 @@ type OpenAuction struct {
 
 // Encode is the canonical payload.
 func (o OpenAuction) Encode() []byte {
-	w := writer{buf: make([]byte, 0, keys.PubKeySize+8)}
-	w.raw(o.Device[:])
-	w.u64(o.Seq)
-	return w.buf
+	w := payload.NewWriter(keys.PubKeySize + 8)
+	w.Raw(o.Device[:])
+	w.U64(o.Seq)
+	return w.Bytes()
 }
 
 // DecodeOpenAuction parses a TxOpenAuction payload.
 func DecodeOpenAuction(b []byte) (OpenAuction, error) {
-	r := reader{buf: b, what: "open auction"}
-	o := OpenAuction{Device: r.pubKey("device"), Seq: r.u64("seq")}
-	return o, r.finish()
+	r := newReader(b, "open auction")
+	o := OpenAuction{Device: r.PubKey("device"), Seq: r.U64("seq")}
+	return o, r.Finish()
 }
 
 // BidCommit is one sealed bid: the device and the sequence number of its
@@ -94,36 +103,36 @@ type CommitBids struct {
 
 // Encode is the canonical payload.
 func (c CommitBids) Encode() []byte {
-	w := writer{buf: make([]byte, 0, 2+len(c.Bids)*commitEntrySize)}
-	w.u16(uint16(len(c.Bids)))
+	w := payload.NewWriter(2 + len(c.Bids)*commitEntrySize)
+	w.U16(uint16(len(c.Bids)))
 	for _, b := range c.Bids {
-		w.raw(b.Device[:])
-		w.u64(b.Seq)
-		w.raw(b.Commitment[:])
-		w.u64(b.Deposit)
+		w.Raw(b.Device[:])
+		w.U64(b.Seq)
+		w.Raw(b.Commitment[:])
+		w.U64(b.Deposit)
 	}
-	return w.buf
+	return w.Bytes()
 }
 
 // DecodeCommitBids parses a TxCommitBids payload.
 func DecodeCommitBids(b []byte) (CommitBids, error) {
-	r := reader{buf: b, what: "commit bids"}
-	n := r.count("bids", maxBatchFormat)
-	if r.err == nil && len(b)-2 != n*commitEntrySize {
-		r.fail("%d bytes for %d bids, want %d", len(b)-2, n, n*commitEntrySize)
+	r := newReader(b, "commit bids")
+	n := r.Count("bids", maxBatchFormat)
+	if r.Err() == nil && len(b)-2 != n*commitEntrySize {
+		r.Fail("%d bytes for %d bids, want %d", len(b)-2, n, n*commitEntrySize)
 	}
 	var c CommitBids
-	if r.err == nil {
+	if r.Err() == nil {
 		c.Bids = make([]BidCommit, n)
 	}
-	for i := 0; i < n && r.err == nil; i++ {
+	for i := 0; i < n && r.Err() == nil; i++ {
 		e := &c.Bids[i]
-		e.Device = r.pubKey("device")
-		e.Seq = r.u64("seq")
-		r.fixed(e.Commitment[:], "commitment")
-		e.Deposit = r.u64("deposit")
+		e.Device = r.PubKey("device")
+		e.Seq = r.U64("seq")
+		r.Fixed(e.Commitment[:], "commitment")
+		e.Deposit = r.U64("deposit")
 	}
-	if err := r.finish(); err != nil {
+	if err := r.Finish(); err != nil {
 		return CommitBids{}, err
 	}
 	return c, nil
@@ -144,34 +153,34 @@ type RevealBids struct {
 
 // Encode is the canonical payload.
 func (rb RevealBids) Encode() []byte {
-	w := writer{buf: make([]byte, 0, 2+len(rb.Reveals)*revealEntrySize)}
-	w.u16(uint16(len(rb.Reveals)))
+	w := payload.NewWriter(2 + len(rb.Reveals)*revealEntrySize)
+	w.U16(uint16(len(rb.Reveals)))
 	for _, e := range rb.Reveals {
-		w.raw(e.Auction[:])
-		w.u64(e.AmountPerPoint)
-		w.raw(e.Salt[:])
+		w.Raw(e.Auction[:])
+		w.U64(e.AmountPerPoint)
+		w.Raw(e.Salt[:])
 	}
-	return w.buf
+	return w.Bytes()
 }
 
 // DecodeRevealBids parses a TxRevealBids payload.
 func DecodeRevealBids(b []byte) (RevealBids, error) {
-	r := reader{buf: b, what: "reveal bids"}
-	n := r.count("reveals", maxBatchFormat)
-	if r.err == nil && len(b)-2 != n*revealEntrySize {
-		r.fail("%d bytes for %d reveals, want %d", len(b)-2, n, n*revealEntrySize)
+	r := newReader(b, "reveal bids")
+	n := r.Count("reveals", maxBatchFormat)
+	if r.Err() == nil && len(b)-2 != n*revealEntrySize {
+		r.Fail("%d bytes for %d reveals, want %d", len(b)-2, n, n*revealEntrySize)
 	}
 	var rb RevealBids
-	if r.err == nil {
+	if r.Err() == nil {
 		rb.Reveals = make([]Reveal, n)
 	}
-	for i := 0; i < n && r.err == nil; i++ {
+	for i := 0; i < n && r.Err() == nil; i++ {
 		e := &rb.Reveals[i]
-		r.fixed(e.Auction[:], "auction")
-		e.AmountPerPoint = r.u64("amount")
-		r.fixed(e.Salt[:], "salt")
+		r.Fixed(e.Auction[:], "auction")
+		e.AmountPerPoint = r.U64("amount")
+		r.Fixed(e.Salt[:], "salt")
 	}
-	if err := r.finish(); err != nil {
+	if err := r.Finish(); err != nil {
 		return RevealBids{}, err
 	}
 	return rb, nil
@@ -187,10 +196,10 @@ func (p Pay) Encode() []byte { return append([]byte(nil), p.Auction[:]...) }
 
 // DecodePay parses a TxPay payload.
 func DecodePay(b []byte) (Pay, error) {
-	r := reader{buf: b, what: "pay"}
+	r := newReader(b, "pay")
 	var p Pay
-	r.fixed(p.Auction[:], "auction")
-	return p, r.finish()
+	r.Fixed(p.Auction[:], "auction")
+	return p, r.Finish()
 }
 
 // DeliverKey is the payload of TxDeliverKey: auction ID (32), key hash
@@ -204,22 +213,31 @@ type DeliverKey struct {
 
 // Encode is the canonical payload.
 func (d DeliverKey) Encode() []byte {
-	w := writer{buf: make([]byte, 0, 68+len(d.EncryptedKey))}
-	w.raw(d.Auction[:])
-	w.raw(d.KeyHash[:])
-	w.blob(d.EncryptedKey)
-	return w.buf
+	w := payload.NewWriter(68 + len(d.EncryptedKey))
+	w.Raw(d.Auction[:])
+	w.Raw(d.KeyHash[:])
+	w.Blob(d.EncryptedKey)
+	return w.Bytes()
 }
 
 // DecodeDeliverKey parses a TxDeliverKey payload.
 func DecodeDeliverKey(b []byte) (DeliverKey, error) {
-	r := reader{buf: b, what: "deliver key"}
+	r := newReader(b, "deliver key")
 	var d DeliverKey
-	r.fixed(d.Auction[:], "auction")
-	r.fixed(d.KeyHash[:], "key hash")
-	d.EncryptedKey = r.blob("encrypted key", maxKeyFormat)
-	if err := r.finish(); err != nil {
+	r.Fixed(d.Auction[:], "auction")
+	r.Fixed(d.KeyHash[:], "key hash")
+	d.EncryptedKey = r.Blob("encrypted key", maxKeyFormat)
+	if err := r.Finish(); err != nil {
 		return DeliverKey{}, err
 	}
 	return d, nil
+}
+
+// newReader reads a payload or a state record. Its errors are ErrBadPayload
+// rule errors "<what>: <field>: <reason>", e.g. "commit bids: seq:
+// truncated"; the record decoders turn them into assertion errors.
+func newReader(b []byte, what string) *payload.Reader {
+	return payload.NewReader(b, what, func(what, reason string) error {
+		return consensus.RuleErrorf(ErrBadPayload, "%s: %s", what, reason)
+	})
 }

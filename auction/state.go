@@ -8,12 +8,13 @@ import (
 	"github.com/thingchain/thingchain/chain"
 	"github.com/thingchain/thingchain/chain/keys"
 	"github.com/thingchain/thingchain/chain/wire"
+	"github.com/thingchain/thingchain/chain/wire/payload"
 	"github.com/thingchain/thingchain/consensus"
 	"github.com/thingchain/thingchain/ledger"
 )
 
 // State layout (besides the ledger's "acct/" and "supply"); integers in
-// keys are big-endian, records use the binary layout of codec.go:
+// keys are big-endian, records use the binary layout of chain/wire/payload:
 //
 //	auc/<id>                 Auction
 //	bid/<id><address>        Bid of one bidder in one auction
@@ -143,64 +144,64 @@ func (a *Auction) Phase(height uint64) string {
 }
 
 func (a *Auction) encode() []byte {
-	w := writer{buf: make([]byte, 0, 256+4*len(a.Ranking))}
-	w.raw(a.ID[:])
-	w.raw(a.Device[:])
-	w.u64(a.Seq)
-	w.raw(a.Owner[:])
-	w.u64(a.Terms.ReservePerPoint)
-	w.u64(a.Terms.PointsPerPeriod)
-	w.u64(a.Terms.AccessPeriodSeconds)
-	w.u64(a.OpenHeight)
-	w.u64(a.CommitEnd)
-	w.u64(a.CloseHeight)
-	w.u8(uint8(a.Status))
-	w.u32(a.Bids)
-	w.u32(uint32(len(a.Ranking)))
+	w := payload.NewWriter(256 + 4*len(a.Ranking))
+	w.Raw(a.ID[:])
+	w.Raw(a.Device[:])
+	w.U64(a.Seq)
+	w.Raw(a.Owner[:])
+	w.U64(a.Terms.ReservePerPoint)
+	w.U64(a.Terms.PointsPerPeriod)
+	w.U64(a.Terms.AccessPeriodSeconds)
+	w.U64(a.OpenHeight)
+	w.U64(a.CommitEnd)
+	w.U64(a.CloseHeight)
+	w.U8(uint8(a.Status))
+	w.U32(a.Bids)
+	w.U32(uint32(len(a.Ranking)))
 	for _, r := range a.Ranking {
-		w.u32(r)
+		w.U32(r)
 	}
-	w.u32(a.WinnerRank)
-	w.raw(a.Winner[:])
-	w.u64(a.PricePerPoint)
-	w.u64(a.Price)
-	w.u64(a.PayDeadline)
-	w.u64(a.DeliveryDeadline)
-	return w.buf
+	w.U32(a.WinnerRank)
+	w.Raw(a.Winner[:])
+	w.U64(a.PricePerPoint)
+	w.U64(a.Price)
+	w.U64(a.PayDeadline)
+	w.U64(a.DeliveryDeadline)
+	return w.Bytes()
 }
 
 func decodeAuction(b []byte) (*Auction, error) {
-	r := reader{buf: b, what: "auction record"}
+	r := newReader(b, "auction record")
 	a := &Auction{}
-	r.fixed(a.ID[:], "id")
-	r.fixed(a.Device[:], "device")
-	a.Seq = r.u64("seq")
-	r.fixed(a.Owner[:], "owner")
-	a.Terms.ReservePerPoint = r.u64("reserve")
-	a.Terms.PointsPerPeriod = r.u64("points")
-	a.Terms.AccessPeriodSeconds = r.u64("period")
-	a.OpenHeight = r.u64("open")
-	a.CommitEnd = r.u64("commit end")
-	a.CloseHeight = r.u64("close")
-	a.Status = Status(r.u8("status"))
-	a.Bids = r.u32("bids")
-	n := r.u32("ranking")
-	if r.err == nil && uint64(n)*4 > uint64(len(b)-r.pos) {
-		r.fail("ranking of %d entries is truncated", n)
+	r.Fixed(a.ID[:], "id")
+	r.Fixed(a.Device[:], "device")
+	a.Seq = r.U64("seq")
+	r.Fixed(a.Owner[:], "owner")
+	a.Terms.ReservePerPoint = r.U64("reserve")
+	a.Terms.PointsPerPeriod = r.U64("points")
+	a.Terms.AccessPeriodSeconds = r.U64("period")
+	a.OpenHeight = r.U64("open")
+	a.CommitEnd = r.U64("commit end")
+	a.CloseHeight = r.U64("close")
+	a.Status = Status(r.U8("status"))
+	a.Bids = r.U32("bids")
+	n := r.U32("ranking")
+	if r.Err() == nil && uint64(n)*4 > uint64(r.Remaining()) {
+		r.Fail("ranking of %d entries is truncated", n)
 	}
-	if r.err == nil && n > 0 {
+	if r.Err() == nil && n > 0 {
 		a.Ranking = make([]uint32, n)
 		for i := range a.Ranking {
-			a.Ranking[i] = r.u32("rank")
+			a.Ranking[i] = r.U32("rank")
 		}
 	}
-	a.WinnerRank = r.u32("winner rank")
-	r.fixed(a.Winner[:], "winner")
-	a.PricePerPoint = r.u64("price per point")
-	a.Price = r.u64("price")
-	a.PayDeadline = r.u64("pay deadline")
-	a.DeliveryDeadline = r.u64("delivery deadline")
-	if err := r.finish(); err != nil {
+	a.WinnerRank = r.U32("winner rank")
+	r.Fixed(a.Winner[:], "winner")
+	a.PricePerPoint = r.U64("price per point")
+	a.Price = r.U64("price")
+	a.PayDeadline = r.U64("pay deadline")
+	a.DeliveryDeadline = r.U64("delivery deadline")
+	if err := r.Finish(); err != nil {
 		return nil, consensus.AssertError("stored " + err.Error())
 	}
 	return a, nil
@@ -250,32 +251,32 @@ type Bid struct {
 }
 
 func (b *Bid) encode() []byte {
-	w := writer{buf: make([]byte, 0, 160)}
-	w.raw(b.Auction[:])
-	w.u32(b.Index)
-	w.raw(b.Bidder[:])
-	w.raw(b.BidderKey[:])
-	w.raw(b.Commitment[:])
-	w.u64(b.Deposit)
-	w.u64(b.Height)
-	w.u8(uint8(b.Status))
-	w.u64(b.AmountPerPoint)
-	return w.buf
+	w := payload.NewWriter(160)
+	w.Raw(b.Auction[:])
+	w.U32(b.Index)
+	w.Raw(b.Bidder[:])
+	w.Raw(b.BidderKey[:])
+	w.Raw(b.Commitment[:])
+	w.U64(b.Deposit)
+	w.U64(b.Height)
+	w.U8(uint8(b.Status))
+	w.U64(b.AmountPerPoint)
+	return w.Bytes()
 }
 
 func decodeBid(buf []byte) (*Bid, error) {
-	r := reader{buf: buf, what: "bid record"}
+	r := newReader(buf, "bid record")
 	b := &Bid{}
-	r.fixed(b.Auction[:], "auction")
-	b.Index = r.u32("index")
-	r.fixed(b.Bidder[:], "bidder")
-	r.fixed(b.BidderKey[:], "bidder key")
-	r.fixed(b.Commitment[:], "commitment")
-	b.Deposit = r.u64("deposit")
-	b.Height = r.u64("height")
-	b.Status = BidStatus(r.u8("status"))
-	b.AmountPerPoint = r.u64("amount")
-	if err := r.finish(); err != nil {
+	r.Fixed(b.Auction[:], "auction")
+	b.Index = r.U32("index")
+	r.Fixed(b.Bidder[:], "bidder")
+	r.Fixed(b.BidderKey[:], "bidder key")
+	r.Fixed(b.Commitment[:], "commitment")
+	b.Deposit = r.U64("deposit")
+	b.Height = r.U64("height")
+	b.Status = BidStatus(r.U8("status"))
+	b.AmountPerPoint = r.U64("amount")
+	if err := r.Finish(); err != nil {
 		return nil, consensus.AssertError("stored " + err.Error())
 	}
 	return b, nil
@@ -300,34 +301,34 @@ type Delivery struct {
 func (d *Delivery) ValidAt(t int64) bool { return t >= d.Time && t < d.Expires }
 
 func (d *Delivery) encode() []byte {
-	w := writer{buf: make([]byte, 0, 200+len(d.EncryptedKey))}
-	w.raw(d.Auction[:])
-	w.raw(d.Device[:])
-	w.raw(d.Winner[:])
-	w.raw(d.WinnerKey[:])
-	w.u64(d.Height)
-	w.u64(uint64(d.Time))
-	w.u64(uint64(d.Expires))
-	w.u64(d.Points)
-	w.raw(d.KeyHash[:])
-	w.blob(d.EncryptedKey)
-	return w.buf
+	w := payload.NewWriter(200 + len(d.EncryptedKey))
+	w.Raw(d.Auction[:])
+	w.Raw(d.Device[:])
+	w.Raw(d.Winner[:])
+	w.Raw(d.WinnerKey[:])
+	w.U64(d.Height)
+	w.U64(uint64(d.Time))
+	w.U64(uint64(d.Expires))
+	w.U64(d.Points)
+	w.Raw(d.KeyHash[:])
+	w.Blob(d.EncryptedKey)
+	return w.Bytes()
 }
 
 func decodeDelivery(b []byte) (*Delivery, error) {
-	r := reader{buf: b, what: "delivery record"}
+	r := newReader(b, "delivery record")
 	d := &Delivery{}
-	r.fixed(d.Auction[:], "auction")
-	r.fixed(d.Device[:], "device")
-	r.fixed(d.Winner[:], "winner")
-	r.fixed(d.WinnerKey[:], "winner key")
-	d.Height = r.u64("height")
-	d.Time = int64(r.u64("time"))
-	d.Expires = int64(r.u64("expires"))
-	d.Points = r.u64("points")
-	r.fixed(d.KeyHash[:], "key hash")
-	d.EncryptedKey = r.blob("encrypted key", maxKeyFormat)
-	if err := r.finish(); err != nil {
+	r.Fixed(d.Auction[:], "auction")
+	r.Fixed(d.Device[:], "device")
+	r.Fixed(d.Winner[:], "winner")
+	r.Fixed(d.WinnerKey[:], "winner key")
+	d.Height = r.U64("height")
+	d.Time = int64(r.U64("time"))
+	d.Expires = int64(r.U64("expires"))
+	d.Points = r.U64("points")
+	r.Fixed(d.KeyHash[:], "key hash")
+	d.EncryptedKey = r.Blob("encrypted key", maxKeyFormat)
+	if err := r.Finish(); err != nil {
 		return nil, consensus.AssertError("stored " + err.Error())
 	}
 	return d, nil

@@ -6,6 +6,7 @@ import (
 	"github.com/thingchain/thingchain/chain"
 	"github.com/thingchain/thingchain/chain/keys"
 	"github.com/thingchain/thingchain/chain/wire"
+	"github.com/thingchain/thingchain/chain/wire/payload"
 	"github.com/thingchain/thingchain/consensus"
 )
 
@@ -44,12 +45,12 @@ func (m Machine) Genesis(v *chain.View) error {
 	if m.Net == nil {
 		return nil
 	}
-	w := writer{}
-	w.u32(uint32(m.Net.AuthorityThreshold))
+	var w payload.Writer
+	w.U32(uint32(m.Net.AuthorityThreshold))
 	for _, k := range m.Net.Authorities {
-		w.raw(k[:])
+		w.Raw(k[:])
 	}
-	v.Put(keyAuthSet, w.buf)
+	v.Put(keyAuthSet, w.Bytes())
 	for _, k := range m.Net.GenesisMiners {
 		v.Put(keyWith(prefixMiner, k[:]), encodeRecord(&Member{Name: "genesis"}))
 	}

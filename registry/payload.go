@@ -7,8 +7,13 @@ import (
 
 	"github.com/thingchain/thingchain/chain/keys"
 	"github.com/thingchain/thingchain/chain/wire"
+	"github.com/thingchain/thingchain/chain/wire/payload"
 	"github.com/thingchain/thingchain/consensus"
 )
+
+// Payloads use the binary layout of chain/wire/payload (docs/device-api.md
+// §2; newReader at the end of this file). A value has exactly one encoding,
+// so decoders need no re-encode comparison.
 
 // Transaction types of the metadata chain.
 const (
@@ -100,47 +105,47 @@ type Governance struct {
 
 // ApprovalHash is what each authority signs for a proposal on a chain.
 func (p *Proposal) ApprovalHash(chainID uint32) wire.Hash {
-	w := writer{buf: make([]byte, 0, 128)}
-	w.raw([]byte(governanceDomain))
-	w.u32(chainID)
-	w.u8(uint8(p.Action))
-	w.raw(p.Subject[:])
-	w.str(p.Name)
-	w.u64(p.ProposalNonce)
-	return wire.DoubleSHA256(w.buf)
+	w := payload.NewWriter(128)
+	w.Raw([]byte(governanceDomain))
+	w.U32(chainID)
+	w.U8(uint8(p.Action))
+	w.Raw(p.Subject[:])
+	w.Str(p.Name)
+	w.U64(p.ProposalNonce)
+	return wire.DoubleSHA256(w.Bytes())
 }
 
 // Encode returns the canonical payload bytes.
 func (g *Governance) Encode() []byte {
-	w := writer{}
-	w.u8(uint8(g.Action))
-	w.raw(g.Subject[:])
-	w.str(g.Name)
-	w.u64(g.ProposalNonce)
-	w.u8(uint8(len(g.Approvals)))
+	var w payload.Writer
+	w.U8(uint8(g.Action))
+	w.Raw(g.Subject[:])
+	w.Str(g.Name)
+	w.U64(g.ProposalNonce)
+	w.U8(uint8(len(g.Approvals)))
 	for _, a := range g.Approvals {
-		w.u8(a.AuthorityIndex)
-		w.raw(a.Sig[:])
+		w.U8(a.AuthorityIndex)
+		w.Raw(a.Sig[:])
 	}
-	return w.buf
+	return w.Bytes()
 }
 
 // DecodeGovernance parses and sanity-checks a TxGovernance payload.
 func DecodeGovernance(b []byte) (*Governance, error) {
-	r := reader{buf: b, what: "governance payload"}
+	r := newReader(b, "governance payload")
 	g := &Governance{}
-	g.Action = Action(r.u8("action"))
-	g.Subject = r.pubKey("subject")
-	g.Name = r.str("name", MaxNameBytes)
-	g.ProposalNonce = r.u64("proposal nonce")
-	n := int(r.u8("approval count"))
-	if r.err == nil && n > MaxApprovals {
-		r.fail("%d approvals exceeds limit %d", n, MaxApprovals)
+	g.Action = Action(r.U8("action"))
+	g.Subject = r.PubKey("subject")
+	g.Name = r.Str("name", MaxNameBytes)
+	g.ProposalNonce = r.U64("proposal nonce")
+	n := int(r.U8("approval count"))
+	if r.Err() == nil && n > MaxApprovals {
+		r.Fail("%d approvals exceeds limit %d", n, MaxApprovals)
 	}
-	for i := 0; i < n && r.err == nil; i++ {
-		g.Approvals = append(g.Approvals, Approval{AuthorityIndex: r.u8("authority index"), Sig: r.sig("approval signature")})
+	for i := 0; i < n && r.Err() == nil; i++ {
+		g.Approvals = append(g.Approvals, Approval{AuthorityIndex: r.U8("authority index"), Sig: r.Sig("approval signature")})
 	}
-	if err := r.finish(); err != nil {
+	if err := r.Finish(); err != nil {
 		return nil, err
 	}
 	if _, ok := actionNames[g.Action]; !ok {
@@ -219,35 +224,35 @@ type PublishModel struct {
 
 // Encode returns the canonical payload bytes.
 func (m *PublishModel) Encode() []byte {
-	w := writer{}
-	w.str(m.ModelID)
-	w.str(m.Kind)
-	w.str(m.Title)
-	w.u8(uint8(len(m.MetadataSchema)))
+	var w payload.Writer
+	w.Str(m.ModelID)
+	w.Str(m.Kind)
+	w.Str(m.Title)
+	w.U8(uint8(len(m.MetadataSchema)))
 	for _, f := range m.MetadataSchema {
-		w.str(f.Name)
-		w.u8(uint8(f.Type))
-		w.boolean(f.Required)
+		w.Str(f.Name)
+		w.U8(uint8(f.Type))
+		w.Bool(f.Required)
 	}
-	return w.buf
+	return w.Bytes()
 }
 
 // DecodePublishModel parses and sanity-checks a TxPublishModel payload,
 // personal-data deny list included.
 func DecodePublishModel(b []byte) (*PublishModel, error) {
-	r := reader{buf: b, what: "publish-model payload"}
+	r := newReader(b, "publish-model payload")
 	m := &PublishModel{}
-	m.ModelID = r.str("model ID", MaxIDBytes)
-	m.Kind = r.str("kind", MaxIDBytes)
-	m.Title = r.str("title", MaxTitleBytes)
-	n := int(r.u8("field count"))
-	if r.err == nil && n > MaxSchemaFields {
-		r.fail("%d schema fields exceeds limit %d", n, MaxSchemaFields)
+	m.ModelID = r.Str("model ID", MaxIDBytes)
+	m.Kind = r.Str("kind", MaxIDBytes)
+	m.Title = r.Str("title", MaxTitleBytes)
+	n := int(r.U8("field count"))
+	if r.Err() == nil && n > MaxSchemaFields {
+		r.Fail("%d schema fields exceeds limit %d", n, MaxSchemaFields)
 	}
-	for i := 0; i < n && r.err == nil; i++ {
-		m.MetadataSchema = append(m.MetadataSchema, Field{Name: r.str("field name", MaxIDBytes), Type: FieldType(r.u8("field type")), Required: r.boolean("field required")})
+	for i := 0; i < n && r.Err() == nil; i++ {
+		m.MetadataSchema = append(m.MetadataSchema, Field{Name: r.Str("field name", MaxIDBytes), Type: FieldType(r.U8("field type")), Required: r.Bool("field required")})
 	}
-	if err := r.finish(); err != nil {
+	if err := r.Finish(); err != nil {
 		return nil, err
 	}
 	if !idPattern.MatchString(m.ModelID) {
@@ -288,17 +293,17 @@ type AttestDevice struct {
 
 // Encode returns the canonical payload bytes.
 func (a *AttestDevice) Encode() []byte {
-	w := writer{}
-	w.raw(a.DeviceKey[:])
-	w.str(a.ModelID)
-	return w.buf
+	var w payload.Writer
+	w.Raw(a.DeviceKey[:])
+	w.Str(a.ModelID)
+	return w.Bytes()
 }
 
 // DecodeAttestDevice parses a TxAttestDevice payload.
 func DecodeAttestDevice(b []byte) (*AttestDevice, error) {
-	r := reader{buf: b, what: "attest payload"}
-	a := &AttestDevice{DeviceKey: r.pubKey("device key"), ModelID: r.str("model ID", MaxIDBytes)}
-	if err := r.finish(); err != nil {
+	r := newReader(b, "attest payload")
+	a := &AttestDevice{DeviceKey: r.PubKey("device key"), ModelID: r.Str("model ID", MaxIDBytes)}
+	if err := r.Finish(); err != nil {
 		return nil, err
 	}
 	if !idPattern.MatchString(a.ModelID) {
@@ -314,14 +319,14 @@ type Terms struct {
 	AccessPeriodSeconds uint64 `json:"access_period_seconds"` // length of one access period
 }
 
-func (t Terms) encode(w *writer) {
-	w.u64(t.ReservePerPoint)
-	w.u64(t.PointsPerPeriod)
-	w.u64(t.AccessPeriodSeconds)
+func (t Terms) encode(w *payload.Writer) {
+	w.U64(t.ReservePerPoint)
+	w.U64(t.PointsPerPeriod)
+	w.U64(t.AccessPeriodSeconds)
 }
 
-func readTerms(r *reader) Terms {
-	return Terms{ReservePerPoint: r.u64("reserve per point"), PointsPerPeriod: r.u64("points per period"), AccessPeriodSeconds: r.u64("access period")}
+func readTerms(r *payload.Reader) Terms {
+	return Terms{ReservePerPoint: r.U64("reserve per point"), PointsPerPeriod: r.U64("points per period"), AccessPeriodSeconds: r.U64("access period")}
 }
 
 // Check rejects terms no auction could run on.
@@ -349,44 +354,44 @@ type CheckIn struct {
 func (c *CheckIn) EnableHash(chainID uint32, device keys.PubKey, deviceNonce uint64) wire.Hash {
 	td := sha256.Sum256(c.ThingDescription)
 	md := sha256.Sum256(c.Metadata)
-	w := writer{buf: make([]byte, 0, 200)}
-	w.raw([]byte(enableDomain))
-	w.u32(chainID)
-	w.raw(device[:])
-	w.raw(c.Owner[:])
-	w.raw(td[:])
-	w.raw(md[:])
-	w.str(c.Region)
-	c.Terms.encode(&w)
-	w.u64(deviceNonce)
-	return wire.DoubleSHA256(w.buf)
+	w := payload.NewWriter(200)
+	w.Raw([]byte(enableDomain))
+	w.U32(chainID)
+	w.Raw(device[:])
+	w.Raw(c.Owner[:])
+	w.Raw(td[:])
+	w.Raw(md[:])
+	w.Str(c.Region)
+	c.Terms.encode(w)
+	w.U64(deviceNonce)
+	return wire.DoubleSHA256(w.Bytes())
 }
 
 // Encode returns the canonical payload bytes.
 func (c *CheckIn) Encode() []byte {
-	w := writer{buf: make([]byte, 0, 200+len(c.ThingDescription)+len(c.Metadata))}
-	w.raw(c.Owner[:])
-	w.str(c.Region)
-	c.Terms.encode(&w)
-	w.blob(c.ThingDescription)
-	w.blob(c.Metadata)
-	w.raw(c.OwnerSig[:])
-	return w.buf
+	w := payload.NewWriter(200 + len(c.ThingDescription) + len(c.Metadata))
+	w.Raw(c.Owner[:])
+	w.Str(c.Region)
+	c.Terms.encode(w)
+	w.Blob(c.ThingDescription)
+	w.Blob(c.Metadata)
+	w.Raw(c.OwnerSig[:])
+	return w.Bytes()
 }
 
 // DecodeCheckIn parses a TxCheckIn payload and checks its formats (region,
 // terms). The TD, metadata and owner signature are checked by the caller,
 // which knows the transaction.
 func DecodeCheckIn(b []byte) (*CheckIn, error) {
-	r := reader{buf: b, what: "check-in payload"}
+	r := newReader(b, "check-in payload")
 	c := &CheckIn{}
-	c.Owner = r.pubKey("owner")
-	c.Region = r.str("region", MaxRegionBytes)
-	c.Terms = readTerms(&r)
-	c.ThingDescription = r.blob("thing description", MaxTDBytes)
-	c.Metadata = r.blob("metadata", MaxMetadataBytes)
-	c.OwnerSig = r.sig("owner signature")
-	if err := r.finish(); err != nil {
+	c.Owner = r.PubKey("owner")
+	c.Region = r.Str("region", MaxRegionBytes)
+	c.Terms = readTerms(r)
+	c.ThingDescription = r.Blob("thing description", MaxTDBytes)
+	c.Metadata = r.Blob("metadata", MaxMetadataBytes)
+	c.OwnerSig = r.Sig("owner signature")
+	if err := r.Finish(); err != nil {
 		return nil, err
 	}
 	if !regionPattern.MatchString(c.Region) {
@@ -408,9 +413,9 @@ func (d *DeviceRef) Encode() []byte { return append([]byte(nil), d.DeviceKey[:].
 
 // DecodeDeviceRef parses a TxDisable payload.
 func DecodeDeviceRef(b []byte) (*DeviceRef, error) {
-	r := reader{buf: b, what: "disable payload"}
-	d := &DeviceRef{DeviceKey: r.pubKey("device key")}
-	if err := r.finish(); err != nil {
+	r := newReader(b, "disable payload")
+	d := &DeviceRef{DeviceKey: r.PubKey("device key")}
+	if err := r.Finish(); err != nil {
 		return nil, err
 	}
 	return d, nil
@@ -424,22 +429,31 @@ type SetTerms struct {
 
 // Encode returns the canonical payload bytes.
 func (s *SetTerms) Encode() []byte {
-	w := writer{}
-	w.raw(s.DeviceKey[:])
+	var w payload.Writer
+	w.Raw(s.DeviceKey[:])
 	s.Terms.encode(&w)
-	return w.buf
+	return w.Bytes()
 }
 
 // DecodeSetTerms parses a TxSetTerms payload.
 func DecodeSetTerms(b []byte) (*SetTerms, error) {
-	r := reader{buf: b, what: "set-terms payload"}
-	s := &SetTerms{DeviceKey: r.pubKey("device key")}
-	s.Terms = readTerms(&r)
-	if err := r.finish(); err != nil {
+	r := newReader(b, "set-terms payload")
+	s := &SetTerms{DeviceKey: r.PubKey("device key")}
+	s.Terms = readTerms(r)
+	if err := r.Finish(); err != nil {
 		return nil, err
 	}
 	if err := s.Terms.Check(); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// newReader reads a payload for the decoders above. Its errors are
+// ErrBadPayload rule errors "<what>: <field>: <reason>", e.g.
+// "check-in payload: region: truncated".
+func newReader(b []byte, what string) *payload.Reader {
+	return payload.NewReader(b, what, func(what, reason string) error {
+		return consensus.RuleErrorf(ErrBadPayload, "%s: %s", what, reason)
+	})
 }
