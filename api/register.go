@@ -95,44 +95,40 @@ func Register(srv *rpc.Server, svc *Service, feeds *Feeds) {
 	for _, m := range methods {
 		srv.Register(m)
 	}
-	srv.RegisterSubscription("newHeads", func(ctx context.Context, params json.RawMessage, notify func(any) error) error {
+	srv.RegisterSetupSubscription("newHeads", func(ctx context.Context, params json.RawMessage) (func(func(any) error) error, error) {
 		kind, err := subscriptionChain(params)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		ch, cancel := feeds.Heads[kind].Subscribe(256)
-		defer cancel()
-		for {
-			select {
-			case <-ctx.Done():
-				return nil
-			case h := <-ch:
-				if err := notify(headerJSON(h, svc.b.Net.AddressHRP)); err != nil {
-					return err
-				}
-			}
-		}
+		return forward(ctx, feeds.Heads[kind], 256, func(h *wire.Header) any { return headerJSON(h, svc.b.Net.AddressHRP) }), nil
 	})
-	srv.RegisterSubscription("newPendingTransactions", func(ctx context.Context, params json.RawMessage, notify func(any) error) error {
+	srv.RegisterSetupSubscription("newPendingTransactions", func(ctx context.Context, params json.RawMessage) (func(func(any) error) error, error) {
 		kind, err := subscriptionChain(params)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		ch, cancel := feeds.Pending[kind].Subscribe(4096)
-		defer cancel()
-		for {
-			select {
-			case <-ctx.Done():
-				return nil
-			case tx := <-ch:
-				if err := notify(txJSON(tx, svc.b.Net.AddressHRP, false)); err != nil {
-					return err
-				}
-			}
-		}
+		return forward(ctx, feeds.Pending[kind], 4096, func(tx *wire.Tx) any { return txJSON(tx, svc.b.Net.AddressHRP, false) }), nil
 	})
 }
 
+// forward subscribes to a feed now (before the client's reply) and
+// returns the loop that forwards its values as notifications.
+func forward[T any](ctx context.Context, f *rpc.Feed[T], buffer int, convert func(T) any) func(func(any) error) error {
+	ch, cancel := f.Subscribe(buffer)
+	return func(notify func(any) error) error {
+		defer cancel()
+		for {
+			select {
+			case <-ctx.Done():
+				return nil
+			case v := <-ch:
+				if err := notify(convert(v)); err != nil {
+					return err
+				}
+			}
+		}
+	}
+}
 // subscriptionChain reads the optional ["metadata"|"auction"] argument.
 func subscriptionChain(params json.RawMessage) (consensus.ChainKind, error) {
 	var args []string

@@ -43,6 +43,14 @@ type Method struct {
 // ctx is done is sent to the client as a final subscription error.
 type Subscriber func(ctx context.Context, params json.RawMessage, notify func(any) error) error
 
+// SetupSubscriber is a subscription in two steps. Setup runs before the
+// client gets its subscription ID, so whatever it subscribes to is in
+// place when the client acts on the reply (no event between the reply
+// and the first notification is lost), and its error is the subscribe
+// call's error. The returned run then streams as a Subscriber does; ctx
+// is the subscription's and ends on unsubscribe, disconnect or shutdown.
+type SetupSubscriber func(ctx context.Context, params json.RawMessage) (run func(notify func(any) error) error, err error)
+
 const (
 	methodList        = "rpc.methods"
 	methodSubscribe   = "subscribe"
@@ -104,7 +112,7 @@ type Server struct {
 
 	mu      sync.RWMutex
 	methods map[string]Method
-	subs    map[string]Subscriber
+	subs    map[string]SetupSubscriber
 
 	// base is the parent of all WebSocket connection contexts; cancelling it
 	// on shutdown stops subscriptions, which http.Server.Shutdown cannot
@@ -154,7 +162,7 @@ func NewServer(cfg Config) *Server {
 		limiter:    newLimiter(cfg.RateLimit, cfg.RateBurst, time.Now),
 		token:      hex.EncodeToString(tok[:]),
 		methods:    make(map[string]Method),
-		subs:       make(map[string]Subscriber),
+		subs:       make(map[string]SetupSubscriber),
 		base:       base,
 		cancelBase: cancel,
 		done:       make(chan struct{}),
@@ -180,11 +188,24 @@ func (s *Server) Register(m Method) {
 	s.methods[m.Name] = m
 }
 
-// RegisterSubscription adds a WebSocket subscription; it panics on
-// duplicates like Register.
+// RegisterSubscription adds a WebSocket subscription whose setup happens
+// when its goroutine starts, after the reply; it panics on duplicates like
+// Register. Subscriptions to events the client may cause right after
+// subscribing should use RegisterSetupSubscription.
 func (s *Server) RegisterSubscription(name string, sub Subscriber) {
+	if sub == nil {
+		panic("rpc: RegisterSubscription needs a subscriber")
+	}
+	s.RegisterSetupSubscription(name, func(ctx context.Context, params json.RawMessage) (func(func(any) error) error, error) {
+		return func(notify func(any) error) error { return sub(ctx, params, notify) }, nil
+	})
+}
+
+// RegisterSetupSubscription adds a WebSocket subscription set up before
+// the client's reply; it panics on duplicates like Register.
+func (s *Server) RegisterSetupSubscription(name string, sub SetupSubscriber) {
 	if name == "" || sub == nil {
-		panic("rpc: RegisterSubscription needs a name and a subscriber")
+		panic("rpc: RegisterSetupSubscription needs a name and a subscriber")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -239,7 +260,7 @@ func (s *Server) lookup(name string) (Method, bool) {
 	return m, ok
 }
 
-func (s *Server) lookupSub(name string) (Subscriber, bool) {
+func (s *Server) lookupSub(name string) (SetupSubscriber, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	sub, ok := s.subs[name]

@@ -276,14 +276,34 @@ func (c *wsConn) subscribe(params json.RawMessage, starts *[]func()) (any, *Erro
 	}
 	c.subs[id] = st
 	c.mu.Unlock()
+	run, serr := setupSub(ctx, sub, rest, c.log, name)
+	if serr != nil {
+		c.mu.Lock()
+		delete(c.subs, id)
+		c.mu.Unlock()
+		cancel()
+		return nil, toError(serr)
+	}
 	*starts = append(*starts, func() {
 		c.wg.Add(1)
-		go c.runSub(st, id, name, sub, rest)
+		go c.runSub(st, id, name, run)
 	})
 	return id, nil
 }
 
-func (c *wsConn) runSub(st *subscription, id, name string, sub Subscriber, params json.RawMessage) {
+// setupSub runs a subscription's setup, turning a panic into an internal
+// error.
+func setupSub(ctx context.Context, sub SetupSubscriber, params json.RawMessage, log *slog.Logger, name string) (run func(func(any) error) error, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			log.Error("subscription setup panicked", slog.String("subscription", name), slog.Any("panic", r))
+			run, err = nil, &Error{Code: CodeInternal, Message: "internal error"}
+		}
+	}()
+	return sub(ctx, params)
+}
+
+func (c *wsConn) runSub(st *subscription, id, name string, run func(func(any) error) error) {
 	defer c.wg.Done()
 	defer func() {
 		c.mu.Lock()
@@ -305,7 +325,7 @@ func (c *wsConn) runSub(st *subscription, id, name string, sub Subscriber, param
 				err = &Error{Code: CodeInternal, Message: "internal error"}
 			}
 		}()
-		return sub(st.ctx, params, notify)
+		return run(notify)
 	}()
 	if errors.Is(err, ErrSlowConsumer) || errors.Is(err, ErrClosed) {
 		return

@@ -306,3 +306,50 @@ func TestWebSocketRateLimited(t *testing.T) {
 		}
 	}
 }
+
+// TestSetupSubscriptionBeforeReply: a SetupSubscriber's setup has run when
+// the client receives its subscription ID, so an event published right
+// after the reply is delivered; a setup error is the subscribe call's
+// error.
+func TestSetupSubscriptionBeforeReply(t *testing.T) {
+	var feed Feed[int]
+	ts := startServer(t, Config{}, func(s *Server) {
+		s.RegisterSetupSubscription("values", func(ctx context.Context, params json.RawMessage) (func(func(any) error) error, error) {
+			if string(params) == `["bad"]` {
+				return nil, InvalidParams("no such argument")
+			}
+			ch, cancel := feed.Subscribe(8)
+			return func(notify func(any) error) error {
+				defer cancel()
+				for {
+					select {
+					case <-ctx.Done():
+						return nil
+					case v := <-ch:
+						if err := notify(v); err != nil {
+							return err
+						}
+					}
+				}
+			}, nil
+		})
+	})
+	conn := rawDial(t, ts.ws)
+	rawSend(t, conn, `{"jsonrpc":"2.0","id":1,"method":"subscribe","params":["values"]}`)
+	if m := rawRead(t, conn); !subIDRe.MatchString(string(m["result"])) {
+		t.Fatalf("subscribe reply %v", m)
+	}
+	if feed.Len() != 1 {
+		t.Fatalf("after the reply the feed has %d subscribers, want 1", feed.Len())
+	}
+	feed.Send(7)
+	m := rawRead(t, conn)
+	var p subParams
+	if json.Unmarshal(m["params"], &p) != nil || string(p.Result) != "7" {
+		t.Fatalf("notification %v", m)
+	}
+	rawSend(t, conn, `{"jsonrpc":"2.0","id":2,"method":"subscribe","params":["values","bad"]}`)
+	if m := rawRead(t, conn); string(m["id"]) != "2" || !strings.Contains(string(m["error"]), "no such argument") {
+		t.Fatalf("setup error reply %v", m)
+	}
+}
