@@ -129,6 +129,7 @@ func forward[T any](ctx context.Context, f *rpc.Feed[T], buffer int, convert fun
 		}
 	}
 }
+
 // subscriptionChain reads the optional ["metadata"|"auction"] argument.
 func subscriptionChain(params json.RawMessage) (consensus.ChainKind, error) {
 	var args []string
