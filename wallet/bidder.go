@@ -182,8 +182,7 @@ func (b *Bidder) Bid(ctx context.Context, client *rpc.Client, key *keys.PrivateK
 		}
 		if !next.Opens {
 			// Already bid in this auction from another wallet file?
-			var av auctionJSON
-			if err := client.Call(ctx, "auction.get", api.AuctionIDParams{ID: next.ID}, &av); err == nil && av.bidOf(addr) != nil {
+			if av, err := getAuction(ctx, client, next.ID); err == nil && av != nil && bidOf(av, addr) != nil {
 				skip("this key already bid in auction %s", next.ID)
 				continue
 			}
@@ -254,55 +253,20 @@ func (b *Bidder) Bid(ctx context.Context, client *rpc.Client, key *keys.PrivateK
 	return res, nil
 }
 
-// auctionJSON decodes auction.get / auction.ofBidder results (the
-// auction package's status types render as names and do not decode).
-type auctionJSON struct {
-	ID               wire.Hash         `json:"id"`
-	Device           keys.PubKey       `json:"device"`
-	Seq              uint64            `json:"seq"`
-	Owner            keys.Address      `json:"owner"`
-	Terms            auction.Terms     `json:"terms"`
-	OpenHeight       uint64            `json:"open_height"`
-	CommitEnd        uint64            `json:"commit_end"`
-	CloseHeight      uint64            `json:"close_height"`
-	Status           string            `json:"status"`
-	Bids             uint32            `json:"bids"`
-	Winner           keys.Address      `json:"winner"`
-	PricePerPoint    uint64            `json:"price_per_point"`
-	Price            uint64            `json:"price"`
-	PayDeadline      uint64            `json:"pay_deadline"`
-	DeliveryDeadline uint64            `json:"delivery_deadline"`
-	Phase            string            `json:"phase"`
-	Height           uint64            `json:"height"`
-	BidList          []bidJSON         `json:"bid_list"`
-	Delivery         *auction.Delivery `json:"delivery"`
-	Bid              *bidJSON          `json:"bid"` // auction.ofBidder only
-}
-
-type bidJSON struct {
-	Auction        wire.Hash    `json:"auction"`
-	Index          uint32       `json:"index"`
-	Bidder         keys.Address `json:"bidder"`
-	BidderKey      keys.PubKey  `json:"bidder_key"`
-	Deposit        uint64       `json:"deposit"`
-	Height         uint64       `json:"height"`
-	Status         string       `json:"status"`
-	AmountPerPoint uint64       `json:"amount_per_point"`
-}
-
-func (a *auctionJSON) bidOf(addr keys.Address) *bidJSON {
+// bidOf returns addr's bid in an auction read from the API, or nil.
+func bidOf(a *api.BidderAuction, addr keys.Address) *auction.Bid {
 	if a.Bid != nil && a.Bid.Bidder == addr {
 		return a.Bid
 	}
-	for i := range a.BidList {
-		if a.BidList[i].Bidder == addr {
-			return &a.BidList[i]
+	for _, bid := range a.BidList {
+		if bid.Bidder == addr {
+			return bid
 		}
 	}
 	return nil
 }
 
-func getAuction(ctx context.Context, client *rpc.Client, id wire.Hash) (*auctionJSON, error) {
+func getAuction(ctx context.Context, client *rpc.Client, id wire.Hash) (*api.BidderAuction, error) {
 	var raw json.RawMessage
 	if err := client.Call(ctx, "auction.get", api.AuctionIDParams{ID: id}, &raw); err != nil {
 		return nil, fmt.Errorf("auction.get %s: %w", id, err)
@@ -310,15 +274,15 @@ func getAuction(ctx context.Context, client *rpc.Client, id wire.Hash) (*auction
 	if string(raw) == "null" {
 		return nil, nil
 	}
-	var a auctionJSON
+	var a api.BidderAuction
 	if err := json.Unmarshal(raw, &a); err != nil {
 		return nil, fmt.Errorf("auction.get %s: %w", id, err)
 	}
 	return &a, nil
 }
 
-func auctionsOfBidder(ctx context.Context, client *rpc.Client, addr string) ([]auctionJSON, error) {
-	var out []auctionJSON
+func auctionsOfBidder(ctx context.Context, client *rpc.Client, addr string) ([]api.BidderAuction, error) {
+	var out []api.BidderAuction
 	if err := client.Call(ctx, "auction.ofBidder", api.AddressParams{Address: addr}, &out); err != nil {
 		return nil, fmt.Errorf("auction.ofBidder: %w", err)
 	}
@@ -363,18 +327,18 @@ func (b *Bidder) RevealDue(ctx context.Context, client *rpc.Client, key *keys.Pr
 		if err != nil {
 			return nil, err
 		}
-		var onChain *bidJSON
+		var onChain *auction.Bid
 		if a != nil {
-			onChain = a.bidOf(addr)
+			onChain = bidOf(a, addr)
 		}
 		switch {
-		case onChain != nil && onChain.Status == "forfeited" && r.State == BidStateCommitting:
+		case onChain != nil && onChain.Status == auction.BidForfeited && r.State == BidStateCommitting:
 			// Never revealed: the reveal phase passed without us.
 			missed = append(missed, r.Auction)
-		case onChain != nil && onChain.Status != "sealed":
+		case onChain != nil && onChain.Status != auction.BidSealed:
 			revealed = append(revealed, r.Auction)
 			heights[r.Auction] = onChain.Height
-		case a != nil && a.Status != "open" || a != nil && onChain == nil && a.Phase != "commit" && !txPending(ctx, client, r.CommitTx):
+		case a != nil && a.Status != auction.StatusOpen || a != nil && onChain == nil && a.Phase != "commit" && !txPending(ctx, client, r.CommitTx):
 			// Settled with our bid still sealed, or the reveal phase
 			// runs and our commitment never made it.
 			missed = append(missed, r.Auction)
@@ -462,10 +426,10 @@ func (b *Bidder) PayDue(ctx context.Context, client *rpc.Client, key *keys.Priva
 	for _, r := range saved {
 		payTx[r.Auction] = r.PayTx
 	}
-	var due []*auctionJSON
+	var due []*api.BidderAuction
 	for i := range list {
 		a := &list[i]
-		if a.Status != "awaiting_payment" || a.Winner != addr {
+		if a.Status != auction.StatusAwaitingPayment || a.Winner != addr {
 			continue
 		}
 		if id := payTx[a.ID]; !id.IsZero() && txPending(ctx, client, id) {
@@ -487,7 +451,7 @@ func (b *Bidder) PayDue(ctx context.Context, client *rpc.Client, key *keys.Priva
 			return res, fmt.Errorf("payment for auction %s: %w", a.ID, err)
 		}
 		var dep uint64
-		if bid := a.bidOf(addr); bid != nil {
+		if bid := bidOf(a, addr); bid != nil {
 			dep = bid.Deposit
 		}
 		if a.Price > dep {
@@ -599,13 +563,13 @@ func (b *Bidder) Auctions(ctx context.Context, client *rpc.Client, addr keys.Add
 	for _, a := range list {
 		seen[a.ID] = true
 		m := MyAuction{Auction: a.ID, Device: a.Device.String(), Seq: a.Seq, Phase: a.Phase, Height: a.Height,
-			CommitEnd: a.CommitEnd, CloseHeight: a.CloseHeight, Bidders: a.Bids, Won: a.Winner == addr && a.Status != "open",
+			CommitEnd: a.CommitEnd, CloseHeight: a.CloseHeight, Bidders: a.Bids, Won: a.Winner == addr && a.Status != auction.StatusOpen,
 			PricePerPoint: a.PricePerPoint, Price: a.Price, Delivered: a.Delivery != nil}
 		if a.Winner != zero {
 			m.Winner = a.Winner.Encode(b.Net.AddressHRP)
 		}
-		if bid := a.bidOf(addr); bid != nil {
-			m.BidStatus, m.AmountPerPoint, m.Deposit = bid.Status, bid.AmountPerPoint, bid.Deposit
+		if bid := bidOf(&a, addr); bid != nil {
+			m.BidStatus, m.AmountPerPoint, m.Deposit = bid.Status.String(), bid.AmountPerPoint, bid.Deposit
 		}
 		if r := book[a.ID]; r != nil {
 			m.WalletState = r.State
