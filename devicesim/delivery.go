@@ -1,7 +1,6 @@
 package devicesim
 
 import (
-	"bytes"
 	"context"
 	crand "crypto/rand"
 	"encoding/hex"
@@ -20,7 +19,6 @@ import (
 	"github.com/thingchain/thingchain/chain/keys"
 	"github.com/thingchain/thingchain/chain/wire"
 	"github.com/thingchain/thingchain/ledger"
-	"github.com/thingchain/thingchain/registry"
 )
 
 // Key delivery: a device watches its auctions and, for each one whose
@@ -188,7 +186,7 @@ func (a *Agent) DeliverKeys(ctx context.Context, fee uint64) ([]wire.Hash, error
 	var errs []error
 	for i := range list {
 		av := &list[i]
-		if av.Status != statusAwaitingDelivery || av.Delivery != nil {
+		if av.Status != auction.StatusPaid || av.Delivery != nil {
 			continue
 		}
 		if av.Height+1 > av.DeliveryDeadline {
@@ -227,25 +225,21 @@ func (a *Agent) deliver(ctx context.Context, id wire.Hash, fee uint64) (sent boo
 	if err != nil {
 		return false, fmt.Errorf("auction.get: %w", err)
 	}
-	if av == nil || av.Status != statusAwaitingDelivery || av.Delivery != nil {
+	if av == nil || av.Status != auction.StatusPaid || av.Delivery != nil {
 		return false, nil // moved on meanwhile
 	}
-	dev, err := av.Device.pubKey()
-	if err != nil || dev != a.DeviceKey.PubKey() {
+	if av.Device != a.DeviceKey.PubKey() {
 		return false, fmt.Errorf("auction.get returned an auction of another device")
 	}
-	winner, ok := av.Winner.address()
-	if !ok {
+	winner := av.Winner
+	if winner.IsZero() {
 		return false, fmt.Errorf("auction has no winner")
 	}
 	var winnerKey keys.PubKey
 	found := false
 	for _, b := range av.BidList {
-		if addr, ok := b.Bidder.address(); ok && addr == winner {
-			if winnerKey, err = b.BidderKey.pubKey(); err != nil {
-				return false, fmt.Errorf("winner's bid: %w", err)
-			}
-			found = true
+		if b.Bidder == winner {
+			winnerKey, found = b.BidderKey, true
 			break
 		}
 	}
@@ -308,111 +302,16 @@ func (a *Agent) Fund(ctx context.Context, amount, threshold uint64) (bool, error
 // addresses as JSON arrays of bytes (hex strings are accepted too, should
 // the API start printing them so).
 
-// flexBytes decodes a JSON array of byte values, a hex string or null.
-type flexBytes []byte
-
-func (f *flexBytes) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	switch {
-	case bytes.Equal(b, []byte("null")):
-		*f = nil
-		return nil
-	case len(b) > 0 && b[0] == '"':
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		v, err := hex.DecodeString(s)
-		if err != nil {
-			return fmt.Errorf("bytes %q: %w", s, err)
-		}
-		*f = v
-		return nil
-	default:
-		var ns []uint8
-		if err := json.Unmarshal(b, &ns); err != nil {
-			return err
-		}
-		*f = ns
-		return nil
-	}
-}
-
-func (f flexBytes) pubKey() (keys.PubKey, error) {
-	if len(f) != keys.PubKeySize {
-		return keys.PubKey{}, fmt.Errorf("public key of %d bytes", len(f))
-	}
-	return keys.PubKey(f), nil
-}
-
-func (f flexBytes) address() (keys.Address, bool) {
-	if len(f) != keys.AddressSize {
-		return keys.Address{}, false
-	}
-	return keys.Address(f), true
-}
-
-// auctionJSON is the part of api.AuctionView the device agent reads.
-type auctionJSON struct {
-	ID               wire.Hash      `json:"id"`
-	Device           flexBytes      `json:"device"`
-	Seq              uint64         `json:"seq"`
-	Terms            registry.Terms `json:"terms"`
-	Status           string         `json:"status"`
-	Winner           flexBytes      `json:"winner"`
-	Price            uint64         `json:"price"`
-	DeliveryDeadline uint64         `json:"delivery_deadline"`
-	Height           uint64         `json:"height"` // tip the view was read at
-	BidList          []bidJSON      `json:"bid_list"`
-	Delivery         *deliveryJSON  `json:"delivery"`
-}
-
-type bidJSON struct {
-	Bidder    flexBytes `json:"bidder"`
-	BidderKey flexBytes `json:"bidder_key"`
-	Status    string    `json:"status"`
-}
-
-// deliveryJSON is auction.Delivery as the API renders it.
-type deliveryJSON struct {
-	Auction      wire.Hash `json:"auction"`
-	Device       flexBytes `json:"device"`
-	Winner       flexBytes `json:"winner"`
-	WinnerKey    flexBytes `json:"winner_key"`
-	Height       uint64    `json:"height"`
-	Time         int64     `json:"time"`
-	Expires      int64     `json:"expires"`
-	Points       uint64    `json:"points"`
-	KeyHash      wire.Hash `json:"key_hash"`
-	EncryptedKey []byte    `json:"encrypted_key"`
-}
-
-// Record converts the view to the auction package's record (for
-// auction.OpenDelivery).
-func (d *deliveryJSON) Record() *auction.Delivery {
-	out := &auction.Delivery{
-		Auction: d.Auction, Height: d.Height, Time: d.Time, Expires: d.Expires, Points: d.Points,
-		KeyHash: d.KeyHash, EncryptedKey: d.EncryptedKey,
-	}
-	copy(out.Device[:], d.Device)
-	copy(out.Winner[:], d.Winner)
-	copy(out.WinnerKey[:], d.WinnerKey)
-	return out
-}
-
-// statusAwaitingDelivery is auction.StatusPaid's name in the API.
-var statusAwaitingDelivery = auction.StatusPaid.String()
-
 // getAuction reads one auction with its bids and delivery; nil if unknown.
-func getAuction(ctx context.Context, c Caller, id wire.Hash) (*auctionJSON, error) {
-	var a *auctionJSON
+func getAuction(ctx context.Context, c Caller, id wire.Hash) (*api.AuctionView, error) {
+	var a *api.AuctionView
 	err := c.Call(ctx, "auction.get", api.AuctionIDParams{ID: id}, &a)
 	return a, err
 }
 
 // auctionsOfDevice lists a device's auctions (without bids), oldest first.
-func auctionsOfDevice(ctx context.Context, c Caller, device keys.PubKey) ([]auctionJSON, error) {
-	var out []auctionJSON
+func auctionsOfDevice(ctx context.Context, c Caller, device keys.PubKey) ([]api.AuctionView, error) {
+	var out []api.AuctionView
 	err := c.Call(ctx, "auction.ofDevice", api.DeviceParams{Device: device.String()}, &out)
 	return out, err
 }
@@ -425,7 +324,7 @@ func GetDelivery(ctx context.Context, c Caller, id wire.Hash) (*auction.Delivery
 	if err != nil || a == nil || a.Delivery == nil {
 		return nil, err
 	}
-	return a.Delivery.Record(), nil
+	return a.Delivery, nil
 }
 
 // --- the simulator's auction watcher: one loop for all its agents ---

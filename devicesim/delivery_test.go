@@ -120,7 +120,7 @@ func TestAuctionDeliveryAndAccessOnRegtest(t *testing.T) {
 	send(func(n uint64) *wire.Tx { return auction.NewCommitTx(net, bidder, n, 1000, bid) })
 	generate("auction", 1)
 
-	view := func() *auctionJSON {
+	view := func() *api.AuctionView {
 		t.Helper()
 		a, err := getAuction(ctx, client, bid.Auction)
 		if err != nil || a == nil {
@@ -144,13 +144,13 @@ func TestAuctionDeliveryAndAccessOnRegtest(t *testing.T) {
 		generate("auction", 1)
 	}
 	send(func(n uint64) *wire.Tx { return auction.NewRevealTx(net, bidder, n, 1000, bid) })
-	for i := 0; view().Status != statusAwaitingDelivery; i++ {
+	for i := 0; view().Status != auction.StatusPaid; i++ {
 		if i > 10 {
 			t.Fatalf("auction status %q", view().Status)
 		}
 		generate("auction", 1)
 	}
-	if a := view(); !bytes.Equal(a.Winner, bidderAddr[:]) || a.Price != next.Terms.ReservePerPoint*next.Terms.PointsPerPeriod {
+	if a := view(); a.Winner != bidderAddr || a.Price != next.Terms.ReservePerPoint*next.Terms.PointsPerPeriod {
 		t.Fatalf("winner %x price %d", a.Winner, a.Price)
 	}
 
@@ -176,7 +176,7 @@ func TestAuctionDeliveryAndAccessOnRegtest(t *testing.T) {
 		t.Fatalf("second delivery round: %v, %v", ids, err)
 	}
 	generate("auction", 1)
-	if a := view(); a.Status != auction.StatusDelivered.String() || a.Delivery == nil {
+	if a := view(); a.Status != auction.StatusDelivered || a.Delivery == nil {
 		t.Fatalf("after delivery: status %s, delivery %v", a.Status, a.Delivery)
 	}
 	if ids, err := sim.DeliverKeys(ctx); err != nil || len(ids) != 0 {
