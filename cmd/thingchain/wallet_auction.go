@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -19,7 +18,6 @@ import (
 	"github.com/thingchain/thingchain/chain/keys"
 	"github.com/thingchain/thingchain/chain/wire"
 	"github.com/thingchain/thingchain/ledger"
-	"github.com/thingchain/thingchain/node"
 	"github.com/thingchain/thingchain/registry"
 	"github.com/thingchain/thingchain/wallet"
 )
@@ -540,20 +538,9 @@ func walletFetch(c *cli.Context) error {
 // hears of every new head at once; if that fails, a second HTTP client,
 // which Watch polls with.
 func watchClient(c *cli.Context, s *bidSession) *rpc.Client {
-	u := c.String("node")
-	if u == "" && c.String("datadir") != "" {
-		if info, err := node.RunningInfo(c.String("datadir")); err == nil {
-			u = info.RPC
-		}
-	}
-	if u == "" {
-		u = fmt.Sprintf("http://127.0.0.1:%d", s.w.net.DefaultRPCPort)
-	}
-	var opts []rpc.ClientOption
-	if d := c.String("datadir"); d != "" {
-		if tok, err := rpc.ReadCookie(filepath.Join(d, ".cookie")); err == nil {
-			opts = append(opts, rpc.WithToken(tok))
-		}
+	u, opts, err := apiEndpoint(c, s.w.net)
+	if err != nil {
+		return s.client
 	}
 	if ws, ok := strings.CutPrefix(u, "http"); ok {
 		ctx, cancel := context.WithTimeout(c.Context, 10*time.Second)

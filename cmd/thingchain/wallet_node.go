@@ -28,11 +28,20 @@ func dialNode(c *cli.Context, w *walletContext) (*rpc.Client, error) { return di
 // the network's default API port on 127.0.0.1, with the data
 // directory's cookie when there is one.
 func dialAPI(c *cli.Context, net *consensus.Params) (*rpc.Client, error) {
+	url, opts, err := apiEndpoint(c, net)
+	if err != nil {
+		return nil, err
+	}
+	return rpc.Dial(c.Context, url, opts...)
+}
+
+// apiEndpoint resolves the API URL and credentials dialAPI uses.
+func apiEndpoint(c *cli.Context, net *consensus.Params) (string, []rpc.ClientOption, error) {
 	url := c.String("node")
 	if url == "" && c.String("datadir") != "" {
 		info, err := node.RunningInfo(c.String("datadir"))
 		if err != nil {
-			return nil, fmt.Errorf("no running node on %s: start one, or pass --node URL", c.String("datadir"))
+			return "", nil, fmt.Errorf("no running node on %s: start one, or pass --node URL", c.String("datadir"))
 		}
 		url = info.RPC
 	}
@@ -45,7 +54,7 @@ func dialAPI(c *cli.Context, net *consensus.Params) (*rpc.Client, error) {
 			opts = append(opts, rpc.WithToken(tok))
 		}
 	}
-	return rpc.Dial(c.Context, url, opts...)
+	return url, opts, nil
 }
 
 // resolveAddress accepts a bech32 address or the name of a key in the
