@@ -41,6 +41,14 @@ func (c *Chain) Tip() TipInfo {
 	return c.tipInfoLocked()
 }
 
+// TipHeight is the main chain's height: Tip without describing the tip
+// (no work or difficulty formatting), for hot paths.
+func (c *Chain) TipHeight() uint64 {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.tipNode().height()
+}
+
 // TipHeader returns the header of the main-chain tip.
 func (c *Chain) TipHeader() wire.Header {
 	c.mu.RLock()
@@ -149,6 +157,17 @@ func (c *Chain) TxLocation(id wire.Hash) (wire.Hash, int, error) {
 // ReadState runs fn against a consistent read-only view of the committed
 // state at the tip, and reports which tip that was. Writes to the view are
 // discarded.
+// ViewState runs fn on a consistent snapshot of the tip state, like
+// ReadState without describing the tip: the cheap form for lookups made
+// per transaction (the auction chain's reads of device records).
+func (c *Chain) ViewState(fn func(view *View) error) error {
+	c.mu.RLock()
+	txn := c.db.NewTransaction(false)
+	c.mu.RUnlock()
+	defer txn.Discard()
+	return fn(newView(txnReader{txn}))
+}
+
 func (c *Chain) ReadState(fn func(view *View, tip TipInfo) error) error {
 	c.mu.RLock()
 	tip := c.tipInfoLocked()

@@ -49,7 +49,7 @@ func lastAnchor(auctionChain *chain.Chain) (wire.Anchor, error) {
 
 func (l *metadataLink) BlockAt(height uint64) (wire.Hash, keys.Address, bool, error) {
 	c := l.chain()
-	if c == nil || height > c.Tip().Height {
+	if c == nil || height > c.TipHeight() {
 		return wire.Hash{}, keys.Address{}, false, nil
 	}
 	hash, err := c.HashAtHeight(height)
@@ -65,7 +65,7 @@ func (l *metadataLink) BlockAt(height uint64) (wire.Hash, keys.Address, bool, er
 
 func (l *metadataLink) TipHeight() uint64 {
 	if c := l.chain(); c != nil {
-		return c.Tip().Height
+		return c.TipHeight()
 	}
 	return 0
 }
@@ -77,7 +77,7 @@ func (l *metadataLink) DeviceAt(device keys.PubKey, height uint64) (auction.Devi
 	}
 	var info auction.DeviceInfo
 	var ok bool
-	err := c.ReadState(func(v *chain.View, _ chain.TipInfo) error {
+	err := c.ViewState(func(v *chain.View) error {
 		snap, found, err := registry.DeviceAt(v, device, height)
 		if err != nil || !found {
 			return err

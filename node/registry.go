@@ -20,7 +20,7 @@ type registryReader struct {
 
 func readTip[T any](c *chain.Chain, get func(v *chain.View) (T, error)) (T, error) {
 	var out T
-	err := c.ReadState(func(v *chain.View, _ chain.TipInfo) error {
+	err := c.ViewState(func(v *chain.View) error {
 		var err error
 		out, err = get(v)
 		return err
@@ -65,12 +65,12 @@ func (n *Node) stateNonce(kind consensus.ChainKind, pk keys.PubKey) (uint64, err
 func (n *Node) startIndex() error {
 	n.Index = registry.NewIndex()
 	n.Metadata.Subscribe(func(ev chain.Event) {
-		err := n.Metadata.ReadState(func(v *chain.View, _ chain.TipInfo) error { return n.Index.ApplyEvent(v, ev) })
+		err := n.Metadata.ViewState(func(v *chain.View) error { return n.Index.ApplyEvent(v, ev) })
 		if err != nil {
 			n.log.Error("device index update failed", "err", err)
 		}
 	})
-	return n.Metadata.ReadState(func(v *chain.View, _ chain.TipInfo) error { return n.Index.Rebuild(v) })
+	return n.Metadata.ViewState(func(v *chain.View) error { return n.Index.Rebuild(v) })
 }
 
 // minerSet is the permissioned-mining rule: on a permissioned network a

@@ -15,13 +15,7 @@ import (
 
 // Account reads an auction-chain account at the tip.
 func (n *Node) Account(a keys.Address) (ledger.Account, error) {
-	var acct ledger.Account
-	err := n.Auction.ReadState(func(v *chain.View, _ chain.TipInfo) error {
-		var err error
-		acct, err = ledger.GetAccount(v, a)
-		return err
-	})
-	return acct, err
+	return readTip(n.Auction, func(v *chain.View) (ledger.Account, error) { return ledger.GetAccount(v, a) })
 }
 
 func (n *Node) auctionNonce(pk keys.PubKey) (uint64, error) {
