@@ -33,7 +33,6 @@ type market struct {
 	out    io.Writer
 	log    *slog.Logger
 	nodes  []*node.Node
-	sim    *devicesim.Simulator
 	mu     sync.Mutex
 	status string
 	stats  bidderStats
@@ -73,9 +72,6 @@ func (m *market) run(ctx context.Context, dir string, devices, bidders int, bidE
 		return
 	}
 	defer sim.Close()
-	m.mu.Lock()
-	m.sim = sim
-	m.mu.Unlock()
 	sum := sim.Summary()
 	fmt.Fprintf(m.out, "%d simulated devices checked in: %v\n", sum.Devices, sum.PerKind)
 	m.setStatus("")
@@ -96,10 +92,8 @@ func (m *market) summaryLine() string {
 	devices := n.Index.Query(registry.Filter{Enabled: &enabled, Limit: 1}).Total
 	line := fmt.Sprintf("          market: %d devices enabled; bids %d, revealed %d, paid %d, keys delivered %d, data fetched %d (refused %d)",
 		devices, m.stats.bids.Load(), m.stats.reveals.Load(), m.stats.payments.Load(), m.stats.keys.Load(), m.stats.fetches.Load(), m.stats.refused.Load())
-	var info api.AuctionInfo
 	if n.Auction != nil {
-		if i, err := api.NewService(n.Backend()).GetAuctionInfo(context.Background()); err == nil {
-			info = i
+		if info, err := api.NewService(n.Backend()).GetAuctionInfo(context.Background()); err == nil {
 			line += fmt.Sprintf("; escrow %s, metadata miners' pool %s", ledger.FormatAmount(info.Escrow), ledger.FormatAmount(info.MetadataPool))
 		}
 	}
