@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -246,5 +247,46 @@ func copyBlocks(t *testing.T, from, to *Node, kind consensus.ChainKind) {
 		if _, err := dst.ProcessBlock(context.Background(), blk); err != nil {
 			t.Fatalf("block %d: %v", h, err)
 		}
+	}
+}
+
+// TestRegistryAndAuctionAPIBadParams: every parameter the registry and
+// auction methods check is refused with -32602 and a message naming it,
+// and a subscription to an unknown chain fails the subscribe call.
+func TestRegistryAndAuctionAPIBadParams(t *testing.T) {
+	n := startNode(t)
+	m := newMetaClient(t, n)
+	neg := -1
+	for _, tc := range []struct {
+		method string
+		params any
+		want   string
+	}{
+		{"registry.devices", map[string]any{"limit": registry.MaxQueryLimit + 1}, "limit"},
+		{"registry.devices", map[string]any{"offset": neg}, "offset"},
+		{"registry.devices", map[string]any{"oem": "zz"}, "oem"},
+		{"registry.device", map[string]any{"device": "02abcd"}, "device"},
+		{"registry.oem", map[string]any{"key": "not hex"}, "key"},
+		{"registry.miner", map[string]any{"key": ""}, "key"},
+		{"registry.model", map[string]any{}, "id"},
+		{"auction.next", map[string]any{"device": "xyz"}, "device"},
+		{"auction.ofDevice", map[string]any{"device": "00"}, "device"},
+		{"auction.ofBidder", map[string]any{"address": "tc1notanaddress"}, "address"},
+		{"account.nextNonce", map[string]any{"pubkey": mustKey(t).PubKey().String(), "chain": "sidechain"}, "sidechain"},
+	} {
+		var out json.RawMessage
+		err := m.c.Call(m.ctx, tc.method, tc.params, &out)
+		var rerr *rpc.Error
+		if !errors.As(err, &rerr) || rerr.Code != rpc.CodeInvalidParams || !strings.Contains(rerr.Message, tc.want) {
+			t.Errorf("%s %v: got %v, want -32602 naming %q", tc.method, tc.params, err, tc.want)
+		}
+	}
+	ws, err := rpc.Dial(m.ctx, "ws"+strings.TrimPrefix(n.RPCURL, "http"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	if _, _, err := ws.Subscribe(m.ctx, "newHeads", "sidechain"); err == nil || !strings.Contains(err.Error(), "sidechain") {
+		t.Fatalf("subscription to an unknown chain: %v", err)
 	}
 }

@@ -83,3 +83,23 @@ func TestDevicesListCommand(t *testing.T) {
 		t.Fatalf("bad --limit: %s", msg)
 	}
 }
+
+// TestTestnetRejectsBadFlags: out-of-range testnet sizes are refused
+// before any node starts, with the flag named.
+func TestTestnetRejectsBadFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--devices", "-1"}, "--devices"},
+		{[]string{"--bidders", "101"}, "--bidders"},
+		{[]string{"--bid-every", "0s"}, "--bid-every"},
+		{[]string{"--nodes", "0"}, "--nodes"},
+		{[]string{"--miners", "5"}, "--miners"},
+		{[]string{"--network", "main"}, "--network"},
+	} {
+		if msg := runApp(t, true, append([]string{"testnet"}, tc.args...)...); !strings.Contains(msg, tc.want) {
+			t.Errorf("testnet %v: %q does not name %s", tc.args, msg, tc.want)
+		}
+	}
+}
