@@ -13,19 +13,18 @@ import (
 
 // metadataLink is the auction chain's view of the metadata chain
 // (auction.Metadata) and the pin that keeps anchored metadata blocks on
-// the metadata main chain. The metadata chain is set once it is open;
-// lock order: the auction chain may read the metadata chain while it
+// the metadata main chain. OpenChains sets meta once the metadata chain
+// is open, before the auction chain opens and reads through it. Lock
+// order: the auction chain may read the metadata chain while it
 // holds its own lock, never the other way round, so the pin is an atomic
 // fed from auction-chain events.
 type metadataLink struct {
 	net  *consensus.Params
-	meta atomic.Pointer[chain.Chain]
+	meta *chain.Chain
 	pin  atomic.Uint64 // anchor height of the auction tip
 }
 
 var _ auction.Metadata = (*metadataLink)(nil)
-
-func (l *metadataLink) chain() *chain.Chain { return l.meta.Load() }
 
 // Pinned is the metadata chain's chain.Config.Pinned.
 func (l *metadataLink) Pinned() uint64 { return l.pin.Load() }
@@ -48,36 +47,23 @@ func lastAnchor(auctionChain *chain.Chain) (wire.Anchor, error) {
 }
 
 func (l *metadataLink) BlockAt(height uint64) (wire.Hash, keys.Address, bool, error) {
-	c := l.chain()
-	if c == nil || height > c.TipHeight() {
-		return wire.Hash{}, keys.Address{}, false, nil
-	}
-	hash, err := c.HashAtHeight(height)
+	hash, err := l.meta.HashAtHeight(height)
 	if err != nil {
-		return wire.Hash{}, keys.Address{}, false, nil // reorganised away meanwhile: not known here
+		return wire.Hash{}, keys.Address{}, false, nil // above the tip here (or reorganised away meanwhile)
 	}
-	hdr, err := c.HeaderByHash(hash)
+	hdr, err := l.meta.HeaderByHash(hash)
 	if err != nil {
 		return wire.Hash{}, keys.Address{}, false, err
 	}
 	return hash, keys.Address(hdr.Reward), true, nil
 }
 
-func (l *metadataLink) TipHeight() uint64 {
-	if c := l.chain(); c != nil {
-		return c.TipHeight()
-	}
-	return 0
-}
+func (l *metadataLink) TipHeight() uint64 { return l.meta.TipHeight() }
 
 func (l *metadataLink) DeviceAt(device keys.PubKey, height uint64) (auction.DeviceInfo, bool, error) {
-	c := l.chain()
-	if c == nil {
-		return auction.DeviceInfo{}, false, nil
-	}
 	var info auction.DeviceInfo
 	var ok bool
-	err := c.ViewState(func(v *chain.View) error {
+	err := l.meta.ViewState(func(v *chain.View) error {
 		snap, found, err := registry.DeviceAt(v, device, height)
 		if err != nil || !found {
 			return err

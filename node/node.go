@@ -106,7 +106,7 @@ func OpenChains(dir string, net *consensus.Params, sigs *keys.SigCache, store ch
 		return nil, err
 	}
 	miners.follow(cs.Metadata)
-	link.meta.Store(cs.Metadata)
+	link.meta = cs.Metadata
 	cs.Auction, err = chain.Open(chain.Config{Net: net, Kind: consensus.AuctionChain, Dir: filepath.Join(dir, "auction"),
 		StateMachine: auction.NewMachine(net, link), SigCache: sigs, Logger: log, Store: store, MinerAllowed: cs.MinerAllowed})
 	if err != nil {
