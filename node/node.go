@@ -95,7 +95,7 @@ func (cs *Chains) Close() {
 // opens a data directory goes through here, so genesis hashes match.
 // sigs may be nil.
 func OpenChains(dir string, net *consensus.Params, sigs *keys.SigCache, store chain.StoreOptions, log *slog.Logger) (*Chains, error) {
-	miners := newMinerSet(net)
+	miners := newMinerSet(net, log)
 	link := &metadataLink{net: net}
 	cs := &Chains{MinerAllowed: miners.rule(), link: link}
 	var err error
@@ -105,7 +105,10 @@ func OpenChains(dir string, net *consensus.Params, sigs *keys.SigCache, store ch
 	if err != nil {
 		return nil, err
 	}
-	miners.follow(cs.Metadata)
+	if err := miners.follow(cs.Metadata); err != nil {
+		cs.Close()
+		return nil, fmt.Errorf("reading the admitted miners: %w", err)
+	}
 	link.meta = cs.Metadata
 	cs.Auction, err = chain.Open(chain.Config{Net: net, Kind: consensus.AuctionChain, Dir: filepath.Join(dir, "auction"),
 		StateMachine: auction.NewMachine(net, link), SigCache: sigs, Logger: log, Store: store, MinerAllowed: cs.MinerAllowed})

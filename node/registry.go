@@ -2,7 +2,8 @@ package node
 
 import (
 	"errors"
-	"sync"
+	"log/slog"
+	"sync/atomic"
 
 	"github.com/thingchain/thingchain/chain"
 	"github.com/thingchain/thingchain/chain/keys"
@@ -75,24 +76,27 @@ func (n *Node) startIndex() error {
 
 // minerSet is the permissioned-mining rule: on a permissioned network a
 // block's miner key must be in GenesisMiners or admitted (and not
-// revoked) by governance on the metadata chain. The governed part is
-// read from the metadata tip and cached, because the rule runs inside
-// both chains' header checks and must not call back into a chain.
+// revoked) by governance on the metadata chain. The rule runs inside both
+// chains' header checks, with the metadata chain's lock held when it
+// checks a metadata block, so it never reads a chain: it answers from a
+// set rebuilt from the metadata tip state when the chain opens and after
+// every metadata event that carries a governance transaction.
 type minerSet struct {
-	net *consensus.Params
-	mu  sync.RWMutex
-	// governed caches MinerAdmitted at the metadata tip; cleared on every
-	// metadata event that carries a governance transaction.
-	governed map[keys.PubKey]bool
-	meta     *chain.Chain
+	net      *consensus.Params
+	admitted atomic.Pointer[map[keys.PubKey]bool]
+	log      *slog.Logger
 }
-
-const maxCachedMiners = 4096
 
 var errNotAdmitted = errors.New("not an admitted miner of this permissioned network")
 
-func newMinerSet(net *consensus.Params) *minerSet {
-	return &minerSet{net: net, governed: map[keys.PubKey]bool{}}
+func newMinerSet(net *consensus.Params, log *slog.Logger) *minerSet {
+	s := &minerSet{net: net, log: log}
+	genesis := make(map[keys.PubKey]bool, len(net.GenesisMiners))
+	for _, k := range net.GenesisMiners {
+		genesis[keys.PubKey(k)] = true
+	}
+	s.admitted.Store(&genesis)
+	return s
 }
 
 // rule returns the chain.Config.MinerAllowed function, nil when the
@@ -105,47 +109,35 @@ func (s *minerSet) rule() func(keys.PubKey) error {
 }
 
 func (s *minerSet) allowed(k keys.PubKey) error {
-	for _, g := range s.net.GenesisMiners {
-		if keys.PubKey(g) == k {
-			return nil
-		}
-	}
-	s.mu.RLock()
-	ok, cached := s.governed[k]
-	meta := s.meta
-	s.mu.RUnlock()
-	if !cached && meta != nil {
-		var err error
-		ok, err = readTip(meta, func(v *chain.View) (bool, error) { return registry.MinerAdmitted(v, k) })
-		if err != nil {
-			return err
-		}
-		s.mu.Lock()
-		if len(s.governed) >= maxCachedMiners { // unknown keys from peers must not grow it without bound
-			clear(s.governed)
-		}
-		s.governed[k] = ok
-		s.mu.Unlock()
-	}
-	if !ok {
+	if !(*s.admitted.Load())[k] {
 		return errNotAdmitted
 	}
 	return nil
 }
 
-// follow attaches the metadata chain once it is open: governance there
-// changes who may mine.
-func (s *minerSet) follow(meta *chain.Chain) {
-	s.mu.Lock()
-	s.meta = meta
-	s.mu.Unlock()
+// follow loads the governed set from the metadata chain once it is open
+// and keeps it current.
+func (s *minerSet) follow(meta *chain.Chain) error {
+	refresh := func() error {
+		list, err := readTip(meta, registry.AdmittedMiners)
+		if err != nil {
+			return err
+		}
+		set := make(map[keys.PubKey]bool, len(list))
+		for _, k := range list { // genesis miners included: the registry records them at genesis
+			set[k] = true
+		}
+		s.admitted.Store(&set)
+		return nil
+	}
 	meta.Subscribe(func(ev chain.Event) {
 		if eventHasType(ev, registry.TxGovernance) {
-			s.mu.Lock()
-			clear(s.governed)
-			s.mu.Unlock()
+			if err := refresh(); err != nil {
+				s.log.Error("reloading admitted miners", "err", err)
+			}
 		}
 	})
+	return refresh()
 }
 
 func eventHasType(ev chain.Event, txType uint16) bool {

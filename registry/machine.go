@@ -53,6 +53,9 @@ func (m Machine) Genesis(v *chain.View) error {
 	v.Put(keyAuthSet, w.Bytes())
 	for _, k := range m.Net.GenesisMiners {
 		v.Put(keyWith(prefixMiner, k[:]), encodeRecord(&Member{Name: "genesis"}))
+		if err := appendSeq(v, prefixMinerSeq, keyMinerCount, keys.PubKey(k)); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -229,6 +232,11 @@ func (m Machine) applyGovernance(v *chain.View, tx *wire.Tx, ctx *chain.BlockCon
 		if member != nil && !member.Revoked {
 			return consensus.RuleErrorf(ErrAlreadyAdmitted, "%s %s is already admitted", role, g.Subject)
 		}
+		if member == nil && role == "miner" {
+			if err := appendSeq(v, prefixMinerSeq, keyMinerCount, g.Subject); err != nil {
+				return err
+			}
+		}
 		// Re-admission after a revocation starts a fresh membership.
 		member = &Member{Name: g.Name, AdmittedHeight: ctx.Height}
 	case RevokeOEM, RevokeMiner:
@@ -318,7 +326,7 @@ func applyAttest(v *chain.View, tx *wire.Tx, ctx *chain.BlockContext) error {
 		AttestedHeight: ctx.Height,
 	}
 	putDevice(v, rec, a.DeviceKey, ctx.Height)
-	return appendDeviceSeq(v, a.DeviceKey)
+	return appendSeq(v, prefixDevSeq, keyDevCount, a.DeviceKey)
 }
 
 func (m Machine) applyCheckIn(v *chain.View, tx *wire.Tx, ctx *chain.BlockContext) error {

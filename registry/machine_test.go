@@ -2,6 +2,7 @@ package registry
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
@@ -165,7 +166,17 @@ func TestMinerAdmission(t *testing.T) {
 	mk := mustKey(t).PubKey()
 	admitted := func() bool {
 		var ok bool
-		w.read(func(v *chain.View) (err error) { ok, err = MinerAdmitted(v, mk); return })
+		var listed []keys.PubKey
+		w.read(func(v *chain.View) (err error) {
+			if ok, err = MinerAdmitted(v, mk); err != nil {
+				return err
+			}
+			listed, err = AdmittedMiners(v)
+			return err
+		})
+		if slices.Contains(listed, mk) != ok {
+			t.Fatalf("AdmittedMiners %v disagrees with MinerAdmitted %v", listed, ok)
+		}
 		return ok
 	}
 	if admitted() {
@@ -180,6 +191,10 @@ func TestMinerAdmission(t *testing.T) {
 		t.Fatal("miner still admitted after revocation")
 	}
 	wantKind(t, w.submit(w.govTx(RevokeMiner, mk, "", 0, 2)), ErrNotMiner)
+	w.mustSubmit(w.govTx(AdmitMiner, mk, "Pool A again", 1, 2))
+	if !admitted() {
+		t.Fatal("miner not admitted again after a re-admission")
+	}
 }
 
 func TestModelRejections(t *testing.T) {

@@ -34,9 +34,12 @@ var (
 	prefixModel  = []byte("model/")
 	prefixDevice = []byte("dev/")
 	prefixDevSeq = []byte("devseq/")
-	prefixGovUse = []byte("gov/used/")
-	keyDevCount  = []byte("devn")
-	keyAuthSet   = []byte("gov/authorities")
+	// minerseq/ lists every miner key ever admitted, once (minern counts).
+	prefixMinerSeq = []byte("minerseq/")
+	keyMinerCount  = []byte("minern")
+	prefixGovUse   = []byte("gov/used/")
+	keyDevCount    = []byte("devn")
+	keyAuthSet     = []byte("gov/authorities")
 )
 
 func keyWith(prefix []byte, rest []byte) []byte {
@@ -199,38 +202,68 @@ func DeviceCount(v *chain.View) (uint64, error) { return v.GetUint64(keyDevCount
 // stopping at fn's first error. The node uses it to rebuild the query
 // index on start (View has no iteration; the devseq/ list stands in).
 func ScanDevices(v *chain.View, fn func(*Device) error) error {
-	n, err := DeviceCount(v)
-	if err != nil {
-		return err
-	}
-	for i := uint64(0); i < n; i++ {
-		b, ok, err := v.Get(u64Key(prefixDevSeq, i))
-		if err != nil {
-			return err
-		}
-		if !ok || len(b) != keys.PubKeySize {
-			return consensus.AssertError(fmt.Sprintf("registry: device sequence entry %d missing", i))
-		}
-		d, err := GetDevice(v, keys.PubKey(b))
+	return scanSeq(v, prefixDevSeq, keyDevCount, func(k keys.PubKey) error {
+		d, err := GetDevice(v, k)
 		if err != nil {
 			return err
 		}
 		if d == nil {
-			return consensus.AssertError(fmt.Sprintf("registry: device %x listed but has no record", b))
+			return consensus.AssertError(fmt.Sprintf("registry: device %s listed but has no record", k))
 		}
-		if err := fn(d); err != nil {
+		return fn(d)
+	})
+}
+
+// AdmittedMiners lists the miner keys admitted and not revoked in this
+// state, genesis miners included, in order of first admission. The node
+// keeps its permissioned-mining rule from it.
+func AdmittedMiners(v *chain.View) ([]keys.PubKey, error) {
+	var out []keys.PubKey
+	err := scanSeq(v, prefixMinerSeq, keyMinerCount, func(k keys.PubKey) error {
+		m, err := GetMiner(v, k)
+		if err != nil {
+			return err
+		}
+		if m == nil {
+			return consensus.AssertError(fmt.Sprintf("registry: miner %s listed but has no record", k))
+		}
+		if !m.Revoked {
+			out = append(out, k)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// scanSeq calls fn with every key of an append-only key list (View has
+// no iteration, so lists that must be enumerated are kept explicitly).
+func scanSeq(v *chain.View, prefix, countKey []byte, fn func(keys.PubKey) error) error {
+	n, err := v.GetUint64(countKey)
+	if err != nil {
+		return err
+	}
+	for i := uint64(0); i < n; i++ {
+		b, ok, err := v.Get(u64Key(prefix, i))
+		if err != nil {
+			return err
+		}
+		if !ok || len(b) != keys.PubKeySize {
+			return consensus.AssertError(fmt.Sprintf("registry: entry %d of %s missing", i, prefix))
+		}
+		if err := fn(keys.PubKey(b)); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func appendDeviceSeq(v *chain.View, device keys.PubKey) error {
-	n, err := DeviceCount(v)
+// appendSeq adds a key to an append-only key list.
+func appendSeq(v *chain.View, prefix, countKey []byte, k keys.PubKey) error {
+	n, err := v.GetUint64(countKey)
 	if err != nil {
 		return err
 	}
-	v.Put(u64Key(prefixDevSeq, n), device[:])
-	v.PutUint64(keyDevCount, n+1)
+	v.Put(u64Key(prefix, n), k[:])
+	v.PutUint64(countKey, n+1)
 	return nil
 }
