@@ -384,7 +384,16 @@ func (m *Machine) applyDeliver(v *chain.View, tx *wire.Tx, ctx *chain.BlockConte
 		return consensus.AssertError("winner of a paid auction has no bid")
 	}
 	fee := mulDivPermille(a.Price, m.p.ProtocolFeePermille)
-	if err := release(v, keys.Address(ctx.Header.Reward), fee); err != nil {
+	toPool := mulDivPermille(fee, m.p.ProtocolFeeMetadataPermille)
+	if toPool > 0 {
+		if err := subU64(v, keyEscrow, toPool); err != nil {
+			return err
+		}
+		if err := addU64(v, keyMetadataPool, toPool); err != nil {
+			return err
+		}
+	}
+	if err := release(v, keys.Address(ctx.Header.Reward), fee-toPool); err != nil {
 		return err
 	}
 	if err := release(v, a.Owner, a.Price-fee); err != nil {
