@@ -40,6 +40,7 @@ Examples:
 			walletCommand(),
 			devicesCommand(),
 			devicesimCommand(),
+			econCommand(),
 			versionCommand(),
 		},
 		ExitErrHandler: func(*cli.Context, error) {}, // main prints errors once
