@@ -26,7 +26,7 @@ func FuzzServeRequest(f *testing.F) {
 	testMethods(s, nil)
 	h := s.Handler()
 	f.Fuzz(func(t *testing.T, body []byte) {
-		req := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
+		req := httptest.NewRequest(http.MethodPost, "http://127.0.0.1/", bytes.NewReader(body))
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
 		out := rec.Body.Bytes()
