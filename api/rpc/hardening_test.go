@@ -584,3 +584,38 @@ func TestRuleErrorKindInData(t *testing.T) {
 		t.Fatal("KindOf on server-side errors")
 	}
 }
+
+// TestDeadlinesDoNotOutliveTheirRequest: the body deadline does not cancel
+// a method that runs longer, and one response's write deadline does not
+// break the next call on the same keep-alive connection.
+func TestDeadlinesDoNotOutliveTheirRequest(t *testing.T) {
+	const d = 300 * time.Millisecond
+	ts := startServer(t, Config{ReadTimeout: d, WriteTimeout: d}, func(s *Server) {
+		s.Register(Method{Name: "slow", Handler: func(ctx context.Context, _ json.RawMessage) (any, error) {
+			select {
+			case <-ctx.Done():
+				return nil, errors.New("context cancelled while working")
+			case <-time.After(3 * d):
+				return "done", nil
+			}
+		}})
+	})
+	client := &http.Client{Transport: &http.Transport{MaxConnsPerHost: 1}}
+	call := func(method string) string {
+		req, _ := http.NewRequest(http.MethodPost, ts.url, strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"`+method+`"}`))
+		res, err := client.Do(req)
+		if err != nil {
+			t.Fatalf("%s: %v", method, err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return string(b)
+	}
+	if got := call("slow"); !strings.Contains(got, `"done"`) {
+		t.Fatalf("slow method past ReadTimeout: %s", got)
+	}
+	time.Sleep(2 * d) // let the first response's write deadline pass
+	if got := call("slow"); !strings.Contains(got, `"done"`) {
+		t.Fatalf("second call on the connection: %s", got)
+	}
+}
