@@ -619,3 +619,23 @@ func TestDeadlinesDoNotOutliveTheirRequest(t *testing.T) {
 		t.Fatalf("second call on the connection: %s", got)
 	}
 }
+
+// TestSlowReaderCutOff: a client that asks for a large answer and never
+// reads it is disconnected once WriteTimeout passes, instead of holding
+// its connection (and the handler's goroutine) forever.
+func TestSlowReaderCutOff(t *testing.T) {
+	big := strings.Repeat("x", 16<<20)
+	ts := startServer(t, Config{WriteTimeout: 300 * time.Millisecond}, func(s *Server) {
+		s.Register(Method{Name: "big", Handler: func(context.Context, json.RawMessage) (any, error) { return big, nil }})
+	})
+	addr := strings.TrimSuffix(strings.TrimPrefix(ts.url, "http://"), "/")
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	body := `{"jsonrpc":"2.0","id":1,"method":"big"}`
+	fmt.Fprintf(conn, "POST / HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n\r\n%s", addr, len(body), body)
+	waitFor(t, "the server to accept the connection", func() bool { return ts.s.Conns() == 1 })
+	waitFor(t, "the server to drop a client that does not read", func() bool { return ts.s.Conns() == 0 })
+}

@@ -353,6 +353,10 @@ func (s *Server) hostGuard(next http.Handler) http.Handler {
 					"or, if you mean to reach this node by that name, start it with --rpc-vhosts %s (\"*\" turns the check off)", name, name)}))
 			return
 		}
+		// Every response must be taken within WriteTimeout: a client that
+		// never reads must not hold its connection. serveHTTP restarts the
+		// clock when a JSON-RPC answer is ready; serveWS lifts it.
+		_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
 		next.ServeHTTP(w, r)
 	})
 }

@@ -103,9 +103,10 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	s.connMu.Unlock()
 	defer s.conns.Done()
 
-	// The request's read and write deadlines (Config.ReadTimeout and
-	// WriteTimeout) would carry over to the hijacked connection and cut a
-	// healthy WebSocket off; it has its own ping and write timeouts.
+	// Deadlines set on the request's connection (Config.ReadTimeout, the
+	// write deadline hostGuard may add) must not carry over to the
+	// hijacked connection and cut a healthy WebSocket off; it has its own
+	// ping and write timeouts.
 	rc := http.NewResponseController(w)
 	_ = rc.SetReadDeadline(time.Time{})
 	_ = rc.SetWriteDeadline(time.Time{})
