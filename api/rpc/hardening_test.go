@@ -435,6 +435,17 @@ func TestBindBeyondLoopbackWarns(t *testing.T) {
 		if got := loopbackAddr(a); got != loop {
 			t.Errorf("%s: loopback %v, want %v", addr, got, loop)
 		}
+		var logs bytes.Buffer
+		s := NewServer(Config{Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+		s.warnIfExposed(a)
+		var rec struct {
+			Level, Msg, Addr string
+		}
+		warned := json.Unmarshal(logs.Bytes(), &rec) == nil && rec.Level == "WARN" &&
+			strings.Contains(rec.Msg, "beyond this machine") && rec.Addr == a.String()
+		if warned == loop {
+			t.Errorf("%s: warned %v (log %q)", addr, warned, logs.String())
+		}
 	}
 	// On loopback the node says nothing.
 	var logs bytes.Buffer

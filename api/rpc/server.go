@@ -527,11 +527,7 @@ func (s *Server) ListenAndServe(ctx context.Context, addr string) (net.Addr, err
 	if h, _, err := net.SplitHostPort(addr); err == nil && h != "" && net.ParseIP(strings.Trim(h, "[]")) == nil {
 		s.listenHost = strings.TrimSuffix(strings.ToLower(h), ".")
 	}
-	if !loopbackAddr(ln.Addr()) {
-		s.log.Warn("rpc API reachable beyond this machine: anyone who can reach this address can call the public API, "+
-			"limited only by rate limits; bind 127.0.0.1 unless you mean it, and put a TLS proxy in front",
-			slog.String("addr", ln.Addr().String()))
-	}
+	s.warnIfExposed(ln.Addr())
 	if s.cfg.CookiePath != "" {
 		if err := writeCookie(s.cfg.CookiePath, s.token); err != nil {
 			_ = ln.Close()
@@ -566,6 +562,16 @@ func (s *Server) ListenAndServe(ctx context.Context, addr string) (net.Addr, err
 	}()
 	s.log.Info("rpc listening", slog.String("addr", ln.Addr().String()))
 	return ln.Addr(), nil
+}
+
+// warnIfExposed logs a warning when the API is bound beyond loopback.
+func (s *Server) warnIfExposed(addr net.Addr) {
+	if loopbackAddr(addr) {
+		return
+	}
+	s.log.Warn("rpc API reachable beyond this machine: anyone who can reach this address can call the public API, "+
+		"limited only by rate limits; bind 127.0.0.1 unless you mean it, list the names clients use with --rpc-vhosts, "+
+		"and put a TLS proxy in front", slog.String("addr", addr.String()))
 }
 
 // Close shuts down gracefully (in-flight HTTP calls finish, WebSocket
