@@ -85,10 +85,16 @@ func (n *Node) startRPC(ctx context.Context) error {
 	if addr == "" {
 		addr = fmt.Sprintf("127.0.0.1:%d", n.Net.DefaultRPCPort)
 	}
-	n.RPC = rpc.NewServer(rpc.Config{
-		Logger: n.log, RateLimit: 500, RateBurst: 1000,
-		CookiePath: filepath.Join(n.cfg.DataDir, ".cookie"),
-	})
+	cfg := rpc.DefaultConfig()
+	cfg.Logger = n.log
+	// Per IP, then per connection: one busy client gets at most 40% of
+	// its IP's budget; the operator's CLI, holding the cookie, is exempt.
+	cfg.RateLimit, cfg.RateBurst = 500, 1000
+	cfg.ConnRateLimit, cfg.ConnRateBurst = 200, 400
+	cfg.CookiePath = filepath.Join(n.cfg.DataDir, ".cookie")
+	cfg.VirtualHosts = n.cfg.RPCVirtualHosts
+	cfg.AllowedOrigins = n.cfg.RPCOrigins
+	n.RPC = rpc.NewServer(cfg)
 	api.Register(n.RPC, api.NewService(n.Backend()), n.feeds)
 	bound, err := n.RPC.ListenAndServe(ctx, addr)
 	if err != nil {

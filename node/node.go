@@ -34,6 +34,14 @@ type Config struct {
 	// free port; "" uses the network's default port on 127.0.0.1; "off"
 	// disables it).
 	RPCAddr string
+	// RPCVirtualHosts are extra names the API accepts in the Host header
+	// (loopback names, IP literals and RPCAddr's own host always work);
+	// "*" turns the DNS-rebinding check off. Like geth's --http.vhosts.
+	RPCVirtualHosts []string
+	// RPCOrigins are extra browser origins allowed to call the API
+	// ("http://localhost:5173", "*.example.org"); same-origin pages
+	// served by the node itself always are.
+	RPCOrigins []string
 	// P2PListen are libp2p listen multiaddrs (default: all interfaces on
 	// the network's P2P port, TCP and QUIC); "off" as the only entry runs
 	// without a network.
