@@ -15,6 +15,7 @@ import (
 	"github.com/thingchain/thingchain/consensus"
 	"github.com/thingchain/thingchain/ledger"
 	"github.com/thingchain/thingchain/p2p"
+	"github.com/thingchain/thingchain/web"
 )
 
 // Info is what node.info returns and what DIR/node.json records while the
@@ -88,6 +89,7 @@ func (n *Node) startRPC(ctx context.Context) error {
 	n.RPC = rpc.NewServer(rpc.Config{
 		Logger: n.log, RateLimit: 500, RateBurst: 1000,
 		CookiePath: filepath.Join(n.cfg.DataDir, ".cookie"),
+		Page:       web.Handler(), // the web marketplace at GET /
 	})
 	api.Register(n.RPC, api.NewService(n.Backend()), n.feeds)
 	bound, err := n.RPC.ListenAndServe(ctx, addr)
@@ -103,7 +105,7 @@ func (n *Node) startRPC(ctx context.Context) error {
 		<-ctx.Done()
 		os.Remove(filepath.Join(n.cfg.DataDir, "node.json"))
 	}()
-	n.log.Info("API listening", "url", n.RPCURL, "cookie", filepath.Join(n.cfg.DataDir, ".cookie"))
+	n.log.Info("API listening (open the URL in a browser for the web marketplace)", "url", n.RPCURL, "cookie", filepath.Join(n.cfg.DataDir, ".cookie"))
 	return nil
 }
 
