@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	mrand "math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
@@ -72,6 +73,15 @@ type vectorFile struct {
 	Txs      []txVector      `json:"txs"`
 	Keystore vectorKeystore  `json:"keystore"`
 	BidBook  json.RawMessage `json:"bid_book"`
+	// ECIES is an access key delivery as keys.EncryptECIES writes it
+	// today ("thingchain ECIES v1"), to the vector key.
+	ECIES vectorECIES `json:"ecies_thingchain_v1"`
+}
+
+type vectorECIES struct {
+	Ciphertext string `json:"ciphertext"`
+	Plaintext  string `json:"plaintext"`
+	KeyHash    string `json:"key_hash"`
 }
 
 type vectorKeystore struct {
@@ -159,6 +169,13 @@ func buildVectors(t *testing.T) []byte {
 		t.Fatal(err)
 	}
 	out.BidBook = book
+	accessKey := sha256.Sum256([]byte("thingchain vector access key"))
+	ct, err := keys.EncryptECIES(mrand.NewChaCha8(sha256.Sum256([]byte("thingchain vector ecies"))), bidder.PubKey(), accessKey[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	kh := auction.KeyHash(accessKey[:])
+	out.ECIES = vectorECIES{Ciphertext: hex.EncodeToString(ct), Plaintext: hex.EncodeToString(accessKey[:]), KeyHash: kh.String()}
 	if old, err := os.ReadFile(txVectorsPath); err == nil {
 		var prev vectorFile
 		if json.Unmarshal(old, &prev) == nil && prev.Keystore.File != nil {

@@ -51,7 +51,7 @@ export function BarChart({ title, bars, format = (v) => String(v), testid }) {
 
 // MultiLine: several series on one time axis (clearing price per kind).
 export function MultiLine({ title, series, format = (v) => String(v), testid }) {
-  const W = 600, H = 220, L = 70, R = 10, T = 12, B = 28;
+  const W = 600, H = 220, L = 84, R = 10, T = 12, B = 28;
   const all = series.flatMap((s) => s.points);
   if (!all.length) return <figure className="chart" data-testid={testid}><figcaption>{title}</figcaption><div className="muted">no settled auctions yet</div></figure>;
   const x0 = Math.min(...all.map((p) => p.t)), x1 = Math.max(...all.map((p) => p.t));

@@ -33,7 +33,7 @@ export function AuctionsPage() {
       <ErrorBox error={watch.lastError} />
       {rows.length === 0 && <p className="muted">No bids yet: choose devices on the <a href="#/devices">Devices</a> page.</p>}
       <table className="auctions">
-        <thead><tr><th>device</th><th>auction</th><th>state</th><th>my bid / point</th><th>deposit</th><th>phase / when</th></tr></thead>
+        <thead><tr><th>device</th><th>auction</th><th>state</th><th>my bid / point</th><th>price / point</th><th>in escrow</th><th>phase / when</th></tr></thead>
         <tbody>
           {rows.map(({ a, r }) => {
             const st = stateOf(a, wallet.address, r);
@@ -44,7 +44,8 @@ export function AuctionsPage() {
                 <td data-label="auction"><Short value={id} n={6} /></td>
                 <td data-label="state"><span className={`badge ${st.tone}`} data-testid="auction-state">{st.label}</span></td>
                 <td data-label="my bid">{formatTHG(a?.bid?.amountPerPoint || r?.amountPerPoint || 0)}</td>
-                <td data-label="deposit">{formatTHG(a?.bid?.deposit ?? r?.deposit ?? 0)}</td>
+                <td data-label="price" data-testid="auction-price">{a?.pricePerPoint > 0n ? formatTHG(a.pricePerPoint) : '–'}</td>
+                <td data-label="in escrow">{formatTHG(a?.bid?.deposit ?? r?.deposit ?? 0)}</td>
                 <td data-label="when">{when(a, now)}{a?.delivery && a.delivery.winner === wallet.address && <> · <a href={`#/data/${id}`} data-testid="open-data">open data</a></>}</td>
               </tr>
             );

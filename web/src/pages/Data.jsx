@@ -34,7 +34,9 @@ export function DataPage() {
       if (!d) throw new Error('the device is not in the registry');
       if (stop) return;
       setDevice(d);
-      const body = await market.fetchData(d, k.token);
+      const to = new Date(Math.min(Date.now(), k.expires));
+      const from = new Date(to.getTime() - 24 * 3600 * 1000);
+      const body = await market.fetchData(d, k.token, { from: iso(from), to: iso(to) });
       if (!stop) setData(body);
     })().catch((e) => !stop && setError(e)).finally(() => !stop && setBusy(false));
     return () => { stop = true; };
@@ -78,6 +80,8 @@ export function DataPage() {
     </section>
   );
 }
+
+const iso = (d) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 function csvCell(v) {
   const s = v == null ? '' : String(v);

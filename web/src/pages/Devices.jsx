@@ -87,7 +87,7 @@ export function DevicesPage() {
                     {d.properties.map((p) => <span key={p.name} className="prop" title={p.description}>{p.name}{p.unit ? ` (${p.unit})` : ''}</span>)}
                   </td>
                   <td data-label="reserve">{formatTHG(d.reserve)}<div className="muted">{String(d.points)} points / {Math.round(d.periodSeconds / 60)} min</div></td>
-                  <td data-label="auction" data-testid="device-phase">{phases[d.device] ?? '…'}</td>
+                  <td data-label="auction" data-testid="device-phase">{phaseLabel(phases[d.device])}</td>
                   <td data-label="strikes" title="missed key deliveries">{d.strikes}</td>
                 </tr>
               ))}
@@ -101,6 +101,12 @@ export function DevicesPage() {
       )}
     </section>
   );
+}
+
+function phaseLabel(p) {
+  if (p == null) return '…';
+  if (p === 'none') return 'no auction yet';
+  return p.replace(/_/g, ' ');
 }
 
 function DeviceDetail({ d }) {

@@ -92,6 +92,7 @@ export function MarketPage() {
   }, [tick]);
 
   const fmt = (v) => enc.formatTHG(BigInt(Math.round(v)));
+  const fmtAxis = (v) => enc.formatTHG(BigInt(Math.round(v))).replace(' THG', '');
   return (
     <section>
       <h1>Market</h1>
@@ -100,7 +101,7 @@ export function MarketPage() {
       {m && (
         <>
           <div className="grid2">
-            <MultiLine title="Clearing price per data point, by device kind (THG)" series={m.prices} format={fmt} testid="price-chart" />
+            <MultiLine title="Clearing price per data point, by device kind (THG)" series={m.prices} format={fmtAxis} testid="price-chart" />
             <BarChart title={`Fee flow over the last ${m.scanned} auction blocks`} bars={m.flow} format={fmt} testid="fee-chart" />
           </div>
           <h2>Open auctions ({m.open.length})</h2>
