@@ -112,8 +112,6 @@ async function main() {
     const want = JSON.parse(readFileSync(keyFile)).address;
     if (address !== want) fail(`the page unlocked ${address}, the keystore file is ${want}`);
     log('keystore imported:', address);
-    await page.getByTestId('faucet').click();
-    await waitFor('the faucet coins', async () => /^[1-9]/.test((await page.getByTestId('wallet-balance').textContent()) || ''), 60_000);
     await shot('1-wallet');
 
     // Devices: the node filters; N ≥ 5 rows.
@@ -142,6 +140,24 @@ async function main() {
     const worst = await page.getByTestId('plan-worst').textContent();
     log(`plan: ${planned} bids, escrow ${escrow}, worst case ${worst}`);
     await shot('3-batch-bid-plan');
+
+    // Without coins the batch is refused before anything is signed, and
+    // the page names the rule and what to do.
+    await page.getByTestId('bid-send').click();
+    const kind = await page.getByTestId('error-kind').textContent({ timeout: 30_000 });
+    if (kind !== 'ErrInsufficientFunds') fail(`an unfunded batch bid shows error kind "${kind}", want ErrInsufficientFunds`);
+    if (!/faucet/.test(await page.getByTestId('error').textContent())) fail('the insufficient-funds error does not say what to do');
+    await shot('3b-error-insufficient-funds');
+
+    await page.getByTestId('nav-wallet').click();
+    await page.getByTestId('faucet').click();
+    await waitFor('the faucet coins', async () => /^[1-9]/.test((await page.getByTestId('wallet-balance').textContent()) || ''), 60_000);
+
+    await page.getByTestId('nav-devices').click();
+    await waitFor(`≥ ${MIN_DEVICES} device rows again`, async () => (await rows.count()) >= MIN_DEVICES, 30_000);
+    await page.getByTestId('bid-price').fill('0.01');
+    await page.getByTestId('bid-review').click();
+    await page.getByTestId('bid-plan').waitFor({ timeout: 30_000 });
     await page.getByTestId('bid-send').click();
     await page.getByTestId('bid-sent').waitFor({ timeout: 30_000 });
 
