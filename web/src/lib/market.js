@@ -139,6 +139,11 @@ export function wallet(privateKey, hrp) {
 export async function planBids(w, devices, maxPerPoint, net, fee = DEFAULT_FEE) {
   const nexts = await nextAuctions(devices);
   const have = new Set(loadBids(w.address).filter((r) => r.state !== 'rejected').map((r) => r.auction));
+  return makePlan(nexts, have, maxPerPoint, net.params.maxBidsPerTx, fee);
+}
+
+// makePlan is planBids' arithmetic, given each device's auction.next.
+export function makePlan(nexts, have, maxPerPoint, maxBidsPerTx, fee) {
   const bids = [];
   const skipped = [];
   for (const n of nexts) {
@@ -147,10 +152,25 @@ export async function planBids(w, devices, maxPerPoint, net, fee = DEFAULT_FEE) 
     else if (n.reserve > maxPerPoint) skipped.push({ device: n.device, reason: `reserve ${enc.formatTHG(n.reserve)} per point is above your maximum` });
     else bids.push({ device: n.device, seq: n.seq, auction: n.auction, opens: n.opens, points: n.points, amountPerPoint: maxPerPoint, deposit: maxPerPoint * n.points });
   }
-  const txs = Math.ceil(bids.length / net.params.maxBidsPerTx);
+  const txs = Math.ceil(bids.length / maxBidsPerTx);
   const escrow = bids.reduce((s, b) => s + b.deposit, 0n);
   const fees = fee * BigInt(txs);
-  return { bids, skipped, txs, escrow, fees, worstCase: escrow + fees, fee };
+  return { bids, skipped, txs, escrow, fees, worstCase: escrow + fees, fee, maxBidsPerTx };
+}
+
+// commitTxs seals a plan's bids (fresh salts) and signs one commit
+// transaction per maxBidsPerTx of them, nonces from nonce on. It returns
+// [{tx, id, nonce, group}] in order.
+export function commitTxs(w, plan, chainId, nonce, salt = () => randomBytes(32)) {
+  const out = [];
+  for (let i = 0; i < plan.bids.length; i += plan.maxBidsPerTx) {
+    const group = plan.bids.slice(i, i + plan.maxBidsPerTx).map((b) => ({ ...b, salt: salt() }));
+    const payload = txlib.commitBidsPayload(group.map((b) => ({ ...b, device: hexToBytes(b.device) })), w.addrBytes);
+    const tx = txlib.buildTx({ chainId, type: txlib.TX.commitBids, nonce, fee: plan.fee, payload }, w.privateKey);
+    out.push({ tx, id: bytesToHex(txlib.txId(tx)), nonce, group });
+    nonce += 1n;
+  }
+  return out;
 }
 
 // sendBids seals, saves and commits a plan: one commit transaction per
@@ -160,13 +180,9 @@ export async function sendBids(w, plan, net, onProgress = () => {}) {
   if (balance < plan.worstCase) {
     throw new RPCError('tx.submit', { message: `ErrInsufficientFunds: ${w.address} has ${enc.formatTHG(balance)}, the deposits and fees need ${enc.formatTHG(plan.worstCase)}` });
   }
-  let nonce = await nextNonce(w.pub);
+  const txs = commitTxs(w, plan, net.chainId, await nextNonce(w.pub));
   const sent = [];
-  for (let i = 0; i < plan.bids.length; i += net.params.maxBidsPerTx) {
-    const group = plan.bids.slice(i, i + net.params.maxBidsPerTx).map((b) => ({ ...b, salt: randomBytes(32) }));
-    const payload = txlib.commitBidsPayload(group.map((b) => ({ ...b, device: hexToBytes(b.device) })), w.addrBytes);
-    const tx = txlib.buildTx({ chainId: net.chainId, type: txlib.TX.commitBids, nonce, fee: plan.fee, payload }, w.privateKey);
-    const id = bytesToHex(txlib.txId(tx));
+  for (const { tx, id, nonce, group } of txs) {
     const created = new Date().toISOString();
     updateBids(w.address, (bids) => bids.concat(group.map((b) => ({
       device: b.device, seq: String(b.seq), auction: b.auction, amountPerPoint: String(b.amountPerPoint), salt: bytesToHex(b.salt),
@@ -181,8 +197,7 @@ export async function sendBids(w, plan, net, onProgress = () => {}) {
       throw e;
     }
     sent.push(id);
-    onProgress({ sent: sent.length, of: Math.ceil(plan.bids.length / net.params.maxBidsPerTx) });
-    nonce += 1n;
+    onProgress({ sent: sent.length, of: txs.length });
   }
   return sent;
 }
