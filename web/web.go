@@ -14,12 +14,13 @@ var dist embed.FS
 
 // ContentSecurityPolicy is sent with every file. Scripts, styles, fonts and
 // images come from the node's origin only (no inline script, no eval);
-// the page may call the node's API on its own origin (HTTP and WebSocket)
+// the page may call the node's API on its own origin ('self' covers its
+// WebSocket too, as CSP Level 3 says)
 // and, for the data it bought, a device's data endpoint, which the
 // device's Thing Description names on an origin of its own (http: https:).
 // No framing, no plugins, no forms posted anywhere.
 const ContentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; font-src 'self'; " +
-	"connect-src 'self' http: https: ws: wss:; manifest-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; object-src 'none'"
+	"connect-src 'self' http: https:; manifest-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; object-src 'none'"
 
 // Files returns the built app (the contents of dist/).
 func Files() fs.FS {

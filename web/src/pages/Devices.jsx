@@ -72,7 +72,7 @@ export function DevicesPage() {
           </div>
           <table className="devices">
             <thead>
-              <tr><th /><th>device</th><th>region</th><th>properties</th><th>reserve / point</th><th>auction</th><th>strikes</th></tr>
+              <tr><th /><th>device</th><th>region</th><th>properties</th><th>reserve / point</th><th>auction</th><th title="strikes: key deliveries this device missed">missed deliveries</th></tr>
             </thead>
             <tbody>
               {res.devices.map((d) => (
@@ -88,7 +88,7 @@ export function DevicesPage() {
                   </td>
                   <td data-label="reserve">{formatTHG(d.reserve)}<div className="muted">{String(d.points)} points / {Math.round(d.periodSeconds / 60)} min</div></td>
                   <td data-label="auction" data-testid="device-phase">{phaseLabel(phases[d.device])}</td>
-                  <td data-label="strikes" title="missed key deliveries">{d.strikes}</td>
+                  <td data-label="missed deliveries" title="strikes: key deliveries this device missed">{d.strikes}</td>
                 </tr>
               ))}
               {res.devices.map((d) => open === d.device && (
