@@ -10,7 +10,7 @@
 //   node e2e/run.mjs            (builds ../cmd/thingchain unless THINGCHAIN_BIN is set)
 //   CHROMIUM=/usr/bin/chromium  (default)
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -160,6 +160,17 @@ async function main() {
     await page.getByTestId('bid-plan').waitFor({ timeout: 30_000 });
     await page.getByTestId('bid-send').click();
     await page.getByTestId('bid-sent').waitFor({ timeout: 30_000 });
+
+    // The bid book exports in the CLI's format: the CLI reads it back and
+    // joins it with the chain (wallet auctions shows each bid's book state).
+    await page.getByTestId('nav-wallet').click();
+    const [book] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-bids').click()]);
+    mkdirSync(join(keyDir, 'bids'), { recursive: true, mode: 0o700 });
+    await book.saveAs(join(keyDir, 'bids', `${address}.json`));
+    const cli = JSON.parse(execFileSync(bin, ['wallet', 'auctions', 'e2e', '--network', 'regtest', '--datadir', data, '--json'], { env: { ...process.env, ...env } }));
+    const fromBook = (Array.isArray(cli) ? cli : cli.auctions || []).filter((a) => a.wallet_state);
+    if (fromBook.length < planned) fail(`the CLI read ${fromBook.length} bids from the exported bid book, want ${planned}: ${JSON.stringify(cli).slice(0, 300)}`);
+    log(`bid book exported; the CLI reads ${fromBook.length} bids from it`);
 
     // My auctions: live states until every key is delivered.
     await page.getByTestId('nav-auctions').click();
