@@ -29,14 +29,22 @@ function auctionsIn(block) {
   return ids;
 }
 
+// Blocks deeper than REFETCH below the tip are kept between refreshes
+// (a reorganisation that deep would show stale blocks until reload).
+const REFETCH = 12;
+const blockCache = new Map();
+
 async function blocksOf(chain, tip, n, full) {
   const hs = [];
   for (let h = tip; h >= 0 && h > tip - n; h--) hs.push(h);
-  const out = [];
-  for (let i = 0; i < hs.length; i += 20) {
-    out.push(...(await Promise.all(hs.slice(i, i + 20).map((height) => call('chain.getBlock', { chain, height, full })))));
+  const key = (h) => `${chain}:${full}:${h}`;
+  if (blockCache.size > 2000) blockCache.clear();
+  const missing = hs.filter((h) => h > tip - REFETCH || !blockCache.has(key(h)));
+  for (let i = 0; i < missing.length; i += 20) {
+    const got = await Promise.all(missing.slice(i, i + 20).map((height) => call('chain.getBlock', { chain, height, full })));
+    got.forEach((b, j) => blockCache.set(key(missing[i + j]), b));
   }
-  return out;
+  return hs.map((h) => blockCache.get(key(h))).filter(Boolean);
 }
 
 // The Market page: both chains' recent blocks, open auctions, clearing
