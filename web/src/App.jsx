@@ -1,5 +1,5 @@
 import { createContext, useCallback, useContext, useEffect, useRef, useState } from 'react';
-import { Subscriptions } from './lib/rpc.js';
+import { Subscriptions, call } from './lib/rpc.js';
 import * as market from './lib/market.js';
 import { loadBids, pending } from './lib/bidbook.js';
 import { formatTHG } from './lib/encoding.js';
@@ -48,6 +48,8 @@ export function App() {
 
   useEffect(() => {
     market.loadNetwork().then(setNet, setNetError);
+    // The tips as of now, until the subscriptions report new ones.
+    call('chain.info').then((ci) => setHeads((x) => ({ auction: x.auction || ci.auction, metadata: x.metadata || ci.metadata })), () => {});
     const s = new Subscriptions({ onStatus: setLive });
     subs.current = s;
     const offA = s.subscribe(['newHeads', 'auction'], (h) => h && setHeads((x) => ({ ...x, auction: h })));
