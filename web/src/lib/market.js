@@ -256,6 +256,11 @@ export async function revealDue(w, net, fee = DEFAULT_FEE) {
   const due = [];
   const marks = new Map();
   let waiting = 0;
+  const inPool = new Map(); // one lookup per reveal transaction, not per bid
+  const revealPending = async (txid) => {
+    if (!inPool.has(txid)) inPool.set(txid, await txPending(txid));
+    return inPool.get(txid);
+  };
   for (const r of book) {
     const a = mine.get(r.auction);
     const bid = a?.bid;
@@ -264,7 +269,7 @@ export async function revealDue(w, net, fee = DEFAULT_FEE) {
     else if (bid && bid.status !== 'sealed') marks.set(r.auction, 'revealed');
     else if (a.status !== 'open') marks.set(r.auction, 'missed');
     else if (a.phase === 'commit') waiting++;
-    else if (r.state === 'revealing' && r.revealTx && (await txPending(r.revealTx))) waiting++; // on its way
+    else if (r.state === 'revealing' && r.revealTx && (await revealPending(r.revealTx))) waiting++; // on its way
     else due.push({ r, a });
   }
   const txids = [];
