@@ -214,6 +214,23 @@ async function main() {
     if (!box || box.width > 390) fail(`a device row is ${box?.width}px wide at a 390px viewport`);
     await shot('7-devices-phone');
 
+    // A key created in the page downloads a keystore file the CLI imports
+    // and unlocks with the same password.
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.getByTestId('nav-wallet').click();
+    await page.getByRole('button', { name: 'Lock' }).click();
+    await page.getByTestId('create-name').fill('webkey');
+    await page.getByTestId('create-password').fill('a browser password');
+    const [made] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), page.getByTestId('create-key').click()]);
+    const madePath = join(TMP, 'webkey.json');
+    await made.saveAs(madePath);
+    const madeAddr = (await page.getByTestId('wallet-address').textContent({ timeout: 30_000 })).trim();
+    const cliEnv = { ...process.env, ...env, THINGCHAIN_PASSWORD: 'a browser password' };
+    execFileSync(bin, ['wallet', 'import', '--file', madePath, '--network', 'regtest'], { env: cliEnv });
+    const exported = execFileSync(bin, ['wallet', 'export', madeAddr, '--network', 'regtest'], { env: cliEnv }).toString();
+    if (!/\b[0-9a-f]{64}\b/.test(exported)) fail(`the CLI could not unlock the key created in the page: ${exported}`);
+    log('a key created in the page opens in the CLI:', madeAddr);
+
     if (consoleErrors.length) fail(`browser console errors:\n  ${consoleErrors.join('\n  ')}`);
   } catch (e) {
     await shot('failure').catch(() => {});

@@ -120,8 +120,8 @@ export function WalletPage() {
           </div>
           <div className="card">
             <h2>Create a key</h2>
-            <input placeholder="name" value={name} onChange={(e) => setName(e.target.value)} />
-            <input type="password" placeholder="password (8+ characters)" value={password} onChange={(e) => setPassword(e.target.value)} />
+            <input placeholder="name" value={name} onChange={(e) => setName(e.target.value)} data-testid="create-name" />
+            <input type="password" placeholder="password (8+ characters)" value={password} onChange={(e) => setPassword(e.target.value)} data-testid="create-password" />
             <button disabled={progress != null} onClick={create} data-testid="create-key">Create and download the key file</button>
           </div>
         </div>
