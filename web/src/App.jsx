@@ -1,5 +1,5 @@
 import { createContext, useCallback, useContext, useEffect, useRef, useState } from 'react';
-import { Subscriptions, call } from './lib/rpc.js';
+import { Subscriptions } from './lib/rpc.js';
 import * as market from './lib/market.js';
 import { loadBids, pending } from './lib/bidbook.js';
 import { formatTHG } from './lib/encoding.js';
@@ -49,11 +49,11 @@ export function App() {
   useEffect(() => {
     market.loadNetwork().then(setNet, setNetError);
     // The tips as of now, until the subscriptions report new ones.
-    call('chain.info').then((ci) => setHeads((x) => ({ auction: x.auction || ci.auction, metadata: x.metadata || ci.metadata })), () => {});
+    market.tips().then((t) => setHeads((x) => ({ auction: x.auction ?? t.auction, metadata: x.metadata ?? t.metadata })), () => {});
     const s = new Subscriptions({ onStatus: setLive });
     subs.current = s;
-    const offA = s.subscribe(['newHeads', 'auction'], (h) => h && setHeads((x) => ({ ...x, auction: h })));
-    const offM = s.subscribe(['newHeads', 'metadata'], (h) => h && setHeads((x) => ({ ...x, metadata: h })));
+    const offA = s.subscribe(['newHeads', 'auction'], (h) => h && setHeads((x) => ({ ...x, auction: market.headHeight(h) })));
+    const offM = s.subscribe(['newHeads', 'metadata'], (h) => h && setHeads((x) => ({ ...x, metadata: market.headHeight(h) })));
     return () => { offA(); offM(); s.close(); };
   }, []);
 
@@ -105,7 +105,7 @@ export function App() {
         <div className="status" data-testid="status">
           <span className={`dot ${live}`} title={`subscriptions: ${live}`} />
           {net ? <span>{net.network}</span> : <span className="muted">…</span>}
-          {heads.auction && <span className="muted"> · block {heads.auction.height}</span>}
+          {heads.auction != null && <span className="muted"> · block {heads.auction}</span>}
           {wallet ? (
             <a href="#/wallet" className="who" data-testid="who">{wallet.name || 'key'} · {watch.balance != null ? formatTHG(watch.balance) : '…'}</a>
           ) : (

@@ -39,6 +39,28 @@ export async function loadNetwork() {
   };
 }
 
+// normBlock reads a chain.getBlock result (full or with txids).
+export function normBlock(b) {
+  return {
+    hash: enc.hex(b.hash), height: Number(b.height), time: Number(b.time), miner: enc.hex(b.miner_key),
+    txCount: (b.txs || b.txids || []).length,
+    txs: (b.txs || []).map((t) => ({ type: Number(t.type), fee: enc.amount(t.fee), payload: enc.bytes(t.payload || '') })),
+  };
+}
+
+export async function getBlock(chain, height, full) {
+  return normBlock(await call('chain.getBlock', { chain, height, full }));
+}
+
+// tips reads chain.info: {auction, metadata} heights.
+export async function tips() {
+  const ci = await call('chain.info');
+  return { auction: Number(ci.auction?.height ?? 0), metadata: Number(ci.metadata?.height ?? 0) };
+}
+
+// headHeight reads a newHeads notification.
+export const headHeight = (h) => Number(h.height);
+
 // properties of a TD: [{name, type, unit, description}] sorted by name.
 export function tdProperties(td) {
   const props = td?.properties || {};
@@ -99,7 +121,13 @@ export async function nextAuctions(devices) {
 export async function auctionPhase(device) {
   const list = await call('auction.ofDevice', { device: enc.param.key(device) });
   const last = list?.[list.length - 1];
-  return last ? last.phase : 'none';
+  return last ? String(last.phase) : 'none';
+}
+
+// faucet asks a test network's faucet for coins; returns the txid.
+export async function faucet(address, units) {
+  const r = await call('faucet.request', { address: enc.param.address(address), amount: enc.param.amount(units) });
+  return enc.hex(r.txid);
 }
 
 export async function account(address) {
@@ -221,6 +249,11 @@ export function normAuction(a, hrp) {
 
 function normBid(b, hrp) {
   return { bidder: enc.address(b.bidder, hrp), status: b.status, deposit: enc.amount(b.deposit), amountPerPoint: enc.amount(b.amount_per_point), height: Number(b.height) };
+}
+
+export async function getAuction(id, hrp) {
+  const a = await call('auction.get', { id: enc.param.hash(id) });
+  return a ? normAuction(a, hrp) : null;
 }
 
 export async function auctionsOf(address, hrp) {

@@ -46,7 +46,7 @@ export function DevicesPage() {
         .then((list) => !stop && setPhases(Object.fromEntries(list)));
     }, (e) => !stop && setError(e));
     return () => { stop = true; };
-  }, [filter, offset, heads.metadata?.height, Math.floor((heads.auction?.height || 0) / 2)]);
+  }, [filter, offset, heads.metadata, Math.floor((heads.auction || 0) / 2)]);
 
   const toggle = (d) => setTicked((s) => { const n = new Set(s); n.has(d) ? n.delete(d) : n.add(d); return n; });
 

@@ -1,6 +1,5 @@
 import { useEffect, useState } from 'react';
 import { useApp } from '../App.jsx';
-import { call } from '../lib/rpc.js';
 import * as enc from '../lib/encoding.js';
 import * as market from '../lib/market.js';
 import { auctionId, TX } from '../lib/tx.js';
@@ -15,8 +14,8 @@ const SCAN = 120; // auction-chain blocks scanned for auctions and fees
 // name (device key and seq in their payloads).
 function auctionsIn(block) {
   const ids = [];
-  for (const tx of block.txs || []) {
-    const p = enc.bytes(tx.payload);
+  for (const tx of block.txs) {
+    const p = tx.payload;
     if (tx.type === TX.openAuction && p.length === 41) ids.push(bytesToHex(auctionId(p.slice(0, 33), new DataView(p.buffer, p.byteOffset + 33, 8).getBigUint64(0, true))));
     if (tx.type === TX.commitBids && p.length >= 2) {
       const n = p[0] | (p[1] << 8);
@@ -41,7 +40,7 @@ async function blocksOf(chain, tip, n, full) {
   if (blockCache.size > 2000) blockCache.clear();
   const missing = hs.filter((h) => h > tip - REFETCH || !blockCache.has(key(h)));
   for (let i = 0; i < missing.length; i += 20) {
-    const got = await Promise.all(missing.slice(i, i + 20).map((height) => call('chain.getBlock', { chain, height, full })));
+    const got = await Promise.all(missing.slice(i, i + 20).map((height) => market.getBlock(chain, height, full)));
     got.forEach((b, j) => blockCache.set(key(missing[i + j]), b));
   }
   return hs.map((h) => blockCache.get(key(h))).filter(Boolean);
@@ -54,23 +53,23 @@ export function MarketPage() {
   const { net, heads } = useApp();
   const [m, setM] = useState(null);
   const [error, setError] = useState(null);
-  const tick = Math.floor((heads.auction?.height || 0) / 3);
+  const tick = Math.floor((heads.auction || 0) / 3);
 
   useEffect(() => {
     let stop = false;
     (async () => {
-      const info = await call('chain.info');
-      const aTip = Number(info.auction?.height ?? 0), mTip = Number(info.metadata?.height ?? 0);
+      const tip = await market.tips();
+      const aTip = tip.auction, mTip = tip.metadata;
       const [aBlocks, mBlocks] = await Promise.all([blocksOf('auction', aTip, SCAN, true), blocksOf('metadata', mTip, BLOCKS, false)]);
       const ids = [...new Set(aBlocks.flatMap(auctionsIn))].slice(0, 200);
-      const auctions = (await Promise.all(ids.map((id) => call('auction.get', { id })))).filter(Boolean).map((a) => market.normAuction(a, net.hrp));
+      const auctions = (await Promise.all(ids.map((id) => market.getAuction(id, net.hrp)))).filter(Boolean);
       const kinds = {};
       await Promise.all([...new Set(auctions.map((a) => a.device))].map(async (d) => {
         const rec = await market.getDevice(d, net.hrp).catch(() => null);
         kinds[d] = rec?.kind || '?';
       }));
       let fees = 0n;
-      for (const b of aBlocks) for (const tx of b.txs || []) fees += enc.amount(tx.fee);
+      for (const b of aBlocks) for (const tx of b.txs) fees += tx.fee;
       const mdShare = (fees * BigInt(net.params.metadataFeePermille)) / 1000n;
       let toOwners = 0n, protocol = 0n;
       const prices = {};
@@ -136,11 +135,11 @@ function Blocks({ title, blocks, testid }) {
       <table data-testid={testid}>
         <thead><tr><th>height</th><th>hash</th><th>txs</th><th>time</th><th>miner</th></tr></thead>
         <tbody>{blocks.map((b) => (
-          <tr key={enc.hex(b.hash)}>
-            <td>{b.height}</td><td><Short value={enc.hex(b.hash)} n={6} /></td>
-            <td>{(b.txs || b.txids || []).length}</td>
-            <td>{new Date(Number(b.time)).toISOString().slice(11, 19)}</td>
-            <td><Short value={enc.hex(b.miner_key)} n={6} /></td>
+          <tr key={b.hash}>
+            <td>{b.height}</td><td><Short value={b.hash} n={6} /></td>
+            <td>{b.txCount}</td>
+            <td>{new Date(b.time).toISOString().slice(11, 19)}</td>
+            <td><Short value={b.miner} n={6} /></td>
           </tr>
         ))}</tbody>
       </table>

@@ -2,9 +2,8 @@ import { useEffect, useState } from 'react';
 import { useApp } from '../App.jsx';
 import { decryptKeyFile, encryptKeyFile, checkKeyFile } from '../lib/keystore.js';
 import { randomPrivateKey } from '../lib/tx.js';
-import { wallet as makeWallet, account } from '../lib/market.js';
-import { call } from '../lib/rpc.js';
-import { formatTHG, parseTHG, param } from '../lib/encoding.js';
+import { wallet as makeWallet, faucet as requestFaucet } from '../lib/market.js';
+import { formatTHG, parseTHG } from '../lib/encoding.js';
 import { loadBids, exportBidBook, pending } from '../lib/bidbook.js';
 import { ErrorBox, download } from '../components/ui.jsx';
 
@@ -73,8 +72,8 @@ export function WalletPage() {
   async function faucet() {
     setError(null);
     try {
-      const r = await call('faucet.request', { address: wallet.address, amount: param.amount(parseTHG('100')) });
-      setNote(`Faucet sent 100 THG (transaction ${r.txid}); it arrives with the next block.`);
+      const txid = await requestFaucet(wallet.address, parseTHG('100'));
+      setNote(`Faucet sent 100 THG (transaction ${txid}); it arrives with the next block.`);
     } catch (e) {
       setError(e);
     }
