@@ -15,6 +15,7 @@ import (
 	"github.com/thingchain/thingchain/consensus"
 	"github.com/thingchain/thingchain/ledger"
 	"github.com/thingchain/thingchain/p2p"
+	"github.com/thingchain/thingchain/web"
 )
 
 // Info is what node.info returns and what DIR/node.json records while the
@@ -94,6 +95,7 @@ func (n *Node) startRPC(ctx context.Context) error {
 	cfg.CookiePath = filepath.Join(n.cfg.DataDir, ".cookie")
 	cfg.VirtualHosts = n.cfg.RPCVirtualHosts
 	cfg.AllowedOrigins = n.cfg.RPCOrigins
+	cfg.Page = web.Handler() // the web marketplace at GET /
 	n.RPC = rpc.NewServer(cfg)
 	api.Register(n.RPC, api.NewService(n.Backend()), n.feeds)
 	bound, err := n.RPC.ListenAndServe(ctx, addr)
@@ -109,7 +111,7 @@ func (n *Node) startRPC(ctx context.Context) error {
 		<-ctx.Done()
 		os.Remove(filepath.Join(n.cfg.DataDir, "node.json"))
 	}()
-	n.log.Info("API listening", "url", n.RPCURL, "cookie", filepath.Join(n.cfg.DataDir, ".cookie"))
+	n.log.Info("API listening (open the URL in a browser for the web marketplace)", "url", n.RPCURL, "cookie", filepath.Join(n.cfg.DataDir, ".cookie"))
 	return nil
 }
 
