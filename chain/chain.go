@@ -33,11 +33,20 @@ type Config struct {
 	// join the chain (permissioned networks). It must be safe for
 	// concurrent use and must not call back into this Chain.
 	MinerAllowed func(keys.PubKey) error
-	// Pinned, when set, is the main-chain height at or below which no
-	// block may be disconnected: the metadata chain never abandons a block
-	// the auction chain has anchored (docs/consensus.md). It must be cheap,
-	// safe for concurrent use and must not call into any chain.
-	Pinned func() uint64
+	// Pinned, when set, names a block every fork-choice candidate must
+	// contain (the zero hash: none): the metadata chain keeps the block the
+	// auction chain anchors (docs/consensus.md, "Fork choice of the linked
+	// chains"). When the pin names a block off the main chain, fork choice
+	// moves to the best branch containing it even if that branch has less
+	// work. It must be cheap, safe for concurrent use and must not call
+	// into any chain; call PinChanged after its answer changes.
+	Pinned func() wire.Hash
+	// RecheckKinds are rule error kinds whose invalid marks are cleared
+	// when the chain opens, so the blocks are validated again (kinds that
+	// depend on another chain's state, which may have changed). Marks
+	// stored without a kind (by versions before kinds were recorded) are
+	// always cleared.
+	RecheckKinds []consensus.ErrorKind
 }
 
 // Event reports a change of the main chain: blocks taken off the old
@@ -70,8 +79,9 @@ type Chain struct {
 	log          *slog.Logger
 	now          func() time.Time
 	minerAllowed func(keys.PubKey) error
-	pinned       func() uint64
-	retryPending bool // a connect failed for a non-rule reason; see Reconsider
+	pinned       func() wire.Hash
+	recheckKinds []consensus.ErrorKind
+	retryPending bool // a connect failed for a non-rule reason; see RetryPending
 	db           *badger.DB
 
 	mu         sync.RWMutex // guards everything below
@@ -79,6 +89,7 @@ type Chain struct {
 	main       []*blockNode // main chain by height
 	commitment *lthash.Hash // state commitment at the tip
 	orphans    *orphanPool
+	pendingN   int // blocks with a pending flag; see RetryPending
 
 	notifyMu sync.Mutex // serialises delivery so subscribers see events in order
 	subsMu   sync.RWMutex
@@ -95,7 +106,8 @@ func Open(cfg Config) (*Chain, error) {
 	c := &Chain{
 		params: cfg.Net.Chain(cfg.Kind), net: cfg.Net, sm: cfg.StateMachine,
 		sigs: cfg.SigCache, log: cfg.Logger, now: cfg.Now, minerAllowed: cfg.MinerAllowed, pinned: cfg.Pinned,
-		index: make(map[wire.Hash]*blockNode),
+		recheckKinds: cfg.RecheckKinds,
+		index:        make(map[wire.Hash]*blockNode),
 	}
 	if c.sigs == nil {
 		c.sigs = keys.NewSigCache(100_000)
@@ -223,6 +235,9 @@ func (c *Chain) load() error {
 	if err := c.loadIndex(); err != nil {
 		return err
 	}
+	if err := c.recheckInvalidAtOpen(); err != nil {
+		return err
+	}
 	// A crash between the blocks of a reorganisation leaves the tip on a
 	// lighter branch; finishing the switch restores the best chain.
 	events, err := c.activateBestChain()
@@ -336,6 +351,10 @@ type Result struct {
 	Orphan   bool // parent unknown: held in the orphan pool
 	MainTip  bool // the block is now the main-chain tip
 	Accepted bool // stored in the block tree (on any branch)
+	// Pending: the block (or an ancestor) waits for something outside
+	// this chain (ErrPending, e.g. an anchored metadata block); it is
+	// stored, not invalid, and retried by RetryPending.
+	Pending bool
 }
 
 // ProcessBlock validates a block and, if it is valid, stores it and
@@ -423,7 +442,7 @@ func (c *Chain) acceptBlock(blk *wire.Block, parent *blockNode, res *Result) ([]
 	}
 	c.index[hash] = n
 	res.Accepted = true
-	if n.work.Cmp(c.tipNode().work) <= 0 {
+	if n.work.Cmp(c.tipNode().work) <= 0 && c.tipHoldsPin() {
 		return nil, nil // a side branch with less work: stored, not connected
 	}
 	events, err := c.activateBestChain()
@@ -437,6 +456,7 @@ func (c *Chain) acceptBlock(blk *wire.Block, parent *blockNode, res *Result) ([]
 		}
 		return events, consensus.RuleErrorf(consensus.ErrInvalidAncestor, "an ancestor of block %s failed validation", hash)
 	}
+	res.Pending = c.pendingCause(n) != nil
 	return events, nil
 }
 

@@ -52,7 +52,7 @@ func (n *Node) Backend() api.Backend {
 		Pools:      map[consensus.ChainKind]api.Pool{consensus.AuctionChain: n.AuctionPool, consensus.MetadataChain: n.MetadataPool},
 		StateNonce: n.stateNonce,
 		Registry:   registryReader{meta: n.Metadata, index: n.Index},
-		DeviceAt:   n.link.DeviceAt,
+		DeviceAt:   n.link.DeviceAtHeight,
 		Account: func(a keys.Address) (uint64, uint64, error) {
 			acct, err := n.Account(a)
 			return acct.Balance, acct.Nonce, err
