@@ -47,6 +47,11 @@ type Config struct {
 	// stored without a kind (by versions before kinds were recorded) are
 	// always cleared.
 	RecheckKinds []consensus.ErrorKind
+	// OnPending, when set, is called (outside the chain lock) after
+	// ProcessBlock stored a block that is pending (Result.Pending), so
+	// whoever can resolve the wait learns of it. RetryPending does not
+	// call it.
+	OnPending func()
 }
 
 // Event reports a change of the main chain: blocks taken off the old
@@ -81,6 +86,7 @@ type Chain struct {
 	minerAllowed func(keys.PubKey) error
 	pinned       func() wire.Hash
 	recheckKinds []consensus.ErrorKind
+	onPending    func()
 	retryPending bool // a connect failed for a non-rule reason; see RetryPending
 	db           *badger.DB
 
@@ -106,8 +112,8 @@ func Open(cfg Config) (*Chain, error) {
 	c := &Chain{
 		params: cfg.Net.Chain(cfg.Kind), net: cfg.Net, sm: cfg.StateMachine,
 		sigs: cfg.SigCache, log: cfg.Logger, now: cfg.Now, minerAllowed: cfg.MinerAllowed, pinned: cfg.Pinned,
-		recheckKinds: cfg.RecheckKinds,
-		index:        make(map[wire.Hash]*blockNode),
+		recheckKinds: cfg.RecheckKinds, onPending: cfg.OnPending,
+		index: make(map[wire.Hash]*blockNode),
 	}
 	if c.sigs == nil {
 		c.sigs = keys.NewSigCache(100_000)
@@ -408,6 +414,9 @@ func (c *Chain) processBlock(ctx context.Context, blk *wire.Block, size int) (Re
 	}
 	c.mu.Unlock()
 	c.deliver(events)
+	if res.Pending && c.onPending != nil {
+		c.onPending()
+	}
 	for _, child := range children {
 		if _, cerr := c.ProcessBlock(ctx, child); cerr != nil && !errors.Is(cerr, consensus.ErrDuplicateBlock) {
 			c.log.Debug("orphan child rejected", "hash", child.Hash(), "err", cerr)

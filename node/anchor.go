@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/thingchain/thingchain/auction"
 	"github.com/thingchain/thingchain/chain"
@@ -28,9 +27,9 @@ import (
 //     pin is that anchor ("want"), and the metadata chain moves to the best
 //     branch containing it so the heavier auction branch can connect.
 //
-// A goroutine (settle) owns the retries: it runs when either chain moves,
-// when the auction machine asks about a metadata block off the main chain,
-// and once a second while anything is pending. Lock order: the auction
+// A goroutine (settle) owns the retries: it runs when either chain moves
+// and when the auction chain stored a pending block (chain.Config.OnPending).
+// Lock order: the auction
 // chain may read the metadata chain while it holds its own lock, never the
 // other way round, so the pin is read from atomics.
 type metadataLink struct {
@@ -41,7 +40,6 @@ type metadataLink struct {
 	tipAnchor atomic.Value // wire.Hash: effective anchor of the auction tip
 	want      atomic.Value // wire.Hash: anchor of a heavier pending auction branch, or zero
 	lastPin   wire.Hash    // owned by settle
-	settling  atomic.Bool
 	poke      chan struct{}
 	stop      chan struct{}
 	done      sync.WaitGroup
@@ -90,17 +88,11 @@ func (l *metadataLink) wake() {
 
 func (l *metadataLink) run() {
 	defer l.done.Done()
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
 	for {
 		select {
 		case <-l.stop:
 			return
 		case <-l.poke:
-		case <-tick.C:
-			if _, pending := l.auction.HeaviestPending(); !pending {
-				continue
-			}
 		}
 		l.settle()
 	}
@@ -109,8 +101,6 @@ func (l *metadataLink) run() {
 // settle retries pending auction blocks, recomputes the pin and, when it
 // changed, lets the metadata chain's fork choice follow it.
 func (l *metadataLink) settle() {
-	l.settling.Store(true)
-	defer l.settling.Store(false)
 	if err := l.auction.RetryPending(); err != nil {
 		l.log.Warn("auction chain: retrying pending blocks", "err", err)
 	}
@@ -165,13 +155,6 @@ func (l *metadataLink) TipHeight() uint64 { return l.meta.TipHeight() }
 
 func (l *metadataLink) Block(hash wire.Hash) (auction.MetaBlock, bool, error) {
 	info, ok := l.meta.BlockInfo(hash)
-	if !ok || !info.MainChain {
-		// Something may become pending: let settle look (not when settle
-		// itself asks, or it would never rest).
-		if !l.settling.Load() {
-			l.wake()
-		}
-	}
 	if !ok {
 		return auction.MetaBlock{}, false, nil
 	}

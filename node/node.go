@@ -117,7 +117,7 @@ func OpenChains(dir string, net *consensus.Params, sigs *keys.SigCache, store ch
 	// marked invalid): such marks are re-checked at every start.
 	cs.Auction, err = chain.Open(chain.Config{Net: net, Kind: consensus.AuctionChain, Dir: filepath.Join(dir, "auction"),
 		StateMachine: auction.NewMachine(net, link), SigCache: sigs, Logger: log, Store: store, MinerAllowed: cs.MinerAllowed,
-		RecheckKinds: []consensus.ErrorKind{consensus.ErrBadAnchor}})
+		RecheckKinds: []consensus.ErrorKind{consensus.ErrBadAnchor}, OnPending: link.wake})
 	if err != nil {
 		cs.Close()
 		return nil, err
