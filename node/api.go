@@ -90,6 +90,8 @@ func (n *Node) startRPC(ctx context.Context) error {
 		CookiePath: filepath.Join(n.cfg.DataDir, ".cookie"),
 	})
 	api.Register(n.RPC, api.NewService(n.Backend()), n.feeds)
+	n.RPC.Register(rpc.Method{Name: "admin.setNetworkActive", Admin: true,
+		Summary: "turn peer-to-peer networking off (disconnect all, refuse all) or on again {active}", Handler: n.setNetworkActive})
 	bound, err := n.RPC.ListenAndServe(ctx, addr)
 	if err != nil {
 		return err
@@ -115,4 +117,22 @@ func RunningInfo(dir string) (Info, error) {
 		return info, err
 	}
 	return info, json.Unmarshal(b, &info)
+}
+
+// setNetworkActive is admin.setNetworkActive.
+func (n *Node) setNetworkActive(_ context.Context, raw json.RawMessage) (any, error) {
+	var p struct {
+		Active *bool `json:"active"`
+	}
+	if err := rpc.DecodeParams(raw, &p); err != nil {
+		return nil, err
+	}
+	if p.Active == nil {
+		return nil, &rpc.Error{Code: rpc.CodeInvalidParams, Message: `missing "active": true or false`}
+	}
+	if n.P2P == nil {
+		return nil, &rpc.Error{Code: rpc.CodeInvalidParams, Message: "this node runs without a network (--listen off)"}
+	}
+	n.P2P.SetNetworkActive(*p.Active)
+	return map[string]bool{"active": n.P2P.NetworkActive()}, nil
 }
