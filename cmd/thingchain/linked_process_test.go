@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -245,5 +246,56 @@ func TestMinerRestartAndPartitionConverge(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestChainReconsiderCLI: `chain reconsider` on a stopped node's data
+// directory reports what it cleared as JSON, and its errors name what was
+// wrong (the engine's behaviour is chain.TestReconsiderClearsInvalidMarks).
+func TestChainReconsiderCLI(t *testing.T) {
+	bin := buildBinary(t)
+	dir := filepath.Join(t.TempDir(), "D")
+	if out, err := exec.Command(bin, "chain", "generate", "2", "--chain", "auction", "--network", "regtest", "--datadir", dir).CombinedOutput(); err != nil {
+		t.Fatalf("chain generate: %v\n%s", err, out)
+	}
+	tip := chainInfoJSON(t, bin, dir).Auction
+	out, err := exec.Command(bin, "chain", "reconsider", tip.Hash.String(), "--chain", "auction", "--datadir", dir, "--json").Output()
+	if err != nil {
+		t.Fatalf("chain reconsider: %v", err)
+	}
+	var res struct {
+		Chain   string `json:"chain"`
+		Hash    string `json:"hash"`
+		Cleared int    `json:"cleared"`
+		Tip     struct {
+			Hash   string `json:"hash"`
+			Height uint64 `json:"height"`
+		} `json:"tip"`
+	}
+	if err := json.Unmarshal(out, &res); err != nil {
+		t.Fatalf("output is not JSON: %v\n%s", err, out)
+	}
+	if res.Chain != "auction" || res.Hash != tip.Hash.String() || res.Cleared != 0 || res.Tip.Hash != tip.Hash.String() || res.Tip.Height != 2 {
+		t.Fatalf("reconsidering a valid tip: %+v", res)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"chain", "reconsider", "--datadir", dir}, "needs 1 argument"},
+		{[]string{"chain", "reconsider", "xyz", "--datadir", dir}, "HASH"},
+		{[]string{"chain", "reconsider", strings.Repeat("ab", 32), "--datadir", dir}, "no auction block"},
+		{[]string{"chain", "reconsider", tip.Hash.String(), "--chain", "side", "--datadir", dir}, `unknown chain "side"`},
+	} {
+		var stderr bytes.Buffer
+		cmd := exec.Command(bin, tc.args...)
+		cmd.Stderr = &stderr
+		if err := cmd.Run(); err == nil || !strings.Contains(stderr.String(), tc.want) {
+			t.Errorf("%v: err %v, stderr %q; want an error mentioning %q", tc.args, err, stderr.String(), tc.want)
+		}
+	}
+	help, _ := exec.Command(bin, "chain", "reconsider", "--help").CombinedOutput()
+	if !bytes.Contains(help, []byte("Example:")) || !bytes.Contains(help, []byte("--json")) {
+		t.Errorf("chain reconsider --help lacks an example or --json:\n%s", help)
 	}
 }
