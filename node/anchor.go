@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/thingchain/thingchain/auction"
 	"github.com/thingchain/thingchain/chain"
@@ -27,8 +28,9 @@ import (
 //     pin is that anchor ("want"), and the metadata chain moves to the best
 //     branch containing it so the heavier auction branch can connect.
 //
-// A goroutine (settle) owns the retries: it runs when either chain moves
-// and when the auction chain stored a pending block (chain.Config.OnPending).
+// A goroutine (settle) owns the retries: it runs when either chain moves,
+// when the auction chain stored a pending block (chain.Config.OnPending),
+// and every settleBackstop while a heavier auction branch is pending.
 // Lock order: the auction
 // chain may read the metadata chain while it holds its own lock, never the
 // other way round, so the pin is read from atomics.
@@ -47,6 +49,8 @@ type metadataLink struct {
 }
 
 var _ auction.Metadata = (*metadataLink)(nil)
+
+const settleBackstop = 2 * time.Second
 
 func newMetadataLink(net *consensus.Params, log *slog.Logger) *metadataLink {
 	l := &metadataLink{net: net, log: log, poke: make(chan struct{}, 1), stop: make(chan struct{})}
@@ -88,11 +92,20 @@ func (l *metadataLink) wake() {
 
 func (l *metadataLink) run() {
 	defer l.done.Done()
+	// A metadata block stored on a side branch moves no tip and sends no
+	// event, yet may be the anchor a pending auction block waits for: while
+	// anything is pending, look again every settleBackstop.
+	tick := time.NewTicker(settleBackstop)
+	defer tick.Stop()
 	for {
 		select {
 		case <-l.stop:
 			return
 		case <-l.poke:
+		case <-tick.C:
+			if _, pending := l.auction.HeaviestPending(); !pending {
+				continue
+			}
 		}
 		l.settle()
 	}

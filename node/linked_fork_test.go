@@ -72,8 +72,21 @@ func feedMain(t testing.TB, src, dst *chain.Chain, from uint64) []*wire.Block {
 // of A's metadata branch, which B knows only as a side branch. B stores
 // A's auction block as pending (no error, not invalid), follows the
 // heavier auction branch's anchor with its metadata chain, and connects
-// it; over real libp2p sync neither node penalises the other.
+// it; over real libp2p sync neither node penalises the other. Either
+// chain's blocks may reach B first: a metadata side branch arriving after
+// the auction block moves no tip (no event), which the link's backstop
+// covers.
 func TestSideBranchAnchorPendingThenConnects(t *testing.T) {
+	for _, auctionFirst := range []bool{false, true} {
+		name := "metadata branch first"
+		if auctionFirst {
+			name = "auction block first"
+		}
+		t.Run(name, func(t *testing.T) { sideBranchAnchor(t, auctionFirst) })
+	}
+}
+
+func sideBranchAnchor(t *testing.T, auctionFirst bool) {
 	a, b := startNode(t), startNode(t)
 	ctx := t.Context()
 	if _, err := a.Generate(ctx, consensus.MetadataChain, 3); err != nil {
@@ -86,19 +99,14 @@ func TestSideBranchAnchorPendingThenConnects(t *testing.T) {
 	feedMain(t, a.Auction, b.Auction, 1)
 	fork := a.Metadata.TipHeight()
 
-	// The metadata chains fork: A's branch of 3, B's heavier branch of 4.
+	// The metadata chains fork: A's branch of 3, B's heavier branch of 4;
+	// A's auction chain grows on A's metadata branch.
 	if _, err := a.Generate(ctx, consensus.MetadataChain, 3); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := b.Generate(ctx, consensus.MetadataChain, 4); err != nil {
 		t.Fatal(err)
 	}
-	// B learns A's metadata branch: a lighter side branch there.
-	aMeta := feedMain(t, a.Metadata, b.Metadata, fork+1)
-	if b.Metadata.IsMainChain(aMeta[0].Hash()) {
-		t.Fatal("setup: A's metadata branch should be a side branch on B")
-	}
-	// A's auction chain grows on its own metadata branch.
 	if _, err := a.Generate(ctx, consensus.AuctionChain, 2); err != nil {
 		t.Fatal(err)
 	}
@@ -106,25 +114,37 @@ func TestSideBranchAnchorPendingThenConnects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if anchored.Height <= fork || anchored.Hash != aMeta[anchored.Height-fork-1].Hash() {
+	if h, _ := a.Metadata.HashAtHeight(anchored.Height); anchored.Height <= fork || h != anchored.Hash {
 		t.Fatalf("setup: A's auction tip anchors %v, want a block of A's metadata branch", anchored)
 	}
 	first, err := a.Auction.BlockByHeight(a.Auction.TipHeight() - 1)
-	if err == nil && first.Header.Anchor != anchored {
-		t.Fatalf("setup: the first auction block after the fork anchors %v, want %v", first.Header.Anchor, anchored)
-	}
 	if err != nil {
 		t.Fatal(err)
 	}
+	if first.Header.Anchor != anchored {
+		t.Fatalf("setup: the first auction block after the fork anchors %v, want %v", first.Header.Anchor, anchored)
+	}
+	learnBranch := func() {
+		aMeta := feedMain(t, a.Metadata, b.Metadata, fork+1)
+		if !auctionFirst && b.Metadata.IsMainChain(aMeta[0].Hash()) {
+			t.Fatal("setup: A's metadata branch should be a side branch on B")
+		}
+	}
+	if !auctionFirst {
+		learnBranch()
+	}
 	res, err := b.Auction.ProcessBlock(ctx, first)
 	if err != nil {
-		t.Fatalf("an auction block anchoring B's metadata side branch: %v (must not be a rule error)", err)
+		t.Fatalf("an auction block anchoring a metadata block B lacks or has on a side branch: %v (must not be a rule error)", err)
 	}
 	if !res.Pending || res.MainTip {
 		t.Fatalf("result %+v: want pending", res)
 	}
 	if info, _ := b.Auction.BlockInfo(first.Hash()); info.Invalid {
 		t.Fatal("the pending auction block was marked invalid")
+	}
+	if auctionFirst {
+		learnBranch()
 	}
 	// B's auction chain now holds a heavier branch waiting for A's metadata
 	// branch: its metadata chain follows that anchor, though lighter, and
