@@ -31,9 +31,8 @@ import (
 // A goroutine (settle) owns the retries: it runs when either chain moves,
 // when the auction chain stored a pending block (chain.Config.OnPending),
 // and every settleBackstop while a heavier auction branch is pending.
-// Lock order: the auction
-// chain may read the metadata chain while it holds its own lock, never the
-// other way round, so the pin is read from atomics.
+// Lock order: the auction chain may read the metadata chain while it holds
+// its own lock, never the other way round, so the pin is read from atomics.
 type metadataLink struct {
 	net       *consensus.Params
 	meta      *chain.Chain
@@ -125,7 +124,7 @@ func (l *metadataLink) settle() {
 		}
 	}
 	if old := l.want.Swap(want).(wire.Hash); old != want && want != (wire.Hash{}) {
-		l.log.Info("metadata chain follows a heavier auction branch's anchor", "anchor", want, "height", l.mustHeight(want))
+		l.log.Info("metadata chain follows a heavier auction branch's anchor", "anchor", want, "height", l.heightOf(want))
 	}
 	if pin := l.Pinned(); pin != l.lastPin {
 		l.lastPin = pin
@@ -135,7 +134,7 @@ func (l *metadataLink) settle() {
 	}
 }
 
-func (l *metadataLink) mustHeight(h wire.Hash) uint64 {
+func (l *metadataLink) heightOf(h wire.Hash) uint64 {
 	info, _ := l.meta.BlockInfo(h)
 	return info.Height
 }
