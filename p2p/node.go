@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/big"
 	"slices"
 	"strings"
 	"sync"
@@ -20,6 +21,8 @@ import (
 	"github.com/libp2p/go-libp2p/p2p/discovery/mdns"
 	"github.com/libp2p/go-libp2p/p2p/net/connmgr"
 	ma "github.com/multiformats/go-multiaddr"
+
+	"golang.org/x/time/rate"
 
 	"github.com/thingchain/thingchain/chain"
 	"github.com/thingchain/thingchain/chain/keys"
@@ -37,6 +40,11 @@ type ChainAPI interface {
 	// than ErrDuplicateBlock) are the sender's fault.
 	ProcessBlockBytes(ctx context.Context, b []byte) (chain.Result, error)
 	CheckHeaderSanity(h *wire.Header) error
+	// CheckBlockSanity runs every context-free block rule (Merkle root
+	// and transaction signatures included).
+	CheckBlockSanity(ctx context.Context, blk *wire.Block, encodedSize int) error
+	// BlockWork is the cumulative work of a known, not invalid block.
+	BlockWork(h wire.Hash) (*big.Int, bool)
 	CheckTxSanity(tx *wire.Tx) error
 	HaveBlock(h wire.Hash) bool
 	BlockBytes(h wire.Hash) ([]byte, error)
@@ -107,9 +115,16 @@ type Config struct {
 	BanDuration time.Duration
 	// SyncInterval is how often every peer's tip is checked (default 10 s).
 	SyncInterval time.Duration
-	Chains       []ChainHandle
+	// ServeBytesPerSec is each peer's budget for sync responses, all
+	// chains together (default 8 MiB/s, bursts of ServeBurstBytes,
+	// default 1 MiB). A peer asking for more is served more slowly.
+	ServeBytesPerSec int
+	ServeBurstBytes  int
+	Chains           []ChainHandle
 
 	hooks *hooks // tests observe penalties without polling
+	// presyncLimit overrides defaultPresyncLimit (tests use small chains).
+	presyncLimit int
 }
 
 // hooks lets in-package tests wait on events instead of sleeping.
@@ -138,8 +153,10 @@ type Node struct {
 	gater  *gater
 	chains []*chainNet
 
-	mu     sync.Mutex
-	scores map[peer.ID]*banScore
+	mu        sync.Mutex
+	scores    map[peer.ID]*banScore
+	budgets   map[peer.ID]*rate.Limiter // serving budgets
+	banFileMu sync.Mutex                // one writer of Config.BanFile at a time
 
 	ctx       context.Context
 	cancel    context.CancelFunc
@@ -171,6 +188,12 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	if cfg.SyncInterval <= 0 {
 		cfg.SyncInterval = 10 * time.Second
+	}
+	if cfg.ServeBytesPerSec <= 0 {
+		cfg.ServeBytesPerSec = 8 << 20
+	}
+	if cfg.ServeBurstBytes <= 0 {
+		cfg.ServeBurstBytes = 1 << 20
 	}
 	if cfg.NetworkName == "" {
 		return nil, errors.New("p2p: Config.NetworkName is required (it keeps networks apart)")
@@ -219,14 +242,14 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	if slices.ContainsFunc(cfg.ListenAddrs, isQUIC) && !slices.ContainsFunc(h.Addrs(), func(a ma.Multiaddr) bool { return isQUIC(a.String()) }) {
 		log.Warn("not listening on QUIC; using TCP only", "requested", cfg.ListenAddrs)
 	}
-	n := &Node{cfg: cfg, host: h, cm: cm, log: log, gater: g, scores: map[peer.ID]*banScore{}}
+	n := &Node{cfg: cfg, host: h, cm: cm, log: log, gater: g, scores: map[peer.ID]*banScore{}, budgets: map[peer.ID]*rate.Limiter{}}
 	n.ctx, n.cancel = context.WithCancel(ctx)
 	// Blocks and transactions carry their own signatures, so pubsub's
 	// per-message signatures would only cost throughput (design §7). The
 	// message ID is the hash of the payload, so the same bytes are dropped
 	// whoever relays them. The queues and validation throttles are raised
 	// because the defaults (32, 1024 per topic) silently drop bursts.
-	n.ps, err = pubsub.NewGossipSub(n.ctx, h,
+	n.ps, err = pubsub.NewGossipSub(n.ctx, gossipHost{Host: h, oversized: n.gossipOversized},
 		pubsub.WithMessageSignaturePolicy(pubsub.StrictNoSign),
 		pubsub.WithNoAuthor(),
 		pubsub.WithMessageIdFn(messageID),
@@ -370,21 +393,35 @@ func (m mdnsNotifee) HandlePeerFound(info peer.AddrInfo) {
 	}()
 }
 
+// Redialling a bootstrap peer backs off from redialMin, doubling to
+// redialMax, so a follower is back within redialMax plus one dial of its
+// peer's return however long the outage was.
+const (
+	redialMin     = 500 * time.Millisecond
+	redialMax     = 5 * time.Second
+	redialTimeout = 10 * time.Second
+)
+
+// nextRedial is the pause after a failed dial that followed a pause of d.
+func nextRedial(d time.Duration) time.Duration { return min(2*d, redialMax) }
+
 // keepConnected dials a bootstrap peer and redials it whenever the
-// connection drops, backing off up to 30 s.
+// connection drops, backing off up to redialMax. The swarm's own dial
+// back-off (quadratic, up to 5 minutes) is bypassed for these dials: it
+// is what kept a follower away for long after an outage.
 func (n *Node) keepConnected(info peer.AddrInfo) {
 	defer n.wg.Done()
-	backoff := 500 * time.Millisecond
+	backoff := redialMin
 	for n.ctx.Err() == nil {
 		if n.host.Network().Connectedness(info.ID) != network.Connected && n.gater.permit(info.ID) {
-			ctx, cancel := context.WithTimeout(n.ctx, 10*time.Second)
+			ctx, cancel := context.WithTimeout(network.WithForceDirectDial(n.ctx, "bootstrap redial"), redialTimeout)
 			err := n.host.Connect(ctx, info)
 			cancel()
 			if err != nil {
-				n.log.Debug("bootstrap dial failed", "peer", info.ID, "err", err)
-				backoff = min(2*backoff, 30*time.Second)
+				n.log.Debug("bootstrap dial failed", "peer", info.ID, "err", err, "retry_in", nextRedial(backoff))
+				backoff = nextRedial(backoff)
 			} else {
-				backoff = 500 * time.Millisecond
+				backoff = redialMin
 			}
 		}
 		t := time.NewTimer(backoff)
@@ -460,6 +497,30 @@ func (n *Node) penalize(p peer.ID, amount int, transient bool, reason string) {
 	}
 	if n.cfg.hooks != nil && n.cfg.hooks.penalty != nil {
 		n.cfg.hooks.penalty(p, amount, total, banned)
+	}
+}
+
+// serveBudget is p's token bucket for sync responses.
+func (n *Node) serveBudget(p peer.ID) *rate.Limiter {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	lim := n.budgets[p]
+	if lim == nil {
+		lim = rate.NewLimiter(rate.Limit(n.cfg.ServeBytesPerSec), n.cfg.ServeBurstBytes)
+		n.budgets[p] = lim
+	}
+	return lim
+}
+
+// forgetBudgets drops the buckets of peers that are gone and whose bucket
+// has refilled (a peer reconnecting gains nothing by it).
+func (n *Node) forgetBudgets() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for p, lim := range n.budgets {
+		if n.host.Network().Connectedness(p) != network.Connected && lim.Tokens() >= float64(lim.Burst()) {
+			delete(n.budgets, p)
+		}
 	}
 }
 
