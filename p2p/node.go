@@ -100,8 +100,13 @@ type Config struct {
 	Bootstrap  []string
 	EnableMDNS bool
 	// MaxPeers is the connection manager's high water mark (default 64);
-	// it trims to 3/4 of it.
+	// it trims to 3/4 of it, sparing connections younger than 20 s.
 	MaxPeers int
+	// MaxInbound bounds inbound connections, handshakes in progress
+	// included (default MaxPeers); MaxConnsPerIP bounds connections with
+	// one IP address (default 8; loopback is exempt).
+	MaxInbound    int
+	MaxConnsPerIP int
 	// Allowlist, when non-empty, is the only set of peers this node talks
 	// to (permissioned networks): others are refused in both directions.
 	Allowlist []peer.ID
@@ -113,6 +118,8 @@ type Config struct {
 	// BanDuration is how long a peer at BanThreshold stays refused
 	// (default 24 h).
 	BanDuration time.Duration
+	// BanFile keeps bans across restarts ("" keeps them in memory only).
+	BanFile string
 	// SyncInterval is how often every peer's tip is checked (default 10 s).
 	SyncInterval time.Duration
 	// ServeBytesPerSec is each peer's budget for sync responses, all
@@ -125,6 +132,8 @@ type Config struct {
 	hooks *hooks // tests observe penalties without polling
 	// presyncLimit overrides defaultPresyncLimit (tests use small chains).
 	presyncLimit int
+	// limitLoopback applies MaxConnsPerIP to 127.0.0.1 too (tests).
+	limitLoopback bool
 }
 
 // hooks lets in-package tests wait on events instead of sleeping.
@@ -183,6 +192,12 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	if cfg.MaxPeers <= 0 {
 		cfg.MaxPeers = 64
 	}
+	if cfg.MaxInbound <= 0 {
+		cfg.MaxInbound = cfg.MaxPeers
+	}
+	if cfg.MaxConnsPerIP <= 0 {
+		cfg.MaxConnsPerIP = 8
+	}
 	if cfg.BanDuration <= 0 {
 		cfg.BanDuration = 24 * time.Hour
 	}
@@ -218,11 +233,23 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	log := cfg.Logger.With("component", "p2p")
 	g := newGater(cfg.Allowlist)
-	cm, err := connmgr.NewConnManager(max(1, cfg.MaxPeers*3/4), cfg.MaxPeers, connmgr.WithGracePeriod(time.Minute))
+	if cfg.BanFile != "" {
+		bans, err := loadBans(cfg.BanFile, time.Now())
+		if err != nil {
+			return nil, err
+		}
+		for p, until := range bans {
+			g.ban(p, until)
+		}
+		if len(bans) > 0 {
+			log.Info("bans loaded", "peers", len(bans), "file", cfg.BanFile)
+		}
+	}
+	cm, err := connmgr.NewConnManager(max(1, cfg.MaxPeers*3/4), cfg.MaxPeers, connmgr.WithGracePeriod(connGrace))
 	if err != nil {
 		return nil, err
 	}
-	h, err := newHost(cfg.ListenAddrs, key, g, cm)
+	h, err := newHost(&cfg, cfg.ListenAddrs, key, g, cm)
 	if err != nil {
 		var noQUIC []string
 		for _, a := range cfg.ListenAddrs {
@@ -234,7 +261,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 			return nil, fmt.Errorf("p2p: start libp2p host on %v: %w", cfg.ListenAddrs, err)
 		}
 		log.Warn("cannot listen on QUIC; using TCP only", "err", err)
-		if h, err = newHost(noQUIC, key, g, cm); err != nil {
+		if h, err = newHost(&cfg, noQUIC, key, g, cm); err != nil {
 			return nil, fmt.Errorf("p2p: start libp2p host on %v: %w", noQUIC, err)
 		}
 	}
@@ -287,9 +314,18 @@ func messageID(m *pb.Message) string {
 	return string(id[:])
 }
 
-func newHost(listen []string, key crypto.PrivKey, g *gater, cm *connmgr.BasicConnMgr) (host.Host, error) {
+// connGrace is how long a new connection is safe from the connection
+// manager's trimming.
+const connGrace = 20 * time.Second
+
+func newHost(cfg *Config, listen []string, key crypto.PrivKey, g *gater, cm *connmgr.BasicConnMgr) (host.Host, error) {
+	rm, err := newResourceManager(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connection limits: %w", err)
+	}
 	opts := []libp2p.Option{
 		libp2p.ListenAddrStrings(listen...),
+		libp2p.ResourceManager(rm),
 		libp2p.ConnectionGater(g),
 		libp2p.ConnectionManager(cm),
 		libp2p.DisableRelay(),
@@ -492,6 +528,14 @@ func (n *Node) penalize(p peer.ID, amount int, transient bool, reason string) {
 			until := time.Now().Add(n.cfg.BanDuration)
 			n.gater.ban(p, until)
 			n.log.Warn("peer banned", "peer", p, "until", until.Format(time.RFC3339), "reason", reason)
+			if n.cfg.BanFile != "" {
+				n.banFileMu.Lock()
+				err := saveBans(n.cfg.BanFile, n.gater.bans())
+				n.banFileMu.Unlock()
+				if err != nil {
+					n.log.Error("cannot save the ban list; the ban holds until restart", "file", n.cfg.BanFile, "err", err)
+				}
+			}
 		}
 		n.host.Network().ClosePeer(p)
 	}
