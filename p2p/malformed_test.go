@@ -568,3 +568,89 @@ func TestRedialBackoffCapped(t *testing.T) {
 		t.Fatalf("back-off settles at %v; with a %v dial, recovery could take longer than 20 s", d, redialTimeout)
 	}
 }
+
+// Endless streams: a request that never ends, and an answer that never
+// ends, are cut at their frame limits and cost the sender; the node keeps
+// syncing from an honest peer.
+func TestEndlessStreams(t *testing.T) {
+	t.Parallel()
+	k := consensus.MetadataChain
+	victim := newTestNode(t)
+	chainID := victim.net.Metadata.ChainID
+
+	t.Run("request", func(t *testing.T) {
+		h, err := libp2p.New(libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer h.Close()
+		if err := h.Connect(context.Background(), victim.p2p.AddrInfo()); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		s, err := h.NewStream(ctx, victim.p2p.ID(), SyncProtocol("regtest", chainID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.SetDeadline(time.Now().Add(10 * time.Second))
+		// A frame as large as a request may be, then garbage without end.
+		frame := []byte{0xff, 0xff, 0x03, byte(MsgGetBlocks)} // length MaxRequestBytes-1
+		junk := make([]byte, 32<<10)
+		for i := range junk {
+			junk[i] = 0xee
+		}
+		written := len(frame)
+		_, err = s.Write(frame)
+		for err == nil && written < 64<<20 {
+			var n int
+			n, err = s.Write(junk)
+			written += n
+		}
+		if err == nil {
+			t.Fatalf("the node read %d bytes of an endless request", written)
+		}
+		pen := victim.waitPenalty(h.ID(), 10*time.Second, "endless request", func(penalty) bool { return true })
+		if pen.amount != PenaltyMalformed && pen.amount != PenaltyOversized {
+			t.Fatalf("endless request: %+v", pen)
+		}
+	})
+
+	t.Run("answer", func(t *testing.T) {
+		h, err := libp2p.New(libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer h.Close()
+		var sent atomic.Int64
+		h.SetStreamHandler(SyncProtocol("regtest", chainID), func(s network.Stream) {
+			defer s.Reset()
+			if _, err := ReadMessage(s, MaxRequestBytes); err != nil {
+				return
+			}
+			// A Status "of" 16 MiB, then bytes without end.
+			s.Write([]byte{0x80, 0x80, 0x80, 0x08, byte(MsgStatus)})
+			junk := make([]byte, 32<<10)
+			for {
+				n, err := s.Write(junk)
+				if sent.Add(int64(n)); err != nil || sent.Load() > 256<<20 {
+					return
+				}
+			}
+		})
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := victim.p2p.Connect(ctx, peer.AddrInfo{ID: h.ID(), Addrs: h.Addrs()}); err != nil {
+			t.Fatal(err)
+		}
+		pen := victim.waitPenalty(h.ID(), 20*time.Second, "endless answer", func(penalty) bool { return true })
+		if pen.amount != PenaltyOversized {
+			t.Fatalf("endless answer: %+v", pen)
+		}
+	})
+
+	honest := newTestNode(t)
+	hs := honest.mine(k, 5, nil)
+	honest.connect(victim)
+	waitTip(t, victim.chain(k), hs[4], 20*time.Second)
+}

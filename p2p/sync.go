@@ -188,6 +188,19 @@ func (cn *chainNet) status() *Status {
 	return &Status{Height: tip.Height, Hash: tip.Hash, Work: tip.Work}
 }
 
+// maxResponseBytes bounds the frame of the response to req: a Status or
+// Headers answer is small, so a peer cannot make us read megabytes (or an
+// endless stream) in their place.
+func maxResponseBytes(req Message) int {
+	switch req.(type) {
+	case *GetStatus:
+		return 1 + 8 + wire.HashSize + 1 + MaxWorkBytes
+	case *GetHeaders:
+		return 1 + binary.MaxVarintLen64 + MaxHeadersPerMsg*wire.HeaderSize
+	}
+	return MaxMessageBytes
+}
+
 // expected pairs each request with the response type it must get.
 var expected = map[MsgType]MsgType{MsgGetStatus: MsgStatus, MsgGetHeaders: MsgHeaders, MsgGetBlocks: MsgBlocks}
 
@@ -213,7 +226,7 @@ func (cn *chainNet) request(ctx context.Context, p peer.ID, req Message) (Messag
 		return nil, err
 	}
 	s.CloseWrite()
-	resp, err := ReadMessage(s, MaxMessageBytes)
+	resp, err := ReadMessage(s, maxResponseBytes(req))
 	if err != nil {
 		s.Reset()
 		return nil, err
