@@ -515,8 +515,6 @@ func TestBansPersist(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	file := filepath.Join(dir, "p2p-bans.json")
-	rogueKey, _ := keys.GenerateKey()
-	_ = rogueKey
 	r1, r2 := newRogue(t).h.ID(), newRogue(t).h.ID()
 	if err := saveBans(file, map[peer.ID]time.Time{r2: time.Now().Add(-time.Minute)}); err != nil {
 		t.Fatal(err)
