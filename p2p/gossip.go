@@ -195,6 +195,14 @@ func (cn *chainNet) publishLoop() {
 // that extends a branch with less work than the tip is ignored and not
 // stored (a peer cannot fill the block index with cheap side branches).
 func (cn *chainNet) validateBlock(_ context.Context, from peer.ID, m *pubsub.Message) pubsub.ValidationResult {
+	res := cn.judgeBlock(from, m)
+	if h := cn.n.cfg.hooks; h != nil && h.blockVerdict != nil {
+		h.blockVerdict(from, m.Data, res)
+	}
+	return res
+}
+
+func (cn *chainNet) judgeBlock(from peer.ID, m *pubsub.Message) pubsub.ValidationResult {
 	if from == cn.n.host.ID() {
 		return pubsub.ValidationAccept
 	}

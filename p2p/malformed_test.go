@@ -652,3 +652,69 @@ func TestEndlessStreams(t *testing.T) {
 	honest.connect(victim)
 	waitTip(t, victim.chain(k), hs[4], 20*time.Second)
 }
+
+// A valid block gossiped on a branch with less work than the tip is
+// ignored: not stored, not relayed, and no cost to the sender (it may be
+// an honest latecomer).
+func TestLowWorkGossipNotStored(t *testing.T) {
+	t.Parallel()
+	k := consensus.MetadataChain
+	type verdict struct {
+		hash wire.Hash
+		res  pubsub.ValidationResult
+	}
+	verdicts := make(chan verdict, 64)
+	victim := newTestNode(t, func(c *Config) {
+		c.hooks.blockVerdict = func(_ peer.ID, data []byte, res pubsub.ValidationResult) {
+			if len(data) >= wire.HeaderSize {
+				select {
+				case verdicts <- verdict{wire.DoubleSHA256(data[:wire.HeaderSize]), res}:
+				default:
+				}
+			}
+		}
+	})
+	branch := newTestNode(t)
+	first := victim.mine(k, 1, nil)
+	branch.connect(victim)
+	waitTip(t, branch.chain(k), first[0], 20*time.Second)
+	if err := branch.p2p.Disconnect(victim.p2p.ID()); err != nil {
+		t.Fatal(err)
+	}
+	victim.mine(k, 5, nil)
+	c := victim.chain(k)
+	index := c.BlockIndexSize()
+	// The branch's block at height 2 builds on a block the victim has.
+	side, err := miner.Generate(context.Background(), branch.chain(k), 1, branch.key, branch.key.PubKey().Address(), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blk, err := branch.chain(k).BlockByHash(side[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newRogue(t)
+	r.connect(t, victim)
+	r.publish(t, BlockTopic("regtest", c.Params().ChainID), blk.Encode())
+	deadline := time.After(20 * time.Second)
+	for got := false; !got; {
+		select {
+		case v := <-verdicts:
+			if v.hash != side[0] {
+				continue
+			}
+			if v.res != pubsub.ValidationIgnore {
+				t.Fatalf("low-work block: verdict %v, want ignore", v.res)
+			}
+			got = true
+		case <-deadline:
+			t.Fatal("the gossiped block was never judged")
+		}
+	}
+	if c.HaveBlock(side[0]) || c.BlockIndexSize() != index {
+		t.Fatalf("low-work block stored (index %d → %d)", index, c.BlockIndexSize())
+	}
+	if s := victim.p2p.Score(r.h.ID()); s != 0 {
+		t.Fatalf("sender penalised (%v) for a valid block", s)
+	}
+}

@@ -139,6 +139,8 @@ type Config struct {
 // hooks lets in-package tests wait on events instead of sleeping.
 type hooks struct {
 	penalty func(p peer.ID, amount int, total float64, banned bool)
+	// blockVerdict sees every block gossip validation's outcome.
+	blockVerdict func(from peer.ID, data []byte, res pubsub.ValidationResult)
 }
 
 // PeerInfo describes a connected or banned peer.
