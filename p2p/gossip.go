@@ -53,6 +53,8 @@ type chainNet struct {
 	pending         map[peer.ID]bool // queued for syncLoop
 	servingMu       sync.Mutex
 	servingN        map[peer.ID]int // sync requests being served
+	flightsMu       sync.Mutex
+	flights         map[wire.Hash]*flight // blocks a sync is fetching
 	recordsMu       sync.Mutex
 	records         map[peer.ID]*peerRecord // what sync learnt of each peer
 }
@@ -83,6 +85,7 @@ func newChainNet(n *Node, h ChainHandle) (*chainNet, error) {
 		syncProto: SyncProtocol(n.cfg.NetworkName, p.ChainID),
 		syncQueue: make(chan peer.ID, 256), pending: map[peer.ID]bool{}, servingN: map[peer.ID]int{},
 		records: map[peer.ID]*peerRecord{},
+		flights: map[wire.Hash]*flight{},
 	}
 	bt, tt := BlockTopic(n.cfg.NetworkName, p.ChainID), TxTopic(n.cfg.NetworkName, p.ChainID)
 	var err error

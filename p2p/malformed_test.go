@@ -718,3 +718,62 @@ func TestLowWorkGossipNotStored(t *testing.T) {
 		t.Fatalf("sender penalised (%v) for a valid block", s)
 	}
 }
+
+// Concurrent syncs of one chain from two honest peers download each block
+// once: a block one sync is fetching is waited for by the other.
+func TestConcurrentSyncsFetchEachBlockOnce(t *testing.T) {
+	t.Parallel()
+	k := consensus.MetadataChain
+	n := 4 * MaxBlocksPerMsg
+	src := newTestNode(t)
+	hs := src.mine(k, n, nil)
+	sc := src.chain(k)
+	var asked atomic.Int64
+	serve := func(ctx context.Context, req Message) Message {
+		switch req := req.(type) {
+		case *GetStatus:
+			tip := sc.Tip()
+			return &Status{Height: tip.Height, Hash: tip.Hash, Work: tip.Work}
+		case *GetHeaders:
+			return &Headers{Headers: sc.HeadersAfter(req.Locator, int(req.Max))}
+		case *GetBlocks:
+			asked.Add(int64(len(req.Hashes)))
+			select { // slow enough that both syncs overlap
+			case <-time.After(100 * time.Millisecond):
+			case <-ctx.Done():
+			}
+			bs := &Blocks{}
+			for _, h := range req.Hashes {
+				b, err := sc.BlockBytes(h)
+				if err != nil {
+					break
+				}
+				bs.Blocks = append(bs.Blocks, b)
+			}
+			return bs
+		}
+		return nil
+	}
+	f := newTestNode(t)
+	r1 := newRogueSync(t, f.net.Metadata.ChainID, serve)
+	r2 := newRogueSync(t, f.net.Metadata.ChainID, serve)
+	var wg sync.WaitGroup
+	for _, r := range []*rogueSync{r1, r2} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := f.p2p.Connect(ctx, r.info()); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	waitTip(t, f.chain(k), hs[n-1], 60*time.Second)
+	t.Logf("%d blocks, %d asked for (GetBlocks: %d to one peer, %d to the other)", n, asked.Load(),
+		r1.count[MsgGetBlocks].Load(), r2.count[MsgGetBlocks].Load())
+	if asked.Load() > int64(n+MaxBlocksPerMsg) {
+		t.Fatalf("%d block requests for %d blocks", asked.Load(), n)
+	}
+}

@@ -529,22 +529,26 @@ func (cn *chainNet) checkHeaders(hs []wire.Header, prev *wire.Header) error {
 // fetchBlocks downloads need from p in batches of MaxBlocksPerMsg with up
 // to blocksInFlight requests outstanding, and connects the blocks in
 // order. It stops at the first failure. Blocks that arrived meanwhile
-// (by gossip, or from a concurrent sync with another peer) are not asked
-// for.
+// are not asked for, and neither, at first, are blocks a concurrent sync
+// with another peer is fetching (see flights): those are waited for, up
+// to flightWait, and fetched from p only if they did not come.
 func (cn *chainNet) fetchBlocks(p peer.ID, need []wire.Hash, prog *progress) error {
 	if len(need) == 0 {
 		return nil
 	}
 	ctx, cancel := context.WithCancel(cn.n.ctx)
 	var wg sync.WaitGroup
+	run := new(fetchRun)
 	defer func() {
 		cancel() // first, so a launcher waiting for a slot gives up
 		wg.Wait()
+		cn.releaseAll(run)
 	}()
 	type result struct {
-		hashes []wire.Hash
-		blocks [][]byte
-		err    error
+		want    []wire.Hash                 // the batch less what we had, in order
+		fetched map[wire.Hash][]byte        // from p: the hashes this run claimed
+		theirs  map[wire.Hash]chan struct{} // claimed by another sync
+		err     error
 	}
 	var batches [][]wire.Hash
 	for i := 0; i < len(need); i += MaxBlocksPerMsg {
@@ -568,8 +572,13 @@ func (cn *chainNet) fetchBlocks(p peer.ID, need []wire.Hash, prog *progress) err
 			go func() {
 				defer wg.Done()
 				want := slices.DeleteFunc(slices.Clone(batch), cn.h.Chain.HaveBlock)
-				blocks, err := cn.fetchBatch(ctx, p, want)
-				results[i] <- result{want, blocks, err}
+				mine, theirs := cn.claim(run, want)
+				blocks, err := cn.fetchBatch(ctx, p, mine)
+				fetched := make(map[wire.Hash][]byte, len(blocks))
+				for j, raw := range blocks {
+					fetched[mine[j]] = raw
+				}
+				results[i] <- result{want, fetched, theirs, err}
 			}()
 		}
 	}()
@@ -585,10 +594,20 @@ func (cn *chainNet) fetchBlocks(p peer.ID, need []wire.Hash, prog *progress) err
 			cn.peerError(p, "blocks", r.err)
 			return r.err
 		}
-		for j, raw := range r.blocks {
-			hash := r.hashes[j]
+		for _, hash := range r.want {
+			raw, ok := r.fetched[hash]
+			if !ok {
+				var err error
+				if raw, err = cn.awaitFlight(ctx, p, hash, r.theirs[hash]); err != nil {
+					return err
+				}
+				if raw == nil {
+					continue // the other sync stored it
+				}
+			}
 			cn.seenBlocks.add(hash)
 			_, err := cn.h.Chain.ProcessBlockBytes(ctx, raw)
+			cn.release(run, hash)
 			switch {
 			case err == nil, errors.Is(err, consensus.ErrDuplicateBlock):
 			case isPeerFault(err):
@@ -614,6 +633,84 @@ func (cn *chainNet) fetchBlocks(p peer.ID, need []wire.Hash, prog *progress) err
 		}
 	}
 	return nil
+}
+
+// flightWait is how long a sync waits for a block another sync is
+// fetching before fetching it itself: long enough that concurrent syncs
+// of one chain download each block once, short enough that a slow peer
+// holding a claim delays the others by little.
+const flightWait = 2 * time.Second
+
+// fetchRun identifies one fetchBlocks call as the owner of its claims.
+type fetchRun struct{ _ byte }
+
+type flight struct {
+	owner *fetchRun
+	done  chan struct{} // closed when the owner has processed the block or given up
+}
+
+// claim takes the hashes no other sync is fetching; for the rest it
+// returns the channels that close when their owners are done.
+func (cn *chainNet) claim(run *fetchRun, hashes []wire.Hash) ([]wire.Hash, map[wire.Hash]chan struct{}) {
+	cn.flightsMu.Lock()
+	defer cn.flightsMu.Unlock()
+	var mine []wire.Hash
+	theirs := map[wire.Hash]chan struct{}{}
+	for _, h := range hashes {
+		if f := cn.flights[h]; f != nil && f.owner != run {
+			theirs[h] = f.done
+			continue
+		}
+		cn.flights[h] = &flight{owner: run, done: make(chan struct{})}
+		mine = append(mine, h)
+	}
+	return mine, theirs
+}
+
+func (cn *chainNet) release(run *fetchRun, h wire.Hash) {
+	cn.flightsMu.Lock()
+	defer cn.flightsMu.Unlock()
+	if f := cn.flights[h]; f != nil && f.owner == run {
+		close(f.done)
+		delete(cn.flights, h)
+	}
+}
+
+func (cn *chainNet) releaseAll(run *fetchRun) {
+	cn.flightsMu.Lock()
+	defer cn.flightsMu.Unlock()
+	for h, f := range cn.flights {
+		if f.owner == run {
+			close(f.done)
+			delete(cn.flights, h)
+		}
+	}
+}
+
+// awaitFlight waits for another sync to store hash; if it has not after
+// flightWait, or gave up, the block is fetched from p. It returns nil
+// bytes when the block is stored.
+func (cn *chainNet) awaitFlight(ctx context.Context, p peer.ID, hash wire.Hash, done chan struct{}) ([]byte, error) {
+	if done != nil {
+		t := time.NewTimer(flightWait)
+		select {
+		case <-done:
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
+		}
+		t.Stop()
+	}
+	if cn.h.Chain.HaveBlock(hash) {
+		return nil, nil
+	}
+	blocks, err := cn.fetchBatch(ctx, p, []wire.Hash{hash})
+	if err != nil {
+		cn.peerError(p, "blocks", err)
+		return nil, err
+	}
+	return blocks[0], nil
 }
 
 // fetchBatch gets every block of hashes from p, asking again for the rest
