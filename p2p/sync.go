@@ -40,8 +40,11 @@ const (
 	maxSyncs = 8
 	// defaultPresyncLimit bounds the headers of a branch that has not yet
 	// shown more work than our tip (Config.presyncLimit overrides it in
-	// tests): only their hashes are kept, 32 bytes each.
-	defaultPresyncLimit = 1_000_000
+	// tests): only their hashes are kept, 32 bytes each, so a sync holds
+	// at most 8 MB. A branch forking from our own chain needs about as
+	// many headers as it forks deep, so a reorganisation deeper than this
+	// is refused: a deliberate limit, as no honest fork is that deep.
+	defaultPresyncLimit = 250_000
 	// unprovenCooldown is the first pause before a peer whose claimed work
 	// did not materialise is asked again; it doubles with every failure.
 	unprovenCooldown = 30 * time.Second
