@@ -279,9 +279,11 @@ func (cn *chainNet) syncLoop() {
 		case <-cn.n.ctx.Done():
 			return
 		case <-t.C:
-			for _, p := range cn.peersByPreference(cn.n.connectedPeers()) {
+			peers := cn.peersByPreference(cn.n.connectedPeers())
+			for _, p := range peers {
 				cn.requestSync(p)
 			}
+			cn.forgetRecords(peers)
 		case p := <-done:
 			delete(active, p)
 		case p := <-cn.syncQueue:
@@ -335,6 +337,19 @@ func (cn *chainNet) peersByPreference(ps []peer.ID) []peer.ID {
 	}
 	slices.SortStableFunc(ps, func(a, b peer.ID) int { return score(b) - score(a) })
 	return ps
+}
+
+// forgetRecords drops what sync learnt of peers that are gone and not
+// paused (their ban score, kept by the node, still remembers offences).
+func (cn *chainNet) forgetRecords(connected []peer.ID) {
+	now := time.Now()
+	cn.recordsMu.Lock()
+	defer cn.recordsMu.Unlock()
+	for p, r := range cn.records {
+		if !slices.Contains(connected, p) && now.After(r.cooldownEnd) {
+			delete(cn.records, p)
+		}
+	}
 }
 
 func (cn *chainNet) coolingDown(p peer.ID) bool {
