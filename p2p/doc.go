@@ -56,7 +56,8 @@
 // with four requests in flight, and connect them in order. A branch that
 // ends, or exceeds the presync limit, below our tip while the peer claims
 // more work costs it PenaltyUnprovenWork and pauses syncing with it (30 s,
-// doubling). Far behind, it logs "syncing" every 2 s.
+// doubling); a Status or Headers request that times out pauses it too,
+// without penalty. Far behind, it logs "syncing" every 2 s.
 //
 // Serving: every sync response to a peer goes through its token bucket
 // (Config.ServeBytesPerSec, default 8 MiB/s, burst 1 MiB, all chains

@@ -777,3 +777,55 @@ func TestConcurrentSyncsFetchEachBlockOnce(t *testing.T) {
 		t.Fatalf("%d block requests for %d blocks", asked.Load(), n)
 	}
 }
+
+// A peer that claims more work and then never answers a header request
+// is paused after the timeout, not asked again every round (a sync slot
+// per round is what eight such peers would otherwise take).
+func TestSilentPeerPaused(t *testing.T) {
+	t.Parallel()
+	victim := newTestNode(t)
+	r := newRogueSync(t, victim.net.Metadata.ChainID, func(ctx context.Context, req Message) Message {
+		if _, ok := req.(*GetStatus); ok {
+			return &Status{Height: 1 << 30, Hash: wire.Hash{1}, Work: hugeWork}
+		}
+		<-ctx.Done() // never answers
+		return nil
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := victim.p2p.Connect(ctx, r.info()); err != nil {
+		t.Fatal(err)
+	}
+	// Subscribed to the chain's topics like a node, so that the node does
+	// not reconnect it to repair gossip (heal.go) meanwhile.
+	ps, err := pubsub.NewGossipSub(context.Background(), r.h, pubsub.WithMessageSignaturePolicy(pubsub.StrictNoSign),
+		pubsub.WithNoAuthor(), pubsub.WithMessageIdFn(messageID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{BlockTopic("regtest", victim.net.Metadata.ChainID), TxTopic("regtest", victim.net.Metadata.ChainID)} {
+		topic, err := ps.Join(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := topic.Subscribe(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cn, _ := victim.p2p.chainNet(consensus.MetadataChain)
+	deadline := time.Now().Add(3 * headersTimeout)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for !cn.coolingDown(r.h.ID()) {
+		if time.Now().After(deadline) {
+			t.Fatal("a silent peer is not paused")
+		}
+		<-tick.C
+	}
+	if n := r.count[MsgGetHeaders].Load(); n != 1 {
+		t.Fatalf("asked %d times for headers, want 1", n)
+	}
+	if s := victim.p2p.Score(r.h.ID()); s != 0 {
+		t.Fatalf("a silent peer was penalised (%v); a timeout is no offence", s)
+	}
+}

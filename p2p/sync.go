@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math/big"
+	"os"
 	"runtime"
 	"slices"
 	"sync"
@@ -312,6 +313,7 @@ func (cn *chainNet) syncLoop() {
 type peerRecord struct {
 	delivered   int
 	unproven    int
+	silent      int // Status or Headers requests that timed out in a row
 	cooldownEnd time.Time
 }
 
@@ -361,8 +363,29 @@ func (cn *chainNet) coolingDown(p peer.ID) bool {
 
 func (cn *chainNet) delivered(p peer.ID) {
 	cn.recordsMu.Lock()
-	cn.record(p).delivered++
+	r := cn.record(p)
+	r.delivered++
+	r.silent = 0
 	cn.recordsMu.Unlock()
+}
+
+// silent pauses syncing with a peer whose Status or Headers answer timed
+// out, for unprovenCooldown doubling with every timeout in a row: a peer
+// that never answers must not hold a sync slot every round. It costs no
+// ban score (a slow link is no offence).
+func (cn *chainNet) silent(p peer.ID) {
+	cn.recordsMu.Lock()
+	defer cn.recordsMu.Unlock()
+	r := cn.record(p)
+	r.silent++
+	r.cooldownEnd = time.Now().Add(unprovenCooldown << min(r.silent-1, 8))
+}
+
+// isTimeout reports a request that ran out of time.
+func isTimeout(err error) bool {
+	var ne interface{ Timeout() bool }
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) ||
+		(errors.As(err, &ne) && ne.Timeout())
 }
 
 // unproven penalises a peer whose claimed work did not materialise and
@@ -405,6 +428,9 @@ func (cn *chainNet) syncWith(p peer.ID) {
 	ctx := cn.n.ctx
 	resp, err := cn.request(ctx, p, &GetStatus{})
 	if err != nil {
+		if isTimeout(err) && ctx.Err() == nil {
+			cn.silent(p)
+		}
 		cn.peerError(p, "status", err)
 		return
 	}
@@ -430,6 +456,9 @@ func (cn *chainNet) syncWith(p peer.ID) {
 	for ctx.Err() == nil {
 		resp, err := cn.request(ctx, p, &GetHeaders{Locator: locator, Max: MaxHeadersPerMsg})
 		if err != nil {
+			if isTimeout(err) && ctx.Err() == nil {
+				cn.silent(p)
+			}
 			cn.peerError(p, "headers", err)
 			return
 		}
