@@ -59,8 +59,8 @@ func txNonce(t *testing.T, c *rpc.Client, k *keys.PrivateKey, chainName string) 
 	return n
 }
 
-// TestWalletAuctionCommands: `wallet bid` finds the devices by filter and
-// commits one batch; `wallet reveal` reveals in the reveal phase and pays
+// TestWalletAuctionCommands: `wallet bid --bond-only` finds the devices by
+// filter and commits one batch; `wallet reveal` reveals in the reveal phase and pays
 // after the close; `wallet auctions` shows the win; after the device
 // delivers a key, `wallet keys` decrypts it and `wallet fetch` downloads
 // the data with the bearer access proof.
@@ -150,7 +150,7 @@ func TestWalletAuctionCommands(t *testing.T) {
 		TxIDs   []wire.Hash            `json:"txids"`
 		Deposit uint64                 `json:"deposit"`
 	}
-	out := runApp(t, false, append([]string{"wallet", "bid", "alice", "--filter", "kind=fridge", "--filter", "region=EU", "--max-price-per-point", "10u", "--fee", "1000u", "--no-wait", "--json"}, common...)...)
+	out := runApp(t, false, append([]string{"wallet", "bid", "alice", "--filter", "kind=fridge", "--filter", "region=EU", "--max-price-per-point", "10u", "--fee", "1000u", "--bond-only", "--no-wait", "--json"}, common...)...)
 	if err := json.Unmarshal([]byte(out), &bid); err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}
@@ -242,7 +242,8 @@ func TestWalletAuctionCommands(t *testing.T) {
 		t.Fatalf("refused fetch: %s", msg)
 	}
 
-	// By default `wallet bid` stays until the reveal is sent.
+	// By default `wallet bid` escrows full deposits and stays until every
+	// bid ended: here the devices never deliver, so both wins end refunded.
 	runApp(t, false, append([]string{"wallet", "new", "--kdf", "light", "bob"}, common...)...)
 	runApp(t, false, append([]string{"wallet", "faucet", "bob", "--amount", "10"}, common...)...)
 	gen(consensus.AuctionChain, 1)
@@ -265,10 +266,11 @@ func TestWalletAuctionCommands(t *testing.T) {
 		case <-tick.C:
 			gen(consensus.AuctionChain, 1)
 		case <-time.After(30 * time.Second):
-			t.Fatalf("bid did not return after the reveal: %s", bout.String())
+			t.Fatalf("bid did not return after its bids ended: %s", bout.String())
 		}
 	}
-	if out := bout.String(); !strings.Contains(out, "committed 2 sealed bids") || !strings.Contains(out, "revealed 2 bids") {
+	if out := bout.String(); !strings.Contains(out, "committed 2 sealed bids") || !strings.Contains(out, "revealed 2 bids") ||
+		!strings.Contains(out, "full deposits") || !strings.Contains(out, "all 2 bids ended: 2 undelivered refunded") {
 		t.Fatalf("bid with wait: %s\n%s", out, berr.String())
 	}
 }

@@ -89,7 +89,7 @@ func walletNodeCommands() []*cli.Command {
 			Usage:     "send coins: signs a transfer and submits it to the node",
 			UsageText: "thingchain wallet send FROM TO AMOUNT [--fee F] [--wait]\n\nAMOUNT is in THG (12.5) or base units (1250000000u).\n\nExample:\n   thingchain wallet send alice tcr1... 2.5 --network regtest --datadir ./n1",
 			Flags: append([]cli.Flag{passwordFileFlag,
-				&cli.StringFlag{Name: "fee", Value: "0.0001", Usage: "fee in THG or base units"},
+				&cli.StringFlag{Name: "fee", Value: "0.0001", Usage: "fee, " + amountUsage},
 				&cli.BoolFlag{Name: "wait", Usage: "wait until the transaction is in a block"},
 				&cli.DurationFlag{Name: "timeout", Value: 2 * time.Minute, Usage: "how long --wait waits"},
 			}, flags...),
@@ -105,8 +105,11 @@ func walletNodeCommands() []*cli.Command {
 		{
 			Name:      "faucet",
 			Usage:     "ask a test network's faucet for coins",
-			UsageText: "thingchain wallet faucet NAME|ADDRESS [--amount A]\n\nExample:\n   thingchain wallet faucet alice --amount 100 --network regtest --datadir ./n1",
-			Flags:     append([]cli.Flag{&cli.StringFlag{Name: "amount", Value: "100", Usage: "THG or base units"}}, flags...),
+			UsageText: "thingchain wallet faucet NAME|ADDRESS [--amount A] [--wait]\n\nWith --wait it returns once the coins are in a block, so the next command can spend them.\n\nExample:\n   thingchain wallet faucet alice --amount 100 --wait --network regtest --datadir ./n1",
+			Flags: append([]cli.Flag{&cli.StringFlag{Name: "amount", Value: "100", Usage: "how much, " + amountUsage},
+				&cli.BoolFlag{Name: "wait", Usage: "wait until the faucet's transaction is in a block"},
+				&cli.DurationFlag{Name: "timeout", Value: 2 * time.Minute, Usage: "how long --wait waits"},
+			}, flags...),
 			Action:    walletFaucet,
 		},
 	}
@@ -158,13 +161,13 @@ func walletSend(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	amount, err := ledger.ParseAmount(c.Args().Get(2))
+	amount, err := amountArg(c.Args().Get(2), "AMOUNT")
 	if err != nil {
 		return err
 	}
-	fee, err := ledger.ParseAmount(c.String("fee"))
+	fee, err := amountFlag(c, "fee")
 	if err != nil {
-		return fmt.Errorf("--fee: %w", err)
+		return err
 	}
 	kf, err := w.store.Get(c.Args().Get(0))
 	if err != nil {
@@ -258,9 +261,9 @@ func walletFaucet(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	amount, err := ledger.ParseAmount(c.String("amount"))
+	amount, err := amountFlag(c, "amount")
 	if err != nil {
-		return fmt.Errorf("--amount: %w", err)
+		return err
 	}
 	client, err := dialNode(c, w)
 	if err != nil {
@@ -270,9 +273,26 @@ func walletFaucet(c *cli.Context) error {
 	if err := client.Call(c.Context, "faucet.request", api.FaucetParams{Address: addr.Encode(w.net.AddressHRP), Amount: amount}, &res); err != nil {
 		return err
 	}
-	if c.Bool("json") {
-		return printJSON(c.App.Writer, res)
+	out := map[string]any{"txid": res.ID, "address": addr.Encode(w.net.AddressHRP), "amount": amount, "status": "pending"}
+	if c.Bool("wait") {
+		if !c.Bool("json") {
+			fmt.Fprintf(c.App.ErrWriter, "waiting for the faucet's transaction %s to be mined…\n", res.ID)
+		}
+		ctx, cancel := context.WithTimeout(c.Context, c.Duration("timeout"))
+		defer cancel()
+		tr, err := waitConfirmed(ctx, client, res.ID.String())
+		if err != nil {
+			return err
+		}
+		out["status"], out["height"] = tr.Status, tr.Height
 	}
-	fmt.Fprintf(c.App.Writer, "faucet sent %s to %s, txid %s (pending)\n", ledger.FormatAmount(amount), addr.Encode(w.net.AddressHRP), res.ID)
+	if c.Bool("json") {
+		return printJSON(c.App.Writer, out)
+	}
+	if c.Bool("wait") {
+		fmt.Fprintf(c.App.Writer, "faucet sent %s to %s, txid %s, confirmed at height %d: spendable now\n", ledger.FormatAmount(amount), out["address"], res.ID, out["height"])
+		return nil
+	}
+	fmt.Fprintf(c.App.Writer, "faucet sent %s to %s, txid %s (pending: spendable once mined; --wait waits for that)\n", ledger.FormatAmount(amount), out["address"], res.ID)
 	return nil
 }
