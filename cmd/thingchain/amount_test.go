@@ -36,7 +36,9 @@ func TestEveryAmountFlagIsStrict(t *testing.T) {
 		}},
 		{"--fee", func(v string) []string { return []string{"wallet", "reveal", "alice", "--fee", v} }},
 		{"--fee", func(v string) []string { return []string{"wallet", "watch", "alice", "--fee", v} }},
-		{"--delivery-fee", func(v string) []string { return []string{"devicesim", "--delivery-fee", v, "--node", "http://127.0.0.1:1"} }},
+		{"--delivery-fee", func(v string) []string {
+			return []string{"devicesim", "--delivery-fee", v, "--node", "http://127.0.0.1:1"}
+		}},
 	}
 	for _, bad := range []struct{ value, why string }{
 		{"1e9u", "exponent"},

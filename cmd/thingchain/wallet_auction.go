@@ -270,7 +270,7 @@ func walletBid(c *cli.Context) error {
 		printSkipped(c.App.Writer, res.Skipped)
 		fmt.Fprintf(c.App.Writer, "committed %d sealed bids in %d transaction(s): %s\ndeposits %s, fees %s; salts saved in %s\n",
 			len(res.Bids), len(res.TxIDs), joinHashes(res.TxIDs), ledger.FormatAmount(res.Deposit), ledger.FormatAmount(res.Fees), s.b.Book.Path())
-	depositNotice(c.App.Writer, s, c.Args().First(), res.Deposit)
+		depositNotice(c.App.Writer, s, c.Args().First(), res.Deposit)
 	}
 	if c.Bool("no-wait") {
 		if c.Bool("json") {

@@ -110,7 +110,7 @@ func walletNodeCommands() []*cli.Command {
 				&cli.BoolFlag{Name: "wait", Usage: "wait until the faucet's transaction is in a block"},
 				&cli.DurationFlag{Name: "timeout", Value: 2 * time.Minute, Usage: "how long --wait waits"},
 			}, flags...),
-			Action:    walletFaucet,
+			Action: walletFaucet,
 		},
 	}
 }
