@@ -107,12 +107,3 @@ func (n *Node) startRPC(ctx context.Context) error {
 	return nil
 }
 
-// RunningInfo reads DIR/node.json of a running node.
-func RunningInfo(dir string) (Info, error) {
-	var info Info
-	b, err := os.ReadFile(filepath.Join(dir, "node.json"))
-	if err != nil {
-		return info, err
-	}
-	return info, json.Unmarshal(b, &info)
-}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/thingchain/thingchain/api"
 	"github.com/thingchain/thingchain/api/rpc"
+	"github.com/thingchain/thingchain/chain"
 	"github.com/thingchain/thingchain/chain/keys"
 	"github.com/thingchain/thingchain/consensus"
 	"github.com/thingchain/thingchain/ledger"
@@ -41,7 +42,7 @@ func apiEndpoint(c *cli.Context, net *consensus.Params) (string, []rpc.ClientOpt
 	if url == "" && c.String("datadir") != "" {
 		info, err := node.RunningInfo(c.String("datadir"))
 		if err != nil {
-			return "", nil, fmt.Errorf("no running node on %s: start one, or pass --node URL", c.String("datadir"))
+			return "", nil, err // says what to do: start the node, delete a stale node.json, or --node
 		}
 		url = info.RPC
 	}
@@ -55,6 +56,35 @@ func apiEndpoint(c *cli.Context, net *consensus.Params) (string, []rpc.ClientOpt
 		}
 	}
 	return url, opts, nil
+}
+
+// offlineOK reports whether a command that can read a stopped node's
+// data directory should, after dialling failed with err: no node runs on
+// --datadir (no node.json, or a stale one) and no --node was given.
+func offlineOK(c *cli.Context, err error) bool {
+	return c.String("node") == "" && c.String("datadir") != "" &&
+		(errors.Is(err, node.ErrNotRunning) || errors.Is(err, node.ErrStaleInfo))
+}
+
+// offlineAccount reads an account from the auction chain of the stopped
+// node on --datadir (a running node holds the directory's lock: then the
+// error says to stop it or use the API).
+func offlineAccount(c *cli.Context, addr keys.Address) (api.Account, error) {
+	net, meta, auc, err := openForTool(c)
+	if err != nil {
+		return api.Account{}, err
+	}
+	defer meta.Close()
+	defer auc.Close()
+	var acct ledger.Account
+	if err := auc.ReadState(func(v *chain.View, _ chain.TipInfo) error {
+		acct, err = ledger.GetAccount(v, addr)
+		return err
+	}); err != nil {
+		return api.Account{}, err
+	}
+	fmt.Fprintf(c.App.ErrWriter, "no node running on %s: balance read from its data directory at auction height %d (pending transactions not counted)\n", c.String("datadir"), auc.Tip().Height)
+	return api.Account{Address: addr.Encode(net.AddressHRP), Balance: acct.Balance, Nonce: acct.Nonce, PendingNonce: acct.Nonce}, nil
 }
 
 // resolveAddress accepts a bech32 address or the name of a key in the
@@ -134,12 +164,17 @@ func walletBalance(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	var acct api.Account
 	client, err := dialNode(c, w)
 	if err != nil {
-		return err
-	}
-	var acct api.Account
-	if err := client.Call(c.Context, "account.get", api.AddressParams{Address: addr.Encode(w.net.AddressHRP)}, &acct); err != nil {
+		if !offlineOK(c, err) {
+			return err
+		}
+		// No node runs on --datadir: read the stopped node's state.
+		if acct, err = offlineAccount(c, addr); err != nil {
+			return err
+		}
+	} else if err := client.Call(c.Context, "account.get", api.AddressParams{Address: addr.Encode(w.net.AddressHRP)}, &acct); err != nil {
 		return err
 	}
 	if c.Bool("json") {
@@ -276,7 +311,11 @@ func walletFaucet(c *cli.Context) error {
 	out := map[string]any{"txid": res.ID, "address": addr.Encode(w.net.AddressHRP), "amount": amount, "status": "pending"}
 	if c.Bool("wait") {
 		if !c.Bool("json") {
-			fmt.Fprintf(c.App.ErrWriter, "waiting for the faucet's transaction %s to be mined…\n", res.ID)
+			hint := ""
+			if w.net.MineOnDemand {
+				hint = " (regtest mines only with `node --mine` or `chain generate`)"
+			}
+			fmt.Fprintf(c.App.ErrWriter, "waiting for the faucet's transaction %s to be mined%s…\n", res.ID, hint)
 		}
 		ctx, cancel := context.WithTimeout(c.Context, c.Duration("timeout"))
 		defer cancel()
