@@ -106,4 +106,3 @@ func (n *Node) startRPC(ctx context.Context) error {
 	n.log.Info("API listening", "url", n.RPCURL, "cookie", filepath.Join(n.cfg.DataDir, ".cookie"))
 	return nil
 }
-
