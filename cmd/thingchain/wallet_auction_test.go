@@ -270,7 +270,7 @@ func TestWalletAuctionCommands(t *testing.T) {
 		}
 	}
 	if out := bout.String(); !strings.Contains(out, "committed 2 sealed bids") || !strings.Contains(out, "revealed 2 bids") ||
-		!strings.Contains(out, "full deposits") || !strings.Contains(out, "all 2 bids ended: 2 undelivered refunded") {
+		!strings.Contains(out, "full deposits") || !strings.Contains(out, "all 2 bids ended: 2 won but not delivered (price refunded)") {
 		t.Fatalf("bid with wait: %s\n%s", out, berr.String())
 	}
 }

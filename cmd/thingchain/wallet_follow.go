@@ -73,6 +73,15 @@ func progressList(ev *wallet.FollowEvent) []wallet.BidProgress {
 	return ev.Bids
 }
 
+// outcomeLabel words each outcome for the closing summary.
+var outcomeLabel = map[wallet.Outcome]string{
+	wallet.OutcomeDelivered:   "won with the key delivered",
+	wallet.OutcomeLost:        "lost (deposit refunded)",
+	wallet.OutcomeUndelivered: "won but not delivered (price refunded)",
+	wallet.OutcomeForfeited:   "forfeited",
+	wallet.OutcomeRejected:    "not committed (nothing escrowed)",
+}
+
 // paymentWindow says how long a bond-only winner has to pay, in blocks
 // and roughly in time.
 func paymentWindow(net *consensus.Params) string {
@@ -145,12 +154,16 @@ func followBids(c *cli.Context, s *bidSession, only map[wire.Hash]bool, forever 
 		if ev.Pay != nil && len(ev.Pay.TxIDs) > 0 {
 			fmt.Fprintf(out, "height %d: paid %d won bond-only auctions (%s) in %s\n", ev.Height, len(ev.Pay.Paid), ledger.FormatAmount(ev.Pay.Owed), joinHashes(ev.Pay.TxIDs))
 		}
+		at := fmt.Sprintf("height %-6d", ev.Height)
+		if ev.Height == 0 {
+			at = fmt.Sprintf("%-13s", "now")
+		}
 		for _, p := range ev.Bids {
 			if shown[p.Auction] == p.Detail {
 				continue
 			}
 			shown[p.Auction] = p.Detail
-			fmt.Fprintf(out, "height %-6d device %s  auction %s  %s\n", ev.Height, short(p.Device), short(p.Auction.String()), p.Detail)
+			fmt.Fprintf(out, "%s  device %s  auction %s  %s\n", at, short(p.Device), short(p.Auction.String()), p.Detail)
 			if p.Outcome == wallet.OutcomeDelivered {
 				fmt.Fprintf(out, "              data: thingchain wallet fetch %s %s (key: wallet keys %s)\n", name, p.Device, name)
 			}
@@ -182,7 +195,7 @@ func followBids(c *cli.Context, s *bidSession, only map[wire.Hash]bool, forever 
 	}
 	var parts []string
 	for o, n := range counts {
-		parts = append(parts, fmt.Sprintf("%d %s", n, strings.ReplaceAll(string(o), "_", " ")))
+		parts = append(parts, fmt.Sprintf("%d %s", n, outcomeLabel[o]))
 	}
 	sort.Strings(parts)
 	fmt.Fprintf(out, "all %d bids ended: %s\n", last.Total, strings.Join(parts, ", "))
