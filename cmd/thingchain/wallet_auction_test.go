@@ -6,9 +6,11 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -272,5 +274,79 @@ func TestWalletAuctionCommands(t *testing.T) {
 	if out := bout.String(); !strings.Contains(out, "committed 2 sealed bids") || !strings.Contains(out, "revealed 2 bids") ||
 		!strings.Contains(out, "full deposits") || !strings.Contains(out, "all 2 bids ended: 2 won but not delivered (price refunded)") {
 		t.Fatalf("bid with wait: %s\n%s", out, berr.String())
+	}
+
+	// Stopped while waiting (Ctrl-C cancels the command's context), `wallet
+	// bid` says how to resume; `wallet watch` resumes from the bid book and
+	// follows the bids to their end.
+	runApp(t, false, append([]string{"wallet", "new", "--kdf", "light", "carol"}, common...)...)
+	runApp(t, false, append([]string{"wallet", "faucet", "carol", "--amount", "10"}, common...)...)
+	gen(consensus.AuctionChain, 1)
+	var cout, cerr syncBuffer
+	bidCtx, stopBid := context.WithCancel(ctx)
+	finished = runAppAsync(bidCtx, &cout, &cerr, append([]string{"wallet", "bid", "carol", "--filter", "kind=fridge", "--max-price-per-point", "6u", "--fee", "1000u"}, common...)...)
+	mineUntil(t, gen, finished, func() bool { return strings.Contains(cout.String(), "sealed bid on chain") }, &cout)
+	stopBid()
+	if err := <-finished; err != nil {
+		t.Fatalf("interrupted bid: %v", err)
+	}
+	if msg := cerr.String(); !strings.Contains(msg, "2 bids have not ended") || !strings.Contains(msg, "Resume with:\n  thingchain wallet watch carol --network regtest --wallet-dir") {
+		t.Fatalf("interrupted bid's message: %s", msg)
+	}
+	var wout, werr syncBuffer
+	finished = runAppAsync(ctx, &wout, &werr, append([]string{"wallet", "watch", "carol", "--fee", "1000u"}, common...)...)
+	mineUntil(t, gen, finished, nil, &wout)
+	if err := <-finished; err != nil {
+		t.Fatalf("watch: %v\n%s", err, werr.String())
+	}
+	if out := wout.String(); !strings.Contains(out, "revealed 2 bids") || !strings.Contains(out, "all 2 bids ended") {
+		t.Fatalf("watch after the interrupted bid: %s\n%s", out, werr.String())
+	}
+	if out := runApp(t, false, append([]string{"wallet", "watch", "carol"}, common...)...); !strings.Contains(out, "no bid to follow") {
+		t.Fatalf("watch with every bid ended: %s", out)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe to read while a command writes it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuffer) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// runAppAsync runs the CLI in this process until ctx ends or it returns.
+func runAppAsync(ctx context.Context, out, errOut io.Writer, args ...string) chan error {
+	app := newApp()
+	app.Writer, app.ErrWriter = out, errOut
+	done := make(chan error, 1)
+	go func() { done <- app.RunContext(ctx, interspersed(app, append([]string{"thingchain"}, args...))) }()
+	return done
+}
+
+// mineUntil mines an auction block every 150 ms until cond holds (nil:
+// until the command finishes, whose result it leaves in finished).
+func mineUntil(t *testing.T, gen func(consensus.ChainKind, int), finished chan error, cond func() bool, out *syncBuffer) {
+	t.Helper()
+	tick := time.NewTicker(150 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(60 * time.Second)
+	for {
+		select {
+		case err := <-finished:
+			finished <- err
+			if cond != nil {
+				t.Fatalf("command ended before the condition held: %v\n%s", err, out.String())
+			}
+			return
+		case <-tick.C:
+			if cond != nil && cond() {
+				return
+			}
+			gen(consensus.AuctionChain, 1)
+		case <-deadline:
+			t.Fatalf("timed out; output so far:\n%s", out.String())
+		}
 	}
 }
