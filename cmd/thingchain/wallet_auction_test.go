@@ -329,11 +329,14 @@ func runAppAsync(ctx context.Context, out, errOut io.Writer, args ...string) cha
 	return done
 }
 
-// mineUntil mines an auction block every 150 ms until cond holds (nil:
-// until the command finishes, whose result it leaves in finished).
+// mineUntil mines an auction block every 400 ms until cond holds (nil:
+// until the command finishes, whose result it leaves in finished). The
+// pace leaves a wallet slowed by -race and a busy machine time to reveal
+// within regtest's 3-block reveal phase (a node with --mine makes one
+// block per second).
 func mineUntil(t *testing.T, gen func(consensus.ChainKind, int), finished chan error, cond func() bool, out *syncBuffer) {
 	t.Helper()
-	tick := time.NewTicker(150 * time.Millisecond)
+	tick := time.NewTicker(400 * time.Millisecond)
 	defer tick.Stop()
 	deadline := time.After(60 * time.Second)
 	for {
