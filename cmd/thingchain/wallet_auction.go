@@ -82,8 +82,9 @@ Example:
 
 Sends one batch reveal for every saved bid whose auction is in its reveal
 phase, and the payment of every auction this key won whose deposit does not
-cover the price. With --watch it keeps following the chain and does so at
-every new block until interrupted.
+cover the price (bond-only bids). With --watch it keeps following the chain
+and does so at every new block until interrupted. ` + "`wallet watch NAME`" + ` does
+the same and also shows each auction's progress until every bid ended.
 
 Example:
    thingchain wallet reveal alice --network regtest --datadir ./n1`,
