@@ -8,7 +8,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -248,7 +251,15 @@ func walletBid(c *cli.Context) error {
 	for i, d := range found.Devices {
 		devices[i] = d.Device
 	}
-	res, err := s.b.Bid(c.Context, s.client, s.key, devices, price, s.fee)
+	// Ctrl-C while the commits go out stops them; whatever was saved is
+	// in the bid book, and the message says how to follow it.
+	bidCtx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+	res, err := s.b.Bid(bidCtx, s.client, s.key, devices, price, s.fee)
+	interrupted := bidCtx.Err() != nil && c.Context.Err() == nil
+	stop()
+	if interrupted {
+		return fmt.Errorf("interrupted while committing (%v); any bid already sent is saved in %s: follow it with `%s`", err, s.b.Book.Path(), resumeCommand(c))
+	}
 	if err != nil {
 		if res != nil && !c.Bool("json") {
 			printSkipped(c.App.Writer, res.Skipped)
