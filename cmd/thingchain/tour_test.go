@@ -104,7 +104,7 @@ func TestTourBuyingAtHumanPace(t *testing.T) {
 	// The buying steps.
 	out = human("wallet", "bid", "alice", "--filter", "kind=thermostat", "--max-price-per-point", "0.0005")
 	t.Logf("wallet bid:\n%s", out)
-	if !strings.Contains(out, "full deposits") || !strings.Contains(out, "bids ended") || !strings.Contains(out, "won with the key delivered") {
+	if !strings.Contains(out, "full deposits") || !strings.Contains(out, "bids ended") || !strings.Contains(out, "won with the key delivered") || !strings.Contains(out, "key decrypted and matches its hash") {
 		t.Fatalf("wallet bid did not follow its bids to delivered keys:\n%s", out)
 	}
 	var mine []wallet.MyAuction

@@ -158,14 +158,34 @@ func followBids(c *cli.Context, s *bidSession, only map[wire.Hash]bool, forever 
 		if ev.Height == 0 {
 			at = fmt.Sprintf("%-13s", "now")
 		}
+		var keys map[wire.Hash]wallet.AccessKey // read once per head, when a key arrived
 		for _, p := range ev.Bids {
 			if shown[p.Auction] == p.Detail {
 				continue
 			}
 			shown[p.Auction] = p.Detail
 			fmt.Fprintf(out, "%s  device %s  auction %s  %s\n", at, short(p.Device), short(p.Auction.String()), p.Detail)
-			if p.Outcome == wallet.OutcomeDelivered {
-				fmt.Fprintf(out, "              data: thingchain wallet fetch %s %s (key: wallet keys %s)\n", name, p.Device, name)
+			if p.Outcome != wallet.OutcomeDelivered {
+				continue
+			}
+			// Collect the key: decrypt it and check it against the hash
+			// the device committed to, so a bad key shows now.
+			if keys == nil {
+				keys = map[wire.Hash]wallet.AccessKey{}
+				if ks, err := s.b.Keys(ctx, wc, s.key); err == nil {
+					for _, k := range ks {
+						keys[k.Auction] = k
+					}
+				}
+			}
+			switch k, ok := keys[p.Auction]; {
+			case !ok:
+				fmt.Fprintf(out, "              key: see `thingchain wallet keys %s`\n", name)
+			case k.Error != "":
+				fmt.Fprintf(out, "              key UNUSABLE: %s\n", k.Error)
+			default:
+				fmt.Fprintf(out, "              key decrypted and matches its hash, valid until %s; data: thingchain wallet fetch %s %s\n",
+					k.Expires.Local().Format(time.RFC3339), name, p.Device)
 			}
 		}
 		return false
