@@ -196,3 +196,56 @@ func TestFollowFullDepositBids(t *testing.T) {
 		t.Fatalf("bob's balance %d, want his two fees off %d", got, start)
 	}
 }
+
+// TestFollowPaysBondOnlyWin: a bond-only bid that wins is paid by the
+// follower inside its payment window (one Pay transaction for the price
+// less the bond), and followed to its end (here the device never
+// delivers, so the price comes back): nothing is forfeited.
+func TestFollowPaysBondOnlyWin(t *testing.T) {
+	r := startRegtest(t)
+	net := r.n.Net
+	devs, _ := r.auctionableDevices(1)
+	alice := mustKey(t)
+	aAddr := alice.PubKey().Address()
+	const start = 10 * ledger.Coin
+	r.fund(aAddr, start)
+	r.generate("auction", 1)
+	ab := newBidder(t, net, alice)
+	ab.BondOnly = true
+	res, err := ab.Bid(r.ctx, r.c, alice, []string{devs[0].PubKey().String()}, 10, 1000)
+	if err != nil || res.Bids[0].FullDeposit || res.Deposit != 100 {
+		t.Fatalf("bond-only bid: %+v %v", res, err)
+	}
+	f := startFollow(t, r, ab, alice, nil)
+	paid, sawDue := 0, false
+	for i := 0; ; i++ {
+		if i > 40 {
+			t.Fatal("the bid did not end")
+		}
+		r.generate("auction", 1)
+		ev, ok := f.next(t, tipHeight(r))
+		if !ok {
+			break
+		}
+		if ev.Pay != nil {
+			paid += len(ev.Pay.TxIDs)
+		}
+		for _, p := range ev.Bids {
+			sawDue = sawDue || p.Stage == "payment_due"
+			if p.Outcome == wallet.OutcomeForfeited {
+				t.Fatalf("bond forfeited: %+v", p)
+			}
+		}
+	}
+	if err := <-f.done; err != nil {
+		t.Fatal(err)
+	}
+	saved, _ := ab.Book.Load()
+	if paid != 1 || !sawDue || len(saved) != 1 || saved[0].Outcome != wallet.OutcomeUndelivered {
+		t.Fatalf("paid %d times, saw payment_due %v, book %+v", paid, sawDue, saved)
+	}
+	// Commit, reveal and pay fees; the price (reserve 5 × 100) came back.
+	if got := r.balance(aAddr); got != start-3*1000 {
+		t.Fatalf("balance %d, want %d", got, start-3*1000)
+	}
+}
