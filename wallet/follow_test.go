@@ -118,15 +118,19 @@ func TestFollowFullDepositBids(t *testing.T) {
 	// Ctrl-C would.
 	f := startFollow(t, r, ab, alice, func(ev wallet.FollowEvent) bool { return ev.Reveal != nil && len(ev.Reveal.TxIDs) > 0 })
 	fb := startFollow(t, r, bb, bob, nil)
-	go func() {
-		for range fb.events {
+	bobRunning := true
+	syncBob := func(h uint64) { // bob's follower too handles every head before the next
+		if bobRunning {
+			_, bobRunning = fb.next(t, h)
 		}
-	}()
+	}
 	for stopped := false; !stopped; {
 		r.generate("auction", 1)
-		if _, ok := f.next(t, tipHeight(r)); !ok {
+		h := tipHeight(r)
+		if _, ok := f.next(t, h); !ok {
 			stopped = true
 		}
+		syncBob(h)
 	}
 	if err := <-f.done; err != nil {
 		t.Fatalf("first follower: %v", err)
@@ -141,7 +145,9 @@ func TestFollowFullDepositBids(t *testing.T) {
 			t.Fatalf("bids did not end: %+v", last.Bids)
 		}
 		r.generate("auction", 1)
-		ev, ok := f.next(t, tipHeight(r))
+		h := tipHeight(r)
+		syncBob(h)
+		ev, ok := f.next(t, h)
 		if !ok {
 			break
 		}
