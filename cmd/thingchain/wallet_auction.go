@@ -74,7 +74,7 @@ Example:
 				feeFlag,
 				&cli.BoolFlag{Name: "bond-only", Usage: "escrow only the bond (10%): a win must then be paid within the payment window or the bond is forfeited"},
 				&cli.BoolFlag{Name: "no-wait", Usage: "return after committing (for scripts); then run: wallet watch NAME"},
-				&cli.DurationFlag{Name: "timeout", Usage: "stop waiting after this long (default: until every bid ended)"},
+				&cli.DurationFlag{Name: "timeout", Usage: "stop waiting after this long", DefaultText: "none: until every bid ended"},
 			),
 			Action: walletBid,
 		},

@@ -30,7 +30,7 @@ func walletWatchCommand() *cli.Command {
 	flags := []cli.Flag{walletNetFlag, walletDirFlag, nodeURLFlag, dataDirFlag, jsonFlag, passwordFileFlag,
 		&cli.StringFlag{Name: "fee", Value: "0.0001", Usage: "fee of each reveal or payment, " + amountUsage},
 		&cli.BoolFlag{Name: "forever", Usage: "keep running after every bid ended, for bids placed later (a service)"},
-		&cli.DurationFlag{Name: "timeout", Usage: "stop after this long (default: until every bid ended)"},
+		&cli.DurationFlag{Name: "timeout", Usage: "stop after this long", DefaultText: "none: until every bid ended"},
 	}
 	return &cli.Command{
 		Name:  "watch",
