@@ -641,7 +641,11 @@ func (b *Bidder) Watch(ctx context.Context, client *rpc.Client, key *keys.Privat
 	heads, stop, err := client.Subscribe(ctx, "newHeads", "auction")
 	if err == nil {
 		defer stop()
-		if step(0) {
+		// The first step covers every head before the subscription: it
+		// reports the tip height it saw (0 if chain.info fails).
+		var info api.ChainInfoResult
+		_ = client.Call(ctx, "chain.info", nil, &info)
+		if step(info.Auction.Height) {
 			return ctx.Err()
 		}
 		for {

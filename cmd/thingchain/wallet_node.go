@@ -70,12 +70,12 @@ func offlineOK(c *cli.Context, err error) bool {
 // node on --datadir (a running node holds the directory's lock: then the
 // error says to stop it or use the API).
 func offlineAccount(c *cli.Context, addr keys.Address) (api.Account, error) {
-	net, meta, auc, err := openForTool(c)
+	net, cs, err := openForTool(c)
 	if err != nil {
 		return api.Account{}, err
 	}
-	defer meta.Close()
-	defer auc.Close()
+	defer cs.Close()
+	auc := cs.Auction
 	var acct ledger.Account
 	if err := auc.ReadState(func(v *chain.View, _ chain.TipInfo) error {
 		acct, err = ledger.GetAccount(v, addr)
