@@ -305,6 +305,14 @@ func TestWalletAuctionCommands(t *testing.T) {
 	if out := runApp(t, false, append([]string{"wallet", "watch", "carol"}, common...)...); !strings.Contains(out, "no bid to follow") {
 		t.Fatalf("watch with every bid ended: %s", out)
 	}
+	var none struct {
+		Bids         []wallet.BidProgress `json:"bids"`
+		Ended, Total int
+	}
+	out = runApp(t, false, append([]string{"wallet", "watch", "carol", "--json"}, common...)...)
+	if err := json.Unmarshal([]byte(out), &none); err != nil || none.Bids == nil || len(none.Bids) != 0 || none.Total != 0 {
+		t.Fatalf("watch --json with every bid ended: %v %s", err, out)
+	}
 }
 
 // syncBuffer is a bytes.Buffer safe to read while a command writes it.
