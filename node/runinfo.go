@@ -4,8 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
+	"net/url"
 	"os"
 	"path/filepath"
+	"syscall"
+	"time"
 )
 
 // ErrStaleInfo is wrapped by RunningInfo's error when DIR/node.json names
@@ -41,7 +45,27 @@ func RunningInfo(dir string) (Info, error) {
 		return info, fmt.Errorf("%w: %s names process %d, which is not running (the node stopped without cleaning up, e.g. after kill -9): "+
 			"start the node again (it rewrites the file) or delete %s", ErrStaleInfo, path, info.PID, path)
 	}
+	if refused(info.RPC) {
+		// The PID was reused by another process after the node died.
+		return info, fmt.Errorf("%w: %s names the API %s, which refuses connections (process %d is not that node): "+
+			"start the node again (it rewrites the file) or delete %s", ErrStaleInfo, path, info.RPC, info.PID, path)
+	}
 	return info, nil
+}
+
+// refused reports whether nothing listens at an http:// API URL on this
+// machine (a refused TCP connection; any other outcome counts as alive).
+func refused(rpcURL string) bool {
+	u, err := url.Parse(rpcURL)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	conn, err := net.DialTimeout("tcp", u.Host, time.Second)
+	if err != nil {
+		return errors.Is(err, syscall.ECONNREFUSED)
+	}
+	conn.Close()
+	return false
 }
 
 // RemoveStaleInfo deletes DIR/node.json if it is stale, and reports
