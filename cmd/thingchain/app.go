@@ -43,6 +43,7 @@ Examples:
 			devicesCommand(),
 			devicesimCommand(),
 			econCommand(),
+			benchCommand(),
 			versionCommand(),
 		},
 		ExitErrHandler: func(*cli.Context, error) {}, // main prints errors once

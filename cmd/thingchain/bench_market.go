@@ -1,0 +1,174 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/thingchain/thingchain/api"
+	"github.com/thingchain/thingchain/api/rpc"
+	"github.com/thingchain/thingchain/chain/wire"
+	"github.com/thingchain/thingchain/consensus"
+	"github.com/thingchain/thingchain/devicesim"
+	"github.com/thingchain/thingchain/registry"
+	"github.com/thingchain/thingchain/wallet"
+)
+
+// bidLoad runs simulated bidders: each bids in one batch on every enabled
+// device it has no open bid on, every interval, reveals and pays through
+// the wallet's Bidder.Watch, and times each won auction from its bid to
+// the moment the decrypted access key is available to it.
+type bidLoad struct {
+	net      *consensus.Params
+	url      string // node API (http://…)
+	token    string // the node's cookie token: not rate limited
+	dir      string
+	interval time.Duration
+	log      *slog.Logger
+
+	counting atomic.Bool
+	bids     atomic.Int64 // bids placed while counting
+	bidTxs   atomic.Int64
+	keys     atomic.Int64 // keys received while counting
+	failed   atomic.Int64
+	bidToKey latencies
+}
+
+// run starts one goroutine per bidder account and blocks until ctx ends.
+func (l *bidLoad) run(ctx context.Context, bidders []*benchAccount) {
+	var wg sync.WaitGroup
+	for i, a := range bidders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := l.bidder(ctx, i, a); err != nil && ctx.Err() == nil {
+				l.log.Warn("bench bidder stopped", "bidder", i, "err", err)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func (l *bidLoad) bidder(ctx context.Context, i int, a *benchAccount) error {
+	opts := []rpc.ClientOption{rpc.WithToken(l.token)}
+	client, err := rpc.Dial(ctx, l.url, opts...)
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+	ws, err := rpc.Dial(ctx, "ws"+strings.TrimPrefix(l.url, "http"), opts...)
+	if err != nil {
+		return err
+	}
+	defer ws.Close()
+	addr := a.addr.Encode(l.net.AddressHRP)
+	book, err := wallet.OpenBidBook(filepath.Join(l.dir, "bidders"), addr)
+	if err != nil {
+		return err
+	}
+	b := wallet.NewBidder(l.net, book)
+
+	var mu sync.Mutex
+	bidAt := map[wire.Hash]time.Time{} // auction → first bid in it
+	got := map[wire.Hash]bool{}
+	go b.Watch(ctx, ws, a.key, benchFee, time.Second, func(ev wallet.WatchEvent) bool {
+		ks, err := b.Keys(ctx, client, a.key)
+		if err != nil {
+			return false
+		}
+		now := time.Now()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, k := range ks {
+			if got[k.Auction] || k.Error != "" {
+				continue
+			}
+			got[k.Auction] = true
+			if at, ok := bidAt[k.Auction]; ok {
+				l.bidToKey.add(now.Sub(at))
+				if l.counting.Load() {
+					l.keys.Add(1)
+				}
+			}
+		}
+		return false
+	})
+
+	rng := rand.New(rand.NewPCG(uint64(i)+1, uint64(time.Now().UnixNano())))
+	t := time.NewTicker(l.interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		devices, reserve, err := enabledDevices(ctx, client)
+		if err != nil || len(devices) == 0 {
+			continue
+		}
+		// A true value between one and three times the highest reserve,
+		// so that bidders win different auctions.
+		price := reserve + reserve*uint64(rng.IntN(200))/100
+		res, err := b.Bid(ctx, client, a.key, devices, price, benchFee)
+		if err != nil {
+			continue // nothing to bid on now (every device has our bid), or short of funds
+		}
+		now := time.Now()
+		mu.Lock()
+		for _, pb := range res.Bids {
+			if _, ok := bidAt[pb.Auction]; !ok {
+				bidAt[pb.Auction] = now
+			}
+		}
+		mu.Unlock()
+		if l.counting.Load() {
+			l.bids.Add(int64(len(res.Bids)))
+			l.bidTxs.Add(int64(len(res.TxIDs)))
+		}
+	}
+}
+
+// enabledDevices lists enabled devices (first page) and their highest
+// reserve price per point.
+func enabledDevices(ctx context.Context, client *rpc.Client) ([]string, uint64, error) {
+	enabled := true
+	var page registry.QueryResult
+	if err := client.Call(ctx, "registry.devices", api.DeviceFilter{Enabled: &enabled, Limit: registry.MaxQueryLimit}, &page); err != nil {
+		return nil, 0, err
+	}
+	var devices []string
+	var reserve uint64 = 1
+	for _, d := range page.Devices {
+		devices = append(devices, d.Device)
+		reserve = max(reserve, d.Terms.ReservePerPoint)
+	}
+	return devices, reserve, nil
+}
+
+// startDevices checks n simulated devices in through a node (with its
+// cookie) and keeps them delivering keys until the returned simulator is
+// closed.
+func startDevices(ctx context.Context, url, token, dir string, net *consensus.Params, n int, log *slog.Logger) (*devicesim.Simulator, error) {
+	client, err := rpc.Dial(ctx, url, rpc.WithToken(token))
+	if err != nil {
+		return nil, err
+	}
+	sim, err := devicesim.New(devicesim.Config{
+		Client: client, Net: net, Dir: filepath.Join(dir, "devices"), Devices: n,
+		AuctionPoll: time.Second, Logger: log.With("part", "devicesim"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := sim.Start(ctx); err != nil {
+		return nil, fmt.Errorf("checking in %d simulated devices: %w", n, err)
+	}
+	return sim, nil
+}
