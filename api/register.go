@@ -76,6 +76,8 @@ func Register(srv *rpc.Server, svc *Service, feeds *Feeds) {
 		{Name: "registry.miner", Summary: "a miner's membership, or null {key}", Handler: typed(svc.GetMiner)},
 		{Name: "auction.get", Summary: "an auction with its bids and key delivery, or null {id}", Handler: typed(svc.GetAuction)},
 		{Name: "auction.ofDevice", Summary: "a device's auctions, oldest first {device}", Handler: typed(svc.AuctionsOfDevice)},
+		{Name: "registry.devicesByKey", Summary: "the records of up to 1000 devices in one call, null for unknown keys {devices: [hex]}", Handler: typed(svc.GetDevices)},
+		{Name: "auction.awaitingDelivery", Summary: "paid auctions whose key is not delivered yet, for up to 1000 devices in one call {devices: [hex]}", Handler: typed(svc.AwaitingDeliveryOf)},
 		{Name: "auction.ofBidder", Summary: "the auctions an address bid in, with its bid {address}", Handler: typed(svc.AuctionsOfBidder)},
 		{Name: "auction.next", Summary: "which auction a bid on a device joins or opens now, and its terms {device}", Handler: typed(svc.NextAuction)},
 		{Name: "auction.info", Summary: "escrow, metadata miners' pool, anchor and auction parameters", Handler: typed(func(ctx context.Context, _ noParams) (AuctionInfo, error) { return svc.GetAuctionInfo(ctx) })},

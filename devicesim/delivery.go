@@ -220,22 +220,31 @@ func (a *Agent) dueForDelivery(id wire.Hash) bool {
 // deliver submits the delivery of one auction; sent is false when there
 // was nothing to do (delivered or pending meanwhile).
 func (a *Agent) deliver(ctx context.Context, id wire.Hash, fee uint64) (sent bool, err error) {
+	winner, winnerKey, price, ok, err := a.winnerOf(ctx, id)
+	if err != nil || !ok {
+		return false, err
+	}
+	return a.deliverTo(ctx, id, winner, winnerKey, price, fee)
+}
+
+// winnerOf reads a paid auction's winner and the key its bid was made
+// with; ok is false when the auction is no longer awaiting delivery.
+func (a *Agent) winnerOf(ctx context.Context, id wire.Hash) (winner keys.Address, winnerKey keys.PubKey, price uint64, ok bool, err error) {
 	// Read the auction with its bids for the winner's key.
 	av, err := getAuction(ctx, a.Client, id)
 	if err != nil {
-		return false, fmt.Errorf("auction.get: %w", err)
+		return winner, winnerKey, 0, false, fmt.Errorf("auction.get: %w", err)
 	}
 	if av == nil || av.Status != auction.StatusPaid || av.Delivery != nil {
-		return false, nil // moved on meanwhile
+		return winner, winnerKey, 0, false, nil // moved on meanwhile
 	}
 	if av.Device != a.DeviceKey.PubKey() {
-		return false, fmt.Errorf("auction.get returned an auction of another device")
+		return winner, winnerKey, 0, false, fmt.Errorf("auction.get returned an auction of another device")
 	}
-	winner := av.Winner
+	winner = av.Winner
 	if winner.IsZero() {
-		return false, fmt.Errorf("auction has no winner")
+		return winner, winnerKey, 0, false, fmt.Errorf("auction has no winner")
 	}
-	var winnerKey keys.PubKey
 	found := false
 	for _, b := range av.BidList {
 		if b.Bidder == winner {
@@ -244,8 +253,14 @@ func (a *Agent) deliver(ctx context.Context, id wire.Hash, fee uint64) (sent boo
 		}
 	}
 	if !found {
-		return false, fmt.Errorf("no bid of the winner %s in the bid list", winner.Encode(a.Net.AddressHRP))
+		return winner, winnerKey, 0, false, fmt.Errorf("no bid of the winner %s in the bid list", winner.Encode(a.Net.AddressHRP))
 	}
+	return winner, winnerKey, av.Price, true, nil
+}
+
+// deliverTo submits the delivery of one auction to its winner, whose bid
+// key the access key is encrypted to.
+func (a *Agent) deliverTo(ctx context.Context, id wire.Hash, winner keys.Address, winnerKey keys.PubKey, price, fee uint64) (sent bool, err error) {
 	if winnerKey.Address() != winner {
 		return false, fmt.Errorf("winner's bid key does not match the winner's address")
 	}
@@ -275,7 +290,7 @@ func (a *Agent) deliver(ctx context.Context, id wire.Hash, fee uint64) (sent boo
 	a.sent[id] = time.Now()
 	a.mu.Unlock()
 	a.Logger.Info("access key delivered", "device", a.DeviceHex(), "auction", id.String(),
-		"winner", winner.Encode(a.Net.AddressHRP), "price", av.Price, "resubmitted", resubmit)
+		"winner", winner.Encode(a.Net.AddressHRP), "price", price, "resubmitted", resubmit)
 	return true, nil
 }
 
@@ -345,8 +360,20 @@ func (s *Simulator) localKey(device keys.PubKey, id wire.Hash) ([]byte, bool) {
 // are retried at every new head.
 func (s *Simulator) fundAll(ctx context.Context) {
 	asked := 0
-	for _, a := range s.agents {
+	for i := 0; i < len(s.agents); i++ {
+		a := s.agents[i]
 		ok, err := a.Fund(ctx, DefaultFunding, FundingThreshold)
+		if hasKind(err, kindNonceTooFar) {
+			// The faucet is one sender, and a mempool holds only a
+			// bounded run of a sender's transactions ahead of the chain:
+			// with many devices, wait for the next auction block.
+			if err := s.nextAuctionBlock(ctx); err != nil {
+				s.log.Warn("funding devices for delivery fees stopped", "funded", i, "of", len(s.agents), "err", err)
+				return
+			}
+			i--
+			continue
+		}
 		if err != nil {
 			if hasKind(err, "no faucet") {
 				s.log.Info("this network has no faucet: devices pay delivery fees from their own balance", "fee", s.cfg.DeliveryFee)
@@ -364,9 +391,43 @@ func (s *Simulator) fundAll(ctx context.Context) {
 	}
 }
 
+// nextAuctionBlock waits (polling chain.info, asking for a block on
+// regtest without miners) until the auction chain's tip moves.
+func (s *Simulator) nextAuctionBlock(ctx context.Context) error {
+	var first api.ChainInfoResult
+	if err := s.cfg.Client.Call(ctx, "chain.info", nil, &first); err != nil {
+		return err
+	}
+	w := s.waiter()
+	if w.generate != nil {
+		w.generate = func(ctx context.Context) error {
+			var hashes []wire.Hash
+			return s.cfg.Client.Call(ctx, "admin.generate", api.GenerateParams{Chain: "auction", Count: 1}, &hashes)
+		}
+	}
+	wctx, cancel := context.WithTimeout(ctx, s.cfg.ConfirmTimeout)
+	defer cancel()
+	return w.until(wctx, "an auction block", func(ctx context.Context) (bool, error) {
+		var info api.ChainInfoResult
+		err := s.cfg.Client.Call(ctx, "chain.info", nil, &info)
+		return err == nil && info.Auction.Hash != first.Auction.Hash, err
+	})
+}
+
 // DeliverKeys runs one delivery round for every agent and returns the
-// auctions it submitted deliveries for.
+// auctions it submitted deliveries for. It asks the node once per
+// api.MaxDevicesPerCall agents which auctions await delivery
+// (auction.awaitingDelivery), not once per agent; against a node without
+// that method it falls back to one auction.ofDevice call per agent.
 func (s *Simulator) DeliverKeys(ctx context.Context) ([]wire.Hash, error) {
+	if !s.perAgentDelivery.Load() {
+		ids, err := s.deliverBatched(ctx)
+		if !hasKind(err, "rpc error -32601") {
+			return ids, err
+		}
+		s.log.Info("the node has no auction.awaitingDelivery: asking per device")
+		s.perAgentDelivery.Store(true)
+	}
 	var all []wire.Hash
 	var errs []error
 	for _, a := range s.agents {
@@ -377,6 +438,68 @@ func (s *Simulator) DeliverKeys(ctx context.Context) ([]wire.Hash, error) {
 		}
 	}
 	return all, errors.Join(errs...)
+}
+
+// deliverBatched is DeliverKeys with one auction.awaitingDelivery call per
+// api.MaxDevicesPerCall agents.
+func (s *Simulator) deliverBatched(ctx context.Context) ([]wire.Hash, error) {
+	var all []wire.Hash
+	var errs []error
+	for start := 0; start < len(s.agents); start += api.MaxDevicesPerCall {
+		chunk := s.agents[start:min(start+api.MaxDevicesPerCall, len(s.agents))]
+		devices := make([]string, len(chunk))
+		for i, a := range chunk {
+			devices[i] = a.DeviceHex()
+		}
+		var due []api.AwaitingDelivery
+		if err := s.cfg.Client.Call(ctx, "auction.awaitingDelivery", api.DevicesParams{Devices: devices}, &due); err != nil {
+			return all, err
+		}
+		for _, d := range due {
+			if err := s.deliverDue(ctx, d, &all); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return all, errors.Join(errs...)
+}
+
+// deliverDue delivers one auction auction.awaitingDelivery listed.
+func (s *Simulator) deliverDue(ctx context.Context, d api.AwaitingDelivery, done *[]wire.Hash) error {
+	dev, err := parseKeyHex(d.Device)
+	if err != nil {
+		return fmt.Errorf("auction.awaitingDelivery: device %q: %w", d.Device, err)
+	}
+	s.devMu.RLock()
+	a := s.byDev[dev]
+	s.devMu.RUnlock()
+	if a == nil || !a.dueForDelivery(d.Auction) {
+		return nil // not ours, or submitted recently: wait for a block
+	}
+	winnerKey, err := parseKeyHex(d.WinnerKey)
+	if err != nil {
+		return fmt.Errorf("auction.awaitingDelivery: winner key %q: %w", d.WinnerKey, err)
+	}
+	winner, err := keys.DecodeAddress(d.Winner, s.net.AddressHRP)
+	if err != nil {
+		return fmt.Errorf("auction.awaitingDelivery: winner %q: %w", d.Winner, err)
+	}
+	sent, err := a.deliverTo(ctx, d.Auction, winner, winnerKey, d.Price, s.cfg.DeliveryFee)
+	if err != nil {
+		return fmt.Errorf("device %s, auction %s: %w", a.DeviceHex(), d.Auction, err)
+	}
+	if sent {
+		*done = append(*done, d.Auction)
+	}
+	return nil
+}
+
+func parseKeyHex(s string) (keys.PubKey, error) {
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		return keys.PubKey{}, err
+	}
+	return keys.ParsePubKey(b)
 }
 
 func (s *Simulator) startWatcher() {

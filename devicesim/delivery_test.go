@@ -154,6 +154,20 @@ func TestAuctionDeliveryAndAccessOnRegtest(t *testing.T) {
 		t.Fatalf("winner %x price %d", a.Winner, a.Price)
 	}
 
+	// One batched call tells the device what to deliver, and to whom.
+	awaiting := func() []api.AwaitingDelivery {
+		t.Helper()
+		var due []api.AwaitingDelivery
+		if err := client.Call(ctx, "auction.awaitingDelivery", api.DevicesParams{Devices: []string{dev.DeviceHex(), bidder.PubKey().String()}}, &due); err != nil {
+			t.Fatalf("auction.awaitingDelivery: %v", err)
+		}
+		return due
+	}
+	if due := awaiting(); len(due) != 1 || due[0].Auction != bid.Auction || due[0].Device != dev.DeviceHex() ||
+		due[0].WinnerKey != bidder.PubKey().String() || due[0].Winner != bidderAddr.Encode(net.AddressHRP) || due[0].DeliveryDeadline <= due[0].Height {
+		t.Fatalf("awaiting delivery: %+v, want auction %s to %s", due, bid.Auction, bidder.PubKey())
+	}
+
 	// The device saved a key and "crashed" before submitting: the restarted
 	// agent delivers that same key.
 	saved, err := dev.accessKeys.getOrCreate(bid.Auction, rand.Reader)
@@ -181,6 +195,9 @@ func TestAuctionDeliveryAndAccessOnRegtest(t *testing.T) {
 	}
 	if ids, err := sim.DeliverKeys(ctx); err != nil || len(ids) != 0 {
 		t.Fatalf("second round delivered again: %v %v", ids, err)
+	}
+	if due := awaiting(); len(due) != 0 {
+		t.Fatalf("awaiting delivery after the delivery: %+v", due)
 	}
 
 	// The winner opens the key.

@@ -7,11 +7,14 @@ import (
 	"log/slog"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/thingchain/thingchain/api"
 	"github.com/thingchain/thingchain/chain/keys"
 	"github.com/thingchain/thingchain/chain/wire"
 	"github.com/thingchain/thingchain/consensus"
+	"github.com/thingchain/thingchain/registry"
 )
 
 // Config configures a Simulator.
@@ -54,6 +57,12 @@ type Simulator struct {
 	oems   map[string]*Sender
 	devMu  sync.RWMutex
 	byDev  map[keys.PubKey]*Agent // agents by device key (ChainAccess.LocalKey)
+
+	// perAgentDelivery: the node lacks auction.awaitingDelivery, so
+	// delivery rounds ask per agent (auction.ofDevice).
+	perAgentDelivery atomic.Bool
+	// perAgentRecords: the node lacks registry.devicesByKey.
+	perAgentRecords atomic.Bool
 
 	stopWatch context.CancelFunc
 	watchDone chan struct{}
@@ -195,12 +204,12 @@ func (s *Simulator) startAgents() error {
 // until all are.
 func (s *Simulator) attestAll(ctx context.Context) error {
 	var todo []*Agent
-	for _, a := range s.agents {
-		rec, err := a.Record(ctx)
-		if err != nil {
-			return fmt.Errorf("registry.device: %w", err)
-		}
-		if rec != nil {
+	recs, err := s.records(ctx, s.agents)
+	if err != nil {
+		return err
+	}
+	for i, a := range s.agents {
+		if rec := recs[i]; rec != nil {
 			if rec.Model != a.Kind.Model.ModelID {
 				return fmt.Errorf("device %s is attested as model %s, not %s", a.DeviceHex(), rec.Model, a.Kind.Model.ModelID)
 			}
@@ -216,9 +225,8 @@ func (s *Simulator) attestAll(ctx context.Context) error {
 	if len(todo) > 0 {
 		s.log.Info("attestations submitted", "devices", len(todo))
 	}
-	return s.waitAll(ctx, "attestations", todo, func(a *Agent, ctx context.Context) (bool, error) {
-		rec, err := a.Record(ctx)
-		return rec != nil, err
+	return s.waitAll(ctx, "attestations", todo, func(a *Agent, rec *registry.Device) bool {
+		return rec != nil
 	}, func(ctx context.Context, a *Agent) (wire.Hash, error) {
 		oem := s.oems[a.Kind.Name]
 		oem.Reset() // a dropped transaction leaves the local sequence ahead
@@ -230,15 +238,14 @@ func (s *Simulator) attestAll(ctx context.Context) error {
 // check-in and waits until all are.
 func (s *Simulator) checkInAll(ctx context.Context) error {
 	var todo []*Agent
-	for _, a := range s.agents {
-		rec, err := a.Record(ctx)
-		if err != nil {
-			return fmt.Errorf("registry.device: %w", err)
+	recs, err := s.records(ctx, s.agents)
+	if err != nil {
+		return err
+	}
+	for i, a := range s.agents {
+		if !a.InSync(recs[i]) {
+			todo = append(todo, a)
 		}
-		if a.InSync(rec) {
-			continue
-		}
-		todo = append(todo, a)
 	}
 	for _, a := range todo {
 		if _, err := a.CheckIn(ctx); err != nil {
@@ -248,9 +255,8 @@ func (s *Simulator) checkInAll(ctx context.Context) error {
 	if len(todo) > 0 {
 		s.log.Info("check-ins submitted", "devices", len(todo))
 	}
-	return s.waitAll(ctx, "check-ins", todo, func(a *Agent, ctx context.Context) (bool, error) {
-		rec, err := a.Record(ctx)
-		return a.InSync(rec), err
+	return s.waitAll(ctx, "check-ins", todo, func(a *Agent, rec *registry.Device) bool {
+		return a.InSync(rec)
 	}, func(ctx context.Context, a *Agent) (wire.Hash, error) {
 		a.device.Reset()
 		return a.CheckIn(ctx)
@@ -262,9 +268,49 @@ func (s *Simulator) checkInAll(ctx context.Context) error {
 // a reorganisation or a race with another simulator).
 const resubmitAfter = 40
 
+// records reads the agents' device records (nil where not attested), one
+// registry.devicesByKey call per api.MaxDevicesPerCall agents; against a
+// node without that method, one registry.device call per agent.
+func (s *Simulator) records(ctx context.Context, agents []*Agent) ([]*registry.Device, error) {
+	out := make([]*registry.Device, 0, len(agents))
+	for start := 0; start < len(agents); start += api.MaxDevicesPerCall {
+		chunk := agents[start:min(start+api.MaxDevicesPerCall, len(agents))]
+		if !s.perAgentRecords.Load() {
+			devices := make([]string, len(chunk))
+			for i, a := range chunk {
+				devices[i] = a.DeviceHex()
+			}
+			var recs []*registry.Device
+			err := s.cfg.Client.Call(ctx, "registry.devicesByKey", api.DevicesParams{Devices: devices}, &recs)
+			if err == nil && len(recs) != len(chunk) {
+				err = fmt.Errorf("registry.devicesByKey answered %d records for %d devices", len(recs), len(chunk))
+			}
+			if err == nil {
+				out = append(out, recs...)
+				continue
+			}
+			if !hasKind(err, "rpc error -32601") {
+				return nil, fmt.Errorf("registry.devicesByKey: %w", err)
+			}
+			s.perAgentRecords.Store(true) // an older node: ask per device
+		}
+		for _, a := range chunk {
+			rec, err := a.Record(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("registry.device: %w", err)
+			}
+			out = append(out, rec)
+		}
+	}
+	return out, nil
+}
+
 // waitAll polls until done holds for every agent, within ConfirmTimeout,
-// logging progress and resubmitting for agents that stall.
-func (s *Simulator) waitAll(ctx context.Context, what string, agents []*Agent, done func(*Agent, context.Context) (bool, error), resubmit func(context.Context, *Agent) (wire.Hash, error)) error {
+// logging progress and resubmitting for agents that stall. Records are
+// read in batches (records) and only when the metadata chain has a new
+// tip, so waiting costs one chain.info call per poll, not one call per
+// device.
+func (s *Simulator) waitAll(ctx context.Context, what string, agents []*Agent, done func(*Agent, *registry.Device) bool, resubmit func(context.Context, *Agent) (wire.Hash, error)) error {
 	if len(agents) == 0 {
 		return nil
 	}
@@ -273,15 +319,25 @@ func (s *Simulator) waitAll(ctx context.Context, what string, agents []*Agent, d
 	left := append([]*Agent(nil), agents...)
 	polls := 0
 	lastLogged := len(left)
+	var lastTip wire.Hash
+	checked := false
 	err := s.waiter().until(ctx, what, func(ctx context.Context) (bool, error) {
 		polls++
+		var info api.ChainInfoResult
+		if err := s.cfg.Client.Call(ctx, "chain.info", nil, &info); err != nil {
+			return false, err
+		}
+		if checked && info.Metadata.Hash == lastTip && polls < resubmitAfter {
+			return false, nil // no new metadata block: nothing can have changed
+		}
+		checked, lastTip = true, info.Metadata.Hash
+		recs, err := s.records(ctx, left)
+		if err != nil {
+			return false, err
+		}
 		var still []*Agent
-		for _, a := range left {
-			ok, err := done(a, ctx)
-			if err != nil {
-				return false, err
-			}
-			if !ok {
+		for i, a := range left {
+			if !done(a, recs[i]) {
 				still = append(still, a)
 			}
 		}

@@ -271,6 +271,9 @@ func TestRegistryAndAuctionAPIBadParams(t *testing.T) {
 		{"registry.model", map[string]any{}, "id"},
 		{"auction.next", map[string]any{"device": "xyz"}, "device"},
 		{"auction.ofDevice", map[string]any{"device": "00"}, "device"},
+		{"auction.awaitingDelivery", map[string]any{"devices": []string{}}, "devices"},
+		{"auction.awaitingDelivery", map[string]any{"devices": make([]string, 1001)}, "at most 1000"},
+		{"registry.devicesByKey", map[string]any{"devices": []string{"02abcd"}}, "devices[0]"},
 		{"auction.ofBidder", map[string]any{"address": "tc1notanaddress"}, "address"},
 		{"account.nextNonce", map[string]any{"pubkey": mustKey(t).PubKey().String(), "chain": "sidechain"}, "sidechain"},
 	} {

@@ -1,0 +1,139 @@
+package api
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/thingchain/thingchain/auction"
+	"github.com/thingchain/thingchain/chain"
+	"github.com/thingchain/thingchain/chain/keys"
+	"github.com/thingchain/thingchain/chain/wire"
+	"github.com/thingchain/thingchain/registry"
+)
+
+// Batched reads for clients that act for many devices at once (device
+// simulators, a gateway of an OEM): one call per block for all of them,
+// not one per device.
+
+// MaxDevicesPerCall bounds the device list of a batched read.
+const MaxDevicesPerCall = 1000
+
+// DevicesParams names devices by their keys (hex), at most
+// MaxDevicesPerCall.
+type DevicesParams struct {
+	Devices []string `json:"devices"`
+}
+
+func (p DevicesParams) parse() ([]keys.PubKey, error) {
+	if len(p.Devices) == 0 {
+		return nil, invalid("devices: give at least one device key (hex)")
+	}
+	if len(p.Devices) > MaxDevicesPerCall {
+		return nil, invalid("devices: %d keys, at most %d per call", len(p.Devices), MaxDevicesPerCall)
+	}
+	out := make([]keys.PubKey, len(p.Devices))
+	for i, s := range p.Devices {
+		pk, err := parsePubKeyParam(fmt.Sprintf("devices[%d]", i), s)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = pk
+	}
+	return out, nil
+}
+
+// GetDevices returns the records of several devices, in the order asked,
+// null for a key never attested (registry.device for many devices).
+func (s *Service) GetDevices(_ context.Context, p DevicesParams) ([]*registry.Device, error) {
+	if s.b.Registry == nil {
+		return nil, errNoRegistry
+	}
+	devs, err := p.parse()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*registry.Device, len(devs))
+	var found []*registry.Device
+	for i, d := range devs {
+		if out[i], err = s.b.Registry.Device(d); err != nil {
+			return nil, err
+		}
+		if out[i] != nil {
+			found = append(found, out[i])
+		}
+	}
+	return out, s.withStrikes(found)
+}
+
+// AwaitingDelivery is a paid auction whose device has not delivered the
+// access key yet, with what the device needs to deliver it.
+type AwaitingDelivery struct {
+	Auction          wire.Hash `json:"auction"`
+	Device           string    `json:"device"`     // hex key
+	Seq              uint64    `json:"seq"`        // the device's auction number
+	Winner           string    `json:"winner"`     // address
+	WinnerKey        string    `json:"winner_key"` // hex key the access key is encrypted to
+	Price            uint64    `json:"price"`
+	DeliveryDeadline uint64    `json:"delivery_deadline"` // last height a delivery is accepted
+	Height           uint64    `json:"height"`            // auction-chain tip the answer was read at
+}
+
+// AwaitingDeliveryOf lists, for several devices at once, every auction
+// that is paid (status awaiting_delivery) and whose delivery deadline has
+// not passed: what a device agent must deliver now. Devices with nothing
+// to deliver contribute nothing; the list is in the order of the devices
+// asked, then by auction number.
+func (s *Service) AwaitingDeliveryOf(_ context.Context, p DevicesParams) ([]AwaitingDelivery, error) {
+	devs, err := p.parse()
+	if err != nil {
+		return nil, err
+	}
+	out := []AwaitingDelivery{}
+	ap := s.b.Net.Auctions
+	err = s.readAuctions(func(v *chain.View, tip chain.TipInfo) error {
+		next := tip.Height + 1
+		for _, dev := range devs {
+			n, err := auction.AuctionCount(v, dev)
+			if err != nil {
+				return err
+			}
+			var found []AwaitingDelivery
+			// Newest first; an auction that closed longer ago than every
+			// payment window of its bidders plus the delivery window has
+			// been paid out or refunded, and so have all before it.
+			for seq := n; seq > 0; seq-- {
+				a, err := auction.GetAuction(v, auction.AuctionID(dev, seq-1))
+				if err != nil {
+					return err
+				}
+				if a == nil {
+					break
+				}
+				if a.Status == auction.StatusPaid && next <= a.DeliveryDeadline {
+					if d, err := auction.GetDelivery(v, a.ID); err != nil {
+						return err
+					} else if d == nil {
+						w, err := auction.GetBid(v, a.ID, a.Winner)
+						if err != nil {
+							return err
+						}
+						if w != nil {
+							found = append(found, AwaitingDelivery{Auction: a.ID, Device: dev.String(), Seq: a.Seq,
+								Winner: a.Winner.Encode(s.b.Net.AddressHRP), WinnerKey: w.BidderKey.String(),
+								Price: a.Price, DeliveryDeadline: a.DeliveryDeadline, Height: tip.Height})
+						}
+					}
+				}
+				window := ap.PaymentBlocks*(uint64(a.Bids)+1) + ap.DeliveryBlocks
+				if a.Status != auction.StatusOpen && a.CloseHeight+window < next {
+					break
+				}
+			}
+			for i := len(found) - 1; i >= 0; i-- {
+				out = append(out, found[i])
+			}
+		}
+		return nil
+	})
+	return out, err
+}
