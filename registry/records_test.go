@@ -14,7 +14,7 @@ func sampleRecords(t testing.TB) (*Member, *Model, *Device) {
 	member := &Member{Name: "Acme Appliances", AdmittedHeight: 7, Revoked: true, RevokedHeight: 90}
 	model := &Model{ID: "acme-fridge-x1", OEM: oem.String(), Kind: "fridge", Title: "Acme Fridge", Version: 3,
 		MetadataSchema: []Field{{Name: "energy_class", Type: TypeString, Required: true}, {Name: "capacity_l", Type: TypeInteger}},
-		Height: 12, ThingModel: compactJSON(fridgeTM())}
+		Height:         12, ThingModel: compactJSON(fridgeTM())}
 	device := &Device{Device: dev.String(), OEM: oem.String(), Model: "acme-fridge-x1", ModelVersion: 2, Kind: "fridge",
 		Owner: "tcr1qexampleaddress", Enabled: true, AttestedHeight: 13, EnabledHeight: 20, Region: "EU-DE",
 		Terms: Terms{ReservePerPoint: 5, PointsPerPeriod: 100, AccessPeriodSeconds: 3600},
@@ -95,4 +95,3 @@ func FuzzModelRecord(f *testing.F) {
 		}
 	})
 }
-

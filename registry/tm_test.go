@@ -101,7 +101,9 @@ func TestCheckInstance(t *testing.T) {
 		}, ErrTDSchemaMismatch},
 		{"event data of the wrong type", func(td map[string]any) { aff(td, "events", "overheating")["data"] = map[string]any{"type": "number"} }, ErrTDSchemaMismatch},
 		{"placeholder left in the title", func(td map[string]any) { td["title"] = "Lamp Thing Model {{SERIES}}" }, ErrTDPlaceholder},
-		{"placeholder left in an href", func(td map[string]any) { aff(td, "properties", "extra")["forms"] = []any{map[string]any{"href": "{{HOST}}/x"}} }, ErrTDPlaceholder},
+		{"placeholder left in an href", func(td map[string]any) {
+			aff(td, "properties", "extra")["forms"] = []any{map[string]any{"href": "{{HOST}}/x"}}
+		}, ErrTDPlaceholder},
 		{"a Thing Model checked in as a TD", func(td map[string]any) { td["@type"] = []any{"saref:Lamp", "tm:ThingModel"} }, ErrTDIsThingModel},
 	}
 	for _, tc := range cases {
