@@ -86,9 +86,10 @@ func mustKey(t *testing.T) *keys.PrivateKey {
 	return k
 }
 
-func fridgeTD(href string) []byte {
+func fridgeTD(device keys.PubKey, href string) []byte {
 	b, _ := json.Marshal(map[string]any{
 		"@context":            registry.TDContext11,
+		"id":                  registry.DeviceURN(device),
 		"title":               "Acme Fridge X1",
 		"securityDefinitions": map[string]any{"bearer_sc": map[string]any{"scheme": "bearer"}},
 		"security":            "bearer_sc",
@@ -115,6 +116,7 @@ func admitFridgeOEM(m *metaClient) *keys.PrivateKey {
 	m.mustSubmit(registry.NewPublishModelTx(chainID, oem, m.nonce(oem), registry.PublishModel{
 		ModelID: "acme-fridge-x1", Kind: "fridge", Title: "Acme Fridge X1",
 		MetadataSchema: []registry.Field{{Name: "capacity_l", Type: registry.TypeInteger, Required: true}},
+		Version:        1, ThingModel: registry.EmptyThingModel("Acme Fridge X1"),
 	}))
 	return oem
 }
@@ -138,18 +140,20 @@ func TestMetadataChainThroughAPI(t *testing.T) {
 	}
 	m.generate()
 
-	req := registry.CheckInRequest{Region: "EU-DE", Terms: registry.Terms{ReservePerPoint: 5, PointsPerPeriod: 100, AccessPeriodSeconds: 600},
-		ThingDescription: fridgeTD("http://127.0.0.1:1/temperature"), Metadata: []byte(`{"capacity_l":320}`)}
+	req := func(dev *keys.PrivateKey) registry.CheckInRequest {
+		return registry.CheckInRequest{Region: "EU-DE", Terms: registry.Terms{ReservePerPoint: 5, PointsPerPeriod: 100, AccessPeriodSeconds: 600},
+			ThingDescription: fridgeTD(dev.PubKey(), "http://127.0.0.1:1/temperature"), Metadata: []byte(`{"capacity_l":320}`)}
+	}
 	owner := mustKey(t)
 	for _, dev := range devs[:2] {
-		m.mustSubmit(registry.NewSignedCheckInTx(chainID, dev, m.nonce(dev), owner, req))
+		m.mustSubmit(registry.NewSignedCheckInTx(chainID, dev, m.nonce(dev), owner, req(dev)))
 	}
 	stranger := mustKey(t)
-	err := m.submit(registry.NewSignedCheckInTx(chainID, stranger, 0, owner, req))
+	err := m.submit(registry.NewSignedCheckInTx(chainID, stranger, 0, owner, req(stranger)))
 	if err == nil || !strings.Contains(err.Error(), string(registry.ErrNotAttested)) {
 		t.Fatalf("check-in of an unattested device: got %v, want %s", err, registry.ErrNotAttested)
 	}
-	bad := req
+	bad := req(devs[2])
 	bad.Metadata = []byte(`{"capacity_l":"large"}`)
 	if err := m.submit(registry.NewSignedCheckInTx(chainID, devs[2], m.nonce(devs[2]), owner, bad)); err == nil || !strings.Contains(err.Error(), string(registry.ErrMetadataSchema)) {
 		t.Fatalf("metadata not matching the schema: got %v, want %s", err, registry.ErrMetadataSchema)
@@ -201,7 +205,7 @@ func TestMetadataReorgReturnsCheckInToMempool(t *testing.T) {
 	copyBlocks(t, a, b, consensus.MetadataChain)
 
 	owner := mustKey(t)
-	req := registry.CheckInRequest{Region: "EU", Terms: registry.Terms{ReservePerPoint: 1, PointsPerPeriod: 10, AccessPeriodSeconds: 60}, ThingDescription: fridgeTD("http://127.0.0.1:1/t"), Metadata: []byte(`{"capacity_l":100}`)}
+	req := registry.CheckInRequest{Region: "EU", Terms: registry.Terms{ReservePerPoint: 1, PointsPerPeriod: 10, AccessPeriodSeconds: 60}, ThingDescription: fridgeTD(dev.PubKey(), "http://127.0.0.1:1/t"), Metadata: []byte(`{"capacity_l":100}`)}
 	checkIn := registry.NewSignedCheckInTx(chainID, dev, m.nonce(dev), owner, req)
 	m.mustSubmit(checkIn)
 	m.generate()

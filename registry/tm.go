@@ -498,3 +498,11 @@ func toPlain(v any) any {
 }
 
 func quote(s string) string { b, _ := json.Marshal(s); return string(b) }
+
+// EmptyThingModel returns a Thing Model with no affordances, which every
+// Thing Description instantiates: for tests and for models that constrain
+// nothing but the metadata schema.
+func EmptyThingModel(title string) []byte {
+	b, _ := json.Marshal(map[string]any{"@context": []string{TDContext11}, "@type": ThingModelType, "title": title})
+	return b
+}
