@@ -129,7 +129,7 @@ func printProposal(c *cli.Context, path string, f *ProposalFile) error {
 }
 
 func govCommand() *cli.Command {
-	netFlags := []cli.Flag{walletNetFlag, walletDirFlag, jsonFlag}
+	netFlags := []cli.Flag{walletNetFlag, walletDirFlag, passwordFileFlag, jsonFlag}
 	return &cli.Command{
 		Name:  "gov",
 		Usage: "governance: authorities admit and revoke OEMs and miners (M-of-N approvals)",
@@ -179,7 +179,6 @@ Example:
 				Flags: append([]cli.Flag{
 					&cli.StringFlag{Name: "key", Usage: "keystore name of your authority key"},
 					&cli.IntFlag{Name: "dev-authority", Value: -1, Usage: "sign with the well-known authority key I of a test network (never main)"},
-					passwordFileFlag,
 				}, netFlags...),
 				Action: govApprove,
 			},

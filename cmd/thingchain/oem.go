@@ -34,7 +34,7 @@ KEY is a keystore name or a hex public key.
 
 Example:
    thingchain oem device-id fridge-0001 --network regtest`,
-				Flags:  []cli.Flag{walletNetFlag, walletDirFlag, jsonFlag},
+				Flags:  []cli.Flag{walletNetFlag, walletDirFlag, passwordFileFlag, jsonFlag},
 				Action: oemDeviceID,
 			},
 			{

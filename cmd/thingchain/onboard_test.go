@@ -1,0 +1,199 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/thingchain/thingchain/registry"
+)
+
+// cliRunner runs the built binary with the flags every onboarding step
+// shares.
+type cliRunner struct {
+	t                     *testing.T
+	bin, dir, wallet, pwd string
+}
+
+func (r *cliRunner) cmd(args ...string) *exec.Cmd {
+	cmd := exec.Command(r.bin, args...)
+	cmd.Dir = r.dir
+	return cmd
+}
+
+// run runs a command that must succeed and returns its stdout.
+func (r *cliRunner) run(args ...string) []byte {
+	r.t.Helper()
+	var stdout, stderr bytes.Buffer
+	cmd := r.cmd(args...)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		r.t.Fatalf("thingchain %s: %v\n%s%s", strings.Join(args, " "), err, stdout.String(), stderr.String())
+	}
+	return stdout.Bytes()
+}
+
+// fail runs a command that must fail and returns its stderr.
+func (r *cliRunner) fail(args ...string) string {
+	r.t.Helper()
+	var stderr bytes.Buffer
+	cmd := r.cmd(args...)
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err == nil {
+		r.t.Fatalf("thingchain %s succeeded, want an error", strings.Join(args, " "))
+	}
+	return stderr.String()
+}
+
+func (r *cliRunner) runJSON(v any, args ...string) {
+	r.t.Helper()
+	out := r.run(append(args, "--json")...)
+	if err := json.Unmarshal(out, v); err != nil {
+		r.t.Fatalf("thingchain %s --json: %v\n%s", strings.Join(args, " "), err, out)
+	}
+}
+
+func (r *cliRunner) write(name, content string) string {
+	r.t.Helper()
+	p := filepath.Join(r.dir, name)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		r.t.Fatal(err)
+	}
+	return p
+}
+
+const lampThingModel = `{
+  "@context": ["https://www.w3.org/2022/wot/td/v1.1"],
+  "@type": "tm:ThingModel",
+  "title": "Acme Lamp L1",
+  "version": {"model": "1.0.0"},
+  "tm:optional": ["/actions/toggle"],
+  "properties": {
+    "on": {"type": "boolean", "readOnly": true},
+    "brightness": {"type": "integer", "minimum": 0, "maximum": 100, "readOnly": true}
+  },
+  "actions": {"toggle": {"output": {"type": "boolean"}}}
+}`
+
+// lampTD is a maker's Thing Description of one lamp: an instance of
+// lampThingModel whose id is the device's URN.
+func lampTD(urn, base string) string {
+	return `{
+  "@context": "https://www.w3.org/2022/wot/td/v1.1",
+  "id": "` + urn + `",
+  "title": "Acme Lamp L1",
+  "securityDefinitions": {"bearer_sc": {"scheme": "bearer", "in": "header"}},
+  "security": "bearer_sc",
+  "base": "` + base + `",
+  "properties": {
+    "on": {"type": "boolean", "readOnly": true, "forms": [{"href": "properties/on"}]},
+    "brightness": {"type": "integer", "minimum": 0, "maximum": 100, "readOnly": true, "forms": [{"href": "properties/brightness"}]}
+  }
+}`
+}
+
+// TestOnboardingWithCLIOnly is the acceptance test of device onboarding:
+// against a real regtest node process, the built binary alone admits an
+// OEM with 2 of 3 authority approvals (the proposal file passing from
+// authority to authority), publishes a Thing Model, attests a device
+// offline (signed to a file, submitted separately), checks the device in
+// with a TD file and the owner's consent, and `devices list` finds it
+// enabled. A TD that is not an instance of the model is refused with its
+// rule kind before anything is sent.
+func TestOnboardingWithCLIOnly(t *testing.T) {
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	data := filepath.Join(dir, "node")
+	r := &cliRunner{t: t, bin: bin, dir: dir, wallet: filepath.Join(dir, "keys")}
+	r.pwd = r.write("pw.txt", "correct horse\n")
+	_, logs := runNode(t, bin, "node", "--network", "regtest", "--mine", "--datadir", data, "--rpc", "127.0.0.1:0", "--listen", "/ip4/127.0.0.1/tcp/0")
+	waitForLines(t, logs, 60*time.Second, "node started")
+
+	common := []string{"--network", "regtest", "--wallet-dir", r.wallet, "--password-file", r.pwd}
+	node := append([]string{"--datadir", data}, common...)
+	for _, name := range []string{"acme-oem", "lamp-0001", "alice"} {
+		r.run(append([]string{"wallet", "new", name, "--kdf", "light"}, common...)...)
+	}
+
+	// Governance: propose, two of three authorities sign, submit.
+	var prop struct {
+		Approvals, Threshold, Authorities int
+		Ready                             bool
+	}
+	r.runJSON(&prop, append([]string{"gov", "propose", "--action", "admit-oem", "--subject", "acme-oem", "--name", "Acme Lighting", "--out", "admit.json"}, common...)...)
+	if prop.Approvals != 0 || prop.Threshold != 2 || prop.Authorities != 3 || prop.Ready {
+		t.Fatalf("new proposal: %+v", prop)
+	}
+	r.runJSON(&prop, append([]string{"gov", "approve", "admit.json", "--dev-authority", "0"}, common...)...)
+	if prop.Approvals != 1 || prop.Ready {
+		t.Fatalf("after one approval: %+v", prop)
+	}
+	if msg := r.fail(append([]string{"gov", "submit", "admit.json"}, node...)...); !strings.Contains(msg, string(registry.ErrBelowThreshold)) || !strings.Contains(msg, "1 of 2") {
+		t.Fatalf("submit below threshold: %s", msg)
+	}
+	if msg := r.fail(append([]string{"gov", "approve", "admit.json", "--dev-authority", "0"}, common...)...); !strings.Contains(msg, "already approved") {
+		t.Fatalf("second approval by the same authority: %s", msg)
+	}
+	r.runJSON(&prop, append([]string{"gov", "approve", "admit.json", "--dev-authority", "2"}, common...)...)
+	if prop.Approvals != 2 || !prop.Ready {
+		t.Fatalf("after two approvals: %+v", prop)
+	}
+	var sub struct {
+		Status string
+		Height uint64
+	}
+	r.runJSON(&sub, append([]string{"gov", "submit", "admit.json", "--wait"}, node...)...)
+	if sub.Status != "confirmed" || sub.Height == 0 {
+		t.Fatalf("governance: %+v", sub)
+	}
+
+	// The OEM publishes its Thing Model.
+	tm := r.write("lamp.tm.json", lampThingModel)
+	schema := r.write("lamp.schema.json", `[{"name":"firmware","type":"string","required":true}]`)
+	r.runJSON(&sub, append([]string{"oem", "publish-model", "--key", "acme-oem", "--tm", tm, "--id", "acme-lamp-l1", "--kind", "lamp", "--metadata-schema", schema, "--wait"}, node...)...)
+	if sub.Status != "confirmed" {
+		t.Fatalf("publish-model: %+v", sub)
+	}
+	var model registry.Model
+	r.runJSON(&model, append([]string{"oem", "model", "acme-lamp-l1", "--datadir", data, "--network", "regtest"})...)
+	if model.Version != 1 || model.Title != "Acme Lamp L1" || model.Kind != "lamp" || !strings.Contains(string(model.ThingModel), "tm:ThingModel") {
+		t.Fatalf("published model: %+v", model)
+	}
+
+	// Attestation signed offline (explicit nonce, no node), then submitted.
+	var id struct{ Pubkey, URN string }
+	r.runJSON(&id, append([]string{"oem", "device-id", "lamp-0001"}, common...)...)
+	offline := append([]string{"--network", "regtest", "--wallet-dir", r.wallet, "--password-file", r.pwd}, "--node", "http://127.0.0.1:1")
+	r.run(append([]string{"oem", "attest", "--key", "acme-oem", "--device", "lamp-0001", "--model", "acme-lamp-l1", "--nonce", "1", "--out", "attest.json"}, offline...)...)
+	r.runJSON(&sub, "tx", "submit", "attest.json", "--wait", "--datadir", data)
+	if sub.Status != "confirmed" {
+		t.Fatalf("attest: %+v", sub)
+	}
+
+	// A TD that misses a required affordance of the model is refused
+	// locally, with the rule's kind, before anything is signed or sent.
+	bad := strings.Replace(lampTD(id.URN, "http://127.0.0.1:8123/lamp/"), `"brightness"`, `"level"`, 1)
+	badPath := r.write("bad.td.json", bad)
+	md := r.write("lamp.md.json", `{"firmware":"1.4.2"}`)
+	checkin := []string{"owner", "checkin", "--device-key", "lamp-0001", "--owner-key", "alice", "--metadata", md, "--region", "DE", "--reserve", "10000u", "--points", "100", "--period", "1h"}
+	if msg := r.fail(append(append(checkin, "--td", badPath), node...)...); !strings.Contains(msg, string(registry.ErrTDMissingAffordance)) {
+		t.Fatalf("non-conforming TD: %s", msg)
+	}
+	td := r.write("lamp.td.json", lampTD(id.URN, "http://127.0.0.1:8123/lamp/"))
+	r.runJSON(&sub, append(append(checkin, "--td", td, "--wait"), node...)...)
+	if sub.Status != "confirmed" {
+		t.Fatalf("check-in: %+v", sub)
+	}
+
+	var res registry.QueryResult
+	r.runJSON(&res, "devices", "list", "--datadir", data, "--network", "regtest", "--filter", "model=acme-lamp-l1", "--filter", "enabled=true")
+	if res.Total != 1 || res.Devices[0].Device != id.Pubkey || res.Devices[0].Kind != "lamp" || res.Devices[0].ModelVersion != 1 ||
+		res.Devices[0].Region != "DE" || res.Devices[0].Terms.PointsPerPeriod != 100 {
+		t.Fatalf("devices list: %+v", res)
+	}
+}
