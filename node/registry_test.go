@@ -294,3 +294,29 @@ func TestRegistryAndAuctionAPIBadParams(t *testing.T) {
 		t.Fatalf("subscription to an unknown chain: %v", err)
 	}
 }
+
+// TestOversizedSubmissions: a transaction over the size limit and a
+// Thing Description over its compacted limit are refused through the API
+// with rule kinds, not as malformed parameters.
+func TestOversizedSubmissions(t *testing.T) {
+	n := startNode(t)
+	m := newMetaClient(t, n)
+	chainID := n.Net.Metadata.ChainID
+	dev, owner := mustKey(t), mustKey(t)
+	huge := make([]byte, wire.MaxTxBytes+1)
+	err := m.c.Call(m.ctx, "tx.submit", api.SubmitParams{Raw: hex.EncodeToString(huge)}, nil)
+	if err == nil || !strings.Contains(err.Error(), string(consensus.ErrTxTooLarge)) {
+		t.Fatalf("oversized transaction: %v", err)
+	}
+	var td map[string]any
+	if err := json.Unmarshal(fridgeTD(dev.PubKey(), "http://127.0.0.1:1/t"), &td); err != nil {
+		t.Fatal(err)
+	}
+	td["description"] = strings.Repeat("a", registry.MaxTDBytes)
+	b, _ := json.Marshal(td)
+	req := registry.CheckInRequest{Region: "EU", Terms: registry.Terms{ReservePerPoint: 1, PointsPerPeriod: 10, AccessPeriodSeconds: 60}, ThingDescription: b, Metadata: []byte(`{}`)}
+	err = m.submit(registry.NewSignedCheckInTx(chainID, dev, 0, owner, req))
+	if err == nil || !strings.Contains(err.Error(), string(registry.ErrTDTooLarge)) {
+		t.Fatalf("TD over its compacted limit: %v", err)
+	}
+}

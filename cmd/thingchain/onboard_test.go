@@ -2,14 +2,20 @@ package main
 
 import (
 	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/urfave/cli/v2"
+
+	"github.com/thingchain/thingchain/chain/keys"
+	"github.com/thingchain/thingchain/consensus"
 	"github.com/thingchain/thingchain/registry"
 )
 
@@ -160,7 +166,7 @@ func TestOnboardingWithCLIOnly(t *testing.T) {
 		t.Fatalf("publish-model: %+v", sub)
 	}
 	var model registry.Model
-	r.runJSON(&model, append([]string{"oem", "model", "acme-lamp-l1", "--datadir", data, "--network", "regtest"})...)
+	r.runJSON(&model, "oem", "model", "acme-lamp-l1", "--datadir", data, "--network", "regtest")
 	if model.Version != 1 || model.Title != "Acme Lamp L1" || model.Kind != "lamp" || !strings.Contains(string(model.ThingModel), "tm:ThingModel") {
 		t.Fatalf("published model: %+v", model)
 	}
@@ -196,4 +202,80 @@ func TestOnboardingWithCLIOnly(t *testing.T) {
 		res.Devices[0].Region != "DE" || res.Devices[0].Terms.PointsPerPeriod != 100 {
 		t.Fatalf("devices list: %+v", res)
 	}
+}
+
+// TestOnboardingCommandsDocumented: every onboarding subcommand has a
+// usage text with an example and a --json flag, and its help prints.
+func TestOnboardingCommandsDocumented(t *testing.T) {
+	app := newApp()
+	for _, top := range []string{"gov", "oem", "owner", "tx", "devices"} {
+		var cmd *cli.Command
+		for _, c := range app.Commands {
+			if c.Name == top {
+				cmd = c
+			}
+		}
+		if cmd == nil {
+			t.Fatalf("no %s command", top)
+		}
+		for _, sub := range cmd.Subcommands {
+			name := top + " " + sub.Name
+			if !strings.Contains(sub.UsageText, "Example") {
+				t.Errorf("%s: usage text has no example", name)
+			}
+			hasJSON := false
+			for _, f := range sub.Flags {
+				hasJSON = hasJSON || slices.Contains(f.Names(), "json")
+			}
+			if !hasJSON {
+				t.Errorf("%s: no --json flag", name)
+			}
+			if out := runApp(t, false, top, sub.Name, "--help"); !strings.Contains(out, "Example") {
+				t.Errorf("%s --help does not show the example:\n%s", name, out)
+			}
+		}
+	}
+}
+
+// TestGovGenesisAndOfflineFiles: gov genesis validates its input and
+// prints the consensus literal; an edited transaction file is refused.
+func TestGovGenesisAndOfflineFiles(t *testing.T) {
+	net := consensus.TestNet()
+	var keysHex []string
+	for _, k := range net.Authorities {
+		keysHex = append(keysHex, hex.EncodeToString(k[:]))
+	}
+	out := runApp(t, false, "gov", "genesis", "--authority", keysHex[0], "--authority", keysHex[1], "--authority", keysHex[2], "--threshold", "2")
+	if !strings.Contains(out, "p.AuthorityThreshold = 2") || !strings.Contains(out, keysHex[2]) {
+		t.Fatalf("gov genesis: %s", out)
+	}
+	if msg := runApp(t, true, "gov", "genesis", "--authority", keysHex[0], "--threshold", "2"); !strings.Contains(msg, "--threshold") {
+		t.Fatalf("threshold above the set: %s", msg)
+	}
+	if msg := runApp(t, true, "gov", "genesis", "--authority", keysHex[0], "--authority", keysHex[0], "--threshold", "1"); !strings.Contains(msg, "twice") {
+		t.Fatalf("duplicate authority: %s", msg)
+	}
+	// A signed attestation file whose summary was edited still submits
+	// what was signed; one whose raw bytes were edited is refused.
+	dir := t.TempDir()
+	oem, dev := mustKeyCLI(t), mustKeyCLI(t)
+	tx := registry.NewAttestTx(consensus.RegTest().Metadata.ChainID, oem, 0, dev.PubKey(), "m1")
+	f := TxFile{Network: "regtest", Chain: "metadata", Type: "attest-device", TxID: tx.ID().String(), Raw: hex.EncodeToString(tx.Encode())}
+	raw := tx.Encode()
+	raw[len(raw)-1] ^= 1
+	f.Raw = hex.EncodeToString(raw)
+	b, _ := json.Marshal(f)
+	p := filepath.Join(dir, "t.json")
+	os.WriteFile(p, b, 0o644)
+	if msg := runApp(t, true, "tx", "show", p); !strings.Contains(msg, "edited") {
+		t.Fatalf("edited transaction file: %s", msg)
+	}
+}
+
+func mustKeyCLI(t *testing.T) *keys.PrivateKey {
+	k, err := keys.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }
