@@ -83,6 +83,13 @@ var (
 // CheckPersonalText refuses text that carries a personal pattern. where
 // names the member for the error message.
 func CheckPersonalText(where, s string, policy EndpointPolicy) error {
+	// Fast path: every pattern but a hex-only MAC needs a digit or "@".
+	if !strings.ContainsAny(s, "0123456789@") {
+		if m := macPattern.FindString(s); m != "" {
+			return consensus.RuleErrorf(ErrPersonalMAC, "%s holds a MAC address (%s)", where, m)
+		}
+		return nil
+	}
 	if m := emailPattern.FindString(s); m != "" {
 		return consensus.RuleErrorf(ErrPersonalEmail, "%s holds an e-mail address (%s)", where, m)
 	}
