@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -51,9 +52,9 @@ Example:
 			{
 				Name:  "check",
 				Usage: "act as a generic W3C WoT client: read every affordance of a device through its TD and validate each reply",
-				UsageText: `thingchain devices check TD-URL [--token KEY] [--json]
+				UsageText: `thingchain devices check TD-URL|TD-FILE [--token KEY] [--json]
 
-Fetches the Thing Description at TD-URL, reads every property, the
+Fetches the Thing Description at TD-URL (or reads TD-FILE), reads every property, the
 readallproperties form and every safe action through the TD's own forms,
 and validates each reply against the TD's data schema. Exits non-zero if
 any interaction fails.
@@ -168,7 +169,13 @@ func devicesCheck(c *cli.Context) error {
 	if tok := c.String("token"); tok != "" {
 		opts.Authorization = "Bearer " + tok
 	}
-	td, err := wotcheck.FetchTD(ctx, c.Args().First(), opts)
+	var td []byte
+	var err error
+	if arg := c.Args().First(); !strings.HasPrefix(arg, "http://") && !strings.HasPrefix(arg, "https://") {
+		td, err = os.ReadFile(arg) // a TD file; its base or absolute hrefs say where the device is
+	} else {
+		td, err = wotcheck.FetchTD(ctx, arg, opts)
+	}
 	if err != nil {
 		return err
 	}

@@ -122,7 +122,7 @@ func TestOnboardingWithCLIOnly(t *testing.T) {
 
 	common := []string{"--network", "regtest", "--wallet-dir", r.wallet, "--password-file", r.pwd}
 	node := append([]string{"--datadir", data}, common...)
-	for _, name := range []string{"acme-oem", "lamp-0001", "alice"} {
+	for _, name := range []string{"acme-oem", "lamp-0001", "lamp-0002", "alice"} {
 		r.run(append([]string{"wallet", "new", name, "--kdf", "light"}, common...)...)
 	}
 
@@ -201,6 +201,31 @@ func TestOnboardingWithCLIOnly(t *testing.T) {
 	if res.Total != 1 || res.Devices[0].Device != id.Pubkey || res.Devices[0].Kind != "lamp" || res.Devices[0].ModelVersion != 1 ||
 		res.Devices[0].Region != "DE" || res.Devices[0].Terms.PointsPerPeriod != 100 {
 		t.Fatalf("devices list: %+v", res)
+	}
+
+	// The owner on another machine: a consent file for a second lamp,
+	// submitted by the device.
+	var id2 struct{ Pubkey, URN string }
+	r.runJSON(&id2, append([]string{"oem", "device-id", "lamp-0002"}, common...)...)
+	r.runJSON(&sub, append([]string{"oem", "attest", "--key", "acme-oem", "--device", "lamp-0002", "--model", "acme-lamp-l1", "--wait"}, node...)...)
+	td2 := r.write("lamp2.td.json", lampTD(id2.URN, "http://127.0.0.1:8124/lamp/"))
+	r.run(append([]string{"owner", "enable", "--owner-key", "alice", "--device", "lamp-0002", "--td", td2, "--metadata", md, "--region", "DE", "--consent-out", "consent.json"}, node...)...)
+	r.runJSON(&sub, append([]string{"owner", "checkin", "--device-key", "lamp-0002", "--consent", "consent.json", "--wait"}, node...)...)
+	if sub.Status != "confirmed" {
+		t.Fatalf("check-in with a consent file: %+v", sub)
+	}
+
+	// The owner changes the first lamp's terms, then disables it.
+	r.runJSON(&sub, append([]string{"owner", "terms", "--owner-key", "alice", "--device", "lamp-0001", "--reserve", "20000u", "--points", "50", "--period", "2h", "--wait"}, node...)...)
+	r.runJSON(&sub, append([]string{"owner", "disable", "--owner-key", "alice", "--device", "lamp-0001", "--wait"}, node...)...)
+	r.runJSON(&res, "devices", "list", "--datadir", data, "--network", "regtest", "--filter", "model=acme-lamp-l1")
+	byKey := map[string]*registry.Device{}
+	for _, d := range res.Devices {
+		byKey[d.Device] = d
+	}
+	first, second := byKey[id.Pubkey], byKey[id2.Pubkey]
+	if res.Total != 2 || first == nil || second == nil || first.Enabled || first.Terms.ReservePerPoint != 20000 || first.Terms.AccessPeriodSeconds != 7200 || !second.Enabled {
+		t.Fatalf("after terms, disable and a consent check-in: %+v", res)
 	}
 }
 
