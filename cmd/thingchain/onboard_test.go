@@ -2,8 +2,10 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/hex"
 	"encoding/json"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +18,7 @@ import (
 
 	"github.com/thingchain/thingchain/chain/keys"
 	"github.com/thingchain/thingchain/consensus"
+	"github.com/thingchain/thingchain/devicesim"
 	"github.com/thingchain/thingchain/registry"
 )
 
@@ -303,4 +306,35 @@ func mustKeyCLI(t *testing.T) *keys.PrivateKey {
 		t.Fatal(err)
 	}
 	return k
+}
+
+// TestDevicesCheckCommand: `devices check` passes a simulated thermostat
+// read with its access key and fails it without (401 on every data form).
+func TestDevicesCheckCommand(t *testing.T) {
+	kind, _ := devicesim.KindByName("thermostat")
+	a, err := devicesim.NewAgent(kind, consensus.RegTest(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Access = devicesim.AccessFunc(func(r *http.Request, _ keys.PubKey) error {
+		if r.Header.Get("Authorization") == "Bearer good" {
+			return nil
+		}
+		return devicesim.ErrAccessRequired
+	})
+	if err := a.Listen("127.0.0.1"); err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close(context.Background())
+	var rep struct{ Passed, Failed, Skipped int }
+	out := runApp(t, false, "devices", "check", a.TDURL(), "--token", "good", "--json")
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if rep.Passed != len(kind.Properties)+2 || rep.Failed != 0 {
+		t.Fatalf("with the key: %+v", rep)
+	}
+	if msg := runApp(t, true, "devices", "check", a.TDURL()); !strings.Contains(msg, "401") {
+		t.Fatalf("without the key: %s", msg)
+	}
 }
