@@ -71,12 +71,13 @@ var (
 	streetEN = regexp.MustCompile(`(?i)\b\d{1,5}[a-z]?\s+(?:[a-z][a-z'.-]*\s+){1,3}(?:street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|way|place|pl|terrace|crescent|close)\b\.?`)
 	streetDE = regexp.MustCompile(`(?i)\b[a-zäöüßéè-]{2,}(?:straße|strasse|str\.|weg|gasse|allee|platz|laan|straat|gade|vej|gatan|vägen)\s+\d{1,4}[a-z]?\b`)
 	streetFR = regexp.MustCompile(`(?i)\b\d{1,4}(?:\s*(?:bis|ter))?,?\s+(?:rue|avenue|av\.|boulevard|bd|chemin|impasse|allée|calle|avenida|via|viale|piazza|rua|travessa)\s+\p{L}`)
-	// Precise coordinates: a decimal pair with 3+ decimals (about 100 m),
-	// a geo: URI, or degrees-minutes-seconds.
-	coordPair = regexp.MustCompile(`-?\b\d{1,3}\.\d{3,}\s*[,; /]\s*-?\d{1,3}\.\d{3,}\b`)
+	// Precise coordinates: a comma-separated decimal pair with 4+
+	// decimals each (about 10 m; fewer decimals are too often ranges or
+	// tolerances), a geo: URI, or degrees-minutes-seconds.
+	coordPair = regexp.MustCompile(`-?\b\d{1,3}\.\d{4,}\s*[,;]\s*-?\d{1,3}\.\d{4,}\b`)
 	geoURI    = regexp.MustCompile(`(?i)\bgeo:-?\d`)
 	coordDMS  = regexp.MustCompile(`\d{1,3}°\s*\d{1,2}['′]\s*\d{1,2}(?:\.\d+)?["″]`)
-	// "Alice's TV", "Bob’s fridge".
+	// "Alice's TV", "Bob’s fridge" (see notPersonalPossessives).
 	possessive = regexp.MustCompile(`\b\p{Lu}\p{Ll}+['’]s\b`)
 )
 
@@ -227,7 +228,7 @@ func checkPersonalDoc(v any, path string, policy EndpointPolicy, checkEndpoints 
 						return err
 					}
 					if k == "title" && path == "" && checkEndpoints {
-						if m := possessive.FindString(s); m != "" {
+						if m := findPersonalPossessive(s); m != "" {
 							return consensus.RuleErrorf(ErrPersonalName, "%s %q names a person (%s): titles describe the device, not its owner", where, s, m)
 						}
 					}
@@ -319,4 +320,23 @@ func countLeadingDigits(s string) int {
 		n++
 	}
 	return n
+}
+
+// notPersonalPossessives are possessives common in product names that do
+// not name a person.
+var notPersonalPossessives = map[string]bool{
+	"children": true, "kids": true, "kid": true, "baby": true, "men": true, "women": true,
+	"today": true, "world": true, "nature": true, "maker": true, "chef": true, "pet": true,
+}
+
+// findPersonalPossessive returns the first possessive in s that may name
+// a person, or "".
+func findPersonalPossessive(s string) string {
+	for _, m := range possessive.FindAllString(s, -1) {
+		word := strings.ToLower(strings.TrimRight(m[:len(m)-1], "'’"))
+		if !notPersonalPossessives[word] {
+			return m
+		}
+	}
+	return ""
 }

@@ -88,7 +88,8 @@ func TestPersonalPatterns(t *testing.T) {
 	}
 	// Ordinary device text stays allowed.
 	for _, ok := range []string{"Acme CoolMaster X1 refrigerator", "firmware 2.3.11, 2026-11-28T10:00:00Z", "range 0-100 %, step 0.5",
-		"model EM200 rev 4", "cabinet temperature in °C", "readings every 5m0s between from and to", "3 way valve"} {
+		"model EM200 rev 4", "cabinet temperature in °C", "readings every 5m0s between from and to", "3 way valve",
+		"tolerance 0.125 / 0.250 mm", "range 10.5, 20.5"} {
 		td := fridgeTD()
 		td["description"] = ok
 		if _, err := checkTD(t, td); err != nil {
@@ -99,6 +100,10 @@ func TestPersonalPatterns(t *testing.T) {
 	td["title"] = "Alice's fridge"
 	if _, err := checkTD(t, td); !errors.Is(err, ErrPersonalName) {
 		t.Errorf("possessive title: %v", err)
+	}
+	td["title"] = "Children's night light"
+	if _, err := checkTD(t, td); err != nil {
+		t.Errorf("product possessive refused: %v", err)
 	}
 	if _, err := CheckMetadataObject([]byte(`{"lat":48.8584}`), regtestPolicy); !errors.Is(err, ErrPersonalCoordinates) {
 		t.Errorf("precise numeric latitude: %v", err)
