@@ -2,10 +2,12 @@ package registry
 
 import (
 	"bytes"
+	"encoding/hex"
 	"errors"
 	"reflect"
 	"testing"
 
+	"github.com/thingchain/thingchain/chain/keys"
 	"github.com/thingchain/thingchain/consensus"
 )
 
@@ -94,4 +96,43 @@ func FuzzModelRecord(f *testing.F) {
 			t.Fatalf("accepted a non-canonical model record")
 		}
 	})
+}
+
+// TestRecordGolden pins the stored layouts byte for byte: a change here
+// changes every state root, so it must come with a fork (and new vectors).
+func TestRecordGolden(t *testing.T) {
+	dev, oem := exampleKey(t, "golden device").PubKey(), exampleKey(t, "golden oem").PubKey()
+	member := EncodeMember(&Member{Name: "Acme", AdmittedHeight: 2, Revoked: true, RevokedHeight: 9})
+	model := EncodeModel(&Model{ID: "m1", OEM: oem.String(), Kind: "lamp", Title: "L", Version: 2,
+		MetadataSchema: []Field{{Name: "fw", Type: TypeString, Required: true}}, Height: 5, ThingModel: []byte(`{}`)})
+	device := EncodeDevice(&Device{Device: dev.String(), OEM: oem.String(), Model: "m1", ModelVersion: 2, Kind: "lamp",
+		Owner: "tcr1x", Enabled: true, AttestedHeight: 6, EnabledHeight: 7, Region: "DE", Terms: Terms{1, 2, 3},
+		TD: []byte(`{}`), Metadata: []byte(`{}`), Strikes: 0, History: []StatusAt{{Height: 7, Enabled: true, Owner: "tcr1x", Terms: Terms{1, 2, 3}}}})
+	for name, c := range map[string]struct {
+		got  []byte
+		want string
+	}{
+		"member": {member, "01040041636d650200000000000000010900000000000000"},
+		"model":  {model, goldenModel(oem)},
+		"device": {device, goldenDevice(dev, oem)},
+	} {
+		if hex.EncodeToString(c.got) != c.want {
+			t.Errorf("%s record:\n got %x\nwant %s", name, c.got, c.want)
+		}
+	}
+}
+
+func goldenModel(oem keys.PubKey) string {
+	return "01" + "0200" + hex.EncodeToString([]byte("m1")) + oem.String() + "0400" + hex.EncodeToString([]byte("lamp")) +
+		"0100" + hex.EncodeToString([]byte("L")) + "02000000" + "01" + "0200" + hex.EncodeToString([]byte("fw")) + "01" + "01" +
+		"0500000000000000" + "02000000" + hex.EncodeToString([]byte("{}"))
+}
+
+func goldenDevice(dev, oem keys.PubKey) string {
+	terms := "0100000000000000" + "0200000000000000" + "0300000000000000"
+	owner := "0500" + hex.EncodeToString([]byte("tcr1x"))
+	return "01" + dev.String() + oem.String() + "0200" + hex.EncodeToString([]byte("m1")) + "02000000" + "0400" + hex.EncodeToString([]byte("lamp")) +
+		owner + "01" + "0600000000000000" + "0700000000000000" + "0200" + hex.EncodeToString([]byte("DE")) + terms +
+		"02000000" + hex.EncodeToString([]byte("{}")) + "02000000" + hex.EncodeToString([]byte("{}")) + "0000000000000000" +
+		"01" + "0700000000000000" + "01" + owner + terms + "00"
 }
