@@ -80,8 +80,8 @@ Example (sign on the factory machine, submit elsewhere):
 			{
 				Name:      "model",
 				Usage:     "show a published model (its latest version and Thing Model)",
-				UsageText: "thingchain oem model ID [--json]\n\nExample:\n   thingchain oem model acme-fridge-x1 --network regtest --datadir ./n1 --json",
-				Flags:     []cli.Flag{walletNetFlag, nodeURLFlag, dataDirFlag, jsonFlag},
+				UsageText: "thingchain oem model ID [--version N] [--json]\n\nExample:\n   thingchain oem model acme-fridge-x1 --network regtest --datadir ./n1 --json",
+				Flags:     []cli.Flag{&cli.UintFlag{Name: "version", Usage: "a published version (default: the latest)"}, walletNetFlag, nodeURLFlag, dataDirFlag, jsonFlag},
 				Action:    oemModel,
 			},
 		},
@@ -193,7 +193,7 @@ func oemModel(c *cli.Context) error {
 	}
 	defer client.Close()
 	var m *registry.Model
-	if err := client.Call(c.Context, "registry.model", api.ModelParams{ID: c.Args().First()}, &m); err != nil {
+	if err := client.Call(c.Context, "registry.model", api.ModelParams{ID: c.Args().First(), Version: uint32(c.Uint("version"))}, &m); err != nil {
 		return err
 	}
 	if m == nil {

@@ -230,6 +230,30 @@ func TestOnboardingWithCLIOnly(t *testing.T) {
 	if res.Total != 2 || first == nil || second == nil || first.Enabled || first.Terms.ReservePerPoint != 20000 || first.Terms.AccessPeriodSeconds != 7200 || !second.Enabled {
 		t.Fatalf("after terms, disable and a consent check-in: %+v", res)
 	}
+	// Version 2 of the model requires a colour property. Version 1 stays
+	// readable, and the first lamp, checked in under version 1, checks in
+	// again with its unchanged TD.
+	tm2 := r.write("lamp2.tm.json", strings.Replace(lampThingModel, `"properties": {`, `"properties": {
+    "colour": {"type": "string", "readOnly": true},`, 1))
+	r.runJSON(&sub, append([]string{"oem", "publish-model", "--key", "acme-oem", "--tm", tm2, "--id", "acme-lamp-l1", "--kind", "lamp", "--version", "2", "--metadata-schema", schema, "--wait"}, node...)...)
+	r.runJSON(&model, "oem", "model", "acme-lamp-l1", "--version", "1", "--datadir", data, "--network", "regtest")
+	if model.Version != 1 || strings.Contains(string(model.ThingModel), "colour") {
+		t.Fatalf("model version 1 after version 2: %+v", model)
+	}
+	r.runJSON(&model, "oem", "model", "acme-lamp-l1", "--datadir", data, "--network", "regtest")
+	if model.Version != 2 {
+		t.Fatalf("latest model version: %d", model.Version)
+	}
+	r.runJSON(&sub, append(append(checkin, "--td", td, "--wait"), node...)...)
+	r.runJSON(&res, "devices", "list", "--datadir", data, "--network", "regtest", "--filter", "model=acme-lamp-l1", "--filter", "enabled=true")
+	if res.Total != 2 {
+		t.Fatalf("after version 2 and a re-check-in under version 1: %+v", res)
+	}
+	for _, d := range res.Devices {
+		if d.ModelVersion != 1 {
+			t.Fatalf("device %s model version %d, want 1", d.Device, d.ModelVersion)
+		}
+	}
 }
 
 // TestOnboardingCommandsDocumented: every onboarding subcommand has a
