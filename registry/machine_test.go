@@ -219,6 +219,17 @@ func TestModelRejections(t *testing.T) {
 	other.Version = 2
 	wantKind(t, w.submit(NewPublishModelTx(w.chainID(), stranger, 0, other)), ErrNotOEM)
 	wantKind(t, w.submit(NewPublishModelTx(w.chainID(), w.oem, w.nonce(w.oem), m)), ErrModelExists)
+	// An admitted OEM cannot publish a version of another OEM's model, and
+	// a new version cannot change the kind.
+	oem2 := mustKey(t)
+	w.mustSubmit(w.govTx(AdmitOEM, oem2.PubKey(), "Rival", 0, 1))
+	wantKind(t, w.submit(NewPublishModelTx(w.chainID(), oem2, w.nonce(oem2), other)), ErrModelNotOwned)
+	kindChange := other
+	kindChange.Kind = "tv"
+	wantKind(t, w.submit(NewPublishModelTx(w.chainID(), w.oem, w.nonce(w.oem), kindChange)), ErrBadPayload)
+	zero := m
+	zero.Version = 0
+	wantKind(t, w.submit(NewPublishModelTx(w.chainID(), w.oem, w.nonce(w.oem), zero)), ErrBadPayload)
 }
 
 func TestAttestRejections(t *testing.T) {
