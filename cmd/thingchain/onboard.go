@@ -27,7 +27,7 @@ import (
 // (`--out`, then `thingchain tx submit FILE`).
 
 var (
-	outFlag     = &cli.StringFlag{Name: "out", Usage: "write the signed transaction to this file instead of submitting it (offline signing; submit with `thingchain tx submit FILE`)"}
+	outFlag     = &cli.StringFlag{Name: "out", Usage: "write the signed transaction to this file instead of submitting it (offline signing; submit with: thingchain tx submit FILE)"}
 	nonceFlag   = &cli.Uint64Flag{Name: "nonce", Usage: "sender's metadata-chain nonce (needed with --out when no node is reachable; default: asked from the node)"}
 	waitFlag    = &cli.BoolFlag{Name: "wait", Usage: "wait until the transaction is in a block"}
 	timeoutFlag = &cli.DurationFlag{Name: "timeout", Value: 2 * time.Minute, Usage: "how long --wait waits"}

@@ -113,7 +113,7 @@ Example:
 				Flags: onboardFlags(append([]cli.Flag{
 					keyFlag("device-key", "keystore name of the device key (the check-in's sender)"),
 					keyFlag("owner-key", "keystore name of the owner key (signs the consent here)"),
-					&cli.StringFlag{Name: "consent", Usage: "the owner's consent file from `owner enable` (instead of --owner-key)"},
+					&cli.StringFlag{Name: "consent", Usage: "the owner's consent file written by owner enable (instead of --owner-key)"},
 				}, checkInFlags()...)...),
 				Action: ownerCheckIn,
 			},
