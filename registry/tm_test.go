@@ -204,3 +204,20 @@ func TestModelVersions(t *testing.T) {
 		t.Fatalf("new device's model version %d, want 2", d.ModelVersion)
 	}
 }
+
+// FuzzCheckInstance: the Thing Model and instance checks never panic and
+// only ever fail with this package's rule kinds.
+func FuzzCheckInstance(f *testing.F) {
+	td, _ := json.Marshal(lampTD())
+	f.Add(td, []byte(lampTM))
+	f.Add([]byte(`{}`), EmptyThingModel("x"))
+	f.Add(td, []byte(`{"@context":"https://www.w3.org/2022/wot/td/v1.1","@type":"tm:ThingModel","title":"t","tm:optional":["/properties/a~1b"],"properties":{"a/b":{"type":"object","required":["x"],"properties":{"x":{"enum":[1,2]}}}}}`))
+	f.Fuzz(func(t *testing.T, td, tm []byte) {
+		if _, err := CheckThingModel(tm); err != nil && !isRegistryKind(err) {
+			t.Fatalf("CheckThingModel: %v", err)
+		}
+		if err := CheckInstance(td, tm); err != nil && !isRegistryKind(err) {
+			t.Fatalf("CheckInstance: %v", err)
+		}
+	})
+}
