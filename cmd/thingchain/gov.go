@@ -12,6 +12,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/thingchain/thingchain/api"
 	"github.com/thingchain/thingchain/chain/keys"
 	"github.com/thingchain/thingchain/consensus"
 	"github.com/thingchain/thingchain/registry"
@@ -184,9 +185,9 @@ Example:
 			},
 			{
 				Name:      "status",
-				Usage:     "show a proposal's approvals and whether it can be submitted",
-				UsageText: "thingchain gov status FILE [--json]\n\nExample:\n   thingchain gov status acme.json --network test",
-				Flags:     netFlags,
+				Usage:     "show a proposal's approvals, whether it can be submitted and (with --node or --datadir) the subject's membership on chain",
+				UsageText: "thingchain gov status FILE [--node URL | --datadir DIR] [--json]\n\nExample:\n   thingchain gov status acme.json --network test --node http://127.0.0.1:19741",
+				Flags:     append([]cli.Flag{nodeURLFlag, dataDirFlag}, netFlags...),
 				Action:    govStatus,
 			},
 			{
@@ -354,7 +355,40 @@ func govStatus(c *cli.Context) error {
 	if _, err := f.governance(net); err != nil {
 		return err
 	}
-	return printProposal(c, c.Args().First(), f)
+	if c.String("node") == "" && c.String("datadir") == "" {
+		return printProposal(c, c.Args().First(), f)
+	}
+	// On chain: the subject's membership, which shows whether the
+	// proposal (or an earlier one) took effect.
+	client, err := dialAPI(c, net)
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+	method := "registry.oem"
+	if strings.HasSuffix(f.Action, "-miner") {
+		method = "registry.miner"
+	}
+	var m *registry.Member
+	if err := client.Call(c.Context, method, api.KeyParams{Key: f.Subject}, &m); err != nil {
+		return err
+	}
+	if c.Bool("json") {
+		return printJSON(c.App.Writer, map[string]any{"file": c.Args().First(), "proposal": f, "approvals": len(f.Approvals), "threshold": f.Threshold,
+			"authorities": f.Authorities, "ready": len(f.Approvals) >= f.Threshold, "membership": m})
+	}
+	if err := printProposal(c, c.Args().First(), f); err != nil {
+		return err
+	}
+	switch {
+	case m == nil:
+		fmt.Fprintln(c.App.Writer, "on chain: the subject was never admitted")
+	case m.Revoked:
+		fmt.Fprintf(c.App.Writer, "on chain: admitted at height %d, revoked at height %d\n", m.AdmittedHeight, m.RevokedHeight)
+	default:
+		fmt.Fprintf(c.App.Writer, "on chain: admitted at height %d (%s)\n", m.AdmittedHeight, m.Name)
+	}
+	return nil
 }
 
 func govSubmit(c *cli.Context) error {

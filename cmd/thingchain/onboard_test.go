@@ -160,6 +160,13 @@ func TestOnboardingWithCLIOnly(t *testing.T) {
 	if sub.Status != "confirmed" || sub.Height == 0 {
 		t.Fatalf("governance: %+v", sub)
 	}
+	var status struct {
+		Membership *registry.Member
+	}
+	r.runJSON(&status, append([]string{"gov", "status", "admit.json"}, node...)...)
+	if status.Membership == nil || status.Membership.Revoked || status.Membership.Name != "Acme Lighting" || status.Membership.AdmittedHeight != sub.Height {
+		t.Fatalf("gov status after the admission: %+v", status.Membership)
+	}
 
 	// The OEM publishes its Thing Model.
 	tm := r.write("lamp.tm.json", lampThingModel)
