@@ -76,34 +76,24 @@ func (r *cliRunner) write(name, content string) string {
 	return p
 }
 
-const lampThingModel = `{
-  "@context": ["https://www.w3.org/2022/wot/td/v1.1"],
-  "@type": "tm:ThingModel",
-  "title": "Acme Lamp L1",
-  "version": {"model": "1.0.0"},
-  "tm:optional": ["/actions/toggle"],
-  "properties": {
-    "on": {"type": "boolean", "readOnly": true},
-    "brightness": {"type": "integer", "minimum": 0, "maximum": 100, "readOnly": true}
-  },
-  "actions": {"toggle": {"output": {"type": "boolean"}}}
-}`
+// The maker's files of docs/device-api.md §10, as a maker would use them.
+const onboardingFiles = "../../testdata/onboarding/"
 
-// lampTD is a maker's Thing Description of one lamp: an instance of
-// lampThingModel whose id is the device's URN.
-func lampTD(urn, base string) string {
-	return `{
-  "@context": "https://www.w3.org/2022/wot/td/v1.1",
-  "id": "` + urn + `",
-  "title": "Acme Lamp L1",
-  "securityDefinitions": {"bearer_sc": {"scheme": "bearer", "in": "header"}},
-  "security": "bearer_sc",
-  "base": "` + base + `",
-  "properties": {
-    "on": {"type": "boolean", "readOnly": true, "forms": [{"href": "properties/on"}]},
-    "brightness": {"type": "integer", "minimum": 0, "maximum": 100, "readOnly": true, "forms": [{"href": "properties/brightness"}]}
-  }
-}`
+func readOnboardingFile(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(onboardingFiles + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// lampTD is the example Thing Description with the device's URN and base
+// filled in.
+func lampTD(t *testing.T, urn, base string) string {
+	td := readOnboardingFile(t, "lamp.td.json")
+	td = strings.Replace(td, "urn:thingchain:device:DEVICE_PUBLIC_KEY_HEX", urn, 1)
+	return strings.Replace(td, "http://127.0.0.1:8123/lamp/", base, 1)
 }
 
 // TestOnboardingWithCLIOnly is the acceptance test of device onboarding:
@@ -169,8 +159,9 @@ func TestOnboardingWithCLIOnly(t *testing.T) {
 	}
 
 	// The OEM publishes its Thing Model.
+	lampThingModel := readOnboardingFile(t, "lamp.tm.json")
 	tm := r.write("lamp.tm.json", lampThingModel)
-	schema := r.write("lamp.schema.json", `[{"name":"firmware","type":"string","required":true}]`)
+	schema := r.write("lamp.schema.json", readOnboardingFile(t, "lamp.schema.json"))
 	r.runJSON(&sub, append([]string{"oem", "publish-model", "--key", "acme-oem", "--tm", tm, "--id", "acme-lamp-l1", "--kind", "lamp", "--metadata-schema", schema, "--wait"}, node...)...)
 	if sub.Status != "confirmed" {
 		t.Fatalf("publish-model: %+v", sub)
@@ -193,14 +184,14 @@ func TestOnboardingWithCLIOnly(t *testing.T) {
 
 	// A TD that misses a required affordance of the model is refused
 	// locally, with the rule's kind, before anything is signed or sent.
-	bad := strings.Replace(lampTD(id.URN, "http://127.0.0.1:8123/lamp/"), `"brightness"`, `"level"`, 1)
+	bad := strings.Replace(lampTD(t, id.URN, "http://127.0.0.1:8123/lamp/"), `"brightness"`, `"level"`, 1)
 	badPath := r.write("bad.td.json", bad)
-	md := r.write("lamp.md.json", `{"firmware":"1.4.2"}`)
+	md := r.write("lamp.md.json", readOnboardingFile(t, "lamp.md.json"))
 	checkin := []string{"owner", "checkin", "--device-key", "lamp-0001", "--owner-key", "alice", "--metadata", md, "--region", "DE", "--reserve", "10000u", "--points", "100", "--period", "1h"}
 	if msg := r.fail(append(append(checkin, "--td", badPath), node...)...); !strings.Contains(msg, string(registry.ErrTDMissingAffordance)) {
 		t.Fatalf("non-conforming TD: %s", msg)
 	}
-	td := r.write("lamp.td.json", lampTD(id.URN, "http://127.0.0.1:8123/lamp/"))
+	td := r.write("lamp.td.json", lampTD(t, id.URN, "http://127.0.0.1:8123/lamp/"))
 	r.runJSON(&sub, append(append(checkin, "--td", td, "--wait"), node...)...)
 	if sub.Status != "confirmed" {
 		t.Fatalf("check-in: %+v", sub)
@@ -218,7 +209,7 @@ func TestOnboardingWithCLIOnly(t *testing.T) {
 	var id2 struct{ Pubkey, URN string }
 	r.runJSON(&id2, append([]string{"oem", "device-id", "lamp-0002"}, common...)...)
 	r.runJSON(&sub, append([]string{"oem", "attest", "--key", "acme-oem", "--device", "lamp-0002", "--model", "acme-lamp-l1", "--wait"}, node...)...)
-	td2 := r.write("lamp2.td.json", lampTD(id2.URN, "http://127.0.0.1:8124/lamp/"))
+	td2 := r.write("lamp2.td.json", lampTD(t, id2.URN, "http://127.0.0.1:8124/lamp/"))
 	r.run(append([]string{"owner", "enable", "--owner-key", "alice", "--device", "lamp-0002", "--td", td2, "--metadata", md, "--region", "DE", "--consent-out", "consent.json"}, node...)...)
 	r.runJSON(&sub, append([]string{"owner", "checkin", "--device-key", "lamp-0002", "--consent", "consent.json", "--wait"}, node...)...)
 	if sub.Status != "confirmed" {
