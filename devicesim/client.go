@@ -130,12 +130,13 @@ func (s *Sender) SubmitE(ctx context.Context, build func(nonce uint64) (*wire.Tx
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var lastErr error
+	chain := s.Chain
+	if chain == "" {
+		chain = "metadata"
+	}
+	fullWaits := 0
 	for attempt := 0; attempt < maxNonceRetries; attempt++ {
 		if !s.known {
-			chain := s.Chain
-			if chain == "" {
-				chain = "metadata"
-			}
 			n, err := nextNonce(ctx, s.client, s.Key.PubKey(), chain)
 			if err != nil {
 				return wire.Hash{}, fmt.Errorf("next nonce of %s: %w", s.Key.PubKey(), err)
@@ -154,6 +155,18 @@ func (s *Sender) SubmitE(ctx context.Context, build func(nonce uint64) (*wire.Tx
 		case hasKind(err, kindAlreadyKnown):
 			s.next++
 			return tx.ID(), nil
+		case hasKind(err, kindNonceTooFar) && fullWaits < maxFullPoolWaits:
+			// The mempool already holds as many of this key's
+			// transactions as it keeps ahead of the chain (one OEM
+			// attesting hundreds of devices): not a conflict, so wait
+			// for the next block to make room, then ask again.
+			lastErr, s.known = err, false
+			fullWaits++
+			attempt--
+			if err := waitNewTip(ctx, s.client, chain, 2*time.Minute); err != nil {
+				return wire.Hash{}, fmt.Errorf("%w (waiting for a %s block to make room: %v)", lastErr, chain, err)
+			}
+			continue
 		case nonceConflict(err):
 			lastErr = err
 			s.known = false
@@ -171,6 +184,35 @@ func (s *Sender) SubmitE(ctx context.Context, build func(nonce uint64) (*wire.Tx
 		}
 	}
 	return wire.Hash{}, fmt.Errorf("gave up after %d nonce conflicts: %w", maxNonceRetries, lastErr)
+}
+
+// maxFullPoolWaits bounds how many blocks one submission waits for room
+// in the mempool.
+const maxFullPoolWaits = 100
+
+// waitNewTip polls chain.info until the tip of chain ("metadata" or
+// "auction") changes, or timeout.
+func waitNewTip(ctx context.Context, c Caller, chain string, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	tip := func() (wire.Hash, error) {
+		var info api.ChainInfoResult
+		if err := c.Call(ctx, "chain.info", nil, &info); err != nil {
+			return wire.Hash{}, err
+		}
+		if chain == "auction" {
+			return info.Auction.Hash, nil
+		}
+		return info.Metadata.Hash, nil
+	}
+	first, err := tip()
+	if err != nil {
+		return err
+	}
+	return waiter{interval: 200 * time.Millisecond}.until(ctx, "a new "+chain+" block", func(context.Context) (bool, error) {
+		h, err := tip()
+		return err == nil && h != first, err
+	})
 }
 
 // Reset forgets the local nonce, so the next Submit asks the node.

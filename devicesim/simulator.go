@@ -63,6 +63,7 @@ type Simulator struct {
 	perAgentDelivery atomic.Bool
 	// perAgentRecords: the node lacks registry.devicesByKey.
 	perAgentRecords atomic.Bool
+	checkInTook     time.Duration
 
 	stopWatch context.CancelFunc
 	watchDone chan struct{}
@@ -105,6 +106,10 @@ func New(cfg Config) (*Simulator, error) {
 	}
 	return s, nil
 }
+
+// CheckInTook is how long Start took from the first bootstrap step until
+// every agent was checked in (funding and the watcher not included).
+func (s *Simulator) CheckInTook() time.Duration { return s.checkInTook }
 
 // Agents returns the running agents, in slot order.
 func (s *Simulator) Agents() []*Agent { return s.agents }
@@ -160,7 +165,8 @@ func (s *Simulator) Start(ctx context.Context) error {
 	if err := s.checkInAll(ctx); err != nil {
 		return err
 	}
-	s.log.Info("all devices checked in", "devices", len(s.agents), "took", time.Since(start).Round(time.Millisecond))
+	s.checkInTook = time.Since(start)
+	s.log.Info("all devices checked in", "devices", len(s.agents), "took", s.checkInTook.Round(time.Millisecond))
 	if !s.cfg.NoFunding {
 		s.fundAll(ctx)
 	}

@@ -56,7 +56,8 @@ Examples:
 			&cli.IntFlag{Name: "workers", Value: 8, Usage: "concurrent submitters (each sends JSON-RPC batches of up to 100 transactions to one node)"},
 			&cli.IntFlag{Name: "devices", Value: 10, Usage: "simulated devices to check in and auction (0: no bids)"},
 			&cli.IntFlag{Name: "bidders", Value: 4, Usage: "simulated bidders (0: no bids)"},
-			&cli.DurationFlag{Name: "bid-every", Value: time.Second, Usage: "how often each bidder bids (one batch on every device it has no open bid on)"},
+			&cli.DurationFlag{Name: "bid-every", Value: time.Second, Usage: "how often each bidder bids (one batch on the devices of --bid-devices it has no open bid on)"},
+			&cli.IntFlag{Name: "bid-devices", Value: 20, Usage: "devices, drawn at random, each bidder bids on per round (0: every enabled device)"},
 			&cli.DurationFlag{Name: "setup-timeout", Value: 3 * time.Minute, Usage: "limit on starting nodes, funding accounts and checking devices in"},
 			&cli.StringFlag{Name: "dir", Usage: "parent directory of the local nodes' data (default: a temporary directory, removed on exit)"},
 			jsonFlag,
@@ -67,41 +68,47 @@ Examples:
 
 // benchReport is what bench prints (--json: this object).
 type benchReport struct {
-	Network            string           `json:"network"`
-	Nodes              int              `json:"nodes"`
-	LocalProcesses     bool             `json:"local_processes"`
-	DurationS          float64          `json:"duration_s"`
-	TargetTxPerS       float64          `json:"target_tx_per_s"`
-	Accounts           int              `json:"accounts"`
-	SubmittedTx        int64            `json:"submitted_tx"`
-	SubmittedTxPerS    float64          `json:"submitted_tx_per_s"`
-	SubmitErrors       int64            `json:"submit_errors"`
-	SubmitErrorKinds   map[string]int64 `json:"submit_error_kinds,omitempty"`
-	ConfirmedTx        int64            `json:"confirmed_tx"`
-	ConfirmedTxPerS    float64          `json:"confirmed_tx_per_s"`
-	UnconfirmedTx      int              `json:"unconfirmed_tx"` // submitted, not in a block by the end of the drain
-	ConfirmSamples     int              `json:"confirm_samples"`
-	ConfirmP50Ms       float64          `json:"confirm_p50_ms"`
-	ConfirmP95Ms       float64          `json:"confirm_p95_ms"`
-	ConfirmP99Ms       float64          `json:"confirm_p99_ms"`
-	AuctionBlocks      int64            `json:"auction_blocks"`
-	Devices            int              `json:"devices"`
-	Bidders            int              `json:"bidders"`
-	Bids               int64            `json:"bids"`
-	BidTxs             int64            `json:"bid_txs"`
-	BidsPerS           float64          `json:"bids_per_s"`
-	KeysDelivered      int64            `json:"keys_delivered"`
-	BidToKeySamples    int              `json:"bid_to_key_samples"`
-	BidToKeyP50S       *float64         `json:"bid_to_key_p50_s"` // null: no key delivered yet
-	BidToKeyP95S       *float64         `json:"bid_to_key_p95_s"`
-	Cores              int              `json:"cores"`
-	VerifySigsPerS     float64          `json:"verify_sigs_per_s_all_cores"`
-	GoalTxPerS         float64          `json:"goal_tx_per_s"`         // 70% of (all-core verify rate ÷ nodes)
-	RatioToVerifyShare float64          `json:"ratio_to_verify_share"` // confirmed_tx_per_s ÷ (verify rate ÷ nodes); goal ≥ 0.7
-	LoadAvgStart       float64          `json:"load_avg_1m_start"`
-	LoadAvgEnd         float64          `json:"load_avg_1m_end"`
-	NodeStats          []benchNodeStats `json:"node_stats"`
-	Bench              *benchNodeStats  `json:"bench_process,omitempty"`
+	Network               string           `json:"network"`
+	Nodes                 int              `json:"nodes"`
+	LocalProcesses        bool             `json:"local_processes"`
+	DurationS             float64          `json:"duration_s"`
+	TargetTxPerS          float64          `json:"target_tx_per_s"`
+	Accounts              int              `json:"accounts"`
+	SubmittedTx           int64            `json:"submitted_tx"`
+	SubmittedTxPerS       float64          `json:"submitted_tx_per_s"`
+	SubmitErrors          int64            `json:"submit_errors"`
+	SubmitErrorKinds      map[string]int64 `json:"submit_error_kinds,omitempty"`
+	ConfirmedTx           int64            `json:"confirmed_tx"`
+	ConfirmedTxPerS       float64          `json:"confirmed_tx_per_s"`
+	UnconfirmedTx         int              `json:"unconfirmed_tx"` // submitted, not in a block by the end of the drain
+	ConfirmSamples        int              `json:"confirm_samples"`
+	ConfirmP50Ms          float64          `json:"confirm_p50_ms"`
+	ConfirmP95Ms          float64          `json:"confirm_p95_ms"`
+	ConfirmP99Ms          float64          `json:"confirm_p99_ms"`
+	AuctionBlocks         int64            `json:"auction_blocks"`
+	Devices               int              `json:"devices"`
+	DeviceCheckInS        float64          `json:"device_checkin_s"` // bootstrap (OEMs, models) to every device checked in
+	CheckInsPerS          float64          `json:"checkins_per_s"`   // devices ÷ device_checkin_s
+	AuctionsSettled       int              `json:"auctions_settled"` // closed and settled inside the window
+	AuctionsSettledPerMin float64          `json:"auctions_settled_per_min"`
+	Bidders               int              `json:"bidders"`
+	Bids                  int64            `json:"bids"`
+	BidTxs                int64            `json:"bid_txs"`
+	BidsPerS              float64          `json:"bids_per_s"`
+	KeysDelivered         int64            `json:"keys_delivered"`
+	BidToKeySamples       int              `json:"bid_to_key_samples"`
+	BidToKeyP50S          *float64         `json:"bid_to_key_p50_s"` // null: no key delivered yet
+	BidToKeyP95S          *float64         `json:"bid_to_key_p95_s"`
+	Cores                 int              `json:"cores"`
+	VerifySigsPerS        float64          `json:"verify_sigs_per_s_all_cores"` // the higher of the two measurements below
+	VerifyBeforeSigsPerS  float64          `json:"verify_sigs_per_s_before"`
+	VerifyAfterSigsPerS   float64          `json:"verify_sigs_per_s_after"`
+	GoalTxPerS            float64          `json:"goal_tx_per_s"`         // 70% of (all-core verify rate ÷ nodes)
+	RatioToVerifyShare    float64          `json:"ratio_to_verify_share"` // confirmed_tx_per_s ÷ (verify rate ÷ nodes); goal ≥ 0.7
+	LoadAvgStart          float64          `json:"load_avg_1m_start"`
+	LoadAvgEnd            float64          `json:"load_avg_1m_end"`
+	NodeStats             []benchNodeStats `json:"node_stats"`
+	Bench                 *benchNodeStats  `json:"bench_process,omitempty"`
 }
 
 type benchNodeStats struct {
@@ -135,6 +142,11 @@ func runBench(c *cli.Context) error {
 	case c.Duration("bid-every") <= 0:
 		return fmt.Errorf("--bid-every must be positive, e.g. 1s")
 	}
+	for _, u := range targets {
+		if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+			return fmt.Errorf("--node %q: give the API URL, e.g. http://127.0.0.1:29741", u)
+		}
+	}
 	network := c.String("network")
 	if network != "regtest" && network != "test" {
 		return fmt.Errorf("--network %q: bench runs local networks on regtest or test", network)
@@ -152,8 +164,8 @@ func runBench(c *cli.Context) error {
 	rep := &benchReport{Cores: runtime.GOMAXPROCS(0), TargetTxPerS: c.Float64("rate"), Accounts: c.Int("accounts"),
 		LoadAvgStart: loadAverage()}
 	progress("measuring this machine's all-core signature verify rate…")
-	rep.VerifySigsPerS = measureVerifyRate(ctx, 4096)
-	progress("verify rate: %.0f signatures/s on %d cores (load average %.1f)", rep.VerifySigsPerS, rep.Cores, rep.LoadAvgStart)
+	rep.VerifyBeforeSigsPerS = measureVerifyRate(ctx, 4096)
+	progress("verify rate: %.0f signatures/s on %d cores (load average %.1f)", rep.VerifyBeforeSigsPerS, rep.Cores, rep.LoadAvgStart)
 
 	dir := c.String("dir")
 	if dir == "" && len(targets) == 0 {
@@ -243,7 +255,8 @@ func runBench(c *cli.Context) error {
 				return
 			}
 			sim = s
-			progress("%d devices checked in", c.Int("devices"))
+			rep.DeviceCheckInS = s.CheckInTook().Seconds()
+			progress("%d devices checked in in %.1f s", c.Int("devices"), rep.DeviceCheckInS)
 		}()
 	}
 	accts, err := fundAccounts(setupCtx, clients[0], tracker, net, c.Int("accounts")+bidders, 100_000*ledger.Coin, progress)
@@ -268,7 +281,7 @@ func runBench(c *cli.Context) error {
 
 	// The measurement window.
 	load := &transferLoad{net: net, rate: c.Float64("rate"), accounts: senders, targets: batchers, clients: clients, tracker: tracker}
-	bids := &bidLoad{net: net, url: nodes[0].RPC, token: nodes[0].Cookie, dir: dir, interval: c.Duration("bid-every"), log: log}
+	bids := &bidLoad{net: net, url: nodes[0].RPC, token: nodes[0].Cookie, dir: dir, interval: c.Duration("bid-every"), perRound: c.Int("bid-devices"), log: log}
 	duration := c.Duration("duration")
 	progress("measuring for %s: %.0f transfers/s from %d accounts over %d nodes, %d bidders on %d devices…",
 		duration, load.rate, len(senders), len(nodes), bidders, rep.Devices)
@@ -280,6 +293,7 @@ func runBench(c *cli.Context) error {
 	defer stopRun()
 	tracker.setCounting(true)
 	bids.counting.Store(true)
+	startHeight := tracker.height.Load()
 	start := time.Now()
 	var loadWG sync.WaitGroup
 	loadWG.Add(2)
@@ -314,6 +328,7 @@ func runBench(c *cli.Context) error {
 	elapsed := time.Since(start)
 	tracker.setCounting(false)
 	bids.counting.Store(false)
+	endHeight := tracker.height.Load()
 	ends := make([]procSample, len(nodes))
 	for i, bn := range nodes {
 		ends[i] = readProc(bn.PID)
@@ -322,6 +337,13 @@ func runBench(c *cli.Context) error {
 	loadWG.Wait()
 	if runErr != nil {
 		return runErr
+	}
+	rep.VerifyAfterSigsPerS = measureVerifyRate(ctx, 4096)
+	rep.VerifySigsPerS = max(rep.VerifyBeforeSigsPerS, rep.VerifyAfterSigsPerS)
+	if bidders > 0 {
+		if rep.AuctionsSettled, err = bids.settledBetween(ctx, bidderAccts, startHeight, endHeight); err != nil {
+			return fmt.Errorf("counting settled auctions: %w", err)
+		}
 	}
 	// Drain: give transfers submitted near the end a few blocks to
 	// confirm, so the latency percentiles are not biased towards the
@@ -342,6 +364,10 @@ func runBench(c *cli.Context) error {
 	rep.ConfirmP50Ms, rep.ConfirmP95Ms, rep.ConfirmP99Ms = ms(q[0]), ms(q[1]), ms(q[2])
 	rep.Bids, rep.BidTxs, rep.KeysDelivered = bids.bids.Load(), bids.bidTxs.Load(), bids.keys.Load()
 	rep.BidsPerS = float64(rep.Bids) / rep.DurationS
+	rep.AuctionsSettledPerMin = float64(rep.AuctionsSettled) / elapsed.Minutes()
+	if rep.DeviceCheckInS > 0 {
+		rep.CheckInsPerS = float64(rep.Devices) / rep.DeviceCheckInS
+	}
 	if bq, bn := bids.bidToKey.quantiles(0.5, 0.95); bn > 0 {
 		p50, p95 := bq[0].Seconds(), bq[1].Seconds()
 		rep.BidToKeySamples, rep.BidToKeyP50S, rep.BidToKeyP95S = bn, &p50, &p95
@@ -489,10 +515,11 @@ func printBenchReport(w io.Writer, r *benchReport) {
 	if r.BidToKeyP50S != nil {
 		bk = fmt.Sprintf("p50 %.1f s, p95 %.1f s (%d keys)", *r.BidToKeyP50S, *r.BidToKeyP95S, r.BidToKeySamples)
 	}
-	fmt.Fprintf(w, "  bids: %d in %d batch transactions = %.1f bids/s (%d bidders, %d devices); bid to key: %s\n",
-		r.Bids, r.BidTxs, r.BidsPerS, r.Bidders, r.Devices, bk)
-	fmt.Fprintf(w, "  verify rate (all cores, this run): %.0f sigs/s; per node share %.0f; goal 70%% = %.0f tx/s; ratio confirmed ÷ share = %.2f\n",
-		r.VerifySigsPerS, r.VerifySigsPerS/float64(max(r.Nodes, 1)), r.GoalTxPerS, r.RatioToVerifyShare)
+	fmt.Fprintf(w, "  devices: %d checked in in %.1f s (%.1f check-ins/s, OEM and model set-up included)\n", r.Devices, r.DeviceCheckInS, r.CheckInsPerS)
+	fmt.Fprintf(w, "  bids: %d in %d batch transactions = %.1f bids/s (%d bidders); %d auctions settled = %.1f per minute; bid to key: %s\n",
+		r.Bids, r.BidTxs, r.BidsPerS, r.Bidders, r.AuctionsSettled, r.AuctionsSettledPerMin, bk)
+	fmt.Fprintf(w, "  verify rate (all cores, this run, higher of before/after: %.0f/%.0f): %.0f sigs/s; per node share %.0f; goal 70%% = %.0f tx/s; ratio confirmed ÷ share = %.2f\n",
+		r.VerifyBeforeSigsPerS, r.VerifyAfterSigsPerS, r.VerifySigsPerS, r.VerifySigsPerS/float64(max(r.Nodes, 1)), r.GoalTxPerS, r.RatioToVerifyShare)
 	for _, s := range append(r.NodeStats, derefStats(r.Bench)...) {
 		if !s.Measured {
 			fmt.Fprintf(w, "  %-6s %s: not a process on this machine\n", s.Name, s.RPC)

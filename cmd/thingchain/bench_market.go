@@ -30,6 +30,7 @@ type bidLoad struct {
 	token    string // the node's cookie token: not rate limited
 	dir      string
 	interval time.Duration
+	perRound int // devices each bidder bids on per round (0: all)
 	log      *slog.Logger
 
 	counting atomic.Bool
@@ -113,6 +114,10 @@ func (l *bidLoad) bidder(ctx context.Context, i int, a *benchAccount) error {
 		if err != nil || len(devices) == 0 {
 			continue
 		}
+		if l.perRound > 0 && len(devices) > l.perRound {
+			rng.Shuffle(len(devices), func(x, y int) { devices[x], devices[y] = devices[y], devices[x] })
+			devices = devices[:l.perRound]
+		}
 		// A true value between one and three times the highest reserve,
 		// so that bidders win different auctions.
 		price := reserve + reserve*uint64(rng.IntN(200))/100
@@ -156,6 +161,9 @@ func enabledDevices(ctx context.Context, client *rpc.Client) ([]string, uint64, 
 // cookie) and keeps them delivering keys until the returned simulator is
 // closed.
 func startDevices(ctx context.Context, url, token, dir string, net *consensus.Params, n int, log *slog.Logger) (*devicesim.Simulator, error) {
+	if n == 0 {
+		return nil, nil
+	}
 	client, err := rpc.Dial(ctx, url, rpc.WithToken(token))
 	if err != nil {
 		return nil, err
@@ -171,4 +179,33 @@ func startDevices(ctx context.Context, url, token, dir string, net *consensus.Pa
 		return nil, fmt.Errorf("checking in %d simulated devices: %w", n, err)
 	}
 	return sim, nil
+}
+
+// settledBetween counts the distinct auctions the bidders took part in
+// that closed at an auction-chain height in (from, to] and are settled
+// (no longer in their commit or reveal phase). Every auction of a bench
+// network has bench bids, so this is every auction settled in the window.
+func (l *bidLoad) settledBetween(ctx context.Context, bidders []*benchAccount, from, to uint64) (int, error) {
+	client, err := rpc.Dial(ctx, l.url, rpc.WithToken(l.token))
+	if err != nil {
+		return 0, err
+	}
+	defer client.Close()
+	seen := map[wire.Hash]bool{}
+	for _, a := range bidders {
+		var list []struct {
+			ID          wire.Hash `json:"id"`
+			Phase       string    `json:"phase"`
+			CloseHeight uint64    `json:"close_height"`
+		}
+		if err := client.Call(ctx, "auction.ofBidder", api.AddressParams{Address: a.addr.Encode(l.net.AddressHRP)}, &list); err != nil {
+			return 0, err
+		}
+		for _, x := range list {
+			if x.Phase != "commit" && x.Phase != "reveal" && x.CloseHeight > from && x.CloseHeight <= to {
+				seen[x.ID] = true
+			}
+		}
+	}
+	return len(seen), nil
 }

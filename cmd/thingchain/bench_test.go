@@ -33,7 +33,7 @@ func TestBenchJSON(t *testing.T) {
 		t.Fatalf("bench --json printed no JSON object: %v\n%s", err, out)
 	}
 	for _, f := range []string{"confirmed_tx_per_s", "bids_per_s", "confirm_p50_ms", "confirm_p95_ms", "confirm_p99_ms",
-		"bid_to_key_p50_s", "bid_to_key_p95_s", "node_stats", "verify_sigs_per_s_all_cores", "ratio_to_verify_share"} {
+		"bid_to_key_p50_s", "bid_to_key_p95_s", "node_stats", "checkins_per_s", "auctions_settled_per_min", "verify_sigs_per_s_all_cores", "ratio_to_verify_share"} {
 		if _, ok := raw[f]; !ok {
 			t.Errorf("report lacks %q", f)
 		}
@@ -58,6 +58,13 @@ func TestBenchJSON(t *testing.T) {
 	}
 	if r.Bids <= 0 || r.BidsPerS <= 0 || r.BidTxs <= 0 || r.BidTxs > r.Bids {
 		t.Errorf("bids %d in %d transactions (%.2f/s): want some, batched", r.Bids, r.BidTxs, r.BidsPerS)
+	}
+	if r.Devices != 3 || r.DeviceCheckInS <= 0 || r.CheckInsPerS <= 0 {
+		t.Errorf("%d devices checked in in %.1f s (%.2f/s): want 3, timed", r.Devices, r.DeviceCheckInS, r.CheckInsPerS)
+	}
+	// A key received in the window is for an auction that settled in it.
+	if r.KeysDelivered > 0 && r.AuctionsSettled == 0 {
+		t.Errorf("%d keys delivered but no auction settled", r.KeysDelivered)
 	}
 	if r.BidToKeyP50S != nil && (*r.BidToKeyP50S <= 0 || *r.BidToKeyP95S < *r.BidToKeyP50S) {
 		t.Errorf("bid to key p50 %v s, p95 %v s", *r.BidToKeyP50S, *r.BidToKeyP95S)
