@@ -11,6 +11,7 @@ import (
 	"github.com/thingchain/thingchain/api/rpc"
 	"github.com/thingchain/thingchain/node"
 	"github.com/thingchain/thingchain/node/nodetest"
+	"github.com/thingchain/thingchain/registry"
 )
 
 // startPeer runs a regtest node with libp2p on 127.0.0.1, dialling
@@ -60,17 +61,20 @@ func TestFiftyDevicesOnTestnet(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c2.Close()
-	// Node 2 has the devices once its metadata tip is node 0's.
+	// Node 2 has the devices once its metadata tip is node 0's and its
+	// device index has caught up with that tip (the index follows the
+	// chain's events asynchronously).
+	enabled := true
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
-	for n2.Metadata.Tip().Hash != n0.Metadata.Tip().Hash {
+	for n2.Metadata.Tip().Hash != n0.Metadata.Tip().Hash || n2.Index.Query(registry.Filter{Enabled: &enabled, Limit: 1}).Total < 50 {
 		select {
 		case <-tick.C:
 		case <-ctx.Done():
-			t.Fatalf("node 2 did not reach node 0's metadata tip %d (at %d)", n0.Metadata.Tip().Height, n2.Metadata.Tip().Height)
+			t.Fatalf("node 2 did not reach node 0's metadata tip %d (at %d) with 50 enabled devices (%d)", n0.Metadata.Tip().Height, n2.Metadata.Tip().Height,
+				n2.Index.Query(registry.Filter{Enabled: &enabled, Limit: 1}).Total)
 		}
 	}
-	enabled := true
 	total := 0
 	for kind, devs := range want {
 		res, err := ListDevices(ctx, c2, api.DeviceFilter{Kind: kind, Enabled: &enabled, Limit: 1000})
