@@ -77,6 +77,9 @@ type Node struct {
 	ready  chan struct{}
 	log    *slog.Logger
 	sigs   *keys.SigCache
+	// faucetMu serialises faucet requests: each takes the faucet key's
+	// next pending nonce, so concurrent requests would collide.
+	faucetMu sync.Mutex
 }
 
 // Chains are a data directory's two chains and the wiring between them.

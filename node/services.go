@@ -50,6 +50,8 @@ func (n *Node) Faucet(to keys.Address, amount uint64) (wire.Hash, error) {
 	if !ok {
 		return wire.Hash{}, errNoFaucet
 	}
+	n.faucetMu.Lock()
+	defer n.faucetMu.Unlock()
 	nonce, pending := n.AuctionPool.PendingNonce(key.PubKey())
 	if !pending {
 		var err error

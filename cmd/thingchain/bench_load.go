@@ -432,9 +432,11 @@ func fundAccounts(ctx context.Context, client *rpc.Client, tracker *confirmTrack
 		switch {
 		case err == nil:
 			i++
-		case isKind(err, "ErrNonceTooFarAhead"):
+		case isKind(err, "ErrNonceTooFarAhead"), isKind(err, "ErrReplacementUnderpriced"):
 			// The faucet is one sender: the mempool holds a bounded run
-			// of its transactions ahead of the chain. Wait for a block.
+			// of its transactions ahead of the chain (and a node before
+			// the faucet was serialised could collide with another
+			// client's request). Wait for a block and ask again.
 			select {
 			case <-ctx.Done():
 				return nil, fmt.Errorf("funding bench accounts: %d of %d requested: %w", i, n, context.Cause(ctx))
