@@ -455,14 +455,36 @@ func (s *Simulator) deliverBatched(ctx context.Context) ([]wire.Hash, error) {
 		if err := s.cfg.Client.Call(ctx, "auction.awaitingDelivery", api.DevicesParams{Devices: devices}, &due); err != nil {
 			return all, err
 		}
+		// Deliveries of different devices are independent (each device
+		// signs with its own key), so they go out concurrently: one
+		// after the other, a round's round trips could outlast the
+		// delivery window on a busy node. One device's deliveries stay
+		// in order (its Sender serialises them).
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		sem := make(chan struct{}, deliveryWorkers)
 		for _, d := range due {
-			if err := s.deliverDue(ctx, d, &all); err != nil {
-				errs = append(errs, err)
-			}
+			wg.Add(1)
+			sem <- struct{}{}
+			go func() {
+				defer func() { <-sem; wg.Done() }()
+				var done []wire.Hash
+				err := s.deliverDue(ctx, d, &done)
+				mu.Lock()
+				all = append(all, done...)
+				if err != nil {
+					errs = append(errs, err)
+				}
+				mu.Unlock()
+			}()
 		}
+		wg.Wait()
 	}
 	return all, errors.Join(errs...)
 }
+
+// deliveryWorkers bounds the deliveries a delivery round has in flight.
+const deliveryWorkers = 16
 
 // deliverDue delivers one auction auction.awaitingDelivery listed.
 func (s *Simulator) deliverDue(ctx context.Context, d api.AwaitingDelivery, done *[]wire.Hash) error {

@@ -25,9 +25,13 @@ import (
 // the wallet's Bidder.Watch, and times each won auction from its bid to
 // the moment the decrypted access key is available to it.
 type bidLoad struct {
-	net      *consensus.Params
-	url      string // node API (http://…)
-	token    string // the node's cookie token: not rate limited
+	net   *consensus.Params
+	url   string // node API (http://…) for reads after the run
+	token string // the node's cookie token: not rate limited
+	// nodes the bidders use, bidder i the node i % len(nodes): bidders
+	// of a real market reach the network through many nodes, and the
+	// devices' node is not the one every bidder loads.
+	nodes    []*benchNode
 	dir      string
 	interval time.Duration
 	perRound int // devices each bidder bids on per round (0: all)
@@ -57,13 +61,14 @@ func (l *bidLoad) run(ctx context.Context, bidders []*benchAccount) {
 }
 
 func (l *bidLoad) bidder(ctx context.Context, i int, a *benchAccount) error {
-	opts := []rpc.ClientOption{rpc.WithToken(l.token)}
-	client, err := rpc.Dial(ctx, l.url, opts...)
+	bn := l.nodes[i%len(l.nodes)]
+	opts := []rpc.ClientOption{rpc.WithToken(bn.Cookie)}
+	client, err := rpc.Dial(ctx, bn.RPC, opts...)
 	if err != nil {
 		return err
 	}
 	defer client.Close()
-	ws, err := rpc.Dial(ctx, "ws"+strings.TrimPrefix(l.url, "http"), opts...)
+	ws, err := rpc.Dial(ctx, "ws"+strings.TrimPrefix(bn.RPC, "http"), opts...)
 	if err != nil {
 		return err
 	}
@@ -183,15 +188,15 @@ func startDevices(ctx context.Context, url, token, dir string, net *consensus.Pa
 
 // settledBetween counts the distinct auctions the bidders took part in
 // that closed at an auction-chain height in (from, to] and are settled
-// (no longer in their commit or reveal phase). Every auction of a bench
+// (no longer in their commit or reveal phase), by status. Every auction of a bench
 // network has bench bids, so this is every auction settled in the window.
-func (l *bidLoad) settledBetween(ctx context.Context, bidders []*benchAccount, from, to uint64) (int, error) {
+func (l *bidLoad) settledBetween(ctx context.Context, bidders []*benchAccount, from, to uint64) (map[string]int, error) {
 	client, err := rpc.Dial(ctx, l.url, rpc.WithToken(l.token))
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	defer client.Close()
-	seen := map[wire.Hash]bool{}
+	seen := map[wire.Hash]string{}
 	for _, a := range bidders {
 		var list []struct {
 			ID          wire.Hash `json:"id"`
@@ -199,13 +204,17 @@ func (l *bidLoad) settledBetween(ctx context.Context, bidders []*benchAccount, f
 			CloseHeight uint64    `json:"close_height"`
 		}
 		if err := client.Call(ctx, "auction.ofBidder", api.AddressParams{Address: a.addr.Encode(l.net.AddressHRP)}, &list); err != nil {
-			return 0, err
+			return nil, err
 		}
 		for _, x := range list {
 			if x.Phase != "commit" && x.Phase != "reveal" && x.CloseHeight > from && x.CloseHeight <= to {
-				seen[x.ID] = true
+				seen[x.ID] = x.Phase
 			}
 		}
 	}
-	return len(seen), nil
+	byStatus := map[string]int{}
+	for _, phase := range seen {
+		byStatus[phase]++
+	}
+	return byStatus, nil
 }
