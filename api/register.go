@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/thingchain/thingchain/api/apitypes"
+	"github.com/thingchain/thingchain/mempool"
 
 	"github.com/thingchain/thingchain/api/rpc"
 	"github.com/thingchain/thingchain/chain"
@@ -52,10 +54,32 @@ func typed[P, R any](fn func(context.Context, P) (R, error)) rpc.Handler {
 			return nil, &rpc.Error{Code: rpc.CodeInvalidParams, Message: err.Error()}
 		}
 		if err != nil {
-			return nil, err
+			return nil, withKind(err)
 		}
 		return r, nil
 	}
+}
+
+// withKind gives a refusal caused by a typed rule or policy error its
+// kind as error.data = {"kind": "ErrBadNonce"}, so clients can match the
+// kind instead of the message text.
+func withKind(err error) error {
+	var e *rpc.Error
+	if errors.As(err, &e) {
+		return err
+	}
+	var rule consensus.ErrorKind
+	var policy mempool.ErrorKind
+	var kind string
+	switch {
+	case errors.As(err, &rule):
+		kind = string(rule)
+	case errors.As(err, &policy):
+		kind = string(policy)
+	default:
+		return err
+	}
+	return &rpc.Error{Code: rpc.CodeApplication, Message: err.Error(), Data: apitypes.ErrorData{Kind: kind}}
 }
 
 type noParams struct{}

@@ -81,20 +81,20 @@ func TestMissedDeliveryStrikesDeviceRecord(t *testing.T) {
 	if _, err := b.RevealDue(ctx, c, key, fee); err != nil {
 		t.Fatal(err)
 	}
-	for get().Status == auction.StatusOpen {
+	for get().Status == auction.StatusOpen.String() {
 		gen(consensus.AuctionChain, 1)
 	}
 	if _, err := b.PayDue(ctx, c, key, fee); err != nil {
 		t.Fatal(err)
 	}
 	gen(consensus.AuctionChain, 1)
-	if s := get().Status; s != auction.StatusPaid {
+	if s := get().Status; s != auction.StatusPaid.String() {
 		t.Fatalf("after payment: %s", s)
 	}
-	for get().Status == auction.StatusPaid {
+	for get().Status == auction.StatusPaid.String() {
 		gen(consensus.AuctionChain, 1)
 	}
-	if s := get().Status; s != auction.StatusUndelivered {
+	if s := get().Status; s != auction.StatusUndelivered.String() {
 		t.Fatalf("after the delivery deadline: %s, want undelivered", s)
 	}
 	var rec struct{ Strikes uint64 }

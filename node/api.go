@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/thingchain/thingchain/api/apitypes"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/thingchain/thingchain/api"
 	"github.com/thingchain/thingchain/api/rpc"
@@ -19,18 +21,7 @@ import (
 
 // Info is what node.info returns and what DIR/node.json records while the
 // node runs, so tools can find it.
-type Info struct {
-	Network string         `json:"network"`
-	Version string         `json:"version"`
-	PID     int            `json:"pid"`
-	RPC     string         `json:"rpc"`
-	Miner   string         `json:"miner_key"`
-	Reward  string         `json:"reward"`
-	Mining  bool           `json:"mining"`
-	PeerID  string         `json:"peer_id,omitempty"`
-	P2P     []string       `json:"p2p_addrs,omitempty"`
-	Peers   []p2p.PeerInfo `json:"peers,omitempty"`
-}
+type Info = apitypes.NodeInfo
 
 // Version is reported by node.info; cmd sets it from the build.
 var Version = "dev"
@@ -39,7 +30,10 @@ func (n *Node) info() Info {
 	info := Info{Network: n.Net.Name, Version: Version, PID: os.Getpid(), RPC: n.RPCURL,
 		Miner: n.MinerKey.PubKey().String(), Reward: n.Reward.Encode(n.Net.AddressHRP), Mining: n.cfg.Mine}
 	if n.P2P != nil {
-		info.PeerID, info.P2P, info.Peers = n.P2P.ID().String(), n.P2PAddrs(), n.P2P.Peers()
+		info.PeerID, info.P2P = n.P2P.ID().String(), n.P2PAddrs()
+		for _, p := range n.P2P.Peers() {
+			info.Peers = append(info.Peers, peerJSON(p))
+		}
 	}
 	return info
 }
@@ -115,4 +109,17 @@ func RunningInfo(dir string) (Info, error) {
 		return info, err
 	}
 	return info, json.Unmarshal(b, &info)
+}
+
+// peerJSON is a peer as node.info shows it: times in RFC 3339, omitted
+// when unset.
+func peerJSON(p p2p.PeerInfo) apitypes.PeerInfo {
+	out := apitypes.PeerInfo{ID: p.ID.String(), Addrs: p.Addrs, Score: p.Score, Banned: p.Banned}
+	if !p.BannedUntil.IsZero() {
+		out.BannedUntil = p.BannedUntil.UTC().Format(time.RFC3339)
+	}
+	if !p.ConnectedAt.IsZero() {
+		out.ConnectedAt = p.ConnectedAt.UTC().Format(time.RFC3339)
+	}
+	return out
 }

@@ -151,3 +151,13 @@ func Verify(pub PubKey, hash [32]byte, sig Signature) bool {
 	}
 	return ecdsa.NewSignature(&r, &s).Verify(hash[:], key)
 }
+
+// ParsePubKeyHex parses the API's text form of a public key: 66 lowercase
+// or uppercase hex digits of the compressed key.
+func ParsePubKeyHex(s string) (PubKey, error) {
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		return PubKey{}, fmt.Errorf("%w: %q is not hex", ErrPubKey, s)
+	}
+	return ParsePubKey(b)
+}

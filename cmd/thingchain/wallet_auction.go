@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	apiclient "github.com/thingchain/thingchain/api/client"
 	"io"
 	"net/http"
 	"strings"
@@ -223,8 +224,8 @@ func walletBid(c *cli.Context) error {
 		return err
 	}
 	defer s.client.Close()
-	var found registry.QueryResult
-	if err := s.client.Call(c.Context, "registry.devices", f, &found); err != nil {
+	found, err := apiclient.New(s.client).Devices(c.Context, f)
+	if err != nil {
 		return fmt.Errorf("registry.devices: %w", err)
 	}
 	if len(found.Devices) == 0 {

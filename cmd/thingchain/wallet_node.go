@@ -2,15 +2,16 @@ package main
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
+	apiclient "github.com/thingchain/thingchain/api/client"
+	"github.com/thingchain/thingchain/chain/wire"
 	"path/filepath"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/thingchain/thingchain/api"
+	"github.com/thingchain/thingchain/api/apitypes"
 	"github.com/thingchain/thingchain/api/rpc"
 	"github.com/thingchain/thingchain/chain/keys"
 	"github.com/thingchain/thingchain/consensus"
@@ -135,8 +136,8 @@ func walletBalance(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	var acct api.Account
-	if err := client.Call(c.Context, "account.get", api.AddressParams{Address: addr.Encode(w.net.AddressHRP)}, &acct); err != nil {
+	acct, err := apiclient.New(client).Account(c.Context, addr.Encode(w.net.AddressHRP))
+	if err != nil {
 		return err
 	}
 	if c.Bool("json") {
@@ -182,20 +183,20 @@ func walletSend(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	var nonce uint64
-	if err := client.Call(c.Context, "account.nextNonce", api.NonceParams{PubKey: key.PubKey().String()}, &nonce); err != nil {
+	nonce, err := apiclient.New(client).NextNonce(c.Context, key.PubKey(), "auction")
+	if err != nil {
 		return err
 	}
 	tx := ledger.NewTransfer(w.net, key, to, amount, fee, nonce)
-	var res api.SubmitResult
-	if err := client.Call(c.Context, "tx.submit", api.SubmitParams{Raw: hex.EncodeToString(tx.Encode())}, &res); err != nil {
+	res, err := apiclient.New(client).Submit(c.Context, tx)
+	if err != nil {
 		return err
 	}
 	out := map[string]any{"txid": res.ID, "from": kf.Address, "to": to.Encode(w.net.AddressHRP), "amount": amount, "fee": fee, "nonce": nonce, "status": "pending"}
 	if c.Bool("wait") {
 		ctx, cancel := context.WithTimeout(c.Context, c.Duration("timeout"))
 		defer cancel()
-		tr, err := waitConfirmed(ctx, client, res.ID.String())
+		tr, err := waitConfirmed(ctx, client, res.ID)
 		if err != nil {
 			return err
 		}
@@ -211,12 +212,11 @@ func walletSend(c *cli.Context) error {
 // waitConfirmed polls until a transaction is in a block. (A newHeads
 // subscription would save the polling; the wallet keeps to plain HTTP so it
 // works through any proxy.)
-func waitConfirmed(ctx context.Context, client *rpc.Client, txid string) (api.TxResult, error) {
+func waitConfirmed(ctx context.Context, client *rpc.Client, txid wire.Hash) (apitypes.TxResult, error) {
 	t := time.NewTicker(500 * time.Millisecond)
 	defer t.Stop()
 	for {
-		var tr api.TxResult
-		err := client.Call(ctx, "chain.getTransaction", map[string]string{"chain": "auction", "txid": txid}, &tr)
+		tr, err := apiclient.New(client).Transaction(ctx, "auction", txid)
 		if err == nil && tr.Status == "confirmed" {
 			return tr, nil
 		}
@@ -237,8 +237,8 @@ func walletHistory(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	var hist []api.HistoryEntry
-	if err := client.Call(c.Context, "account.history", api.HistoryParams{Address: addr.Encode(w.net.AddressHRP), Blocks: c.Int("blocks")}, &hist); err != nil {
+	hist, err := apiclient.New(client).History(c.Context, apitypes.HistoryParams{Address: addr.Encode(w.net.AddressHRP), Blocks: c.Int("blocks")})
+	if err != nil {
 		return err
 	}
 	if c.Bool("json") {
@@ -266,8 +266,8 @@ func walletFaucet(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	var res api.SubmitResult
-	if err := client.Call(c.Context, "faucet.request", api.FaucetParams{Address: addr.Encode(w.net.AddressHRP), Amount: amount}, &res); err != nil {
+	res, err := apiclient.New(client).Faucet(c.Context, addr.Encode(w.net.AddressHRP), amount)
+	if err != nil {
 		return err
 	}
 	if c.Bool("json") {
