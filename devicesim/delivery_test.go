@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	apiclient "github.com/thingchain/thingchain/api/client"
 	"github.com/thingchain/thingchain/registry"
 	"os"
 	"path/filepath"
@@ -235,6 +236,11 @@ func TestAuctionDeliveryAndAccessOnRegtest(t *testing.T) {
 		{method: "auction.ofBidder", params: api.AddressParams{Address: commitTx.Bidder}},
 		{method: "auction.info"},
 	})
+	// A real node's rule refusal carries its kind in error.data.
+	_, err = submit(ctx, client, ledger.NewTransfer(net, bidder, dev.DeviceKey.PubKey().Address(), 1, 1000, 0))
+	if !hasKind(err, kindBadNonce) {
+		t.Fatalf("reused nonce: kind %q, error %v", apiclient.Kind(err), err)
+	}
 	if ids, err := sim.DeliverKeys(ctx); err != nil || len(ids) != 0 {
 		t.Fatalf("second round delivered again: %v %v", ids, err)
 	}
