@@ -7,6 +7,7 @@ import (
 	"os"
 	"regexp"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/thingchain/thingchain/api/rpc"
@@ -150,18 +151,19 @@ func checkAPIDocs(t *testing.T, ctx context.Context, c *rpc.Client, calls []apiC
 	if err := c.Call(ctx, "rpc.methods", nil, &methods); err != nil {
 		t.Fatal(err)
 	}
-	served := map[string]bool{}
+	served, subs := map[string]bool{}, map[string]bool{}
 	for _, m := range methods {
-		if m.Subscription {
-			continue
-		}
-		served[m.Name] = true
 		if _, ok := docs[m.Name]; !ok {
 			t.Errorf("docs/api.md has no example result for %s", m.Name)
 		}
+		if m.Subscription {
+			subs[m.Name] = true
+			continue
+		}
+		served[m.Name] = true
 	}
 	for name := range docs {
-		if !served[name] {
+		if !served[name] && !subs[name] {
 			t.Errorf("docs/api.md documents %s, which the node does not serve", name)
 		}
 	}
@@ -186,6 +188,7 @@ func checkAPIDocs(t *testing.T, ctx context.Context, c *rpc.Client, calls []apiC
 			t.Errorf("docs/api.md and the node disagree: %s", e)
 		}
 	}
+	checkSubscriptionDocs(t, ctx, c, docs, subs)
 	for name := range served {
 		if !called[name] {
 			t.Errorf("the conformance check does not call %s", name)
@@ -196,5 +199,70 @@ func checkAPIDocs(t *testing.T, ctx context.Context, c *rpc.Client, calls []apiC
 		if err := os.WriteFile(path, b, 0o644); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// checkSubscriptionDocs subscribes over WebSocket to every subscription
+// the node offers, causes one event of each (an auction block, a pending
+// faucet transfer) and holds the notification to the docs' example.
+func checkSubscriptionDocs(t *testing.T, ctx context.Context, c *rpc.Client, docs map[string]any, subs map[string]bool) {
+	t.Helper()
+	var info struct {
+		RPC string `json:"rpc"`
+	}
+	if err := c.Call(ctx, "node.info", nil, &info); err != nil {
+		t.Fatal(err)
+	}
+	ws, err := rpc.Dial(ctx, "ws"+strings.TrimPrefix(info.RPC, "http"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	cause := map[string]func(){
+		"newHeads": func() {
+			var hashes []string
+			if err := c.Call(ctx, "admin.generate", map[string]any{"chain": "auction", "count": 1}, &hashes); err != nil {
+				t.Fatal(err)
+			}
+		},
+		"newPendingTransactions": func() {
+			var addr struct {
+				Reward string `json:"reward"`
+			}
+			if err := c.Call(ctx, "node.info", nil, &addr); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.Call(ctx, "faucet.request", map[string]any{"address": addr.Reward, "amount": 1}, nil); err != nil {
+				t.Fatal(err)
+			}
+		},
+	}
+	for name := range subs {
+		do, ok := cause[name]
+		if !ok {
+			t.Errorf("the conformance check cannot cause a %s notification", name)
+			continue
+		}
+		ch, stop, err := ws.Subscribe(ctx, name, "auction")
+		if err != nil {
+			t.Fatalf("subscribe %s: %v", name, err)
+		}
+		do()
+		select {
+		case raw, ok := <-ch:
+			if !ok {
+				t.Fatalf("%s subscription ended", name)
+			}
+			var v any
+			if err := json.Unmarshal(raw, &v); err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range conform(name, docs[name], v) {
+				t.Errorf("docs/api.md and the node disagree: %s", e)
+			}
+		case <-ctx.Done():
+			t.Fatalf("no %s notification", name)
+		}
+		stop()
 	}
 }
