@@ -3,7 +3,6 @@ package wallet
 import (
 	"context"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	apiclient "github.com/thingchain/thingchain/api/client"
@@ -621,7 +620,7 @@ func (b *Bidder) Watch(ctx context.Context, client *rpc.Client, key *keys.Privat
 		}
 		return fn(ev)
 	}
-	heads, stop, err := client.Subscribe(ctx, "newHeads", "auction")
+	heads, stop, err := apiclient.SubscribeHeads(ctx, client, "auction")
 	if err == nil {
 		defer stop()
 		if step(0) {
@@ -631,14 +630,12 @@ func (b *Bidder) Watch(ctx context.Context, client *rpc.Client, key *keys.Privat
 			select {
 			case <-ctx.Done():
 				return ctx.Err()
-			case raw, ok := <-heads:
+			case h, ok := <-heads:
 				if !ok {
 					// Subscription ended (connection lost or fell
 					// behind): carry on by polling.
 					return b.pollLoop(ctx, client, poll, step)
 				}
-				var h apitypes.Header
-				_ = json.Unmarshal(raw, &h)
 				if step(h.Height) {
 					return ctx.Err()
 				}
