@@ -40,7 +40,37 @@ func TestECIESInteropEciesjs(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(eciesjsDir, "node_modules", "eciesjs", "package.json")); err != nil {
 		missing("eciesjs is not installed")
 	}
+	runInterop(t, eciesjsDir, node, "interop.cjs")
+}
 
+// TestECIESInteropPython runs testdata/interop/python/ecies.py, an
+// implementation written from docs/auction.md §9 with only the Python
+// `cryptography` package (what a Python device has), the same way. It
+// skips without python3 and cryptography unless THINGCHAIN_PYTHON_ECIES=1
+// (set by .ci/run, which installs Debian's python3-cryptography).
+func TestECIESInteropPython(t *testing.T) {
+	required := os.Getenv("THINGCHAIN_PYTHON_ECIES") == "1"
+	python := "/usr/bin/python3" // Debian's, which sees python3-cryptography
+	if _, err := os.Stat(python); err != nil {
+		if python, err = exec.LookPath("python3"); err != nil {
+			python = ""
+		}
+	}
+	if python == "" || exec.Command(python, "-c", "import cryptography.hazmat.primitives.ciphers.aead").Run() != nil {
+		msg := "python3 with the cryptography package is not installed (Debian: apt-get install python3-cryptography)"
+		if required {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	runInterop(t, filepath.Join("..", "..", "testdata", "interop", "python"), python, "ecies.py")
+}
+
+// runInterop sends the vectors' path, fresh Go ciphertexts and plaintexts
+// to encrypt to another implementation's script (protocol in
+// testdata/interop/eciesjs/interop.cjs) and checks its answers.
+func runInterop(t *testing.T, dir, interpreter, script string) {
+	t.Helper()
 	type fromGo struct {
 		RecipientSecret string `json:"recipient_secret"`
 		Plaintext       string `json:"plaintext"`
@@ -83,13 +113,13 @@ func TestECIESInteropEciesjs(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "interop.cjs")
-	cmd.Dir = eciesjsDir
+	cmd := exec.CommandContext(ctx, interpreter, script)
+	cmd.Dir = dir
 	cmd.Stdin = bytes.NewReader(body)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
-		t.Fatalf("node interop.cjs: %v\n%s", err, stderr.String())
+		t.Fatalf("%s %s: %v\n%s", interpreter, script, err, stderr.String())
 	}
 	var reply struct {
 		Vectors int      `json:"vectors"`
@@ -101,13 +131,13 @@ func TestECIESInteropEciesjs(t *testing.T) {
 		t.Fatalf("reply %q: %v", stdout.String(), err)
 	}
 	if reply.Vectors < 3 || reply.Invalid < 5 {
-		t.Fatalf("eciesjs checked %d valid and %d invalid vectors", reply.Vectors, reply.Invalid)
+		t.Fatalf("%s checked %d valid and %d invalid vectors", script, reply.Vectors, reply.Invalid)
 	}
 	if reply.FromGo != len(req.FromGo) {
-		t.Fatalf("eciesjs decrypted %d of %d Go ciphertexts", reply.FromGo, len(req.FromGo))
+		t.Fatalf("%s decrypted %d of %d Go ciphertexts", script, reply.FromGo, len(req.FromGo))
 	}
 	if len(reply.ToGo) != len(req.ToGo) {
-		t.Fatalf("eciesjs returned %d ciphertexts, want %d", len(reply.ToGo), len(req.ToGo))
+		t.Fatalf("%s returned %d ciphertexts, want %d", script, len(reply.ToGo), len(req.ToGo))
 	}
 	for i, h := range reply.ToGo {
 		ct, err := hex.DecodeString(h)
@@ -116,7 +146,7 @@ func TestECIESInteropEciesjs(t *testing.T) {
 		}
 		pt, err := recipients[i].DecryptECIES(ct)
 		if err != nil {
-			t.Fatalf("to_go[%d]: Go cannot decrypt eciesjs's ciphertext: %v", i, err)
+			t.Fatalf("to_go[%d]: Go cannot decrypt %s's ciphertext: %v", i, script, err)
 		}
 		if want, _ := hex.DecodeString(req.ToGo[i].Plaintext); !bytes.Equal(pt, want) {
 			t.Fatalf("to_go[%d]: decrypted %q, want %q", i, pt, want)
