@@ -4,19 +4,17 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/thingchain/thingchain/api/apitypes"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/thingchain/thingchain/api"
+	"github.com/thingchain/thingchain/api/apitypes"
 	"github.com/thingchain/thingchain/api/rpc"
 	"github.com/thingchain/thingchain/chain"
 	"github.com/thingchain/thingchain/chain/keys"
 	"github.com/thingchain/thingchain/chain/wire"
 	"github.com/thingchain/thingchain/consensus"
 	"github.com/thingchain/thingchain/ledger"
-	"github.com/thingchain/thingchain/p2p"
 )
 
 // Info is what node.info returns and what DIR/node.json records while the
@@ -109,17 +107,4 @@ func RunningInfo(dir string) (Info, error) {
 		return info, err
 	}
 	return info, json.Unmarshal(b, &info)
-}
-
-// peerJSON is a peer as node.info shows it: times in RFC 3339, omitted
-// when unset.
-func peerJSON(p p2p.PeerInfo) apitypes.PeerInfo {
-	out := apitypes.PeerInfo{ID: p.ID.String(), Addrs: p.Addrs, Score: p.Score, Banned: p.Banned}
-	if !p.BannedUntil.IsZero() {
-		out.BannedUntil = p.BannedUntil.UTC().Format(time.RFC3339)
-	}
-	if !p.ConnectedAt.IsZero() {
-		out.ConnectedAt = p.ConnectedAt.UTC().Format(time.RFC3339)
-	}
-	return out
 }
