@@ -107,7 +107,7 @@ func termsJSON(t registry.Terms) apitypes.Terms {
 func auctionJSON(a *auction.Auction, hrp string) apitypes.Auction {
 	return apitypes.Auction{
 		ID: a.ID, Device: pubKeyHex(a.Device), Seq: a.Seq, Owner: addressText(a.Owner, hrp), Terms: termsJSON(a.Terms),
-		OpenHeight: a.OpenHeight, CommitEnd: a.CommitEnd, CloseHeight: a.CloseHeight, Status: a.Status.String(),
+		OpenHeight: a.OpenHeight, CommitEnd: a.CommitEnd, CloseHeight: a.CloseHeight, Status: apitypes.AuctionStatus(a.Status.String()),
 		Bids: a.Bids, Ranking: append([]uint32{}, a.Ranking...), WinnerRank: a.WinnerRank, Winner: addressText(a.Winner, hrp),
 		PricePerPoint: a.PricePerPoint, Price: a.Price, PayDeadline: a.PayDeadline, DeliveryDeadline: a.DeliveryDeadline,
 	}
@@ -119,7 +119,7 @@ func bidJSON(b *auction.Bid, hrp string) *apitypes.Bid {
 	}
 	return &apitypes.Bid{
 		Auction: b.Auction, Index: b.Index, Bidder: addressText(b.Bidder, hrp), BidderKey: pubKeyHex(b.BidderKey),
-		Commitment: b.Commitment, Deposit: b.Deposit, Height: b.Height, Status: b.Status.String(), AmountPerPoint: b.AmountPerPoint,
+		Commitment: b.Commitment, Deposit: b.Deposit, Height: b.Height, Status: apitypes.BidStatus(b.Status.String()), AmountPerPoint: b.AmountPerPoint,
 	}
 }
 

@@ -57,7 +57,7 @@ func mustKey(t *testing.T) *keys.PrivateKey {
 func deliveredView(device keys.PubKey, seq uint64, key []byte, from, to time.Time) *api.AuctionView {
 	id := auction.AuctionID(device, seq)
 	a := api.AuctionView{}.Auction
-	a.ID, a.Device, a.Seq, a.Status = id, device.String(), seq, auction.StatusDelivered.String()
+	a.ID, a.Device, a.Seq, a.Status = id, device.String(), seq, apitypes.StatusDelivered
 	return &api.AuctionView{Auction: a, Phase: "delivered", Delivery: &apitypes.Delivery{
 		Auction: id, Device: device.String(), Time: from.UnixMilli(), Expires: to.UnixMilli(), KeyHash: auction.KeyHash(key),
 		EncryptedKey: "010203",
@@ -78,7 +78,7 @@ func TestChainAccess(t *testing.T) {
 	good := deliveredView(dev, 0, key, start, end)
 	otherDev := deliveredView(other, 0, key, start, end)
 	pendingID := auction.AuctionID(dev, 1)
-	pending := &api.AuctionView{Auction: apitypes.Auction{ID: pendingID, Device: dev.String(), Seq: 1, Status: auction.StatusPaid.String()}}
+	pending := &api.AuctionView{Auction: apitypes.Auction{ID: pendingID, Device: dev.String(), Seq: 1, Status: apitypes.StatusPaid}}
 	fake := &fakeAuctions{views: map[wire.Hash]*api.AuctionView{good.ID: good, otherDev.ID: otherDev, pendingID: pending}}
 
 	now := start.Add(time.Minute)

@@ -186,7 +186,7 @@ func (a *Agent) DeliverKeys(ctx context.Context, fee uint64) ([]wire.Hash, error
 	var errs []error
 	for i := range list {
 		av := &list[i]
-		if av.Status != auction.StatusPaid.String() || av.Delivery != nil {
+		if av.Status != apitypes.StatusPaid || av.Delivery != nil {
 			continue
 		}
 		if av.Height+1 > av.DeliveryDeadline {
@@ -225,7 +225,7 @@ func (a *Agent) deliver(ctx context.Context, id wire.Hash, fee uint64) (sent boo
 	if err != nil {
 		return false, fmt.Errorf("auction.get: %w", err)
 	}
-	if av == nil || av.Status != auction.StatusPaid.String() || av.Delivery != nil {
+	if av == nil || av.Status != apitypes.StatusPaid || av.Delivery != nil {
 		return false, nil // moved on meanwhile
 	}
 	if av.Device != a.DeviceHex() {

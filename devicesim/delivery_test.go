@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"github.com/thingchain/thingchain/api/apitypes"
 	apiclient "github.com/thingchain/thingchain/api/client"
 	"github.com/thingchain/thingchain/registry"
 	"os"
@@ -147,7 +148,7 @@ func TestAuctionDeliveryAndAccessOnRegtest(t *testing.T) {
 		generate("auction", 1)
 	}
 	send(func(n uint64) *wire.Tx { return auction.NewRevealTx(net, bidder, n, 1000, bid) })
-	for i := 0; view().Status != auction.StatusPaid.String(); i++ {
+	for i := 0; view().Status != apitypes.StatusPaid; i++ {
 		if i > 10 {
 			t.Fatalf("auction status %q", view().Status)
 		}
@@ -179,7 +180,7 @@ func TestAuctionDeliveryAndAccessOnRegtest(t *testing.T) {
 		t.Fatalf("second delivery round: %v, %v", ids, err)
 	}
 	generate("auction", 1)
-	if a := view(); a.Status != auction.StatusDelivered.String() || a.Delivery == nil {
+	if a := view(); a.Status != apitypes.StatusDelivered || a.Delivery == nil {
 		t.Fatalf("after delivery: status %s, delivery %v", a.Status, a.Delivery)
 	}
 

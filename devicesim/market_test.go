@@ -3,6 +3,7 @@ package devicesim
 import (
 	"context"
 	"errors"
+	"github.com/thingchain/thingchain/api/apitypes"
 	"log/slog"
 	"net/http"
 	"sync/atomic"
@@ -232,7 +233,7 @@ func TestMarketEndToEnd(t *testing.T) {
 		reveals = append(reveals, r.TxIDs...)
 	}
 	m.mine(consensus.AuctionChain, 1, reveals...)
-	for m.auction(idA).Status == auction.StatusOpen.String() {
+	for m.auction(idA).Status == apitypes.StatusOpen {
 		m.mine(consensus.AuctionChain, 1)
 	}
 
@@ -247,7 +248,7 @@ func TestMarketEndToEnd(t *testing.T) {
 		t.Fatalf("auction B: winner %s at %d per point, want alice at the reserve %d", b.Winner, b.PricePerPoint, b.Terms.ReservePerPoint)
 	}
 	for _, bd := range a.BidList {
-		if bd.Bidder == addrOf(carol) && bd.Status != auction.BidForfeited.String() {
+		if bd.Bidder == addrOf(carol) && bd.Status != apitypes.BidForfeited {
 			t.Fatalf("carol's unrevealed bid is %s, want forfeited", bd.Status)
 		}
 	}
@@ -263,7 +264,7 @@ func TestMarketEndToEnd(t *testing.T) {
 	m.waitFor("the device agents' key deliveries", func() bool { return m.n0.AuctionPool.Stats().Count >= 2 })
 	m.mine(consensus.AuctionChain, 1)
 	for _, id := range []wire.Hash{idA, idB} {
-		if av := m.auction(id); av.Status != auction.StatusDelivered.String() || av.Delivery == nil {
+		if av := m.auction(id); av.Status != apitypes.StatusDelivered || av.Delivery == nil {
 			t.Fatalf("auction %s: status %s, delivery %v", id, av.Status, av.Delivery)
 		}
 	}

@@ -328,13 +328,13 @@ func (b *Bidder) RevealDue(ctx context.Context, client *rpc.Client, key *keys.Pr
 			onChain = bidOf(a, addr.Encode(b.Net.AddressHRP))
 		}
 		switch {
-		case onChain != nil && onChain.Status == auction.BidForfeited.String() && r.State == BidStateCommitting:
+		case onChain != nil && onChain.Status == apitypes.BidForfeited && r.State == BidStateCommitting:
 			// Never revealed: the reveal phase passed without us.
 			missed = append(missed, r.Auction)
-		case onChain != nil && onChain.Status != auction.BidSealed.String():
+		case onChain != nil && onChain.Status != apitypes.BidSealed:
 			revealed = append(revealed, r.Auction)
 			heights[r.Auction] = onChain.Height
-		case a != nil && a.Status != auction.StatusOpen.String() || a != nil && onChain == nil && a.Phase != "commit" && !txPending(ctx, client, r.CommitTx):
+		case a != nil && a.Status != apitypes.StatusOpen || a != nil && onChain == nil && a.Phase != "commit" && !txPending(ctx, client, r.CommitTx):
 			// Settled with our bid still sealed, or the reveal phase
 			// runs and our commitment never made it.
 			missed = append(missed, r.Auction)
@@ -425,7 +425,7 @@ func (b *Bidder) PayDue(ctx context.Context, client *rpc.Client, key *keys.Priva
 	var due []*apitypes.BidderAuction
 	for i := range list {
 		a := &list[i]
-		if a.Status != auction.StatusAwaitingPayment.String() || a.Winner != addr.Encode(b.Net.AddressHRP) {
+		if a.Status != apitypes.StatusAwaitingPayment || a.Winner != addr.Encode(b.Net.AddressHRP) {
 			continue
 		}
 		if id := payTx[a.ID]; !id.IsZero() && txPending(ctx, client, id) {
@@ -559,11 +559,11 @@ func (b *Bidder) Auctions(ctx context.Context, client *rpc.Client, addr keys.Add
 	for _, a := range list {
 		seen[a.ID] = true
 		m := MyAuction{Auction: a.ID, Device: a.Device, Seq: a.Seq, Phase: a.Phase, Height: a.Height,
-			CommitEnd: a.CommitEnd, CloseHeight: a.CloseHeight, Bidders: a.Bids, Won: a.Winner == self && a.Status != auction.StatusOpen.String(),
+			CommitEnd: a.CommitEnd, CloseHeight: a.CloseHeight, Bidders: a.Bids, Won: a.Winner == self && a.Status != apitypes.StatusOpen,
 			PricePerPoint: a.PricePerPoint, Price: a.Price, Delivered: a.Delivery != nil}
 		m.Winner = a.Winner
 		if bid := bidOf(&a, self); bid != nil {
-			m.BidStatus, m.AmountPerPoint, m.Deposit = bid.Status, bid.AmountPerPoint, bid.Deposit
+			m.BidStatus, m.AmountPerPoint, m.Deposit = string(bid.Status), bid.AmountPerPoint, bid.Deposit
 		}
 		if r := book[a.ID]; r != nil {
 			m.WalletState = r.State

@@ -10,6 +10,31 @@ import (
 	"github.com/thingchain/thingchain/chain/wire"
 )
 
+// AuctionStatus is an auction's status by name (docs/auction.md §2).
+type AuctionStatus string
+
+// Auction statuses.
+const (
+	StatusOpen            AuctionStatus = "open"              // commit or reveal phase
+	StatusAwaitingPayment AuctionStatus = "awaiting_payment"  // the winner's deposit is short; its payment window runs
+	StatusPaid            AuctionStatus = "awaiting_delivery" // price in escrow; the device delivers the key
+	StatusDelivered       AuctionStatus = "delivered"         // final
+	StatusNoSale          AuctionStatus = "no_sale"           // final
+	StatusUndelivered     AuctionStatus = "undelivered"       // final: delivery deadline missed, winner refunded
+)
+
+// BidStatus is a bid's status by name.
+type BidStatus string
+
+// Bid statuses.
+const (
+	BidSealed    BidStatus = "sealed"    // committed, not revealed
+	BidRevealed  BidStatus = "revealed"  // deposit still in escrow
+	BidRefunded  BidStatus = "refunded"  // lost or below reserve; deposit returned
+	BidForfeited BidStatus = "forfeited" // not revealed, or won and not paid
+	BidWon       BidStatus = "won"       // won and paid
+)
+
 // AuctionIDParams names an auction.
 type AuctionIDParams struct {
 	ID wire.Hash `json:"id"`
@@ -17,16 +42,16 @@ type AuctionIDParams struct {
 
 // Auction is an auction's state (docs/auction.md).
 type Auction struct {
-	ID          wire.Hash `json:"id"`
-	Device      string    `json:"device"` // public key
-	Seq         uint64    `json:"seq"`
-	Owner       string    `json:"owner"` // address
-	Terms       Terms     `json:"terms"`
-	OpenHeight  uint64    `json:"open_height"`
-	CommitEnd   uint64    `json:"commit_end"`
-	CloseHeight uint64    `json:"close_height"`
-	Status      string    `json:"status"`
-	Bids        uint32    `json:"bids"` // bidders so far
+	ID          wire.Hash     `json:"id"`
+	Device      string        `json:"device"` // public key
+	Seq         uint64        `json:"seq"`
+	Owner       string        `json:"owner"` // address
+	Terms       Terms         `json:"terms"`
+	OpenHeight  uint64        `json:"open_height"`
+	CommitEnd   uint64        `json:"commit_end"`
+	CloseHeight uint64        `json:"close_height"`
+	Status      AuctionStatus `json:"status"`
+	Bids        uint32        `json:"bids"` // bidders so far
 	// Ranking lists the bid indexes of revealed bids at or above reserve,
 	// best first; set at close.
 	Ranking          []uint32 `json:"ranking"`
@@ -47,7 +72,7 @@ type Bid struct {
 	Commitment     wire.Hash `json:"commitment"`
 	Deposit        uint64    `json:"deposit"`
 	Height         uint64    `json:"height"`
-	Status         string    `json:"status"`
+	Status         BidStatus `json:"status"`
 	AmountPerPoint uint64    `json:"amount_per_point"` // once revealed
 }
 
