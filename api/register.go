@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"github.com/thingchain/thingchain/api/apitypes"
-	"github.com/thingchain/thingchain/mempool"
 
 	"github.com/thingchain/thingchain/api/rpc"
 	"github.com/thingchain/thingchain/chain"
@@ -54,32 +52,10 @@ func typed[P, R any](fn func(context.Context, P) (R, error)) rpc.Handler {
 			return nil, &rpc.Error{Code: rpc.CodeInvalidParams, Message: err.Error()}
 		}
 		if err != nil {
-			return nil, withKind(err)
+			return nil, err
 		}
 		return r, nil
 	}
-}
-
-// withKind gives a refusal caused by a typed rule or policy error its
-// kind as error.data = {"kind": "ErrBadNonce"}, so clients can match the
-// kind instead of the message text.
-func withKind(err error) error {
-	var e *rpc.Error
-	if errors.As(err, &e) {
-		return err
-	}
-	var rule consensus.ErrorKind
-	var policy mempool.ErrorKind
-	var kind string
-	switch {
-	case errors.As(err, &rule):
-		kind = string(rule)
-	case errors.As(err, &policy):
-		kind = string(policy)
-	default:
-		return err
-	}
-	return &rpc.Error{Code: rpc.CodeApplication, Message: err.Error(), Data: apitypes.ErrorData{Kind: kind}}
 }
 
 type noParams struct{}
@@ -115,6 +91,7 @@ func Register(srv *rpc.Server, svc *Service, feeds *Feeds) {
 				return svc.b.NodeInfo(), nil
 			}},
 		{Name: "admin.generate", Admin: true, Summary: "mine blocks now (regtest) {chain, count}", Handler: typed(svc.Generate)},
+		{Name: "admin.reconsiderBlock", Admin: true, Summary: "clear a block's invalid marks (and its ancestors' and descendants') and re-validate {chain, hash}", Handler: typed(svc.ReconsiderBlock)},
 	}
 	for _, m := range methods {
 		srv.Register(m)

@@ -47,7 +47,7 @@ func CheckParams(p *consensus.AuctionParams) error {
 	case p.CommitBlocks == 0 || p.RevealBlocks == 0 || p.PaymentBlocks == 0 || p.DeliveryBlocks == 0:
 		return fmt.Errorf("every phase needs at least one block (commit %d, reveal %d, payment %d, delivery %d)",
 			p.CommitBlocks, p.RevealBlocks, p.PaymentBlocks, p.DeliveryBlocks)
-	case p.BondPermille > 1000 || p.ForfeitOwnerPermille > 1000 || p.ProtocolFeePermille > 1000 || p.MetadataFeePermille > 1000:
+	case p.BondPermille > 1000 || p.ForfeitOwnerPermille > 1000 || p.ProtocolFeePermille > 1000 || p.MetadataFeePermille > 1000 || p.ProtocolFeeMetadataPermille > 1000:
 		return fmt.Errorf("shares are per-mille and must not exceed 1000")
 	case p.MaxBidsPerTx < 1 || p.MaxBidsPerTx > maxBatchFormat:
 		return fmt.Errorf("MaxBidsPerTx %d outside 1..%d", p.MaxBidsPerTx, maxBatchFormat)
@@ -111,7 +111,7 @@ func (m *Machine) FinishBlock(v *chain.View, blk *wire.Block, ctx *chain.BlockCo
 		if prev == (wire.Anchor{}) {
 			from = 1 // the first anchor: metadata genesis has no miner
 		}
-		if err := m.payMetadataMiners(v, from, anchor.Height); err != nil {
+		if err := m.payMetadataMiners(v, from, anchor); err != nil {
 			return err
 		}
 	}

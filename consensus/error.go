@@ -9,6 +9,10 @@ type ErrorKind string
 
 func (k ErrorKind) Error() string { return string(k) }
 
+// Kind returns the kind's name. It is how the API server (rpc.KindError)
+// puts the kind in error.data.kind without importing this package.
+func (k ErrorKind) Kind() string { return string(k) }
+
 // Block and header rule kinds, in the order validation checks them.
 const (
 	// Context-free (sanity) checks: the block alone.

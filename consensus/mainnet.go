@@ -32,7 +32,8 @@ func MainNet() *Params {
 	p.Auctions = AuctionParams{
 		CommitBlocks: 720, RevealBlocks: 720, PaymentBlocks: 720, DeliveryBlocks: 1440,
 		BondPermille: 100, ForfeitOwnerPermille: 500, ProtocolFeePermille: 20, MetadataFeePermille: 200,
-		MaxBidsPerTx: 256, MaxBidsPerAuction: 1000, MaxAnchorStep: 1000, MaxKeyCiphertext: 1024,
+		ProtocolFeeMetadataPermille: 500, // docs/economics.md: metadata mining pays only with a share of prices
+		MaxBidsPerTx:                256, MaxBidsPerAuction: 1000, MaxAnchorStep: 1000, MaxKeyCiphertext: 1024,
 	}
 	// Genesis coin: a placeholder consortium treasury of 100,000,000 THG
 	// (1 THG = 10^8 units). Its address is a hash of a fixed string, not of

@@ -114,6 +114,11 @@ type AuctionParams struct {
 	ForfeitOwnerPermille uint64 // share of a forfeited deposit to the device owner; the rest to the block's miner
 	ProtocolFeePermille  uint64 // share of a delivered auction's price to the block's miner; the rest to the owner
 	MetadataFeePermille  uint64 // share of every auction block's fees for the metadata miners it anchors
+	// ProtocolFeeMetadataPermille is the share of every protocol fee (the
+	// miner's cut of a delivered price) that goes to the metadata miners'
+	// pool instead of the delivery block's miner: without it the metadata
+	// chain's miners live on transaction fees alone (docs/economics.md).
+	ProtocolFeeMetadataPermille uint64
 
 	MaxBidsPerTx      int    // bids (or reveals) one batch transaction may carry
 	MaxBidsPerAuction int    // bidders one auction admits; bounds settlement work

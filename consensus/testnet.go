@@ -33,7 +33,8 @@ func TestNet() *Params {
 	p.Auctions = AuctionParams{
 		CommitBlocks: 8, RevealBlocks: 6, PaymentBlocks: 6, DeliveryBlocks: 12,
 		BondPermille: 100, ForfeitOwnerPermille: 500, ProtocolFeePermille: 20, MetadataFeePermille: 200,
-		MaxBidsPerTx: 256, MaxBidsPerAuction: 1000, MaxAnchorStep: 1000, MaxKeyCiphertext: 1024,
+		ProtocolFeeMetadataPermille: 500, // docs/economics.md: metadata mining pays only with a share of prices
+		MaxBidsPerTx:                256, MaxBidsPerAuction: 1000, MaxAnchorStep: 1000, MaxKeyCiphertext: 1024,
 	}
 	// Well-known authority keys: private key i is
 	// SHA-256("thingchain test authority <i>") (registry.DevAuthorityKeys),

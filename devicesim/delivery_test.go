@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"github.com/thingchain/thingchain/api/apitypes"
 	apiclient "github.com/thingchain/thingchain/api/client"
+	"github.com/thingchain/thingchain/node"
+	"github.com/thingchain/thingchain/node/nodetest"
 	"github.com/thingchain/thingchain/registry"
 	"os"
 	"path/filepath"
@@ -59,7 +61,9 @@ func TestAuctionDeliveryAndAccessOnRegtest(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a node")
 	}
-	client := startRegtestNode(t)
+	// libp2p on loopback (no peers), so admin.setNetworkActive has a
+	// network to switch in the API conformance check below.
+	client := nodetest.Client(t, context.Background(), nodetest.Start(t, node.Config{}))
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	var skew atomic.Int64 // the simulator's clock runs this far ahead
@@ -212,7 +216,11 @@ func TestAuctionDeliveryAndAccessOnRegtest(t *testing.T) {
 	if err := client.Call(ctx, "account.history", api.HistoryParams{Address: bidderAddr.Encode(net.AddressHRP)}, &hist); err != nil || len(hist) == 0 {
 		t.Fatalf("account.history: %v %v", hist, err)
 	}
-	one := uint64(1)
+	one, active := uint64(1), true
+	var tips api.ChainInfoResult
+	if err := client.Call(ctx, "chain.info", nil, &tips); err != nil {
+		t.Fatal(err)
+	}
 	checkAPIDocs(t, ctx, client, []apiCall{
 		{method: "rpc.methods"},
 		{method: "node.info"},
@@ -226,6 +234,8 @@ func TestAuctionDeliveryAndAccessOnRegtest(t *testing.T) {
 		{method: "mempool.info", params: api.PoolParams{Chain: "auction", Limit: 10}},
 		{method: "faucet.request", params: api.FaucetParams{Address: bidderAddr.Encode(net.AddressHRP), Amount: 1000}},
 		{method: "admin.generate", params: api.GenerateParams{Chain: "auction", Count: 1}},
+		{method: "admin.reconsiderBlock", params: api.ReconsiderParams{Chain: "auction", Hash: tips.Auction.Hash}},
+		{method: "admin.setNetworkActive", params: apitypes.NetworkActiveParams{Active: &active}},
 		{method: "registry.devices", params: api.DeviceFilter{Limit: 5}},
 		{method: "registry.device", params: api.DeviceParams{Device: dev.DeviceHex()}},
 		{method: "registry.oem", params: api.KeyParams{Key: rec.OEM}},

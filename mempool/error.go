@@ -10,6 +10,10 @@ type ErrorKind string
 
 func (k ErrorKind) Error() string { return string(k) }
 
+// Kind returns the kind's name. It is how the API server (rpc.KindError)
+// puts the kind in error.data.kind without importing this package.
+func (k ErrorKind) Kind() string { return string(k) }
+
 // Policy error kinds.
 const (
 	ErrAlreadyKnown           = ErrorKind("ErrAlreadyKnown")           // the same transaction is already in the pool

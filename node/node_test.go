@@ -104,6 +104,10 @@ func TestAPISubscriptionsAndErrors(t *testing.T) {
 	if !errors.As(err, &rerr) || !strings.Contains(rerr.Message, "ErrTxWrongChain") {
 		t.Fatalf("tx for another network: %v", err)
 	}
+	// The rule's kind travels as error.data.kind, not only in the text.
+	if rerr.Kind() != "ErrTxWrongChain" || rpc.KindOf(err) != "ErrTxWrongChain" {
+		t.Fatalf("tx for another network: error.data %v, want kind ErrTxWrongChain", rerr.Data)
+	}
 	err = h.Call(ctx, "tx.submit", api.SubmitParams{Raw: "zz"}, nil)
 	if !errors.As(err, &rerr) || rerr.Code != rpc.CodeInvalidParams {
 		t.Fatalf("non-hex tx: %v", err)

@@ -165,6 +165,32 @@ type GenerateParams struct {
 	Count int    `json:"count"`
 }
 
+// ReconsiderParams name a block whose invalid marks should be cleared
+// (admin.reconsiderBlock).
+type ReconsiderParams struct {
+	Chain string    `json:"chain"` // "auction" (default) or "metadata"
+	Hash  wire.Hash `json:"hash"`
+}
+
+// ReconsiderResult reports what admin.reconsiderBlock did.
+type ReconsiderResult struct {
+	Chain   string    `json:"chain"`
+	Hash    wire.Hash `json:"hash"`
+	Cleared int       `json:"cleared"` // blocks whose invalid mark was removed
+	Tip     TipInfo   `json:"tip"`     // the chain's tip afterwards
+}
+
+// NetworkActiveParams turns peer-to-peer networking off or on
+// (admin.setNetworkActive).
+type NetworkActiveParams struct {
+	Active *bool `json:"active"`
+}
+
+// NetworkActive is admin.setNetworkActive's result.
+type NetworkActive struct {
+	Active bool `json:"active"`
+}
+
 // PeerInfo is a connected peer as node.info shows it.
 type PeerInfo struct {
 	ID          string   `json:"id"`
@@ -189,15 +215,9 @@ type NodeInfo struct {
 	Peers   []PeerInfo `json:"peers,omitempty"`
 }
 
-// ErrorData is error.data of a refusal caused by a typed rule or policy
-// error: {"kind": "ErrBadNonce"}. Clients match the kind, never the
-// message text.
-type ErrorData struct {
-	Kind string `json:"kind"`
-}
-
-// KindNoFaucet is the kind of faucet.request's refusal on a network
-// without a faucet (main).
+// KindNoFaucet is error.data.kind of faucet.request's refusal on a
+// network without a faucet (main). Rule refusals carry their rule's kind
+// (docs/api.md, "Rule errors").
 const KindNoFaucet = "ErrNoFaucet"
 
 // RawJSON is a JSON value passed through unchanged (a Thing Description,

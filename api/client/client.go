@@ -3,9 +3,7 @@ package client
 import (
 	"context"
 	"encoding/hex"
-	"encoding/json"
-	"errors"
-	"strings"
+	"slices"
 
 	"github.com/thingchain/thingchain/api/apitypes"
 	"github.com/thingchain/thingchain/api/rpc"
@@ -42,52 +40,13 @@ func Dial(ctx context.Context, url string, opts ...rpc.ClientOption) (*Client, *
 func (c *Client) Caller() Caller { return c.c }
 
 // Kind returns the rule kind of a refused call, error.data.kind (for
-// example "ErrBadNonce"), or "" when err carries none.
-func Kind(err error) string {
-	var e *rpc.Error
-	if !errors.As(err, &e) || e == nil {
-		return ""
-	}
-	switch d := e.Data.(type) {
-	case map[string]any:
-		k, _ := d["kind"].(string)
-		return k
-	case apitypes.ErrorData:
-		return d.Kind
-	case *apitypes.ErrorData:
-		if d != nil {
-			return d.Kind
-		}
-	case json.RawMessage:
-		var v apitypes.ErrorData
-		if json.Unmarshal(d, &v) == nil {
-			return v.Kind
-		}
-	}
-	// Other transports decode data into their own types; go through JSON.
-	if b, err := json.Marshal(e.Data); err == nil {
-		var v apitypes.ErrorData
-		if json.Unmarshal(b, &v) == nil {
-			return v.Kind
-		}
-	}
-	return ""
-}
+// example "ErrBadNonce"), or "" when err carries none (rpc.KindOf).
+func Kind(err error) string { return rpc.KindOf(err) }
 
-// HasKind reports whether err is a refusal of one of the given kinds. A
-// kind matches exactly or as the last part of a namespaced kind
-// ("registry.ErrModelExists" matches "ErrModelExists").
+// HasKind reports whether err is a refusal of one of the given kinds.
 func HasKind(err error, kinds ...string) bool {
 	k := Kind(err)
-	if k == "" {
-		return false
-	}
-	for _, want := range kinds {
-		if k == want || strings.HasSuffix(k, "."+want) {
-			return true
-		}
-	}
-	return false
+	return k != "" && slices.Contains(kinds, k)
 }
 
 // Methods lists every method (rpc.methods).
@@ -163,6 +122,20 @@ func (c *Client) Faucet(ctx context.Context, address string, amount uint64) (api
 func (c *Client) Generate(ctx context.Context, chain string, count int) ([]wire.Hash, error) {
 	var out []wire.Hash
 	return out, c.c.Call(ctx, "admin.generate", apitypes.GenerateParams{Chain: chain, Count: count}, &out)
+}
+
+// ReconsiderBlock clears a block's invalid marks and re-runs fork choice
+// (admin.reconsiderBlock; needs the cookie token).
+func (c *Client) ReconsiderBlock(ctx context.Context, chain string, hash wire.Hash) (apitypes.ReconsiderResult, error) {
+	var out apitypes.ReconsiderResult
+	return out, c.c.Call(ctx, "admin.reconsiderBlock", apitypes.ReconsiderParams{Chain: chain, Hash: hash}, &out)
+}
+
+// SetNetworkActive turns peer-to-peer networking off or on
+// (admin.setNetworkActive; needs the cookie token).
+func (c *Client) SetNetworkActive(ctx context.Context, active bool) (apitypes.NetworkActive, error) {
+	var out apitypes.NetworkActive
+	return out, c.c.Call(ctx, "admin.setNetworkActive", apitypes.NetworkActiveParams{Active: &active}, &out)
 }
 
 // Device returns a device record, or nil (registry.device).

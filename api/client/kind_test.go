@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/thingchain/thingchain/api/apitypes"
 	"github.com/thingchain/thingchain/api/rpc"
 )
 
@@ -23,8 +22,7 @@ func TestKindFromErrorData(t *testing.T) {
 			return nil, &rpc.Error{Code: rpc.CodeApplication, Message: msg, Data: data}
 		}
 	}
-	srv.Register(rpc.Method{Name: "t.kind", Handler: refuse(apitypes.ErrorData{Kind: "ErrBadNonce"}, "nonce 3 was already used")})
-	srv.Register(rpc.Method{Name: "t.namespaced", Handler: refuse(apitypes.ErrorData{Kind: "registry.ErrModelExists"}, "exists")})
+	srv.Register(rpc.Method{Name: "t.kind", Handler: refuse(rpc.ErrorData{Kind: "ErrBadNonce"}, "nonce 3 was already used")})
 	// The kind's name in the message only: not a kind.
 	srv.Register(rpc.Method{Name: "t.message", Handler: refuse(nil, "ErrBadNonce: nonce 3 was already used")})
 	srv.Register(rpc.Method{Name: "t.plain", Handler: func(context.Context, json.RawMessage) (any, error) { return nil, errors.New("ErrBadNonce in text") }})
@@ -43,10 +41,6 @@ func TestKindFromErrorData(t *testing.T) {
 	err = call("t.kind")
 	if Kind(err) != "ErrBadNonce" || !HasKind(err, "ErrReplacementUnderpriced", "ErrBadNonce") || HasKind(err, "ErrNonce") {
 		t.Fatalf("kind %q from %v", Kind(err), err)
-	}
-	err = call("t.namespaced")
-	if !HasKind(err, "ErrModelExists") || HasKind(err, "ModelExists") {
-		t.Fatalf("namespaced kind %q", Kind(err))
 	}
 	for _, m := range []string{"t.message", "t.plain"} {
 		if err := call(m); err == nil || Kind(err) != "" || HasKind(err, "ErrBadNonce") {

@@ -5,10 +5,18 @@
 // What this package owns:
 //   - the JSON-RPC 2.0 wire format (single requests, batches, notifications,
 //     error objects) and the mapping of failures to error codes and HTTP status;
-//   - request hygiene: body size limits, batch limits, per-IP token-bucket rate
-//     limiting, and cookie authentication for methods marked Admin;
+//   - request hygiene: the Host allow-list (DNS rebinding) and Origin check
+//     on every path, read and write deadlines, body size and batch limits
+//     (batches counted while scanned), a connection cap, per-connection and
+//     per-IP token-bucket rate limits with cookie holders exempt, and cookie
+//     authentication for methods marked Admin;
+//   - exact JSON-RPC member names, and error.data.kind for typed rule
+//     errors (KindError), which both server and clients read from here;
 //   - WebSocket connection lifecycle, Ethereum-style subscriptions and the
-//     bounded per-connection send queue that disconnects slow consumers;
+//     bounded per-connection send queue that disconnects slow consumers,
+//     per-connection and node-wide subscription caps, and the release of
+//     every subscription's resources on every path (unsubscribe, subscriber
+//     end, disconnect, a reply that could not be sent);
 //   - the cookie file (created on ListenAndServe, removed on Close).
 //
 // What it must not touch: it is a transport only. It must not import any
@@ -20,8 +28,9 @@
 // Wire summary. POST / takes a request or a batch and answers 200 with the
 // response(s), or 204 with no body when every call was a notification; 413
 // (-32006) for bodies over MaxRequestBytes, 429 (-32005) when the caller's
-// IP is out of tokens (each call in a batch costs one), 403 for a browser
-// Origin that is not allowed. GET / with Upgrade: websocket serves the same
+// connection or IP is out of tokens (each call in a batch costs one), 403
+// (-32003) for a Host or browser Origin that is not allowed, 408 for a body
+// not received within ReadTimeout, 503 (-32007) beyond MaxConns. GET / with Upgrade: websocket serves the same
 // methods plus "subscribe" ["name", args...] → "0x…" id and "unsubscribe"
 // [id] → bool; notifications look like
 //

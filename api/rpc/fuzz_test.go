@@ -19,6 +19,8 @@ func FuzzServeRequest(f *testing.F) {
 		`{"jsonrpc":"2.0","id":1,"method":"rpc.methods"}`,
 		`{"jsonrpc":"2.0","id":1,"method":"subscribe","params":["x"]}`,
 		`{"jsonrpc":"2.0","ID":1,"Method":"add","id":2}`,
+		`{"JSONRPC":"2.0","ID":7,"METHOD":"add"}`, `{"jsonrpc":"2.0","id":1,"method":"add","method":"add"}`,
+		`{"jsonrpc":"2.0","id":1,"method":"add","params":{"A":1}}`,
 	} {
 		f.Add([]byte(seed))
 	}
@@ -26,7 +28,7 @@ func FuzzServeRequest(f *testing.F) {
 	testMethods(s, nil)
 	h := s.Handler()
 	f.Fuzz(func(t *testing.T, body []byte) {
-		req := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
+		req := httptest.NewRequest(http.MethodPost, "http://127.0.0.1/", bytes.NewReader(body))
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
 		out := rec.Body.Bytes()

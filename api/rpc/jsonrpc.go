@@ -4,35 +4,87 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strconv"
+	"strings"
 )
 
 // wireRequest keeps every member raw so that type checking is ours: a
 // struct with typed fields would turn `"method": 1` into an unmarshal error
-// before we could tell which id to answer.
+// before we could tell which id to answer. idSet distinguishes an absent id
+// (a notification, which must get no reply) from `"id": null` (a request
+// that must be answered with id null).
 type wireRequest struct {
-	JSONRPC json.RawMessage `json:"jsonrpc"`
-	ID      presence        `json:"id"`
-	Method  json.RawMessage `json:"method"`
-	Params  json.RawMessage `json:"params"`
+	JSONRPC json.RawMessage
+	ID      json.RawMessage
+	idSet   bool
+	Method  json.RawMessage
+	Params  json.RawMessage
+	// unknown lists members that are not exactly "jsonrpc", "id",
+	// "method" or "params" (encoding/json would match "METHOD" to method).
+	unknown []string
+	dup     string
 }
 
-// presence distinguishes an absent id (a notification, which must get no
-// reply) from `"id": null` (a request that must be answered with id null).
-// encoding/json calls UnmarshalJSON even for a null literal on non-pointer
-// Unmarshalers, which is what makes this work.
-type presence struct {
-	set bool
-	raw json.RawMessage
+// scanRequest reads one request object member by member, matching names
+// exactly.
+func scanRequest(raw []byte) (*wireRequest, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, errors.New("not an object")
+	}
+	w := &wireRequest{}
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		name, _ := tok.(string)
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, err
+		}
+		if seen[name] && w.dup == "" {
+			w.dup = name
+		}
+		seen[name] = true
+		switch name {
+		case "jsonrpc":
+			w.JSONRPC = v
+		case "id":
+			w.ID, w.idSet = v, true
+		case "method":
+			w.Method = v
+		case "params":
+			w.Params = v
+		default:
+			w.unknown = append(w.unknown, name)
+		}
+	}
+	return w, nil
 }
 
-func (p *presence) UnmarshalJSON(b []byte) error {
-	p.set = true
-	p.raw = append(p.raw[:0], b...)
-	return nil
+// memberHint explains an unknown member, naming the one it resembles.
+func memberHint(names []string) string {
+	quoted := make([]string, len(names))
+	hint := ""
+	for i, n := range names {
+		quoted[i] = strconv.Quote(n)
+		for _, want := range []string{"jsonrpc", "id", "method", "params"} {
+			if hint == "" && strings.EqualFold(n, want) {
+				hint = fmt.Sprintf(" (member names are case-sensitive: write %q, not %q)", want, n)
+			}
+		}
+	}
+	if hint == "" {
+		hint = ` (a request has only "jsonrpc", "id", "method" and "params")`
+	}
+	return "unknown member " + strings.Join(quoted, ", ") + hint
 }
 
 type wireResponse struct {
@@ -56,15 +108,16 @@ func (c *call) isNotification() bool { return c.id == nil }
 // peer is what the transport knows about the caller.
 type peer struct {
 	ip    string
+	conn  string // the HTTP connection's remote address, for its rate bucket
 	admin bool
 	ws    *wsConn // nil over HTTP
 }
 
 // outcome of serving one HTTP body or WebSocket message.
 type outcome struct {
-	body   []byte   // nil when nothing must be sent (all notifications)
-	status int      // HTTP status for the HTTP transport
-	starts []func() // run after body is queued; see startSubscription
+	body   []byte              // nil when nothing must be sent (all notifications)
+	status int                 // HTTP status for the HTTP transport
+	starts []func(queued bool) // run once the body is queued, or failed to; see wsConn.handle
 }
 
 // serveMessage is the transport-independent core: it parses one message
@@ -73,13 +126,13 @@ type outcome struct {
 func (s *Server) serveMessage(ctx context.Context, body []byte, p *peer) outcome {
 	body = bytes.TrimSpace(body)
 	if !json.Valid(body) {
-		if !s.limiter.allow(p.ip, 1) {
+		if !s.allow(p, 1) {
 			return s.rateLimited()
 		}
 		return outcome{body: encodeError(nullID, &Error{Code: CodeParseError, Message: "parse error: invalid JSON"}), status: http.StatusOK}
 	}
 	if body[0] != '[' {
-		if !s.limiter.allow(p.ip, 1) {
+		if !s.allow(p, 1) {
 			return s.rateLimited()
 		}
 		var o outcome
@@ -88,20 +141,20 @@ func (s *Server) serveMessage(ctx context.Context, body []byte, p *peer) outcome
 		return o
 	}
 
-	var elems []json.RawMessage
-	if err := json.Unmarshal(body, &elems); err != nil {
+	elems, over, err := scanBatch(body, s.cfg.MaxBatch)
+	if err != nil {
 		// Unreachable for valid JSON starting with '[', but never trust that.
 		return outcome{body: encodeError(nullID, &Error{Code: CodeParseError, Message: "parse error: " + err.Error()}), status: http.StatusOK}
 	}
-	if !s.limiter.allow(p.ip, max(len(elems), 1)) {
+	if !s.allow(p, max(len(elems), 1)) {
 		return s.rateLimited()
 	}
 	if len(elems) == 0 {
 		return outcome{body: encodeError(nullID, &Error{Code: CodeInvalidRequest, Message: "invalid request: empty batch"}), status: http.StatusOK}
 	}
-	if len(elems) > s.cfg.MaxBatch {
+	if over {
 		return outcome{body: encodeError(nullID, &Error{Code: CodeInvalidRequest,
-			Message: fmt.Sprintf("invalid request: batch of %d exceeds limit %d", len(elems), s.cfg.MaxBatch)}), status: http.StatusOK}
+			Message: fmt.Sprintf("invalid request: batch has more than %d calls; split it", s.cfg.MaxBatch)}), status: http.StatusOK}
 	}
 	o := outcome{status: http.StatusOK}
 	var buf bytes.Buffer
@@ -124,6 +177,28 @@ func (s *Server) serveMessage(ctx context.Context, body []byte, p *peer) outcome
 	return o
 }
 
+// scanBatch splits a batch into its elements, stopping as soon as there
+// are more than limit: a 1 MiB batch of half a million tiny elements is
+// refused after limit+1 of them, not decoded whole first. over reports
+// that the batch was longer; elems then holds limit+1 elements.
+func scanBatch(body []byte, limit int) (elems []json.RawMessage, over bool, err error) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
+		return nil, false, errors.New("batch is not an array")
+	}
+	for dec.More() {
+		if len(elems) == limit {
+			return append(elems, nil), true, nil
+		}
+		var e json.RawMessage
+		if err := dec.Decode(&e); err != nil {
+			return nil, false, err
+		}
+		elems = append(elems, e)
+	}
+	return elems, false, nil
+}
+
 func (s *Server) rateLimited() outcome {
 	return outcome{
 		body:   encodeError(nullID, &Error{Code: CodeRateLimited, Message: "rate limited: too many requests"}),
@@ -133,7 +208,7 @@ func (s *Server) rateLimited() outcome {
 
 // serveOne handles one request object and returns its encoded response, or
 // nil for a notification.
-func (s *Server) serveOne(ctx context.Context, raw json.RawMessage, p *peer, starts *[]func()) []byte {
+func (s *Server) serveOne(ctx context.Context, raw json.RawMessage, p *peer, starts *[]func(bool)) []byte {
 	c, rerr := parseCall(raw)
 	if rerr != nil {
 		// The spec answers invalid requests even without an id: the client
@@ -155,16 +230,24 @@ func (s *Server) serveOne(ctx context.Context, raw json.RawMessage, p *peer, sta
 }
 
 func parseCall(raw json.RawMessage) (*call, *Error) {
-	var w wireRequest
-	if err := json.Unmarshal(raw, &w); err != nil {
+	w, err := scanRequest(raw)
+	if err != nil {
 		return nil, &Error{Code: CodeInvalidRequest, Message: "invalid request: not a JSON-RPC request object"}
 	}
 	c := &call{}
-	if w.ID.set {
-		if !validID(w.ID.raw) {
+	if w.idSet {
+		if !validID(w.ID) {
 			return nil, &Error{Code: CodeInvalidRequest, Message: "invalid request: id must be a string, number or null"}
 		}
-		c.id = w.ID.raw
+		c.id = w.ID
+	}
+	if w.dup != "" {
+		return c, &Error{Code: CodeInvalidRequest, Message: fmt.Sprintf("invalid request: member %q given twice", w.dup),
+			Data: map[string]string{"member": w.dup}}
+	}
+	if len(w.unknown) > 0 {
+		return c, &Error{Code: CodeInvalidRequest, Message: "invalid request: " + memberHint(w.unknown),
+			Data: map[string]string{"member": w.unknown[0]}}
 	}
 	var version string
 	if len(w.JSONRPC) == 0 || json.Unmarshal(w.JSONRPC, &version) != nil || version != "2.0" {
@@ -198,7 +281,7 @@ func validID(raw json.RawMessage) bool {
 
 // dispatch runs one call. It never panics: a handler panic would otherwise
 // take the whole node down with it.
-func (s *Server) dispatch(ctx context.Context, c *call, p *peer, starts *[]func()) (result any, rerr *Error) {
+func (s *Server) dispatch(ctx context.Context, c *call, p *peer, starts *[]func(bool)) (result any, rerr *Error) {
 	switch c.method {
 	case methodSubscribe, methodUnsubscribe:
 		if p.ws == nil {

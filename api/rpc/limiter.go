@@ -70,3 +70,28 @@ func (l *limiter) sweep(now time.Time) {
 		}
 	}
 }
+
+// forget drops key's bucket: per-connection buckets go when their
+// connection closes.
+func (l *limiter) forget(key string) {
+	l.mu.Lock()
+	delete(l.buckets, key)
+	l.mu.Unlock()
+}
+
+// allow charges n calls to the caller's connection and then to its IP.
+// The cookie-authenticated operator is not charged: a local process that
+// floods the API must not lock the node's own CLI out.
+func (s *Server) allow(p *peer, n int) bool {
+	if p.admin {
+		return true
+	}
+	if p.ws != nil {
+		if !p.ws.limiter.allow("", n) {
+			return false
+		}
+	} else if p.conn != "" && !s.connLimiter.allow(p.conn, n) {
+		return false
+	}
+	return s.limiter.allow(p.ip, n)
+}

@@ -19,6 +19,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -49,6 +50,12 @@ type Subscriber func(ctx context.Context, params json.RawMessage, notify func(an
 // and the first notification is lost), and its error is the subscribe
 // call's error. The returned run then streams as a Subscriber does; ctx
 // is the subscription's and ends on unsubscribe, disconnect or shutdown.
+//
+// After a successful setup the server calls run exactly once, even when
+// the reply could not be sent (the client is gone): ctx is then already
+// done and notify returns ErrClosed. So run, in its defers, is the one
+// place that releases what setup acquired, and it must return once ctx is
+// done.
 type SetupSubscriber func(ctx context.Context, params json.RawMessage) (run func(notify func(any) error) error, err error)
 
 const (
@@ -61,9 +68,10 @@ const (
 	CookieUser = "__cookie__"
 )
 
-// Config configures a Server. Zero MaxRequestBytes, MaxBatch, SendQueue and
-// ShutdownTimeout take defaults; zero RateLimit disables rate limiting, so
-// start from DefaultConfig to get the recommended limits.
+// Config configures a Server. Zero MaxRequestBytes, MaxBatch, SendQueue,
+// ShutdownTimeout, ReadTimeout, WriteTimeout, MaxConns and
+// MaxSubscriptions take defaults; zero RateLimit and ConnRateLimit disable
+// rate limiting, so start from DefaultConfig to get the recommended limits.
 type Config struct {
 	Logger *slog.Logger
 	// MaxRequestBytes bounds one HTTP body or WebSocket message (default 1 MiB).
@@ -74,6 +82,30 @@ type Config struct {
 	// size (defaults to 2*RateLimit). Zero RateLimit disables limiting.
 	RateLimit float64
 	RateBurst int
+	// ConnRateLimit and ConnRateBurst are the same per connection (one TCP
+	// connection over HTTP, one WebSocket), so one busy client cannot use
+	// up its IP's whole budget. Zero ConnRateLimit disables them. Callers
+	// holding the cookie token (the operator's CLI) are charged nothing.
+	ConnRateLimit float64
+	ConnRateBurst int
+	// VirtualHosts are the names, besides loopback names ("localhost",
+	// "*.localhost"), IP literals and the host of the listen address,
+	// that a request's Host header may carry, like geth's --http.vhosts;
+	// patterns such as "*.example.org" work, and "*" turns the check off.
+	// This is what stops DNS rebinding: a page whose name an attacker
+	// re-points at 127.0.0.1 still sends its own name as Host.
+	VirtualHosts []string
+	// ReadTimeout bounds reading one request, headers and body (default
+	// 15s): a client that trickles its body is cut off. WriteTimeout
+	// bounds writing one response once the handler is done (default 15s).
+	ReadTimeout  time.Duration
+	WriteTimeout time.Duration
+	// MaxConns caps open connections, HTTP and WebSocket together
+	// (default 512); beyond it a new connection gets 503 and is closed.
+	MaxConns int
+	// MaxSubscriptions caps live WebSocket subscriptions over all
+	// connections (default 10000); each connection also has at most 256.
+	MaxSubscriptions int
 	// CookiePath, if set, is where ListenAndServe writes the admin token.
 	// Without it only in-process callers holding Token() can call Admin
 	// methods.
@@ -81,34 +113,50 @@ type Config struct {
 	// SendQueue is the per-WebSocket outbound queue length (default 1024);
 	// a client that lets it fill up is disconnected.
 	SendQueue int
-	// AllowedOrigins are extra browser origins (host patterns such as
-	// "localhost:3000" or "*.example.org", as in
-	// websocket.AcceptOptions.OriginPatterns) accepted for POST and
-	// WebSocket. Same-origin and non-browser (no Origin header) clients are
-	// always accepted.
+	// AllowedOrigins are extra browser origins accepted for POST and
+	// WebSocket: "scheme://host:port" patterns match scheme and host,
+	// bare host patterns ("localhost:3000", "*.example.org") match http
+	// and https origins of that host. Same-origin (same scheme, same Host)
+	// and non-browser (no Origin header) clients are always accepted.
 	AllowedOrigins []string
 	// ShutdownTimeout bounds graceful shutdown (default 5s).
 	ShutdownTimeout time.Duration
+	// Page, if set, serves browsers: GET / without a WebSocket upgrade and
+	// every other GET path the API does not use (the node's web app).
+	Page http.Handler
 }
 
 // DefaultConfig returns the recommended production limits.
 func DefaultConfig() Config {
 	return Config{
-		MaxRequestBytes: 1 << 20,
-		MaxBatch:        100,
-		RateLimit:       200,
-		RateBurst:       400,
-		SendQueue:       1024,
-		ShutdownTimeout: 5 * time.Second,
+		MaxRequestBytes:  1 << 20,
+		MaxBatch:         100,
+		RateLimit:        200,
+		RateBurst:        400,
+		ConnRateLimit:    100,
+		ConnRateBurst:    200,
+		SendQueue:        1024,
+		ShutdownTimeout:  5 * time.Second,
+		ReadTimeout:      15 * time.Second,
+		WriteTimeout:     15 * time.Second,
+		MaxConns:         512,
+		MaxSubscriptions: 10000,
 	}
 }
 
 // Server is a JSON-RPC 2.0 server. Create with NewServer.
 type Server struct {
-	cfg     Config
-	log     *slog.Logger
-	limiter *limiter
-	token   string
+	cfg         Config
+	log         *slog.Logger
+	limiter     *limiter // per client IP
+	connLimiter *limiter // per connection
+	token       string
+
+	// listenHost is the host part of the listen address when it is a name
+	// (set before serving starts), accepted in Host like VirtualHosts.
+	listenHost string
+	connCount  *connCounter
+	subCount   atomic.Int64
 
 	mu      sync.RWMutex
 	methods map[string]Method
@@ -149,6 +197,21 @@ func NewServer(cfg Config) *Server {
 	if cfg.RateLimit > 0 && cfg.RateBurst <= 0 {
 		cfg.RateBurst = max(1, int(2*cfg.RateLimit))
 	}
+	if cfg.ConnRateLimit > 0 && cfg.ConnRateBurst <= 0 {
+		cfg.ConnRateBurst = max(1, int(2*cfg.ConnRateLimit))
+	}
+	if cfg.ReadTimeout <= 0 {
+		cfg.ReadTimeout = def.ReadTimeout
+	}
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = def.WriteTimeout
+	}
+	if cfg.MaxConns <= 0 {
+		cfg.MaxConns = def.MaxConns
+	}
+	if cfg.MaxSubscriptions <= 0 {
+		cfg.MaxSubscriptions = def.MaxSubscriptions
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -157,15 +220,17 @@ func NewServer(cfg Config) *Server {
 	_, _ = rand.Read(tok[:]) // crypto/rand.Read never fails since Go 1.24.
 	base, cancel := context.WithCancel(context.Background())
 	s := &Server{
-		cfg:        cfg,
-		log:        log.With(slog.String("component", "rpc")),
-		limiter:    newLimiter(cfg.RateLimit, cfg.RateBurst, time.Now),
-		token:      hex.EncodeToString(tok[:]),
-		methods:    make(map[string]Method),
-		subs:       make(map[string]SetupSubscriber),
-		base:       base,
-		cancelBase: cancel,
-		done:       make(chan struct{}),
+		cfg:         cfg,
+		log:         log.With(slog.String("component", "rpc")),
+		limiter:     newLimiter(cfg.RateLimit, cfg.RateBurst, time.Now),
+		connLimiter: newLimiter(cfg.ConnRateLimit, cfg.ConnRateBurst, time.Now),
+		connCount:   &connCounter{},
+		token:       hex.EncodeToString(tok[:]),
+		methods:     make(map[string]Method),
+		subs:        make(map[string]SetupSubscriber),
+		base:        base,
+		cancelBase:  cancel,
+		done:        make(chan struct{}),
 	}
 	s.Register(Method{Name: methodList, Handler: s.listMethods, Summary: "List available methods and subscriptions."})
 	return s
@@ -268,7 +333,9 @@ func (s *Server) lookupSub(name string) (SetupSubscriber, bool) {
 }
 
 // Handler returns the HTTP handler: POST / for JSON-RPC, GET / with an
-// Upgrade header for WebSocket, GET /health for liveness.
+// Upgrade header for WebSocket, GET /health for liveness, and Config.Page
+// for the remaining GET requests. Every path is behind the Host check (see
+// Config.VirtualHosts).
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /health", func(w http.ResponseWriter, _ *http.Request) {
@@ -277,21 +344,43 @@ func (s *Server) Handler() http.Handler {
 	})
 	mux.HandleFunc("POST /{$}", s.serveHTTP)
 	mux.HandleFunc("GET /{$}", s.serveWS)
-	return mux
+	if s.cfg.Page != nil {
+		mux.Handle("GET /", s.cfg.Page)
+	}
+	return s.hostGuard(mux)
+}
+
+// hostGuard refuses requests whose Host is not allowed, before any route
+// (JSON-RPC, WebSocket, health, static pages) sees them.
+func (s *Server) hostGuard(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if name, ok := s.hostAllowed(r.Host); !ok {
+			writeJSON(w, http.StatusForbidden, encodeError(nullID, &Error{Code: CodeForbidden, Message: fmt.Sprintf(
+				"Host %q is not allowed (DNS rebinding protection): use http://127.0.0.1 or http://localhost, "+
+					"or, if you mean to reach this node by that name, start it with --rpc-vhosts %s (\"*\" turns the check off)", name, name)}))
+			return
+		}
+		// Every response must be taken within WriteTimeout: a client that
+		// never reads must not hold its connection. serveHTTP restarts the
+		// clock when a JSON-RPC answer is ready; serveWS lifts it.
+		_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
+		next.ServeHTTP(w, r)
+	})
 }
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if !s.originAllowed(r) {
-		writeJSON(w, http.StatusForbidden, encodeError(nullID, &Error{Code: CodeUnauthorized,
-			Message: "cross-origin request refused; allow the origin in the node's RPC config"}))
+		s.refuseOrigin(w, r)
 		return
 	}
-	p := &peer{ip: clientIP(r), admin: s.authorized(r)}
+	p := &peer{ip: clientIP(r), conn: r.RemoteAddr, admin: s.authorized(r)}
 	// Reject on the declared length before reading anything.
 	if r.ContentLength > s.cfg.MaxRequestBytes {
 		writeJSON(w, http.StatusRequestEntityTooLarge, s.tooLarge())
 		return
 	}
+	// The body is bounded in time by http.Server.ReadTimeout (set from
+	// Config.ReadTimeout when ListenAndServe serves).
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxRequestBytes))
 	if err != nil {
 		var mbe *http.MaxBytesError
@@ -300,15 +389,28 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.log.Debug("reading request body", slog.String("remote", r.RemoteAddr), slog.Any("err", err))
+		w.Header().Set("Connection", "close")
+		writeJSON(w, http.StatusRequestTimeout, encodeError(nullID, &Error{Code: CodeInvalidRequest,
+			Message: fmt.Sprintf("request body not received in full within %s: send it at once", s.cfg.ReadTimeout)}))
 		return
 	}
 	o := s.serveMessage(r.Context(), body, p)
+	// A response the client will not read must not hold the connection:
+	// the deadline starts once the handler is done, so slow methods are
+	// not cut short.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
 	if o.body == nil {
 		// Only notifications: JSON-RPC says return nothing at all.
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
 	writeJSON(w, o.status, o.body)
+}
+
+func (s *Server) refuseOrigin(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusForbidden, encodeError(nullID, &Error{Code: CodeForbidden, Message: fmt.Sprintf(
+		"cross-origin request from %q refused: serve the page from this node's own address, "+
+			"or start the node with --rpc-origins %s", r.Header.Get("Origin"), r.Header.Get("Origin"))}))
 }
 
 func (s *Server) tooLarge() []byte {
@@ -325,29 +427,69 @@ func writeJSON(w http.ResponseWriter, status int, body []byte) {
 // originAllowed blocks browser CSRF: a web page can POST a text/plain
 // "simple request" to a node on localhost without any CORS preflight, and
 // browsers always mark such requests with Origin. Non-browser clients send
-// no Origin and are unaffected. The rule matches the WebSocket upgrade's.
+// no Origin and are unaffected. POST and the WebSocket upgrade share it.
+// Same origin means the same scheme as this connection and the same
+// host:port as the (already checked) Host header.
 func (s *Server) originAllowed(r *http.Request) bool {
 	origin := r.Header.Get("Origin")
 	if origin == "" {
 		return true
 	}
 	u, err := url.Parse(origin)
-	if err != nil {
-		return false
+	if err != nil || u.Host == "" {
+		return false // includes "null" (sandboxed frames, file://)
 	}
-	if strings.EqualFold(u.Host, r.Host) {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	if strings.EqualFold(u.Scheme, scheme) && strings.EqualFold(u.Host, r.Host) {
 		return true
 	}
 	for _, pat := range s.cfg.AllowedOrigins {
-		target := u.Host
-		if strings.Contains(pat, "://") {
-			target = u.Scheme + "://" + u.Host
+		pat = strings.ToLower(pat)
+		target := strings.ToLower(u.Scheme + "://" + u.Host)
+		if !strings.Contains(pat, "://") {
+			if !strings.EqualFold(u.Scheme, "http") && !strings.EqualFold(u.Scheme, "https") {
+				continue
+			}
+			target = strings.ToLower(u.Host)
 		}
-		if ok, _ := path.Match(strings.ToLower(pat), strings.ToLower(target)); ok {
+		if ok, _ := path.Match(pat, target); ok {
 			return true
 		}
 	}
 	return false
+}
+
+// hostAllowed checks a Host header against the allow-list and returns the
+// bare host name it judged. IP literals are always allowed: DNS rebinding
+// needs a name the attacker controls, and a browser sends that name.
+func (s *Server) hostAllowed(hostport string) (string, bool) {
+	if hostport == "" {
+		return "", true // HTTP/1.0 without Host; browsers always send one
+	}
+	host, _, err := net.SplitHostPort(hostport)
+	if err != nil {
+		host = hostport // no port
+	}
+	host = strings.TrimSuffix(strings.ToLower(strings.Trim(host, "[]")), ".")
+	if net.ParseIP(host) != nil || host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return host, true
+	}
+	if s.listenHost != "" && host == s.listenHost {
+		return host, true
+	}
+	for _, pat := range s.cfg.VirtualHosts {
+		pat = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(pat)), ".")
+		if pat == "*" || pat == host {
+			return host, true
+		}
+		if ok, _ := path.Match(pat, host); ok {
+			return host, true
+		}
+	}
+	return host, false
 }
 
 // clientIP keys rate limiting on the TCP peer only. X-Forwarded-For is
@@ -389,6 +531,10 @@ func (s *Server) ListenAndServe(ctx context.Context, addr string) (net.Addr, err
 	if err != nil {
 		return nil, err
 	}
+	if h, _, err := net.SplitHostPort(addr); err == nil && h != "" && net.ParseIP(strings.Trim(h, "[]")) == nil {
+		s.listenHost = strings.TrimSuffix(strings.ToLower(h), ".")
+	}
+	s.warnIfExposed(ln.Addr())
 	if s.cfg.CookiePath != "" {
 		if err := writeCookie(s.cfg.CookiePath, s.token); err != nil {
 			_ = ln.Close()
@@ -398,12 +544,19 @@ func (s *Server) ListenAndServe(ctx context.Context, addr string) (net.Addr, err
 	s.started = true
 	s.httpSrv = &http.Server{
 		Handler:           s.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: min(10*time.Second, s.cfg.ReadTimeout),
+		ReadTimeout:       s.cfg.ReadTimeout,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+		ConnState: func(c net.Conn, st http.ConnState) {
+			if st == http.StateClosed || st == http.StateHijacked {
+				s.connLimiter.forget(c.RemoteAddr().String())
+			}
+		},
 	}
+	capped := newCapListener(ln, s.cfg.MaxConns, s.connCount, s.log)
 	go func() {
-		if err := s.httpSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := s.httpSrv.Serve(capped); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.log.Error("rpc server stopped", slog.Any("err", err))
 		}
 	}()
@@ -416,6 +569,16 @@ func (s *Server) ListenAndServe(ctx context.Context, addr string) (net.Addr, err
 	}()
 	s.log.Info("rpc listening", slog.String("addr", ln.Addr().String()))
 	return ln.Addr(), nil
+}
+
+// warnIfExposed logs a warning when the API is bound beyond loopback.
+func (s *Server) warnIfExposed(addr net.Addr) {
+	if loopbackAddr(addr) {
+		return
+	}
+	s.log.Warn("rpc API reachable beyond this machine: anyone who can reach this address can call the public API, "+
+		"limited only by rate limits; bind 127.0.0.1 unless you mean it, list the names clients use with --rpc-vhosts, "+
+		"and put a TLS proxy in front", slog.String("addr", addr.String()))
 }
 
 // Close shuts down gracefully (in-flight HTTP calls finish, WebSocket

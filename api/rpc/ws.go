@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -45,9 +46,10 @@ type wsConn struct {
 	callCtx    context.Context
 	callCancel context.CancelFunc
 
-	send chan []byte
-	sem  chan struct{}
-	wg   sync.WaitGroup // in-flight calls and subscriptions
+	send    chan []byte
+	sem     chan struct{}
+	limiter *limiter       // this connection's rate bucket (key "")
+	wg      sync.WaitGroup // in-flight calls and subscriptions
 
 	mu   sync.Mutex
 	subs map[string]*subscription
@@ -77,12 +79,21 @@ type subParams struct {
 
 func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+		if s.cfg.Page != nil {
+			s.cfg.Page.ServeHTTP(w, r)
+			return
+		}
 		w.Header().Set("Allow", "GET, POST")
 		http.Error(w, "POST JSON-RPC requests, or upgrade to WebSocket", http.StatusMethodNotAllowed)
 		return
 	}
+	if !s.originAllowed(r) {
+		s.refuseOrigin(w, r)
+		return
+	}
 	ip := clientIP(r)
-	if !s.limiter.allow(ip, 1) {
+	admin := s.authorized(r)
+	if !s.allow(&peer{ip: ip, admin: admin}, 1) {
 		writeJSON(w, http.StatusTooManyRequests, s.rateLimited().body)
 		return
 	}
@@ -96,8 +107,15 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	s.connMu.Unlock()
 	defer s.conns.Done()
 
-	admin := s.authorized(r)
-	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: s.cfg.AllowedOrigins})
+	// Deadlines set on the request's connection (Config.ReadTimeout, the
+	// write deadline hostGuard may add) must not carry over to the
+	// hijacked connection and cut a healthy WebSocket off; it has its own
+	// ping and write timeouts.
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Time{})
+	_ = rc.SetWriteDeadline(time.Time{})
+	// Host and Origin are checked above, by our rules (scheme included).
+	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
 	if err != nil {
 		s.log.Debug("websocket accept failed", slog.String("remote", r.RemoteAddr), slog.Any("err", err))
 		return
@@ -117,6 +135,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		send:       make(chan []byte, s.cfg.SendQueue),
 		sem:        make(chan struct{}, wsMaxInFlight),
 		subs:       make(map[string]*subscription),
+		limiter:    newLimiter(s.cfg.ConnRateLimit, s.cfg.ConnRateBurst, time.Now),
 	}
 	c.peer = peer{ip: ip, admin: admin, ws: c}
 	// Not derived from s.base: cancelling a Read context makes the library
@@ -164,15 +183,15 @@ read:
 
 func (c *wsConn) handle(data []byte) {
 	o := c.s.serveMessage(c.callCtx, data, &c.peer)
-	if o.body != nil {
-		if err := c.enqueue(o.body); err != nil {
-			return
-		}
-	}
+	queued := o.body == nil || c.enqueue(o.body) == nil
 	// Subscriptions start only after their id is queued so the client never
-	// sees a notification for an id it has not been told about.
+	// sees a notification for an id it has not been told about. When the
+	// reply could not be queued (the client is gone, or too slow) each one
+	// is still started, already cancelled, so that its run releases what
+	// its setup acquired (a feed subscription, say): skipping it leaked
+	// those for the life of the process.
 	for _, start := range o.starts {
-		start()
+		start(queued)
 	}
 }
 
@@ -245,7 +264,7 @@ func (c *wsConn) close(code websocket.StatusCode, reason string) {
 	})
 }
 
-func (c *wsConn) subscribe(params json.RawMessage, starts *[]func()) (any, *Error) {
+func (c *wsConn) subscribe(params json.RawMessage, starts *[]func(bool)) (any, *Error) {
 	var args []json.RawMessage
 	if len(params) == 0 || params[0] != '[' || json.Unmarshal(params, &args) != nil || len(args) == 0 {
 		return nil, InvalidParams(`subscribe params must be ["name", ...args]`)
@@ -272,23 +291,47 @@ func (c *wsConn) subscribe(params json.RawMessage, starts *[]func()) (any, *Erro
 	if len(c.subs) >= wsMaxSubs {
 		c.mu.Unlock()
 		cancel()
-		return nil, &Error{Code: CodeApplication, Message: "too many subscriptions on this connection"}
+		return nil, &Error{Code: CodeOverCapacity, Message: fmt.Sprintf("too many subscriptions on this connection (limit %d): unsubscribe some first", wsMaxSubs)}
+	}
+	if c.s.subCount.Add(1) > int64(c.s.cfg.MaxSubscriptions) {
+		c.s.subCount.Add(-1)
+		c.mu.Unlock()
+		cancel()
+		return nil, &Error{Code: CodeOverCapacity, Message: fmt.Sprintf("too many subscriptions on this node (limit %d): try again later", c.s.cfg.MaxSubscriptions)}
 	}
 	c.subs[id] = st
 	c.mu.Unlock()
 	run, serr := setupSub(ctx, sub, rest, c.log, name)
 	if serr != nil {
-		c.mu.Lock()
-		delete(c.subs, id)
-		c.mu.Unlock()
+		c.dropSub(id)
 		cancel()
 		return nil, toError(serr)
 	}
-	*starts = append(*starts, func() {
+	*starts = append(*starts, func(queued bool) {
+		if !queued {
+			c.dropSub(id)
+			cancel()
+		}
+		// run is called even when the reply was not queued: it is what
+		// releases what setup acquired (see SetupSubscriber).
 		c.wg.Add(1)
 		go c.runSub(st, id, name, run)
 	})
 	return id, nil
+}
+
+// dropSub forgets a subscription and gives back its slot under the
+// node-wide cap, once, whichever of unsubscribe, the subscriber's end or a
+// failed setup comes first.
+func (c *wsConn) dropSub(id string) (*subscription, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st, ok := c.subs[id]
+	if ok {
+		delete(c.subs, id)
+		c.s.subCount.Add(-1)
+	}
+	return st, ok
 }
 
 // setupSub runs a subscription's setup, turning a panic into an internal
@@ -306,9 +349,7 @@ func setupSub(ctx context.Context, sub SetupSubscriber, params json.RawMessage, 
 func (c *wsConn) runSub(st *subscription, id, name string, run func(func(any) error) error) {
 	defer c.wg.Done()
 	defer func() {
-		c.mu.Lock()
-		delete(c.subs, id)
-		c.mu.Unlock()
+		c.dropSub(id)
 		st.cancel()
 	}()
 	notify := func(v any) error {
@@ -356,10 +397,7 @@ func (c *wsConn) unsubscribe(params json.RawMessage) (any, *Error) {
 	if err := DecodeParams(params, &args); err != nil || len(args) != 1 {
 		return nil, InvalidParams("unsubscribe params must be [subscriptionID]")
 	}
-	c.mu.Lock()
-	st, ok := c.subs[args[0]]
-	delete(c.subs, args[0])
-	c.mu.Unlock()
+	st, ok := c.dropSub(args[0])
 	if !ok {
 		return false, nil
 	}

@@ -134,7 +134,15 @@ type Signature [SignatureSize]byte
 func (s Signature) String() string { return hex.EncodeToString(s[:]) }
 
 // Verify reports whether sig is a valid low-S signature of hash by pub.
+// The build chooses the implementation (VerifyBackend): dcrd's pure Go by
+// default, libsecp256k1 with the libsecp256k1 build tag; both accept
+// exactly the same signatures (a differential test holds them to it).
 func Verify(pub PubKey, hash [32]byte, sig Signature) bool {
+	return verifyBackend(pub, hash, sig)
+}
+
+// VerifyPureGo is Verify with dcrd's pure-Go secp256k1, whatever the build.
+func VerifyPureGo(pub PubKey, hash [32]byte, sig Signature) bool {
 	var r, s secp256k1.ModNScalar
 	var buf [32]byte
 	copy(buf[:], sig[:32])

@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/thingchain/thingchain/chain/keys"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -40,6 +42,7 @@ Examples:
 			walletCommand(),
 			devicesCommand(),
 			devicesimCommand(),
+			econCommand(),
 			versionCommand(),
 		},
 		ExitErrHandler: func(*cli.Context, error) {}, // main prints errors once
@@ -77,7 +80,7 @@ func versionCommand() *cli.Command {
 		UsageText: "thingchain version [--json]\n\nExample:\n   thingchain version --json",
 		Flags:     []cli.Flag{jsonFlag},
 		Action: func(c *cli.Context) error {
-			info := map[string]string{"version": version, "go": runtime.Version(), "os_arch": runtime.GOOS + "/" + runtime.GOARCH}
+			info := map[string]string{"version": version, "go": runtime.Version(), "os_arch": runtime.GOOS + "/" + runtime.GOARCH, "signature_verifier": keys.VerifyBackend}
 			if bi, ok := debug.ReadBuildInfo(); ok {
 				for _, s := range bi.Settings {
 					if s.Key == "vcs.revision" {
@@ -88,7 +91,7 @@ func versionCommand() *cli.Command {
 			if c.Bool("json") {
 				return printJSON(c.App.Writer, info)
 			}
-			fmt.Fprintf(c.App.Writer, "thingchain %s (%s, %s)\n", version, info["go"], info["os_arch"])
+			fmt.Fprintf(c.App.Writer, "thingchain %s (%s, %s, signatures: %s)\n", version, info["go"], info["os_arch"], info["signature_verifier"])
 			return nil
 		},
 	}

@@ -39,6 +39,7 @@ Runs both chains until Ctrl-C (SIGINT) or SIGTERM; a restart resumes at the same
 Examples:
    thingchain node --network regtest --mine --datadir ./n1
    thingchain node --network test --mine --mine-threads 2
+   thingchain node --network test --rpc 0.0.0.0:19741 --rpc-vhosts mynode.lan
    thingchain node --network test --bootstrap /ip4/127.0.0.1/tcp/19740/p2p/12D3KooW...`,
 		Flags: []cli.Flag{
 			networkFlag, dataDirFlag,
@@ -50,6 +51,8 @@ Examples:
 			&cli.StringSliceFlag{Name: "allow", Usage: "admit only these peer IDs (permissioned networks); repeatable"},
 			&cli.BoolFlag{Name: "mdns", Usage: "discover peers on the local network with mDNS"},
 			&cli.StringFlag{Name: "rpc", Usage: "API listen address, e.g. 127.0.0.1:29741, 127.0.0.1:0 for any free port, or off (default: 127.0.0.1 and the network's API port)"},
+			&cli.StringSliceFlag{Name: "rpc-vhosts", Usage: "extra host names the API answers to in the Host header, comma-separated or repeated, e.g. mynode.lan (loopback names and IP addresses always work; \"*\" turns this DNS-rebinding check off)"},
+			&cli.StringSliceFlag{Name: "rpc-origins", Usage: "extra browser origins allowed to call the API, e.g. http://localhost:5173 (pages the node serves itself are always allowed)"},
 		},
 		Action: func(c *cli.Context) error {
 			// Signals are caught from the start, so a stop request during
@@ -73,6 +76,7 @@ Examples:
 			n, err := node.New(node.Config{
 				Network: network, DataDir: dir, Mine: c.Bool("mine"), MineThreads: c.Int("mine-threads"),
 				Reward: c.String("reward"), Logger: log, RPCAddr: c.String("rpc"),
+				RPCVirtualHosts: c.StringSlice("rpc-vhosts"), RPCOrigins: c.StringSlice("rpc-origins"),
 				P2PListen: c.StringSlice("listen"), Bootstrap: c.StringSlice("bootstrap"), Allowlist: c.StringSlice("allow"), MDNS: c.Bool("mdns"),
 			})
 			if err != nil {
