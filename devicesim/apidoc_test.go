@@ -18,8 +18,10 @@ import (
 // calls every method on a real node whose market has run (a device checked
 // in, an auction delivered) and holds each response to its example:
 // every member the node sends is documented, with the same JSON type and,
-// for strings, the same form (hash, public key, address, hex, text). So
-// arrays of byte numbers, base64 or a renamed member fail it.
+// for strings, the same form (hash, public key, address, hex, text), and
+// every documented member is sent by some response (sometimesAbsent lists
+// the few the test cannot produce). So arrays of byte numbers, base64, a
+// renamed, new or dropped member fail it.
 
 var docResultBlock = regexp.MustCompile("(?s)```json result ([a-zA-Z.]+)\n(.*?)```")
 
@@ -134,6 +136,44 @@ func conform(path string, doc, got any) []string {
 	return []string{fmt.Sprintf("%s: unexpected example type %T", path, doc)}
 }
 
+// memberPaths adds the path of every object member in v to out, arrays
+// as "[]": "auction.get.bid_list[].status".
+func memberPaths(prefix string, v any, out map[string]bool) {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			out[prefix+"."+k] = true
+			memberPaths(prefix+"."+k, e, out)
+		}
+	case []any:
+		for _, e := range x {
+			memberPaths(prefix+"[]", e, out)
+		}
+	}
+}
+
+// sometimesAbsent are documented members the node omits when empty
+// (omitempty) and that the test's market does not produce: an expiry of
+// 0, index 0 in a block, a biddable device's reason, a node with no
+// peers, a short history.
+var sometimesAbsent = regexp.MustCompile(`(\.expiry|^chain\.getTransaction\.index|^auction\.next\.reason|^node\.info\.peers.*|\.history_truncated)$`)
+
+// documentedButUnsent lists documented members no response carried.
+func documentedButUnsent(docs map[string]any, seen map[string]bool) []string {
+	var out []string
+	for method, ex := range docs {
+		paths := map[string]bool{}
+		memberPaths(method, ex, paths)
+		for p := range paths {
+			if !seen[p] && !sometimesAbsent.MatchString(p) {
+				out = append(out, p)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
 // apiCall is one documented method with parameters for the test's state.
 type apiCall struct {
 	method string
@@ -167,7 +207,7 @@ func checkAPIDocs(t *testing.T, ctx context.Context, c *rpc.Client, calls []apiC
 			t.Errorf("docs/api.md documents %s, which the node does not serve", name)
 		}
 	}
-	called := map[string]bool{}
+	called, seen := map[string]bool{}, map[string]bool{}
 	dump := map[string]json.RawMessage{}
 	for _, call := range calls {
 		var got json.RawMessage
@@ -187,8 +227,12 @@ func checkAPIDocs(t *testing.T, ctx context.Context, c *rpc.Client, calls []apiC
 		for _, e := range conform(call.method, docs[call.method], v) {
 			t.Errorf("docs/api.md and the node disagree: %s", e)
 		}
+		memberPaths(call.method, v, seen)
 	}
-	checkSubscriptionDocs(t, ctx, c, docs, subs)
+	checkSubscriptionDocs(t, ctx, c, docs, subs, seen)
+	for _, p := range documentedButUnsent(docs, seen) {
+		t.Errorf("docs/api.md shows %s, which no response carried", p)
+	}
 	for name := range served {
 		if !called[name] {
 			t.Errorf("the conformance check does not call %s", name)
@@ -205,7 +249,7 @@ func checkAPIDocs(t *testing.T, ctx context.Context, c *rpc.Client, calls []apiC
 // checkSubscriptionDocs subscribes over WebSocket to every subscription
 // the node offers, causes one event of each (an auction block, a pending
 // faucet transfer) and holds the notification to the docs' example.
-func checkSubscriptionDocs(t *testing.T, ctx context.Context, c *rpc.Client, docs map[string]any, subs map[string]bool) {
+func checkSubscriptionDocs(t *testing.T, ctx context.Context, c *rpc.Client, docs map[string]any, subs, seen map[string]bool) {
 	t.Helper()
 	var info struct {
 		RPC string `json:"rpc"`
@@ -260,6 +304,7 @@ func checkSubscriptionDocs(t *testing.T, ctx context.Context, c *rpc.Client, doc
 			for _, e := range conform(name, docs[name], v) {
 				t.Errorf("docs/api.md and the node disagree: %s", e)
 			}
+			memberPaths(name, v, seen)
 		case <-ctx.Done():
 			t.Fatalf("no %s notification", name)
 		}

@@ -226,6 +226,7 @@ func TestAuctionDeliveryAndAccessOnRegtest(t *testing.T) {
 		{method: "node.info"},
 		{method: "chain.info"},
 		{method: "chain.getBlock", params: api.BlockQuery{Chain: "metadata", Height: &one, Full: true}},
+		{method: "chain.getBlock", params: api.BlockQuery{Chain: "metadata", Height: &one}},
 		{method: "chain.getTransaction", params: api.TxQuery{Chain: "auction", ID: hist[0].ID}},
 		{method: "tx.submit", params: api.SubmitParams{Raw: hex.EncodeToString(ledger.NewTransfer(net, bidder, dev.DeviceKey.PubKey().Address(), 1, 1000, mustNonce(t, ctx, client, bidder.PubKey())).Encode())}},
 		{method: "account.get", params: api.AddressParams{Address: bidderAddr.Encode(net.AddressHRP)}},
