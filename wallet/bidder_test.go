@@ -147,7 +147,8 @@ func newBidder(t *testing.T, net *consensus.Params, key *keys.PrivateKey) *walle
 	return wallet.NewBidder(net, book)
 }
 
-// TestBidderEndToEnd: one batch commit transaction bids on two devices;
+// TestBidderEndToEnd (bond-only bids): one batch commit transaction bids
+// on two devices;
 // a second bidder bids lower on one of them; RevealDue reveals both of
 // the first bidder's bids in one transaction when the reveal phase
 // opens; at close the first bidder wins both, at the second price on
@@ -168,6 +169,7 @@ func TestBidderEndToEnd(t *testing.T) {
 
 	const fee = 1000
 	ab, bb := newBidder(t, net, alice), newBidder(t, net, bob)
+	ab.BondOnly, bb.BondOnly = true, true // this test follows the payment window
 
 	// Insufficient funds: a stranger without coin is refused before
 	// anything is saved or sent.
