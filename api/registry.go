@@ -19,7 +19,7 @@ type Registry interface {
 	Device(device keys.PubKey) (*registry.Device, error)
 	OEM(oem keys.PubKey) (*registry.Member, error)
 	Miner(miner keys.PubKey) (*registry.Member, error)
-	Model(id string) (*registry.Model, error)
+	Model(id string, version uint32) (*registry.Model, error) // version 0: the latest
 	Query(f registry.Filter) registry.QueryResult
 }
 
@@ -104,7 +104,8 @@ func (s *Service) GetMiner(_ context.Context, p KeyParams) (*apitypes.Member, er
 	return memberJSON(m), err
 }
 
-// GetModel returns a published model, or null.
+// GetModel returns a published model (the latest version, or the one
+// asked for), or null.
 func (s *Service) GetModel(_ context.Context, p ModelParams) (*apitypes.Model, error) {
 	if s.b.Registry == nil {
 		return nil, errNoRegistry
@@ -112,7 +113,7 @@ func (s *Service) GetModel(_ context.Context, p ModelParams) (*apitypes.Model, e
 	if p.ID == "" {
 		return nil, invalid("id: a model ID is required")
 	}
-	m, err := s.b.Registry.Model(p.ID)
+	m, err := s.b.Registry.Model(p.ID, p.Version)
 	return modelJSON(m), err
 }
 

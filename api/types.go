@@ -148,7 +148,7 @@ func deviceJSON(d *registry.Device) *apitypes.Device {
 		return nil
 	}
 	out := &apitypes.Device{
-		Device: d.Device, OEM: d.OEM, Model: d.Model, Kind: d.Kind, Owner: d.Owner, Enabled: d.Enabled,
+		Device: d.Device, OEM: d.OEM, Model: d.Model, ModelVersion: d.ModelVersion, Kind: d.Kind, Owner: d.Owner, Enabled: d.Enabled,
 		AttestedHeight: d.AttestedHeight, EnabledHeight: d.EnabledHeight, Region: d.Region, Terms: termsJSON(d.Terms),
 		TD: d.TD, Metadata: d.Metadata, Strikes: d.Strikes, HistoryTruncated: d.HistoryTruncated,
 	}
@@ -169,7 +169,7 @@ func modelJSON(m *registry.Model) *apitypes.Model {
 	if m == nil {
 		return nil
 	}
-	out := &apitypes.Model{ID: m.ID, OEM: m.OEM, Kind: m.Kind, Title: m.Title, Height: m.Height, MetadataSchema: []apitypes.Field{}}
+	out := &apitypes.Model{ID: m.ID, OEM: m.OEM, Kind: m.Kind, Title: m.Title, Version: m.Version, Height: m.Height, ThingModel: m.ThingModel, MetadataSchema: []apitypes.Field{}}
 	for _, f := range m.MetadataSchema {
 		out.MetadataSchema = append(out.MetadataSchema, apitypes.Field{Name: f.Name, Type: f.Type.String(), Required: f.Required})
 	}

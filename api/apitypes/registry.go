@@ -12,7 +12,8 @@ type KeyParams struct {
 
 // ModelParams names a device model.
 type ModelParams struct {
-	ID string `json:"id"`
+	ID      string `json:"id"`
+	Version uint32 `json:"version,omitempty"` // 0 or absent: the latest
 }
 
 // DeviceFilter selects device records (registry.devices). Empty fields do
@@ -50,6 +51,7 @@ type Device struct {
 	Device           string     `json:"device"` // public key
 	OEM              string     `json:"oem"`    // public key
 	Model            string     `json:"model"`
+	ModelVersion     uint32     `json:"model_version"` // model version the TD was last checked against
 	Kind             string     `json:"kind"`
 	Owner            string     `json:"owner"` // address; "" until the first check-in
 	Enabled          bool       `json:"enabled"`
@@ -91,6 +93,8 @@ type Model struct {
 	OEM            string  `json:"oem"` // public key
 	Kind           string  `json:"kind"`
 	Title          string  `json:"title"`
+	Version        uint32  `json:"version"`
 	MetadataSchema []Field `json:"metadata_schema"`
-	Height         uint64  `json:"height"`
+	Height         uint64  `json:"height"`      // height this version was published at
+	ThingModel     RawJSON `json:"thing_model"` // compacted W3C WoT Thing Model
 }

@@ -162,10 +162,17 @@ func (c *Client) Miner(ctx context.Context, miner keys.PubKey) (*apitypes.Member
 	return out, c.c.Call(ctx, "registry.miner", apitypes.KeyParams{Key: miner.String()}, &out)
 }
 
-// Model returns a published model, or nil (registry.model).
+// Model returns the latest version of a published model, or nil
+// (registry.model).
 func (c *Client) Model(ctx context.Context, id string) (*apitypes.Model, error) {
+	return c.ModelVersion(ctx, id, 0)
+}
+
+// ModelVersion returns one version of a published model (0: the latest),
+// or nil (registry.model).
+func (c *Client) ModelVersion(ctx context.Context, id string, version uint32) (*apitypes.Model, error) {
 	var out *apitypes.Model
-	return out, c.c.Call(ctx, "registry.model", apitypes.ModelParams{ID: id}, &out)
+	return out, c.c.Call(ctx, "registry.model", apitypes.ModelParams{ID: id, Version: version}, &out)
 }
 
 // NextAuction says which auction a bid on a device would join or open

@@ -108,6 +108,7 @@ func TestWalletAuctionCommands(t *testing.T) {
 	submitTx(t, c, registry.NewPublishModelTx(chainID, oem, txNonce(t, c, oem, "metadata"), registry.PublishModel{
 		ModelID: "acme-fridge-x1", Kind: "fridge", Title: "Acme Fridge X1",
 		MetadataSchema: []registry.Field{{Name: "capacity_l", Type: registry.TypeInteger, Required: true}},
+		Version:        1, ThingModel: registry.EmptyThingModel("Acme Fridge X1"),
 	}))
 	devs := []*keys.PrivateKey{mk(), mk()}
 	for _, d := range devs {
@@ -116,7 +117,7 @@ func TestWalletAuctionCommands(t *testing.T) {
 	gen(consensus.MetadataChain, 1)
 	for _, d := range devs {
 		td, _ := json.Marshal(map[string]any{
-			"@context": registry.TDContext11, "title": "Acme Fridge X1", "base": srv.URL,
+			"@context": registry.TDContext11, "id": registry.DeviceURN(d.PubKey()), "title": "Acme Fridge X1", "base": srv.URL,
 			"securityDefinitions": map[string]any{"bearer_sc": map[string]any{"scheme": "bearer"}}, "security": "bearer_sc",
 			"forms":      []any{map[string]any{"href": "/things/" + d.PubKey().String() + "/properties"}},
 			"properties": map[string]any{"temperature": map[string]any{"type": "number", "forms": []any{map[string]any{"href": srv.URL + "/temperature"}}}},
