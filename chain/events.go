@@ -27,7 +27,8 @@ func (h *eventHandOff) init() {
 
 // Subscribe registers fn to be called after every main-chain change.
 //
-// The contract, which the code keeps (TestEventsInOrderUnderConcurrentProducers):
+// The contract, which the code keeps (TestConcurrentProcessBlockAcceptsOnce,
+// TestConcurrentOrphansAcceptOnce):
 //   - Events arrive in Seq order, each exactly once, to every subscriber
 //     registered before it was delivered; Applied blocks across events
 //     therefore arrive in the order the main chain took them.

@@ -61,6 +61,7 @@ type Node struct {
 	// minerAllowed is the permissioned-mining rule (nil when open).
 	minerAllowed func(keys.PubKey) error
 	link         *metadataLink
+	reconsider   *coalescer // the auction chain's retries after metadata events
 	// RPC is the API server once Run started it; RPCURL its address.
 	RPC    *rpc.Server
 	RPCURL string
@@ -78,10 +79,14 @@ type Chains struct {
 	// (nil on open networks); the network layer checks it too.
 	MinerAllowed func(keys.PubKey) error
 	link         *metadataLink
+	reconsider   *coalescer // retries pending auction blocks after metadata events
 }
 
 // Close closes both chains.
 func (cs *Chains) Close() {
+	if cs.reconsider != nil {
+		cs.reconsider.close()
+	}
 	for _, c := range []*chain.Chain{cs.Metadata, cs.Auction} {
 		if c != nil {
 			c.Close()
@@ -118,12 +123,14 @@ func OpenChains(dir string, net *consensus.Params, sigs *keys.SigCache, store ch
 	}
 	link.follow(cs.Auction)
 	// An auction block whose anchor this node's metadata chain lacked is
-	// retried when the metadata chain moves.
-	cs.Metadata.Subscribe(func(chain.Event) {
+	// retried when the metadata chain moves, on the coalescer's goroutine:
+	// connecting auction blocks must not hold up metadata delivery.
+	cs.reconsider = newCoalescer(func() {
 		if err := cs.Auction.Reconsider(); err != nil && !errors.Is(err, auction.ErrAnchorPending) {
 			log.Warn("auction chain: retrying blocks after a metadata block", "err", err)
 		}
 	})
+	cs.Metadata.Subscribe(func(chain.Event) { cs.reconsider.kick() })
 	return cs, nil
 }
 
@@ -158,6 +165,7 @@ func New(cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n.Metadata, n.Auction, n.minerAllowed, n.link = cs.Metadata, cs.Auction, cs.MinerAllowed, cs.link
+	n.reconsider = cs.reconsider
 	if cfg.Mine && n.minerAllowed != nil {
 		if err := n.minerAllowed(n.MinerKey.PubKey()); err != nil {
 			n.Close()
@@ -241,6 +249,9 @@ func (n *Node) Close() {
 	if n.P2P != nil {
 		n.P2P.Close()
 		n.P2P = nil
+	}
+	if n.reconsider != nil {
+		n.reconsider.close()
 	}
 	for _, c := range []*chain.Chain{n.Metadata, n.Auction} {
 		if c != nil {
