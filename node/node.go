@@ -173,7 +173,8 @@ func New(cfg Config) (*Node, error) {
 		}
 	}
 	n.AuctionPool = mempool.New(mempool.Config{
-		Chain: n.Auction, StateNonce: n.auctionNonce, Logger: cfg.Logger.With("pool", "auction"),
+		Chain: n.Auction, StateNonce: n.auctionNonce, MinFeeRate: net.MinRelayFeeRate,
+		Logger: cfg.Logger.With("pool", "auction"),
 	})
 	// The metadata chain carries no coin: transactions are free, and spam
 	// is bounded by attestation, the owner's signature and the per-sender
