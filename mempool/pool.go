@@ -207,7 +207,7 @@ func (p *Pool) Add(tx *wire.Tx) error {
 // or PolicyError (tx not taken here).
 func (p *Pool) Submit(tx *wire.Tx) (AddResult, error) {
 	p.maybeExpire()
-	res, err := p.add(tx)
+	res, err := p.add(tx, p.cfg.Now())
 	if err != nil {
 		return res, err
 	}
@@ -220,8 +220,10 @@ func (p *Pool) Submit(tx *wire.Tx) (AddResult, error) {
 	return res, nil
 }
 
-func (p *Pool) add(tx *wire.Tx) (AddResult, error) {
-	e := &entry{tx: tx, id: tx.ID(), sender: keys.PubKey(tx.Sender), size: tx.EncodedSize(), added: p.cfg.Now()}
+// add is Submit without the hooks; added is when the transaction first
+// reached this node (now, or as saved before a restart), for the TTL.
+func (p *Pool) add(tx *wire.Tx, added time.Time) (AddResult, error) {
+	e := &entry{tx: tx, id: tx.ID(), sender: keys.PubKey(tx.Sender), size: tx.EncodedSize(), added: added}
 	e.feeRate = feeRate(tx.Fee, e.size)
 	res := AddResult{ID: e.id}
 	if p.Has(e.id) {

@@ -41,6 +41,10 @@ type Config struct {
 	Bootstrap []string // peers to dial and keep dialling
 	MDNS      bool     // discover peers on the local network
 	Allowlist []string // peer IDs; non-empty admits only these
+	// MempoolSaveInterval is how often the mempools are saved to
+	// DIR/mempool (0: DefaultMempoolSaveInterval); they are also saved on
+	// shutdown and reloaded, revalidated, at start.
+	MempoolSaveInterval time.Duration
 }
 
 // Node is a running thingchain process: both chains and the services
@@ -207,6 +211,9 @@ func (n *Node) Run(ctx context.Context) error {
 			return err
 		}
 	}
+	// After the network started, so reloaded transactions are gossiped
+	// again; before Ready, so the API sees them from the first call.
+	n.restoreMempools()
 	close(n.ready)
 	var wg sync.WaitGroup
 	if n.cfg.Mine {
@@ -235,9 +242,15 @@ func (n *Node) Run(ctx context.Context) error {
 		defer wg.Done()
 		n.expireLoop(ctx)
 	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		n.mempoolSaveLoop(ctx)
+	}()
 	<-ctx.Done()
 	n.log.Info("shutting down")
 	wg.Wait()
+	n.saveMempools()
 	return nil
 }
 
