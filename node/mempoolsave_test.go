@@ -14,9 +14,14 @@ import (
 // runNode starts a regtest node on dir without network or API and
 // returns it with a stop function that waits for Run to return.
 func runNode(t *testing.T, dir string, saveEvery time.Duration) (*Node, func()) {
+	return runNodeConfig(t, Config{DataDir: dir, MempoolSaveInterval: saveEvery})
+}
+
+// runNodeConfig is runNode with more settings (regtest, no network or API).
+func runNodeConfig(t *testing.T, cfg Config) (*Node, func()) {
 	t.Helper()
-	n, err := New(Config{Network: "regtest", DataDir: dir, RPCAddr: "off", P2PListen: []string{"off"},
-		Store: TestnetStoreOptions(), MempoolSaveInterval: saveEvery})
+	cfg.Network, cfg.RPCAddr, cfg.P2PListen, cfg.Store = "regtest", "off", []string{"off"}, TestnetStoreOptions()
+	n, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

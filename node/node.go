@@ -203,20 +203,9 @@ func New(cfg Config) (*Node, error) {
 // stops them in reverse order and closes the chains.
 func (n *Node) Run(ctx context.Context) error {
 	defer n.Close()
-	for _, start := range []func(context.Context) error{n.startP2P, n.startRPC} {
-		if err := start(ctx); err != nil {
-			if ctx.Err() != nil {
-				return nil // asked to stop while starting: a clean stop
-			}
-			return err
-		}
-	}
-	// After the network started, so reloaded transactions are gossiped
-	// again; before Ready, so the API sees them from the first call.
-	n.restoreMempools()
-	close(n.ready)
-	var wg sync.WaitGroup
 	if n.cfg.Mine {
+		// Built before the API starts, which reads n.Miner (admin.generate
+		// pauses it); started once the services are up.
 		threads := max(n.cfg.MineThreads, 2)
 		var interval time.Duration
 		if n.Net.MineOnDemand {
@@ -230,12 +219,27 @@ func (n *Node) Run(ctx context.Context) error {
 				{Chain: n.Auction, Candidates: n.auctionCandidates, Rejected: n.dropRejected(n.AuctionPool), Anchor: n.nextAnchor},
 			},
 		})
+	}
+	for _, start := range []func(context.Context) error{n.startP2P, n.startRPC} {
+		if err := start(ctx); err != nil {
+			if ctx.Err() != nil {
+				return nil // asked to stop while starting: a clean stop
+			}
+			return err
+		}
+	}
+	// After the network started, so reloaded transactions are gossiped
+	// again; before Ready, so the API sees them from the first call.
+	n.restoreMempools()
+	close(n.ready)
+	var wg sync.WaitGroup
+	if n.Miner != nil {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			n.Miner.Run(ctx)
 		}()
-		n.log.Info("mining", "reward", n.Reward.Encode(n.Net.AddressHRP), "threads", threads)
+		n.log.Info("mining", "reward", n.Reward.Encode(n.Net.AddressHRP), "threads", max(n.cfg.MineThreads, 2))
 	}
 	wg.Add(1)
 	go func() {
