@@ -5,11 +5,17 @@ import (
 )
 
 // eventHandOff delivers a chain's events to its subscribers in Seq order.
-// Events are numbered under the chain lock as the main chain changes
-// (finishEvent), and handed here after that lock is released; an event
-// whose predecessors have not arrived yet is parked until they do, so two
-// goroutines that changed the chain one after the other cannot deliver
-// out of order however the scheduler interleaves them.
+// Events are numbered and parked here under the chain lock as the main
+// chain changes (finishEvent), so the parked events are always exactly
+// those not yet delivered, in the order the chain changed. After
+// releasing the chain lock, the goroutine that made them calls deliver,
+// which runs the subscribers for every parked event in Seq order (its own
+// and any made before them by other goroutines) and returns once its own
+// are delivered. Two goroutines that changed the chain one after the other
+// therefore cannot deliver out of order however the scheduler interleaves
+// them, and an event is never lost even if its producer were to skip
+// deliver: the next delivery flushes it. Lock order: the chain lock, then
+// mu; mu is never held while subscribers run.
 type eventHandOff struct {
 	mu         sync.Mutex
 	cond       sync.Cond
@@ -53,27 +59,36 @@ func (c *Chain) Subscribe(fn func(Event)) {
 	h.mu.Unlock()
 }
 
-// deliver hands events (numbered by finishEvent, in any interleaving with
-// other producers' events) to the subscribers in Seq order, and returns
+// park queues an event for delivery. Called by finishEvent with c.mu
+// held, right after numbering it.
+func (h *eventHandOff) park(ev Event) {
+	h.mu.Lock()
+	h.parked[ev.Seq] = ev
+	h.mu.Unlock()
+}
+
+// deliver runs the subscribers for every parked event up to the last of
+// events (which finishEvent numbered and parked), in Seq order, and returns
 // once all of them have been delivered, by this goroutine or another.
 // Called without c.mu held.
 func (c *Chain) deliver(events []Event) {
 	if len(events) == 0 {
 		return
 	}
+	var last uint64
+	for _, ev := range events {
+		last = max(last, ev.Seq)
+	}
 	h := &c.events
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	var last uint64
-	for _, ev := range events {
-		h.parked[ev.Seq] = ev
-		last = max(last, ev.Seq)
-	}
 	for h.next <= last {
 		ev, ready := h.parked[h.next]
 		if h.delivering || !ready {
-			// Another goroutine is delivering, or an earlier event is
-			// still on its way from the goroutine that made it.
+			// Another goroutine is running the subscribers (it will
+			// deliver ours too, or we will after it). An event never
+			// parked cannot happen: numbering and parking are one step
+			// under the chain lock.
 			h.cond.Wait()
 			continue
 		}

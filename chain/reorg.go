@@ -139,6 +139,7 @@ func (c *Chain) finishEvent(ev *Event) *Event {
 	ev.Tip = c.tipInfoLocked()
 	ev.Seq = c.nextSeq // numbered under c.mu: the order the main chain changed
 	c.nextSeq++
+	c.events.park(*ev)
 	return ev
 }
 
