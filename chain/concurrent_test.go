@@ -17,15 +17,23 @@ import (
 // extending the previous, with Seq numbers consecutive. It returns the
 // main chain the events describe.
 type eventReplay struct {
-	mu    sync.Mutex
-	main  []wire.Hash
-	seq   uint64
-	err   error
-	count int
+	mu      sync.Mutex
+	main    []wire.Hash
+	seq     uint64
+	err     error
+	count   int
+	applied map[wire.Hash]bool // every block any event applied
+}
+
+// sawApplied reports whether an event has applied the block.
+func (r *eventReplay) sawApplied(h wire.Hash) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.applied[h]
 }
 
 func followEvents(c *Chain) *eventReplay {
-	r := &eventReplay{main: []wire.Hash{c.GenesisHash()}}
+	r := &eventReplay{main: []wire.Hash{c.GenesisHash()}, applied: map[wire.Hash]bool{}}
 	// Blocks before the subscription (none in these tests) would be
 	// missing; the tests subscribe on a fresh chain.
 	r.seq = c.lastSeqForTest()
@@ -66,6 +74,7 @@ func (r *eventReplay) apply(ev Event) {
 			return
 		}
 		r.main = append(r.main, b.Hash())
+		r.applied[b.Hash()] = true
 	}
 	if ev.Tip.Hash != r.main[len(r.main)-1] {
 		r.err = fmt.Errorf("event %d says the tip is %s, its blocks end at %s", ev.Seq, ev.Tip.Hash, r.main[len(r.main)-1])
@@ -102,7 +111,8 @@ func competingBranches(t *testing.T, stem, lenA, lenB int) (common, branchA, bra
 // Accepted exactly once (the others get ErrDuplicateBlock), the chain must
 // end where a serial replay ends, and subscribers must see events in
 // height order (each applied block extends the tip the previous events
-// built). Run with -race: the duplicate check used to read a block
+// built), and each event reached them before the ProcessBlock that made
+// it returned. Run with -race: the duplicate check used to read a block
 // node's status outside the lock while acceptBlock wrote it, and two
 // goroutines could both store and report the same block.
 func TestConcurrentProcessBlockAcceptsOnce(t *testing.T) {
@@ -150,6 +160,12 @@ func TestConcurrentProcessBlockAcceptsOnce(t *testing.T) {
 				}
 				if res.Orphan {
 					errc <- fmt.Errorf("block %d: orphan although its parent was processed first", b.Header.Height)
+					return
+				}
+				if res.MainTip && !replay.sawApplied(b.Hash()) {
+					// Delivery is synchronous: the event that made b the
+					// tip reached subscribers before ProcessBlock returned.
+					errc <- fmt.Errorf("block %d: ProcessBlock returned MainTip before subscribers saw it applied", b.Header.Height)
 					return
 				}
 				if res.Accepted {
