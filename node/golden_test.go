@@ -402,9 +402,45 @@ func TestGoldenTransactions(t *testing.T) {
 	})
 }
 
-// TestGoldenStateRoot runs the fixed metadata-chain script on regtest, one
-// transaction per block at fixed times with a fixed miner key, and pins
-// every block's hash and state root.
+type blockVector struct {
+	Height    uint64   `json:"height"`
+	Txs       []string `json:"txs"`
+	Hash      string   `json:"hash"`
+	StateRoot string   `json:"state_root"`
+}
+
+// mineScripted mines one block of txs on c at a fixed time with a fixed
+// key and the lowest winning nonce, and records it.
+func mineScripted(t *testing.T, c *chain.Chain, miner *keys.PrivateKey, when time.Time, anchor wire.Anchor, txs ...*wire.Tx) blockVector {
+	t.Helper()
+	tmpl, err := c.NewTemplate(chain.TemplateRequest{Reward: miner.PubKey().Address(), MinerKey: miner.PubKey(), Txs: txs, Now: when, Anchor: anchor})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tmpl.Rejected) > 0 {
+		t.Fatalf("%s script block: transaction refused: %v", c.Params().Kind, tmpl.Rejected[0].Err)
+	}
+	hdr := &tmpl.Block.Header
+	hdr.MinerSig = miner.Sign(hdr.SigningHash())
+	target, _ := consensus.CompactToBig(hdr.Bits)
+	for consensus.HashToBig(hdr.Hash()).Cmp(target) > 0 {
+		hdr.Nonce++
+	}
+	if _, err := c.ProcessBlock(context.Background(), tmpl.Block); err != nil {
+		t.Fatalf("%s script block %d: %v", c.Params().Kind, hdr.Height, err)
+	}
+	v := blockVector{Height: hdr.Height, Txs: []string{}, Hash: hdr.Hash().String(), StateRoot: hex.EncodeToString(hdr.StateRoot[:])}
+	for _, tx := range txs {
+		v.Txs = append(v.Txs, tx.ID().String())
+	}
+	return v
+}
+
+// TestGoldenStateRoot runs a fixed script on regtest — the six metadata
+// transactions of transactions.json, one per metadata block, then three
+// auction-chain blocks (a faucet payment, a transfer, an empty block)
+// anchored as a node anchors them — at fixed times with a fixed miner key,
+// and pins every block's hash and state root.
 func TestGoldenStateRoot(t *testing.T) {
 	s := newScriptKeys(t)
 	_, txs := s.metadataTxs(t)
@@ -414,45 +450,47 @@ func TestGoldenStateRoot(t *testing.T) {
 	}
 	defer cs.Close()
 	miner := vectorKey(t, "miner")
-	type blockVector struct {
-		Height    uint64 `json:"height"`
-		Tx        string `json:"tx"`
-		Hash      string `json:"hash"`
-		StateRoot string `json:"state_root"`
-	}
-	var blocks []blockVector
+	genesis := time.UnixMilli(s.net.Metadata.GenesisTime)
+	var meta, auc []blockVector
 	for i, tx := range txs {
-		when := time.UnixMilli(s.net.Metadata.GenesisTime).Add(time.Duration(i+1) * time.Minute)
-		tmpl, err := cs.Metadata.NewTemplate(chain.TemplateRequest{Reward: miner.PubKey().Address(), MinerKey: miner.PubKey(), Txs: []*wire.Tx{tx}, Now: when})
+		meta = append(meta, mineScripted(t, cs.Metadata, miner, genesis.Add(time.Duration(i+1)*time.Minute), wire.Anchor{}, tx))
+	}
+	faucet, ok := ledger.FaucetKey(s.net)
+	if !ok {
+		t.Fatal("regtest has no faucet key")
+	}
+	auctionTxs := [][]*wire.Tx{
+		{ledger.NewTransfer(s.net, faucet, s.user.PubKey().Address(), 50*ledger.Coin, 1_000, 0)},
+		{ledger.NewTransfer(s.net, s.user, s.owner.PubKey().Address(), 7*ledger.Coin, 2_000, 0)},
+		{},
+	}
+	for i, block := range auctionTxs {
+		last, err := lastAnchor(cs.Auction)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(tmpl.Rejected) > 0 {
-			t.Fatalf("script step %d refused: %v", i, tmpl.Rejected[0].Err)
+		anchor, err := auction.ChooseAnchor(s.net, cs.link, last)
+		if err != nil {
+			t.Fatal(err)
 		}
-		hdr := &tmpl.Block.Header
-		hdr.MinerSig = miner.Sign(hdr.SigningHash())
-		target, _ := consensus.CompactToBig(hdr.Bits)
-		for consensus.HashToBig(hdr.Hash()).Cmp(target) > 0 {
-			hdr.Nonce++
-		}
-		if _, err := cs.Metadata.ProcessBlock(context.Background(), tmpl.Block); err != nil {
-			t.Fatalf("script block %d: %v", i+1, err)
-		}
-		blocks = append(blocks, blockVector{Height: hdr.Height, Tx: txs[i].ID().String(), Hash: hdr.Hash().String(), StateRoot: hex.EncodeToString(hdr.StateRoot[:])})
+		auc = append(auc, mineScripted(t, cs.Auction, miner, genesis.Add(time.Duration(len(txs)+i+1)*time.Minute), anchor, block...))
 	}
-	tip := cs.Metadata.TipHeader()
+	metaTip, aucTip := cs.Metadata.TipHeader(), cs.Auction.TipHeader()
 	checkGolden(t, "state_root.json", struct {
-		Format      string        `json:"format"`
-		Description string        `json:"description"`
-		Network     string        `json:"network"`
-		Chain       string        `json:"chain"`
-		Blocks      []blockVector `json:"blocks"`
-		StateRoot   string        `json:"final_state_root"`
+		Format            string        `json:"format"`
+		Description       string        `json:"description"`
+		Network           string        `json:"network"`
+		MetadataBlocks    []blockVector `json:"metadata_blocks"`
+		MetadataStateRoot string        `json:"final_metadata_state_root"`
+		AuctionBlocks     []blockVector `json:"auction_blocks"`
+		AuctionStateRoot  string        `json:"final_auction_state_root"`
 	}{
-		Format:      "thingchain-state-root-v1",
-		Description: "Regtest metadata chain after the six metadata transactions of transactions.json, in that order, one per block; block i has timestamp genesis_time + i minutes, the miner key SHA-256(\"thingchain vector miner\") and the lowest nonce meeting the target. state_root is the LtHash16 commitment (docs/architecture.md) after the block.",
-		Network:     s.net.Name, Chain: consensus.MetadataChain.String(),
-		Blocks: blocks, StateRoot: hex.EncodeToString(tip.StateRoot[:]),
+		Format:            "thingchain-state-root-v1",
+		Description:       "Regtest after a fixed script. Metadata chain: the six metadata transactions of transactions.json, in that order, one per block. Auction chain, after them: a faucet transfer of 50 THG to the user key, a transfer of 7 THG from the user to the owner key, an empty block; each anchored at the metadata tip as a node anchors (docs/auction.md). Every block: timestamp genesis_time + k minutes (k counting all blocks, metadata first), the miner key SHA-256(\"thingchain vector miner\"), reward to its address, the lowest nonce meeting the target. state_root is the LtHash16 commitment (docs/architecture.md) after the block.",
+		Network:           s.net.Name,
+		MetadataBlocks:    meta,
+		MetadataStateRoot: hex.EncodeToString(metaTip.StateRoot[:]),
+		AuctionBlocks:     auc,
+		AuctionStateRoot:  hex.EncodeToString(aucTip.StateRoot[:]),
 	})
 }
