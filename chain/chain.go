@@ -337,9 +337,9 @@ func (c *Chain) ProcessBlockBytes(ctx context.Context, b []byte) (Result, error)
 func (c *Chain) processBlock(ctx context.Context, blk *wire.Block, size int) (Result, error) {
 	hash := blk.Hash()
 	res := Result{Hash: hash}
-	// A cheap early answer for blocks already known; acceptBlock asks
-	// again under the write lock, because another goroutine may store the
-	// same block between here and there.
+	// A cheap early answer for blocks already known; asked again under the
+	// write lock below, because another goroutine may store the same block
+	// between here and there (it would otherwise be accepted twice).
 	c.mu.RLock()
 	err := c.knownBlockLocked(hash)
 	c.mu.RUnlock()
