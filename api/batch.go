@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/thingchain/thingchain/api/apitypes"
 	"github.com/thingchain/thingchain/auction"
 	"github.com/thingchain/thingchain/chain"
 	"github.com/thingchain/thingchain/chain/keys"
-	"github.com/thingchain/thingchain/chain/wire"
 	"github.com/thingchain/thingchain/registry"
 )
 
@@ -16,15 +16,14 @@ import (
 // not one per device.
 
 // MaxDevicesPerCall bounds the device list of a batched read.
-const MaxDevicesPerCall = 1000
+const MaxDevicesPerCall = apitypes.MaxDevicesPerCall
 
-// DevicesParams names devices by their keys (hex), at most
-// MaxDevicesPerCall.
-type DevicesParams struct {
-	Devices []string `json:"devices"`
-}
+type (
+	DevicesParams    = apitypes.DevicesParams
+	AwaitingDelivery = apitypes.AwaitingDelivery
+)
 
-func (p DevicesParams) parse() ([]keys.PubKey, error) {
+func parseDevices(p DevicesParams) ([]keys.PubKey, error) {
 	if len(p.Devices) == 0 {
 		return nil, invalid("devices: give at least one device key (hex)")
 	}
@@ -44,38 +43,34 @@ func (p DevicesParams) parse() ([]keys.PubKey, error) {
 
 // GetDevices returns the records of several devices, in the order asked,
 // null for a key never attested (registry.device for many devices).
-func (s *Service) GetDevices(_ context.Context, p DevicesParams) ([]*registry.Device, error) {
+func (s *Service) GetDevices(_ context.Context, p DevicesParams) ([]*apitypes.Device, error) {
 	if s.b.Registry == nil {
 		return nil, errNoRegistry
 	}
-	devs, err := p.parse()
+	devs, err := parseDevices(p)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*registry.Device, len(devs))
+	recs := make([]*registry.Device, len(devs))
 	var found []*registry.Device
 	for i, d := range devs {
-		if out[i], err = s.b.Registry.Device(d); err != nil {
+		if recs[i], err = s.b.Registry.Device(d); err != nil {
 			return nil, err
 		}
-		if out[i] != nil {
-			found = append(found, out[i])
+		if recs[i] != nil {
+			found = append(found, recs[i])
 		}
 	}
-	return out, s.withStrikes(found)
-}
-
-// AwaitingDelivery is a paid auction whose device has not delivered the
-// access key yet, with what the device needs to deliver it.
-type AwaitingDelivery struct {
-	Auction          wire.Hash `json:"auction"`
-	Device           string    `json:"device"`     // hex key
-	Seq              uint64    `json:"seq"`        // the device's auction number
-	Winner           string    `json:"winner"`     // address
-	WinnerKey        string    `json:"winner_key"` // hex key the access key is encrypted to
-	Price            uint64    `json:"price"`
-	DeliveryDeadline uint64    `json:"delivery_deadline"` // last height a delivery is accepted
-	Height           uint64    `json:"height"`            // auction-chain tip the answer was read at
+	if err := s.withStrikes(found); err != nil {
+		return nil, err
+	}
+	out := make([]*apitypes.Device, len(recs))
+	for i, rec := range recs {
+		if rec != nil {
+			out[i] = deviceJSON(rec)
+		}
+	}
+	return out, nil
 }
 
 // AwaitingDeliveryOf lists, for several devices at once, every auction
@@ -84,7 +79,7 @@ type AwaitingDelivery struct {
 // to deliver contribute nothing; the list is in the order of the devices
 // asked, then by auction number.
 func (s *Service) AwaitingDeliveryOf(_ context.Context, p DevicesParams) ([]AwaitingDelivery, error) {
-	devs, err := p.parse()
+	devs, err := parseDevices(p)
 	if err != nil {
 		return nil, err
 	}
@@ -118,8 +113,8 @@ func (s *Service) AwaitingDeliveryOf(_ context.Context, p DevicesParams) ([]Awai
 							return err
 						}
 						if w != nil {
-							found = append(found, AwaitingDelivery{Auction: a.ID, Device: dev.String(), Seq: a.Seq,
-								Winner: a.Winner.Encode(s.b.Net.AddressHRP), WinnerKey: w.BidderKey.String(),
+							found = append(found, AwaitingDelivery{Auction: a.ID, Device: pubKeyHex(dev), Seq: a.Seq,
+								Winner: addressText(a.Winner, s.b.Net.AddressHRP), WinnerKey: pubKeyHex(w.BidderKey),
 								Price: a.Price, DeliveryDeadline: a.DeliveryDeadline, Height: tip.Height})
 						}
 					}

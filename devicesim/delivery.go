@@ -14,7 +14,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/thingchain/thingchain/api"
+	"github.com/thingchain/thingchain/api/apitypes"
 	"github.com/thingchain/thingchain/auction"
 	"github.com/thingchain/thingchain/chain/keys"
 	"github.com/thingchain/thingchain/chain/wire"
@@ -29,10 +29,10 @@ import (
 // A restart reuses the saved key, so the winner never sees two keys for
 // one auction; an auction already delivered on chain is skipped.
 
-// DefaultDeliveryFee is the fee of a key delivery (base units). Nodes
-// accept zero-fee auction transactions by default (mempool MinFeeRate 0),
-// but miners order by fee rate: a small fee keeps deliveries ahead of free
-// transactions before their deadline. About 37 units per byte.
+// DefaultDeliveryFee is the fee of a key delivery (base units): about 37
+// units per byte, well above the relay floor of main and test (1 unit per
+// byte, consensus.Params.MinRelayFeeRate), and miners order by fee rate,
+// so deliveries stay ahead of cheap transactions before their deadline.
 const DefaultDeliveryFee = 10_000
 
 // DefaultFunding is what the simulator asks the test faucet for, per
@@ -186,7 +186,7 @@ func (a *Agent) DeliverKeys(ctx context.Context, fee uint64) ([]wire.Hash, error
 	var errs []error
 	for i := range list {
 		av := &list[i]
-		if av.Status != auction.StatusPaid || av.Delivery != nil {
+		if av.Status != apitypes.StatusPaid || av.Delivery != nil {
 			continue
 		}
 		if av.Height+1 > av.DeliveryDeadline {
@@ -227,41 +227,39 @@ func (a *Agent) deliver(ctx context.Context, id wire.Hash, fee uint64) (sent boo
 	return a.deliverTo(ctx, id, winner, winnerKey, price, fee)
 }
 
-// winnerOf reads a paid auction's winner and the key its bid was made
-// with; ok is false when the auction is no longer awaiting delivery.
-func (a *Agent) winnerOf(ctx context.Context, id wire.Hash) (winner keys.Address, winnerKey keys.PubKey, price uint64, ok bool, err error) {
+// winnerOf reads a paid auction's winner (address) and the key its bid
+// was made with; ok is false when the auction no longer awaits delivery.
+func (a *Agent) winnerOf(ctx context.Context, id wire.Hash) (winner string, winnerKey keys.PubKey, price uint64, ok bool, err error) {
 	// Read the auction with its bids for the winner's key.
 	av, err := getAuction(ctx, a.Client, id)
 	if err != nil {
-		return winner, winnerKey, 0, false, fmt.Errorf("auction.get: %w", err)
+		return "", winnerKey, 0, false, fmt.Errorf("auction.get: %w", err)
 	}
-	if av == nil || av.Status != auction.StatusPaid || av.Delivery != nil {
-		return winner, winnerKey, 0, false, nil // moved on meanwhile
+	if av == nil || av.Status != apitypes.StatusPaid || av.Delivery != nil {
+		return "", winnerKey, 0, false, nil // moved on meanwhile
 	}
-	if av.Device != a.DeviceKey.PubKey() {
-		return winner, winnerKey, 0, false, fmt.Errorf("auction.get returned an auction of another device")
+	if av.Device != a.DeviceHex() {
+		return "", winnerKey, 0, false, fmt.Errorf("auction.get returned an auction of another device")
 	}
 	winner = av.Winner
-	if winner.IsZero() {
-		return winner, winnerKey, 0, false, fmt.Errorf("auction has no winner")
+	if winner == "" {
+		return "", winnerKey, 0, false, fmt.Errorf("auction has no winner")
 	}
-	found := false
 	for _, b := range av.BidList {
 		if b.Bidder == winner {
-			winnerKey, found = b.BidderKey, true
-			break
+			if winnerKey, err = keys.ParsePubKeyHex(b.BidderKey); err != nil {
+				return "", winnerKey, 0, false, fmt.Errorf("winner's bid key: %w", err)
+			}
+			return winner, winnerKey, av.Price, true, nil
 		}
 	}
-	if !found {
-		return winner, winnerKey, 0, false, fmt.Errorf("no bid of the winner %s in the bid list", winner.Encode(a.Net.AddressHRP))
-	}
-	return winner, winnerKey, av.Price, true, nil
+	return "", winnerKey, 0, false, fmt.Errorf("no bid of the winner %s in the bid list", winner)
 }
 
 // deliverTo submits the delivery of one auction to its winner, whose bid
 // key the access key is encrypted to.
-func (a *Agent) deliverTo(ctx context.Context, id wire.Hash, winner keys.Address, winnerKey keys.PubKey, price, fee uint64) (sent bool, err error) {
-	if winnerKey.Address() != winner {
+func (a *Agent) deliverTo(ctx context.Context, id wire.Hash, winner string, winnerKey keys.PubKey, price, fee uint64) (sent bool, err error) {
+	if winnerKey.Address().Encode(a.Net.AddressHRP) != winner {
 		return false, fmt.Errorf("winner's bid key does not match the winner's address")
 	}
 	key, err := a.accessKeys.getOrCreate(id, crand.Reader)
@@ -290,7 +288,7 @@ func (a *Agent) deliverTo(ctx context.Context, id wire.Hash, winner keys.Address
 	a.sent[id] = time.Now()
 	a.mu.Unlock()
 	a.Logger.Info("access key delivered", "device", a.DeviceHex(), "auction", id.String(),
-		"winner", winner.Encode(a.Net.AddressHRP), "price", price, "resubmitted", resubmit)
+		"winner", winner, "price", price, "resubmitted", resubmit)
 	return true, nil
 }
 
@@ -298,43 +296,37 @@ func (a *Agent) deliverTo(ctx context.Context, id wire.Hash, winner keys.Address
 // balance is below threshold. It reports whether it asked. The faucet's
 // transfer still needs an auction block.
 func (a *Agent) Fund(ctx context.Context, amount, threshold uint64) (bool, error) {
-	var acct api.Account
-	if err := a.Client.Call(ctx, "account.get", api.AddressParams{Address: a.DeviceAddress()}, &acct); err != nil {
+	acct, err := apiOf(a.Client).Account(ctx, a.DeviceAddress())
+	if err != nil {
 		return false, fmt.Errorf("account.get: %w", err)
 	}
 	if acct.Balance >= threshold {
 		return false, nil
 	}
-	var res api.SubmitResult
-	if err := a.Client.Call(ctx, "faucet.request", api.FaucetParams{Address: a.DeviceAddress(), Amount: amount}, &res); err != nil {
+	if _, err := apiOf(a.Client).Faucet(ctx, a.DeviceAddress(), amount); err != nil {
 		return false, fmt.Errorf("faucet.request: %w", err)
 	}
 	return true, nil
 }
 
-// Reading auctions through the API (auction.get, auction.ofDevice). The
-// API renders api.AuctionView: statuses as names, hashes in hex, keys and
-// addresses as JSON arrays of bytes (hex strings are accepted too, should
-// the API start printing them so).
+// Reading auctions through the API (auction.get, auction.ofDevice), in
+// its one encoding: statuses as names, hashes and keys in hex, addresses
+// in bech32m.
 
 // getAuction reads one auction with its bids and delivery; nil if unknown.
-func getAuction(ctx context.Context, c Caller, id wire.Hash) (*api.AuctionView, error) {
-	var a *api.AuctionView
-	err := c.Call(ctx, "auction.get", api.AuctionIDParams{ID: id}, &a)
-	return a, err
+func getAuction(ctx context.Context, c Caller, id wire.Hash) (*apitypes.AuctionView, error) {
+	return apiOf(c).Auction(ctx, id)
 }
 
 // auctionsOfDevice lists a device's auctions (without bids), oldest first.
-func auctionsOfDevice(ctx context.Context, c Caller, device keys.PubKey) ([]api.AuctionView, error) {
-	var out []api.AuctionView
-	err := c.Call(ctx, "auction.ofDevice", api.DeviceParams{Device: device.String()}, &out)
-	return out, err
+func auctionsOfDevice(ctx context.Context, c Caller, device keys.PubKey) ([]apitypes.AuctionView, error) {
+	return apiOf(c).AuctionsOfDevice(ctx, device)
 }
 
 // GetDelivery reads an auction's key delivery through the API: nil (and
 // no error) when the auction is unknown or not delivered yet. A winner
-// opens it with auction.OpenDelivery(key, d).
-func GetDelivery(ctx context.Context, c Caller, id wire.Hash) (*auction.Delivery, error) {
+// opens it with d.Open(key).
+func GetDelivery(ctx context.Context, c Caller, id wire.Hash) (*apitypes.Delivery, error) {
 	a, err := getAuction(ctx, c, id)
 	if err != nil || a == nil || a.Delivery == nil {
 		return nil, err
@@ -375,7 +367,7 @@ func (s *Simulator) fundAll(ctx context.Context) {
 			continue
 		}
 		if err != nil {
-			if hasKind(err, "no faucet") {
+			if hasKind(err, apitypes.KindNoFaucet) {
 				s.log.Info("this network has no faucet: devices pay delivery fees from their own balance", "fee", s.cfg.DeliveryFee)
 				return
 			}
@@ -394,29 +386,28 @@ func (s *Simulator) fundAll(ctx context.Context) {
 // nextAuctionBlock waits (polling chain.info, asking for a block on
 // regtest without miners) until the auction chain's tip moves.
 func (s *Simulator) nextAuctionBlock(ctx context.Context) error {
-	var first api.ChainInfoResult
-	if err := s.cfg.Client.Call(ctx, "chain.info", nil, &first); err != nil {
+	first, err := apiOf(s.cfg.Client).ChainInfo(ctx)
+	if err != nil {
 		return err
 	}
 	w := s.waiter()
 	if w.generate != nil {
 		w.generate = func(ctx context.Context) error {
-			var hashes []wire.Hash
-			return s.cfg.Client.Call(ctx, "admin.generate", api.GenerateParams{Chain: "auction", Count: 1}, &hashes)
+			_, err := apiOf(s.cfg.Client).Generate(ctx, "auction", 1)
+			return err
 		}
 	}
 	wctx, cancel := context.WithTimeout(ctx, s.cfg.ConfirmTimeout)
 	defer cancel()
 	return w.until(wctx, "an auction block", func(ctx context.Context) (bool, error) {
-		var info api.ChainInfoResult
-		err := s.cfg.Client.Call(ctx, "chain.info", nil, &info)
+		info, err := apiOf(s.cfg.Client).ChainInfo(ctx)
 		return err == nil && info.Auction.Hash != first.Auction.Hash, err
 	})
 }
 
 // DeliverKeys runs one delivery round for every agent and returns the
 // auctions it submitted deliveries for. It asks the node once per
-// api.MaxDevicesPerCall agents which auctions await delivery
+// apitypes.MaxDevicesPerCall agents which auctions await delivery
 // (auction.awaitingDelivery), not once per agent; against a node without
 // that method it falls back to one auction.ofDevice call per agent.
 func (s *Simulator) DeliverKeys(ctx context.Context) ([]wire.Hash, error) {
@@ -441,18 +432,18 @@ func (s *Simulator) DeliverKeys(ctx context.Context) ([]wire.Hash, error) {
 }
 
 // deliverBatched is DeliverKeys with one auction.awaitingDelivery call per
-// api.MaxDevicesPerCall agents.
+// apitypes.MaxDevicesPerCall agents.
 func (s *Simulator) deliverBatched(ctx context.Context) ([]wire.Hash, error) {
 	var all []wire.Hash
 	var errs []error
-	for start := 0; start < len(s.agents); start += api.MaxDevicesPerCall {
-		chunk := s.agents[start:min(start+api.MaxDevicesPerCall, len(s.agents))]
-		devices := make([]string, len(chunk))
+	for start := 0; start < len(s.agents); start += apitypes.MaxDevicesPerCall {
+		chunk := s.agents[start:min(start+apitypes.MaxDevicesPerCall, len(s.agents))]
+		devices := make([]keys.PubKey, len(chunk))
 		for i, a := range chunk {
-			devices[i] = a.DeviceHex()
+			devices[i] = a.DeviceKey.PubKey()
 		}
-		var due []api.AwaitingDelivery
-		if err := s.cfg.Client.Call(ctx, "auction.awaitingDelivery", api.DevicesParams{Devices: devices}, &due); err != nil {
+		due, err := apiOf(s.cfg.Client).AwaitingDelivery(ctx, devices)
+		if err != nil {
 			return all, err
 		}
 		// Deliveries of different devices are independent (each device
@@ -487,8 +478,8 @@ func (s *Simulator) deliverBatched(ctx context.Context) ([]wire.Hash, error) {
 const deliveryWorkers = 16
 
 // deliverDue delivers one auction auction.awaitingDelivery listed.
-func (s *Simulator) deliverDue(ctx context.Context, d api.AwaitingDelivery, done *[]wire.Hash) error {
-	dev, err := parseKeyHex(d.Device)
+func (s *Simulator) deliverDue(ctx context.Context, d apitypes.AwaitingDelivery, done *[]wire.Hash) error {
+	dev, err := keys.ParsePubKeyHex(d.Device)
 	if err != nil {
 		return fmt.Errorf("auction.awaitingDelivery: device %q: %w", d.Device, err)
 	}
@@ -498,15 +489,11 @@ func (s *Simulator) deliverDue(ctx context.Context, d api.AwaitingDelivery, done
 	if a == nil || !a.dueForDelivery(d.Auction) {
 		return nil // not ours, or submitted recently: wait for a block
 	}
-	winnerKey, err := parseKeyHex(d.WinnerKey)
+	winnerKey, err := keys.ParsePubKeyHex(d.WinnerKey)
 	if err != nil {
 		return fmt.Errorf("auction.awaitingDelivery: winner key %q: %w", d.WinnerKey, err)
 	}
-	winner, err := keys.DecodeAddress(d.Winner, s.net.AddressHRP)
-	if err != nil {
-		return fmt.Errorf("auction.awaitingDelivery: winner %q: %w", d.Winner, err)
-	}
-	sent, err := a.deliverTo(ctx, d.Auction, winner, winnerKey, d.Price, s.cfg.DeliveryFee)
+	sent, err := a.deliverTo(ctx, d.Auction, d.Winner, winnerKey, d.Price, s.cfg.DeliveryFee)
 	if err != nil {
 		return fmt.Errorf("device %s, auction %s: %w", a.DeviceHex(), d.Auction, err)
 	}
@@ -514,14 +501,6 @@ func (s *Simulator) deliverDue(ctx context.Context, d api.AwaitingDelivery, done
 		*done = append(*done, d.Auction)
 	}
 	return nil
-}
-
-func parseKeyHex(s string) (keys.PubKey, error) {
-	b, err := hex.DecodeString(s)
-	if err != nil {
-		return keys.PubKey{}, err
-	}
-	return keys.ParsePubKey(b)
 }
 
 func (s *Simulator) startWatcher() {
@@ -547,8 +526,7 @@ func (s *Simulator) watch(ctx context.Context) {
 	var lastHead wire.Hash
 	first := true
 	for {
-		var info api.ChainInfoResult
-		err := s.cfg.Client.Call(ctx, "chain.info", nil, &info)
+		info, err := apiOf(s.cfg.Client).ChainInfo(ctx)
 		switch {
 		case ctx.Err() != nil:
 			return

@@ -10,11 +10,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/thingchain/thingchain/api"
+	"github.com/thingchain/thingchain/api/apitypes"
 	"github.com/thingchain/thingchain/chain/keys"
 	"github.com/thingchain/thingchain/chain/wire"
 	"github.com/thingchain/thingchain/consensus"
-	"github.com/thingchain/thingchain/registry"
 )
 
 // Config configures a Simulator.
@@ -231,7 +230,7 @@ func (s *Simulator) attestAll(ctx context.Context) error {
 	if len(todo) > 0 {
 		s.log.Info("attestations submitted", "devices", len(todo))
 	}
-	return s.waitAll(ctx, "attestations", todo, func(a *Agent, rec *registry.Device) bool {
+	return s.waitAll(ctx, "attestations", todo, func(a *Agent, rec *apitypes.Device) bool {
 		return rec != nil
 	}, func(ctx context.Context, a *Agent) (wire.Hash, error) {
 		oem := s.oems[a.Kind.Name]
@@ -261,7 +260,7 @@ func (s *Simulator) checkInAll(ctx context.Context) error {
 	if len(todo) > 0 {
 		s.log.Info("check-ins submitted", "devices", len(todo))
 	}
-	return s.waitAll(ctx, "check-ins", todo, func(a *Agent, rec *registry.Device) bool {
+	return s.waitAll(ctx, "check-ins", todo, func(a *Agent, rec *apitypes.Device) bool {
 		return a.InSync(rec)
 	}, func(ctx context.Context, a *Agent) (wire.Hash, error) {
 		a.device.Reset()
@@ -277,17 +276,16 @@ const resubmitAfter = 40
 // records reads the agents' device records (nil where not attested), one
 // registry.devicesByKey call per api.MaxDevicesPerCall agents; against a
 // node without that method, one registry.device call per agent.
-func (s *Simulator) records(ctx context.Context, agents []*Agent) ([]*registry.Device, error) {
-	out := make([]*registry.Device, 0, len(agents))
-	for start := 0; start < len(agents); start += api.MaxDevicesPerCall {
-		chunk := agents[start:min(start+api.MaxDevicesPerCall, len(agents))]
+func (s *Simulator) records(ctx context.Context, agents []*Agent) ([]*apitypes.Device, error) {
+	out := make([]*apitypes.Device, 0, len(agents))
+	for start := 0; start < len(agents); start += apitypes.MaxDevicesPerCall {
+		chunk := agents[start:min(start+apitypes.MaxDevicesPerCall, len(agents))]
 		if !s.perAgentRecords.Load() {
-			devices := make([]string, len(chunk))
+			devices := make([]keys.PubKey, len(chunk))
 			for i, a := range chunk {
-				devices[i] = a.DeviceHex()
+				devices[i] = a.DeviceKey.PubKey()
 			}
-			var recs []*registry.Device
-			err := s.cfg.Client.Call(ctx, "registry.devicesByKey", api.DevicesParams{Devices: devices}, &recs)
+			recs, err := apiOf(s.cfg.Client).DevicesByKey(ctx, devices)
 			if err == nil && len(recs) != len(chunk) {
 				err = fmt.Errorf("registry.devicesByKey answered %d records for %d devices", len(recs), len(chunk))
 			}
@@ -316,7 +314,7 @@ func (s *Simulator) records(ctx context.Context, agents []*Agent) ([]*registry.D
 // read in batches (records) and only when the metadata chain has a new
 // tip, so waiting costs one chain.info call per poll, not one call per
 // device.
-func (s *Simulator) waitAll(ctx context.Context, what string, agents []*Agent, done func(*Agent, *registry.Device) bool, resubmit func(context.Context, *Agent) (wire.Hash, error)) error {
+func (s *Simulator) waitAll(ctx context.Context, what string, agents []*Agent, done func(*Agent, *apitypes.Device) bool, resubmit func(context.Context, *Agent) (wire.Hash, error)) error {
 	if len(agents) == 0 {
 		return nil
 	}
@@ -329,8 +327,8 @@ func (s *Simulator) waitAll(ctx context.Context, what string, agents []*Agent, d
 	checked := false
 	err := s.waiter().until(ctx, what, func(ctx context.Context) (bool, error) {
 		polls++
-		var info api.ChainInfoResult
-		if err := s.cfg.Client.Call(ctx, "chain.info", nil, &info); err != nil {
+		info, err := apiOf(s.cfg.Client).ChainInfo(ctx)
+		if err != nil {
 			return false, err
 		}
 		if checked && info.Metadata.Hash == lastTip && polls < resubmitAfter {

@@ -11,7 +11,6 @@ import (
 	"github.com/thingchain/thingchain/api/rpc"
 	"github.com/thingchain/thingchain/node"
 	"github.com/thingchain/thingchain/node/nodetest"
-	"github.com/thingchain/thingchain/registry"
 )
 
 // startPeer runs a regtest node with libp2p on 127.0.0.1, dialling
@@ -61,18 +60,31 @@ func TestFiftyDevicesOnTestnet(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c2.Close()
-	// Node 2 has the devices once its metadata tip is node 0's and its
-	// device index has caught up with that tip (the index follows the
-	// chain's events asynchronously).
-	enabled := true
+	// Node 2 has the devices once its metadata tip is node 0's.
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
-	for n2.Metadata.Tip().Hash != n0.Metadata.Tip().Hash || n2.Index.Query(registry.Filter{Enabled: &enabled, Limit: 1}).Total < 50 {
+	for n2.Metadata.Tip().Hash != n0.Metadata.Tip().Hash {
 		select {
 		case <-tick.C:
 		case <-ctx.Done():
-			t.Fatalf("node 2 did not reach node 0's metadata tip %d (at %d) with 50 enabled devices (%d)", n0.Metadata.Tip().Height, n2.Metadata.Tip().Height,
-				n2.Index.Query(registry.Filter{Enabled: &enabled, Limit: 1}).Total)
+			t.Fatalf("node 2 did not reach node 0's metadata tip %d (at %d)", n0.Metadata.Tip().Height, n2.Metadata.Tip().Height)
+		}
+	}
+	// The device index follows the tip when the chain delivers its event,
+	// just after the tip moves: wait for it too.
+	enabled := true
+	for {
+		res, err := ListDevices(ctx, c2, api.DeviceFilter{Enabled: &enabled, Limit: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Total >= 50 {
+			break
+		}
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			t.Fatalf("node 2's device index lists %d devices at node 0's tip, want 50", res.Total)
 		}
 	}
 	total := 0
