@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/thingchain/thingchain/api"
+	"github.com/thingchain/thingchain/api/apitypes"
+	apiclient "github.com/thingchain/thingchain/api/client"
 	"github.com/thingchain/thingchain/api/rpc"
 	"github.com/thingchain/thingchain/chain/wire"
 	"github.com/thingchain/thingchain/consensus"
@@ -107,6 +109,7 @@ func (l *bidLoad) bidder(ctx context.Context, i int, a *benchAccount) error {
 	})
 
 	rng := rand.New(rand.NewPCG(uint64(i)+1, uint64(time.Now().UnixNano())))
+	total := 0 // enabled devices at the last query
 	t := time.NewTicker(l.interval)
 	defer t.Stop()
 	for {
@@ -115,13 +118,9 @@ func (l *bidLoad) bidder(ctx context.Context, i int, a *benchAccount) error {
 			return nil
 		case <-t.C:
 		}
-		devices, reserve, err := enabledDevices(ctx, client)
+		devices, reserve, err := enabledDevices(ctx, client, rng, l.perRound, &total)
 		if err != nil || len(devices) == 0 {
 			continue
-		}
-		if l.perRound > 0 && len(devices) > l.perRound {
-			rng.Shuffle(len(devices), func(x, y int) { devices[x], devices[y] = devices[y], devices[x] })
-			devices = devices[:l.perRound]
 		}
 		// A true value between one and three times the highest reserve,
 		// so that bidders win different auctions.
@@ -145,14 +144,25 @@ func (l *bidLoad) bidder(ctx context.Context, i int, a *benchAccount) error {
 	}
 }
 
-// enabledDevices lists enabled devices (first page) and their highest
-// reserve price per point.
-func enabledDevices(ctx context.Context, client *rpc.Client) ([]string, uint64, error) {
+// enabledDevices picks n enabled devices (every one, up to a page, when
+// n is 0): a page of n at a random offset, so that a bidder reads n
+// records per round however many devices there are, not all of them. It
+// returns their highest reserve price per point; total carries the
+// number of enabled devices from round to round.
+func enabledDevices(ctx context.Context, client *rpc.Client, rng *rand.Rand, n int, total *int) ([]string, uint64, error) {
 	enabled := true
-	var page registry.QueryResult
-	if err := client.Call(ctx, "registry.devices", api.DeviceFilter{Enabled: &enabled, Limit: registry.MaxQueryLimit}, &page); err != nil {
+	f := apitypes.DeviceFilter{Enabled: &enabled, Limit: registry.MaxQueryLimit}
+	if n > 0 {
+		f.Limit = n
+		if *total > n {
+			f.Offset = rng.IntN(*total - n + 1)
+		}
+	}
+	page, err := apiclient.New(client).Devices(ctx, f)
+	if err != nil {
 		return nil, 0, err
 	}
+	*total = page.Total
 	var devices []string
 	var reserve uint64 = 1
 	for _, d := range page.Devices {
