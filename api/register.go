@@ -91,6 +91,7 @@ func Register(srv *rpc.Server, svc *Service, feeds *Feeds) {
 				return svc.b.NodeInfo(), nil
 			}},
 		{Name: "admin.generate", Admin: true, Summary: "mine blocks now (regtest) {chain, count}", Handler: typed(svc.Generate)},
+		{Name: "admin.reconsiderBlock", Admin: true, Summary: "clear a block's invalid marks (and its ancestors' and descendants') and re-validate {chain, hash}", Handler: typed(svc.ReconsiderBlock)},
 	}
 	for _, m := range methods {
 		srv.Register(m)

@@ -30,10 +30,10 @@ func (f *fakeMeta) hashAt(h uint64) wire.Hash {
 	return hash
 }
 
-// TestAnchorRule: anchors move forward only, name this node's main-chain
-// block, at most MaxAnchorStep at a time and at least k deep; an unknown or
-// shallow anchor is pending (not the block's fault), and the zero anchor
-// carries the previous one.
+// TestAnchorRule: anchors move forward only, at most MaxAnchorStep at a
+// time, name a valid metadata block at the stated height that descends
+// from the previous anchor (each case ErrBadAnchor); the zero anchor
+// carries the previous one. Pending cases are TestAnchorPending's.
 func TestAnchorRule(t *testing.T) {
 	net := consensus.RegTest()
 	net.Auctions.MaxAnchorStep = 5
@@ -60,8 +60,10 @@ func TestAnchorRule(t *testing.T) {
 	}{
 		{"backwards", wire.Anchor{Height: 4, Hash: w.fm.hashAt(4)}},
 		{"same height, other block", wire.Anchor{Height: 5, Hash: wire.Hash{9}}},
-		{"hash not on the main chain", wire.Anchor{Height: 7, Hash: wire.Hash{7}}},
+		{"hash of a block at another height", wire.Anchor{Height: 7, Hash: w.fm.hashAt(8)}},
 		{"step too large", wire.Anchor{Height: 11, Hash: w.fm.hashAt(11)}},
+		{"not a descendant of the previous anchor", wire.Anchor{Height: 7, Hash: w.fm.fork(3, 6, w.metaMin)[3]}},
+		{"anchored block invalid", wire.Anchor{Height: 7, Hash: w.fm.invalidSide(5, 2)}},
 	}
 	for _, c := range bad {
 		if err := try(c.a); !errors.Is(err, consensus.ErrBadAnchor) {
@@ -85,9 +87,9 @@ func TestAnchorRule(t *testing.T) {
 }
 
 // TestAnchorPending: a block anchoring a metadata block this node lacks (or
-// has too shallow) is refused with a plain error wrapping ErrAnchorPending
-// and not marked invalid; once the metadata chain catches up, the block
-// connects when its child arrives.
+// has too shallow) is stored and reported pending: no error (so no peer is
+// penalised), not marked invalid; once the metadata chain catches up and
+// the engine retries, it connects.
 func TestAnchorPending(t *testing.T) {
 	net := consensus.RegTest()
 	ahead := newFakeMeta()
@@ -101,22 +103,68 @@ func TestAnchorPending(t *testing.T) {
 	if b1.Header.Anchor.Height != 9 {
 		t.Fatalf("anchor %d", b1.Header.Anchor.Height)
 	}
-	_, err := b.c.ProcessBlock(context.Background(), b1)
-	var rerr consensus.RuleError
-	if !errors.Is(err, ErrAnchorPending) || errors.As(err, &rerr) {
-		t.Fatalf("unknown anchor: got %v, want a plain ErrAnchorPending", err)
+	res, err := b.c.ProcessBlock(context.Background(), b1)
+	if err != nil || !res.Pending || !res.Accepted {
+		t.Fatalf("unknown anchor: got %+v, %v; want stored and pending, no error", res, err)
+	}
+	p, ok := b.c.HeaviestPending()
+	if !ok || !errors.Is(p.Reason, ErrAnchorPending) || p.Header.Hash() != b1.Hash() {
+		t.Fatalf("HeaviestPending = %+v, %v", p, ok)
 	}
 	behind.grow(6, keys.Address{1}) // height 9 known, but only 0 deep
-	if _, err := b.c.ProcessBlock(context.Background(), b2); !errors.Is(err, ErrAnchorPending) {
-		t.Fatalf("shallow anchor: got %v", err)
+	if err := b.c.RetryPending(); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := b.c.ProcessBlock(context.Background(), b2); err != nil || !res.Pending {
+		t.Fatalf("shallow anchor: got %+v, %v", res, err)
 	}
 	behind.grow(1, keys.Address{1})
-	b3 := a.mine()
-	if _, err := b.c.ProcessBlock(context.Background(), b3); err != nil {
-		t.Fatalf("after catching up: %v", err)
+	if err := b.c.RetryPending(); err != nil {
+		t.Fatal(err)
 	}
 	if b.c.Tip().Hash != a.c.Tip().Hash {
 		t.Fatalf("node B at %d, A at %d", b.c.Tip().Height, a.c.Tip().Height)
+	}
+}
+
+// TestAnchorOnSideBranch: two metadata branches; an auction block
+// anchoring the branch that is a side branch on this node is pending (no
+// error, not invalid, devices not read from the other branch), and
+// connects once this node's metadata chain reorganises to that branch.
+func TestAnchorOnSideBranch(t *testing.T) {
+	net := consensus.RegTest()
+	theirs, ours := newFakeMeta(), newFakeMeta()
+	theirs.grow(4, keys.Address{1})
+	ours.grow(4, keys.Address{1})
+	a := newTNode(t, net, theirs)
+	b := newTNode(t, net, ours)
+	feed(t, b.c, a.mine()) // anchors 3, common to both
+	// The metadata chains fork at 4: theirs on a branch of 3 blocks,
+	// ours on the main chain grown by 2 more of its own.
+	side := theirs.fork(4, 3, keys.Address{2})
+	theirs.reorgTo(side[2])
+	ours.fork(4, 3, keys.Address{2}) // we know their branch (same hashes)...
+	ours.grow(4, keys.Address{3})    // ...but ours (height 8) is our main chain
+	blk := a.mine()
+	if blk.Header.Anchor.Hash != side[1] {
+		t.Fatalf("A anchored %v, want its branch's block at 6", blk.Header.Anchor)
+	}
+	res, err := b.c.ProcessBlock(context.Background(), blk)
+	if err != nil || !res.Pending {
+		t.Fatalf("anchor on our side branch: %+v, %v; want pending, no error", res, err)
+	}
+	if info, _, _ := ours.Block(side[1]); info.MainChain {
+		t.Fatal("setup: the anchor should be on B's side branch")
+	}
+	if b.c.Tip().Hash == blk.Hash() {
+		t.Fatal("connected with an anchor off the main chain")
+	}
+	ours.reorgTo(side[2])
+	if err := b.c.RetryPending(); err != nil {
+		t.Fatal(err)
+	}
+	if b.c.Tip().Hash != blk.Hash() {
+		t.Fatalf("after the metadata reorg B is at %d, want the auction block %d", b.c.Tip().Height, blk.Header.Height)
 	}
 }
 

@@ -5,12 +5,16 @@
 //
 // What it owns:
 //   - the anchor rule (checkAnchor): a block's anchor never moves back,
-//     moves at most MaxAnchorStep, names this node's metadata main-chain
-//     block (else consensus.ErrBadAnchor) at least k = AnchorDepth deep;
-//     a metadata block this node lacks or has too shallow gives a plain
-//     error wrapping ErrAnchorPending (the block is not at fault). The
-//     all-zero anchor carries the previous one forward; the effective
-//     anchor is state ("anchor/last"), so undo restores it;
+//     moves at most MaxAnchorStep and, when this node knows the anchored
+//     metadata block, names it at its height, not invalid, descending from
+//     the previous anchor (else consensus.ErrBadAnchor: decided from
+//     metadata headers alone). A metadata block this node lacks, has on a
+//     side branch, or has less than k = AnchorDepth deep on its main chain
+//     gives a plain error wrapping ErrAnchorPending (the block is not at
+//     fault; the engine keeps it pending). Metadata state is read by the
+//     anchored block's hash, on its own branch. The all-zero anchor carries
+//     the previous one forward; the effective anchor is state
+//     ("anchor/last"), so undo restores it;
 //   - the metadata miners' pool: MetadataFeePermille of every block's fees
 //     is pooled and split evenly among the reward addresses of the
 //     metadata blocks an anchor newly covers;

@@ -1,17 +1,21 @@
 package auction
 
 import (
-	"errors"
+	"fmt"
+
+	"github.com/thingchain/thingchain/chain"
 
 	"github.com/thingchain/thingchain/consensus"
 	"github.com/thingchain/thingchain/ledger"
 )
 
 // ErrAnchorPending is wrapped by the (plain, non-rule) error returned when
-// a block anchors a metadata block this node does not have yet, or has
-// but not yet k blocks deep. The block is not at fault: the engine leaves
-// it unmarked and connects it once the metadata chain has caught up.
-var ErrAnchorPending = errors.New("auction: anchored metadata block not known or not deep enough on this node yet")
+// a block anchors a metadata block this node does not have, has only on a
+// side branch of its metadata chain, or has on its main chain but not yet
+// k blocks deep. The block is not at fault: it wraps chain.ErrPending, so
+// the engine stores it unmarked, penalises nobody, and connects it once the
+// metadata chain has caught up (docs/consensus.md).
+var ErrAnchorPending = fmt.Errorf("auction: anchored metadata block not yet on this node's metadata main chain, k deep: %w", chain.ErrPending)
 
 // Rule error kinds of the auction state machine. A wrong anchor is
 // consensus.ErrBadAnchor, a wrong nonce consensus.ErrBadNonce, a fee the

@@ -46,11 +46,11 @@ func (m *Machine) applyOpen(v *chain.View, tx *wire.Tx, ctx *chain.BlockContext,
 	if err != nil {
 		return err
 	}
-	h, err := m.anchorHeight(v, ctx)
+	at, err := m.anchorOf(v, ctx)
 	if err != nil {
 		return err
 	}
-	info, err := m.device(o.Device, h)
+	info, err := m.device(o.Device, at)
 	if err != nil {
 		return err
 	}
@@ -145,7 +145,7 @@ func (m *Machine) applyCommit(v *chain.View, tx *wire.Tx, ctx *chain.BlockContex
 	if err != nil {
 		return err
 	}
-	h, err := m.anchorHeight(v, ctx)
+	at, err := m.anchorOf(v, ctx)
 	if err != nil {
 		return err
 	}
@@ -154,7 +154,7 @@ func (m *Machine) applyCommit(v *chain.View, tx *wire.Tx, ctx *chain.BlockContex
 		return err
 	}
 	for i := range c.Bids {
-		if err := m.commitOne(v, &c.Bids[i], keys.PubKey(tx.Sender), sender, h, ctx.Height, nBids); err != nil {
+		if err := m.commitOne(v, &c.Bids[i], keys.PubKey(tx.Sender), sender, at, ctx.Height, nBids); err != nil {
 			return err
 		}
 		nBids++
@@ -163,8 +163,8 @@ func (m *Machine) applyCommit(v *chain.View, tx *wire.Tx, ctx *chain.BlockContex
 	return nil
 }
 
-func (m *Machine) commitOne(v *chain.View, c *BidCommit, senderKey keys.PubKey, sender keys.Address, anchorH, height, myN uint64) error {
-	info, err := m.device(c.Device, anchorH)
+func (m *Machine) commitOne(v *chain.View, c *BidCommit, senderKey keys.PubKey, sender keys.Address, at wire.Anchor, height, myN uint64) error {
+	info, err := m.device(c.Device, at)
 	if err != nil {
 		return err
 	}

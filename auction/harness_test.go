@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 
@@ -16,18 +17,25 @@ import (
 	"github.com/thingchain/thingchain/ledger"
 )
 
-// fakeMeta is an in-memory metadata chain: a list of blocks (hash and
-// reward address) and each device's history of states by height. The
-// node's adapter to the real metadata chain is tested in the node.
+// fakeMeta is an in-memory metadata chain: a tree of blocks (hash,
+// height, parent, reward address), a main chain through it, and each
+// device's history of states by height (read on the main chain). Main
+// chain blocks grown with grow have the same hash at the same height in
+// every fakeMeta, so two fakes model one metadata chain seen by two nodes.
+// The node's adapter to the real metadata chain is tested in the node.
 type fakeMeta struct {
 	mu      sync.Mutex
-	blocks  []fakeBlock // index = height; 0 is genesis
+	main    []wire.Hash // index = height; 0 is genesis
+	blocks  map[wire.Hash]fakeBlock
 	devices map[keys.PubKey][]devState
+	forks   int
 }
 
 type fakeBlock struct {
-	hash   wire.Hash
-	reward keys.Address
+	height  uint64
+	parent  wire.Hash
+	reward  keys.Address
+	invalid bool
 }
 
 type devState struct {
@@ -39,45 +47,127 @@ type devState struct {
 var _ Metadata = (*fakeMeta)(nil)
 
 func newFakeMeta() *fakeMeta {
-	return &fakeMeta{blocks: []fakeBlock{{hash: sha256.Sum256([]byte("meta genesis"))}}, devices: map[keys.PubKey][]devState{}}
+	g := sha256.Sum256([]byte("meta genesis"))
+	return &fakeMeta{main: []wire.Hash{g}, blocks: map[wire.Hash]fakeBlock{g: {}}, devices: map[keys.PubKey][]devState{}}
 }
 
 func (f *fakeMeta) BlockAt(h uint64) (wire.Hash, keys.Address, bool, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if h >= uint64(len(f.blocks)) {
+	if h >= uint64(len(f.main)) {
 		return wire.Hash{}, keys.Address{}, false, nil
 	}
-	b := f.blocks[h]
-	return b.hash, b.reward, true, nil
+	return f.main[h], f.blocks[f.main[h]].reward, true, nil
 }
 
 func (f *fakeMeta) TipHeight() uint64 {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return uint64(len(f.blocks) - 1)
+	return uint64(len(f.main) - 1)
 }
 
-func (f *fakeMeta) DeviceAt(d keys.PubKey, h uint64) (DeviceInfo, bool, error) {
+func (f *fakeMeta) Block(hash wire.Hash) (MetaBlock, bool, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	b, ok := f.blocks[hash]
+	if !ok {
+		return MetaBlock{}, false, nil
+	}
+	info := MetaBlock{Height: b.height, HaveData: true, Invalid: b.invalid}
+	if b.height < uint64(len(f.main)) && f.main[b.height] == hash {
+		info.MainChain, info.Depth = true, uint64(len(f.main)-1)-b.height
+	}
+	return info, true, nil
+}
+
+func (f *fakeMeta) AncestorAt(hash wire.Hash, h uint64) (wire.Hash, keys.Address, bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	b, ok := f.blocks[hash]
+	for ok && b.height > h {
+		hash = b.parent
+		b, ok = f.blocks[hash]
+	}
+	if !ok || b.height != h {
+		return wire.Hash{}, keys.Address{}, false, nil
+	}
+	return hash, b.reward, true, nil
+}
+
+func (f *fakeMeta) DeviceAt(d keys.PubKey, at wire.Anchor) (DeviceInfo, bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if at.Height >= uint64(len(f.main)) || f.main[at.Height] != at.Hash {
+		return DeviceInfo{}, false, fmt.Errorf("%w: fake metadata block %s not on the main chain", ErrAnchorPending, at.Hash)
+	}
 	var cur devState
 	for _, s := range f.devices[d] {
-		if s.from <= h {
+		if s.from <= at.Height {
 			cur = s
 		}
 	}
 	return cur.info, cur.ok, nil
 }
 
-// grow appends n metadata blocks mined by reward.
+// grow appends n metadata blocks mined by reward to the main chain.
 func (f *fakeMeta) grow(n int, reward keys.Address) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for i := 0; i < n; i++ {
-		h := uint64(len(f.blocks))
-		f.blocks = append(f.blocks, fakeBlock{hash: sha256.Sum256(binary.BigEndian.AppendUint64([]byte("meta"), h)), reward: reward})
+		h := uint64(len(f.main))
+		hash := wire.Hash(sha256.Sum256(binary.BigEndian.AppendUint64([]byte("meta"), h)))
+		f.blocks[hash] = fakeBlock{height: h, parent: f.main[h-1], reward: reward}
+		f.main = append(f.main, hash)
 	}
+}
+
+// fork adds a side branch of n blocks on the main-chain block at height
+// from, leaving the main chain as it is, and returns its hashes.
+func (f *fakeMeta) fork(from uint64, n int, reward keys.Address) []wire.Hash {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.forks++
+	parent := f.main[from]
+	var out []wire.Hash
+	for i := 1; i <= n; i++ {
+		h := from + uint64(i)
+		hash := wire.Hash(sha256.Sum256(binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64([]byte("side"), uint64(f.forks)), h)))
+		f.blocks[hash] = fakeBlock{height: h, parent: parent, reward: reward}
+		out = append(out, hash)
+		parent = hash
+	}
+	return out
+}
+
+// reorgTo makes the branch ending at tip the main chain.
+func (f *fakeMeta) reorgTo(tip wire.Hash) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	b := f.blocks[tip]
+	main := make([]wire.Hash, b.height+1)
+	for hash := tip; ; {
+		b := f.blocks[hash]
+		main[b.height] = hash
+		if b.height == 0 {
+			break
+		}
+		hash = b.parent
+	}
+	f.main = main
+}
+
+// invalidSide adds a side branch of n blocks on the main-chain block at
+// height from whose first block is invalid, returning its last hash.
+func (f *fakeMeta) invalidSide(from uint64, n int) wire.Hash {
+	hs := f.fork(from, n, keys.Address{0xee})
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, h := range hs {
+		b := f.blocks[h]
+		b.invalid = true
+		f.blocks[h] = b
+	}
+	return hs[len(hs)-1]
 }
 
 // setDevice records a device state in a new metadata block.
@@ -85,7 +175,7 @@ func (f *fakeMeta) setDevice(d keys.PubKey, info DeviceInfo, ok bool, reward key
 	f.grow(1, reward)
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.devices[d] = append(f.devices[d], devState{from: uint64(len(f.blocks) - 1), info: info, ok: ok})
+	f.devices[d] = append(f.devices[d], devState{from: uint64(len(f.main) - 1), info: info, ok: ok})
 }
 
 // tnode is one auction chain on a temp Badger directory with the real

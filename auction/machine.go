@@ -111,7 +111,7 @@ func (m *Machine) FinishBlock(v *chain.View, blk *wire.Block, ctx *chain.BlockCo
 		if prev == (wire.Anchor{}) {
 			from = 1 // the first anchor: metadata genesis has no miner
 		}
-		if err := m.payMetadataMiners(v, from, anchor.Height); err != nil {
+		if err := m.payMetadataMiners(v, from, anchor); err != nil {
 			return err
 		}
 	}

@@ -21,6 +21,11 @@ type blockNode struct {
 	// invalidErr is why this block failed to connect (memory only; after a
 	// restart the status flag alone says it is invalid).
 	invalidErr error
+	// pending is why this block could not be connected yet for a reason
+	// outside its chain's rules (ErrPending); memory only. A pending
+	// block and its descendants are not fork-choice candidates until
+	// RetryPending clears the flag.
+	pending error
 }
 
 func (n *blockNode) height() uint64 { return n.header.Height }

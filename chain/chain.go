@@ -33,11 +33,25 @@ type Config struct {
 	// join the chain (permissioned networks). It must be safe for
 	// concurrent use and must not call back into this Chain.
 	MinerAllowed func(keys.PubKey) error
-	// Pinned, when set, is the main-chain height at or below which no
-	// block may be disconnected: the metadata chain never abandons a block
-	// the auction chain has anchored (docs/consensus.md). It must be cheap,
-	// safe for concurrent use and must not call into any chain.
-	Pinned func() uint64
+	// Pinned, when set, names a block every fork-choice candidate must
+	// contain (the zero hash: none): the metadata chain keeps the block the
+	// auction chain anchors (docs/consensus.md, "Fork choice of the linked
+	// chains"). When the pin names a block off the main chain, fork choice
+	// moves to the best branch containing it even if that branch has less
+	// work. It must be cheap, safe for concurrent use and must not call
+	// into any chain; call PinChanged after its answer changes.
+	Pinned func() wire.Hash
+	// RecheckKinds are rule error kinds whose invalid marks are cleared
+	// when the chain opens, so the blocks are validated again (kinds that
+	// depend on another chain's state, which may have changed). Marks
+	// stored without a kind (by versions before kinds were recorded) are
+	// always cleared.
+	RecheckKinds []consensus.ErrorKind
+	// OnPending, when set, is called (outside the chain lock) after
+	// ProcessBlock stored a block that is pending (Result.Pending), so
+	// whoever can resolve the wait learns of it. RetryPending does not
+	// call it.
+	OnPending func()
 }
 
 // Event reports a change of the main chain: blocks taken off the old
@@ -70,8 +84,10 @@ type Chain struct {
 	log          *slog.Logger
 	now          func() time.Time
 	minerAllowed func(keys.PubKey) error
-	pinned       func() uint64
-	retryPending bool // a connect failed for a non-rule reason; see Reconsider
+	pinned       func() wire.Hash
+	recheckKinds []consensus.ErrorKind
+	onPending    func()
+	retryPending bool // a connect failed for a non-rule reason; see RetryPending
 	db           *badger.DB
 
 	mu         sync.RWMutex // guards everything below
@@ -79,6 +95,7 @@ type Chain struct {
 	main       []*blockNode // main chain by height
 	commitment *lthash.Hash // state commitment at the tip
 	orphans    *orphanPool
+	pendingN   int // blocks with a pending flag; see RetryPending
 
 	notifyMu sync.Mutex // serialises delivery so subscribers see events in order
 	subsMu   sync.RWMutex
@@ -95,6 +112,7 @@ func Open(cfg Config) (*Chain, error) {
 	c := &Chain{
 		params: cfg.Net.Chain(cfg.Kind), net: cfg.Net, sm: cfg.StateMachine,
 		sigs: cfg.SigCache, log: cfg.Logger, now: cfg.Now, minerAllowed: cfg.MinerAllowed, pinned: cfg.Pinned,
+		recheckKinds: cfg.RecheckKinds, onPending: cfg.OnPending,
 		index: make(map[wire.Hash]*blockNode),
 	}
 	if c.sigs == nil {
@@ -223,6 +241,9 @@ func (c *Chain) load() error {
 	if err := c.loadIndex(); err != nil {
 		return err
 	}
+	if err := c.recheckInvalidAtOpen(); err != nil {
+		return err
+	}
 	// A crash between the blocks of a reorganisation leaves the tip on a
 	// lighter branch; finishing the switch restores the best chain.
 	events, err := c.activateBestChain()
@@ -336,6 +357,10 @@ type Result struct {
 	Orphan   bool // parent unknown: held in the orphan pool
 	MainTip  bool // the block is now the main-chain tip
 	Accepted bool // stored in the block tree (on any branch)
+	// Pending: the block (or an ancestor) waits for something outside
+	// this chain (ErrPending, e.g. an anchored metadata block); it is
+	// stored, not invalid, and retried by RetryPending.
+	Pending bool
 }
 
 // ProcessBlock validates a block and, if it is valid, stores it and
@@ -389,6 +414,9 @@ func (c *Chain) processBlock(ctx context.Context, blk *wire.Block, size int) (Re
 	}
 	c.mu.Unlock()
 	c.deliver(events)
+	if res.Pending && c.onPending != nil {
+		c.onPending()
+	}
 	for _, child := range children {
 		if _, cerr := c.ProcessBlock(ctx, child); cerr != nil && !errors.Is(cerr, consensus.ErrDuplicateBlock) {
 			c.log.Debug("orphan child rejected", "hash", child.Hash(), "err", cerr)
@@ -423,7 +451,7 @@ func (c *Chain) acceptBlock(blk *wire.Block, parent *blockNode, res *Result) ([]
 	}
 	c.index[hash] = n
 	res.Accepted = true
-	if n.work.Cmp(c.tipNode().work) <= 0 {
+	if n.work.Cmp(c.tipNode().work) <= 0 && c.tipHoldsPin() {
 		return nil, nil // a side branch with less work: stored, not connected
 	}
 	events, err := c.activateBestChain()
@@ -437,6 +465,7 @@ func (c *Chain) acceptBlock(blk *wire.Block, parent *blockNode, res *Result) ([]
 		}
 		return events, consensus.RuleErrorf(consensus.ErrInvalidAncestor, "an ancestor of block %s failed validation", hash)
 	}
+	res.Pending = c.pendingCause(n) != nil
 	return events, nil
 }
 

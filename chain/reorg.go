@@ -12,33 +12,70 @@ import (
 )
 
 // bestCandidate is the block with the most cumulative work whose whole
-// branch has its data and is not known to be invalid. Ties keep the
-// current tip (first seen wins), so equal-work forks do not flap.
+// branch has its data, is not known to be invalid, is not pending and
+// contains the pinned block (Config.Pinned). Ties keep the current tip
+// (first seen wins), so equal-work forks do not flap. When the tip itself
+// lacks the pinned block, the best branch containing it wins even with
+// less work than the tip.
 func (c *Chain) bestCandidate() *blockNode {
-	best := c.tipNode()
+	pin := c.pinNode()
+	var best *blockNode
+	if tip := c.tipNode(); pin == nil || descends(tip, pin) {
+		best = tip
+	}
 	for _, n := range c.index {
-		if n.work.Cmp(best.work) <= 0 || n.status&statusInvalid != 0 || !c.branchConnectable(n) {
+		if best != nil && n.work.Cmp(best.work) <= 0 {
+			continue
+		}
+		if n.status&statusInvalid != 0 || n.pending != nil || (pin != nil && !descends(n, pin)) || !c.branchConnectable(n) {
 			continue
 		}
 		best = n
+	}
+	if best == nil {
+		return c.tipNode() // no known branch holds the pin: stay
 	}
 	return best
 }
 
 // branchConnectable reports whether every block from n back to the main
-// chain has its data and none is invalid, and whether switching to it
-// would keep every pinned block.
+// chain has its data and none is invalid or pending.
 func (c *Chain) branchConnectable(n *blockNode) bool {
-	it := n
-	for ; it != nil && !c.onMainChain(it); it = it.parent {
-		if it.status&statusHaveData == 0 || it.status&statusInvalid != 0 {
+	for it := n; it != nil && !c.onMainChain(it); it = it.parent {
+		if it.status&statusHaveData == 0 || it.status&statusInvalid != 0 || it.pending != nil {
 			return false
 		}
 	}
-	if c.pinned != nil && it != nil && it.height() < c.pinned() {
-		return false // the fork point lies below a pinned block
-	}
 	return true
+}
+
+// pinNode is the block Config.Pinned names, or nil when there is none or
+// this chain does not have it (a pin it cannot honour).
+func (c *Chain) pinNode() *blockNode {
+	if c.pinned == nil {
+		return nil
+	}
+	h := c.pinned()
+	if h == (wire.Hash{}) {
+		return nil
+	}
+	n := c.index[h]
+	if n == nil || n.status&(statusHaveData|statusInvalid) != statusHaveData {
+		return nil
+	}
+	return n
+}
+
+// tipHoldsPin reports whether the main chain contains the pinned block
+// (or nothing is pinned).
+func (c *Chain) tipHoldsPin() bool {
+	pin := c.pinNode()
+	return pin == nil || c.onMainChain(pin)
+}
+
+// descends reports whether n is p or a descendant of p.
+func descends(n, p *blockNode) bool {
+	return n.height() >= p.height() && n.ancestor(p.height()) == p
 }
 
 func (c *Chain) onMainChain(n *blockNode) bool {
@@ -48,8 +85,9 @@ func (c *Chain) onMainChain(n *blockNode) bool {
 
 // activateBestChain reorganises onto the best candidate branch. If a block
 // on it fails to connect, that block and its descendants are marked
-// invalid and the search repeats, so the chain always ends on the best
-// valid branch it has. Called with c.mu held.
+// invalid (a rule error) or pending (ErrPending) and the search repeats,
+// so the chain always ends on the best valid branch it can connect now.
+// Called with c.mu held.
 func (c *Chain) activateBestChain() ([]Event, error) {
 	var events []Event
 	for attempt := 0; ; attempt++ {
@@ -65,28 +103,11 @@ func (c *Chain) activateBestChain() ([]Event, error) {
 			events = append(events, *ev)
 		}
 		var rerr consensus.RuleError
-		if err != nil && !errors.As(err, &rerr) {
+		if err != nil && !errors.As(err, &rerr) && !errors.Is(err, ErrPending) {
 			c.retryPending = true
 			return events, err
 		}
 	}
-}
-
-// Reconsider re-runs fork choice after a block failed to connect for a
-// reason outside this chain's rules (an auction block anchoring a
-// metadata block this node did not have yet): the node calls it when that
-// reason may have gone. It does nothing if no such failure is pending.
-func (c *Chain) Reconsider() error {
-	c.mu.Lock()
-	if !c.retryPending {
-		c.mu.Unlock()
-		return nil
-	}
-	c.retryPending = false
-	events, err := c.activateBestChain()
-	c.mu.Unlock()
-	c.deliver(events)
-	return err
 }
 
 // reorganize moves the main chain to target: disconnect back to the fork
@@ -118,9 +139,12 @@ func (c *Chain) reorganize(target *blockNode) (*Event, error) {
 		blk, err := c.connectBlock(n)
 		if err != nil {
 			var rerr consensus.RuleError
-			if errors.As(err, &rerr) {
+			switch {
+			case errors.As(err, &rerr):
 				c.markInvalid(n, err)
 				c.log.Warn("block failed to connect", "hash", n.hash, "height", n.height(), "err", err)
+			case errors.Is(err, ErrPending):
+				c.markPending(n, err)
 			}
 			return c.finishEvent(ev), err
 		}
@@ -152,6 +176,12 @@ func (c *Chain) markInvalid(n *blockNode, reason error) {
 		}
 	}
 	err := c.db.Update(func(txn *badger.Txn) error {
+		var rerr consensus.RuleError
+		if errors.As(reason, &rerr) {
+			if err := txn.Set(reasonKey(n.hash), []byte(rerr.Kind)); err != nil {
+				return err
+			}
+		}
 		for _, d := range marked {
 			if err := txn.Set(headerKey(d.hash), encodeHeaderRecord(&d.header, d.status)); err != nil {
 				return err

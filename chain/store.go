@@ -21,6 +21,7 @@ const (
 	prefixTx     = 'x' // x|txid -> block hash | index (main chain only)
 	prefixState  = 's' // s|key -> state machine value
 	prefixMeta   = 'm' // m|name -> engine metadata
+	prefixReason = 'i' // i|hash -> rule error kind that marked the block invalid (the first invalid block of a branch)
 )
 
 var (
@@ -32,6 +33,7 @@ func blockKey(h wire.Hash) []byte  { return append([]byte{prefixBlock}, h[:]...)
 func headerKey(h wire.Hash) []byte { return append([]byte{prefixHeader}, h[:]...) }
 func undoKey(h wire.Hash) []byte   { return append([]byte{prefixUndo}, h[:]...) }
 func txKey(id wire.Hash) []byte    { return append([]byte{prefixTx}, id[:]...) }
+func reasonKey(h wire.Hash) []byte { return append([]byte{prefixReason}, h[:]...) }
 func stateKey(k string) []byte     { return append([]byte{prefixState}, k...) }
 func heightKey(height uint64) []byte {
 	return binary.BigEndian.AppendUint64([]byte{prefixHeight}, height)

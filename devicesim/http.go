@@ -69,6 +69,8 @@ func writeError(w http.ResponseWriter, status int, code, msg string) {
 //	GET /things/{device}/data?from=&to=     readings between two RFC 3339
 //	                                        times (default: the last hour)
 //	                                        (access key)
+//
+// Browsers on any origin may call it (CORS, see withCORS).
 func (a *Agent) Handler() http.Handler {
 	mux := http.NewServeMux()
 	dev := a.DeviceHex()
@@ -93,7 +95,7 @@ func (a *Agent) Handler() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such resource; the Thing Description is at "+tdPath(dev))
 	})
-	return mux
+	return withCORS(mux)
 }
 
 // guard runs the access check before a data handler.

@@ -15,6 +15,7 @@ import (
 	"github.com/thingchain/thingchain/consensus"
 	"github.com/thingchain/thingchain/ledger"
 	"github.com/thingchain/thingchain/p2p"
+	"github.com/thingchain/thingchain/web"
 )
 
 // Info is what node.info returns and what DIR/node.json records while the
@@ -52,7 +53,7 @@ func (n *Node) Backend() api.Backend {
 		Pools:      map[consensus.ChainKind]api.Pool{consensus.AuctionChain: n.AuctionPool, consensus.MetadataChain: n.MetadataPool},
 		StateNonce: n.stateNonce,
 		Registry:   registryReader{meta: n.Metadata, index: n.Index},
-		DeviceAt:   n.link.DeviceAt,
+		DeviceAt:   n.link.DeviceAtHeight,
 		Account: func(a keys.Address) (uint64, uint64, error) {
 			acct, err := n.Account(a)
 			return acct.Balance, acct.Nonce, err
@@ -94,8 +95,11 @@ func (n *Node) startRPC(ctx context.Context) error {
 	cfg.CookiePath = filepath.Join(n.cfg.DataDir, ".cookie")
 	cfg.VirtualHosts = n.cfg.RPCVirtualHosts
 	cfg.AllowedOrigins = n.cfg.RPCOrigins
+	cfg.Page = web.Handler() // the web marketplace at GET /
 	n.RPC = rpc.NewServer(cfg)
 	api.Register(n.RPC, api.NewService(n.Backend()), n.feeds)
+	n.RPC.Register(rpc.Method{Name: "admin.setNetworkActive", Admin: true,
+		Summary: "turn peer-to-peer networking off (disconnect all, refuse all) or on again {active}", Handler: n.setNetworkActive})
 	bound, err := n.RPC.ListenAndServe(ctx, addr)
 	if err != nil {
 		return err
@@ -109,7 +113,7 @@ func (n *Node) startRPC(ctx context.Context) error {
 		<-ctx.Done()
 		os.Remove(filepath.Join(n.cfg.DataDir, "node.json"))
 	}()
-	n.log.Info("API listening", "url", n.RPCURL, "cookie", filepath.Join(n.cfg.DataDir, ".cookie"))
+	n.log.Info("API listening (open the URL in a browser for the web marketplace)", "url", n.RPCURL, "cookie", filepath.Join(n.cfg.DataDir, ".cookie"))
 	return nil
 }
 
@@ -121,4 +125,22 @@ func RunningInfo(dir string) (Info, error) {
 		return info, err
 	}
 	return info, json.Unmarshal(b, &info)
+}
+
+// setNetworkActive is admin.setNetworkActive.
+func (n *Node) setNetworkActive(_ context.Context, raw json.RawMessage) (any, error) {
+	var p struct {
+		Active *bool `json:"active"`
+	}
+	if err := rpc.DecodeParams(raw, &p); err != nil {
+		return nil, err
+	}
+	if p.Active == nil {
+		return nil, &rpc.Error{Code: rpc.CodeInvalidParams, Message: `missing "active": true or false`}
+	}
+	if n.P2P == nil {
+		return nil, &rpc.Error{Code: rpc.CodeInvalidParams, Message: "this node runs without a network (--listen off)"}
+	}
+	n.P2P.SetNetworkActive(*p.Active)
+	return map[string]bool{"active": n.P2P.NetworkActive()}, nil
 }

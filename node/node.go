@@ -88,8 +88,11 @@ type Chains struct {
 	link         *metadataLink
 }
 
-// Close closes both chains.
+// Close stops the link between the chains and closes both chains.
 func (cs *Chains) Close() {
+	if cs.link != nil && cs.link.auction != nil {
+		cs.link.close()
+	}
 	for _, c := range []*chain.Chain{cs.Metadata, cs.Auction} {
 		if c != nil {
 			c.Close()
@@ -104,7 +107,7 @@ func (cs *Chains) Close() {
 // sigs may be nil.
 func OpenChains(dir string, net *consensus.Params, sigs *keys.SigCache, store chain.StoreOptions, log *slog.Logger) (*Chains, error) {
 	miners := newMinerSet(net, log)
-	link := &metadataLink{net: net}
+	link := newMetadataLink(net, log)
 	cs := &Chains{MinerAllowed: miners.rule(), link: link}
 	var err error
 	cs.Metadata, err = chain.Open(chain.Config{Net: net, Kind: consensus.MetadataChain, Dir: filepath.Join(dir, "metadata"),
@@ -118,20 +121,18 @@ func OpenChains(dir string, net *consensus.Params, sigs *keys.SigCache, store ch
 		return nil, fmt.Errorf("reading the admitted miners: %w", err)
 	}
 	link.meta = cs.Metadata
+	// ErrBadAnchor depends on the metadata chain (an anchored block it
+	// marked invalid): such marks are re-checked at every start.
 	cs.Auction, err = chain.Open(chain.Config{Net: net, Kind: consensus.AuctionChain, Dir: filepath.Join(dir, "auction"),
-		StateMachine: auction.NewMachine(net, link), SigCache: sigs, Logger: log, Store: store, MinerAllowed: cs.MinerAllowed})
+		StateMachine: auction.NewMachine(net, link), SigCache: sigs, Logger: log, Store: store, MinerAllowed: cs.MinerAllowed,
+		RecheckKinds: []consensus.ErrorKind{consensus.ErrBadAnchor}, OnPending: link.wake})
 	if err != nil {
 		cs.Close()
 		return nil, err
 	}
-	link.follow(cs.Auction)
-	// An auction block whose anchor this node's metadata chain lacked is
-	// retried when the metadata chain moves.
-	cs.Metadata.Subscribe(func(chain.Event) {
-		if err := cs.Auction.Reconsider(); err != nil && !errors.Is(err, auction.ErrAnchorPending) {
-			log.Warn("auction chain: retrying blocks after a metadata block", "err", err)
-		}
-	})
+	// Pending auction blocks are retried, and the pin follows, whenever
+	// either chain moves (metadataLink.settle).
+	link.start(cs.Auction)
 	return cs, nil
 }
 
@@ -249,6 +250,9 @@ func (n *Node) Close() {
 	if n.P2P != nil {
 		n.P2P.Close()
 		n.P2P = nil
+	}
+	if n.link != nil && n.link.auction != nil {
+		n.link.close()
 	}
 	for _, c := range []*chain.Chain{n.Metadata, n.Auction} {
 		if c != nil {

@@ -2,6 +2,7 @@ package p2p
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/control"
@@ -11,10 +12,12 @@ import (
 )
 
 // gater is the libp2p ConnectionGater: it refuses banned peers until their
-// ban expires and, when an allowlist is set, every peer not on it, in both
+// ban expires, everyone while the network is off (SetNetworkActive) and,
+// when an allowlist is set, every peer not on it, in both
 // directions. The peer ID is known only after the security handshake, so
 // inbound refusals happen in InterceptSecured.
 type gater struct {
+	offline atomic.Bool // SetNetworkActive(false): refuse everyone
 	mu      sync.Mutex
 	banned  map[peer.ID]time.Time // until
 	allowed map[peer.ID]bool      // empty: everyone
@@ -60,6 +63,9 @@ func (g *gater) bans() map[peer.ID]time.Time {
 }
 
 func (g *gater) permit(p peer.ID) bool {
+	if g.offline.Load() {
+		return false
+	}
 	if _, banned := g.bannedUntil(p); banned {
 		return false
 	}

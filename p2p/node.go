@@ -409,6 +409,24 @@ func (n *Node) Connect(ctx context.Context, info peer.AddrInfo) error {
 	return n.host.Connect(ctx, info)
 }
 
+// SetNetworkActive turns all peer-to-peer activity off or on again
+// (bitcoind's setnetworkactive): off closes every connection and the
+// gater refuses new ones in both directions, bootstrap redials included;
+// on lets them reconnect. Operators use it to take a node off the network
+// briefly; tests use it to partition a node.
+func (n *Node) SetNetworkActive(active bool) {
+	n.gater.offline.Store(!active)
+	if !active {
+		for _, p := range n.host.Network().Peers() {
+			n.host.Network().ClosePeer(p)
+		}
+	}
+	n.log.Info("network activity", "active", active)
+}
+
+// NetworkActive reports whether SetNetworkActive left the network on.
+func (n *Node) NetworkActive() bool { return !n.gater.offline.Load() }
+
 // Disconnect closes every connection to a peer (it may reconnect).
 func (n *Node) Disconnect(p peer.ID) error { return n.host.Network().ClosePeer(p) }
 

@@ -353,9 +353,10 @@ func (cn *chainNet) fetchBlocks(p peer.ID, need []wire.Hash, prog *progress) err
 				cn.n.penalize(p, PenaltyInvalidBlock, false, fmt.Sprintf("%s sync block %s: %v", cn.name, batches[i][j], err))
 				return err
 			default:
-				// Not the block's fault (an auction block whose anchored
-				// metadata block this node has not synced yet): it is
-				// stored; ask again soon rather than a SyncInterval later.
+				// Not the block's fault but a local failure (storing or
+				// connecting it failed here; a block merely waiting for
+				// the other chain is stored as pending with no error):
+				// ask again soon rather than a SyncInterval later.
 				if ctx.Err() == nil {
 					cn.n.log.Info("synced block waits", "chain", cn.name, "hash", batches[i][j], "reason", err)
 					time.AfterFunc(retryWaitingBlock, func() {

@@ -121,6 +121,9 @@ type Config struct {
 	AllowedOrigins []string
 	// ShutdownTimeout bounds graceful shutdown (default 5s).
 	ShutdownTimeout time.Duration
+	// Page, if set, serves browsers: GET / without a WebSocket upgrade and
+	// every other GET path the API does not use (the node's web app).
+	Page http.Handler
 }
 
 // DefaultConfig returns the recommended production limits.
@@ -330,8 +333,9 @@ func (s *Server) lookupSub(name string) (SetupSubscriber, bool) {
 }
 
 // Handler returns the HTTP handler: POST / for JSON-RPC, GET / with an
-// Upgrade header for WebSocket, GET /health for liveness. Every path is
-// behind the Host check (see Config.VirtualHosts).
+// Upgrade header for WebSocket, GET /health for liveness, and Config.Page
+// for the remaining GET requests. Every path is behind the Host check (see
+// Config.VirtualHosts).
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /health", func(w http.ResponseWriter, _ *http.Request) {
@@ -340,6 +344,9 @@ func (s *Server) Handler() http.Handler {
 	})
 	mux.HandleFunc("POST /{$}", s.serveHTTP)
 	mux.HandleFunc("GET /{$}", s.serveWS)
+	if s.cfg.Page != nil {
+		mux.Handle("GET /", s.cfg.Page)
+	}
 	return s.hostGuard(mux)
 }
 

@@ -79,6 +79,10 @@ type subParams struct {
 
 func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+		if s.cfg.Page != nil {
+			s.cfg.Page.ServeHTTP(w, r)
+			return
+		}
 		w.Header().Set("Allow", "GET, POST")
 		http.Error(w, "POST JSON-RPC requests, or upgrade to WebSocket", http.StatusMethodNotAllowed)
 		return

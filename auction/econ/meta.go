@@ -3,6 +3,7 @@ package econ
 import (
 	"crypto/sha256"
 	"encoding/binary"
+	"fmt"
 	"sync"
 
 	"github.com/thingchain/thingchain/auction"
@@ -76,11 +77,45 @@ func (m *metaModel) TipHeight() uint64 {
 	return uint64(len(m.blocks) - 1)
 }
 
-func (m *metaModel) DeviceAt(d keys.PubKey, h uint64) (auction.DeviceInfo, bool, error) {
+// height finds a block by hash; the model has one branch, so a block's
+// hash names its height.
+func (m *metaModel) height(hash wire.Hash) (uint64, bool) {
+	for h := len(m.blocks) - 1; h >= 0; h-- {
+		if m.blocks[h].hash == hash {
+			return uint64(h), true
+		}
+	}
+	return 0, false
+}
+
+func (m *metaModel) Block(hash wire.Hash) (auction.MetaBlock, bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	h, ok := m.height(hash)
+	if !ok {
+		return auction.MetaBlock{}, false, nil
+	}
+	return auction.MetaBlock{Height: h, HaveData: true, MainChain: true, Depth: uint64(len(m.blocks)-1) - h}, true, nil
+}
+
+func (m *metaModel) AncestorAt(hash wire.Hash, height uint64) (wire.Hash, keys.Address, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	h, ok := m.height(hash)
+	if !ok || height > h {
+		return wire.Hash{}, keys.Address{}, false, nil
+	}
+	return m.blocks[height].hash, m.blocks[height].reward, true, nil
+}
+
+func (m *metaModel) DeviceAt(d keys.PubKey, at wire.Anchor) (auction.DeviceInfo, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if at.Height >= uint64(len(m.blocks)) || m.blocks[at.Height].hash != at.Hash {
+		return auction.DeviceInfo{}, false, fmt.Errorf("%w: modelled metadata block %s is unknown", auction.ErrAnchorPending, at.Hash)
+	}
 	dev, ok := m.devices[d]
-	if !ok || dev.from > h {
+	if !ok || dev.from > at.Height {
 		return auction.DeviceInfo{}, false, nil
 	}
 	return dev.info, true, nil

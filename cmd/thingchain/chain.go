@@ -10,6 +10,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/thingchain/thingchain/api"
 	"github.com/thingchain/thingchain/api/rpc"
 	"github.com/thingchain/thingchain/chain"
 	"github.com/thingchain/thingchain/chain/miner"
@@ -44,6 +45,22 @@ Example:
 					&cli.StringFlag{Name: "chain", Value: "auction", Usage: "metadata or auction"}},
 				Action: chainGenerate,
 			},
+			{
+				Name:  "reconsider",
+				Usage: "clear the invalid marks of a block, its ancestors and descendants, and re-validate them",
+				Description: `Like bitcoind's reconsiderblock: use it when a node marked blocks invalid
+wrongly (an older version treated an anchor it could not check yet as
+invalid). A block that really breaks a rule is marked again when fork
+choice next tries it. Works on a running node (through its API, with the
+data directory's cookie) or on a stopped node's data directory.`,
+				UsageText: `thingchain chain reconsider HASH [--chain auction|metadata] [--datadir DIR] [--json]
+
+Example:
+   thingchain chain reconsider 3f1c…9a0b --chain auction --datadir ./n1`,
+				Flags: []cli.Flag{networkFlag, dataDirFlag, jsonFlag,
+					&cli.StringFlag{Name: "chain", Value: "auction", Usage: "metadata or auction"}},
+				Action: chainReconsider,
+			},
 		},
 	}
 }
@@ -55,35 +72,35 @@ type chainSummary struct {
 }
 
 // openForTool opens a stopped node's data directory.
-func openForTool(c *cli.Context) (*consensus.Params, *chain.Chain, *chain.Chain, error) {
+// Close the returned chains with Chains.Close.
+func openForTool(c *cli.Context) (*consensus.Params, *node.Chains, error) {
 	dir := dataDir(c)
 	if _, err := os.Stat(dir); err != nil && c.String("network") == "" {
-		return nil, nil, nil, fmt.Errorf("data directory %s: %w (start a node with --datadir first, or pass --network to create one)", dir, err)
+		return nil, nil, fmt.Errorf("data directory %s: %w (start a node with --datadir first, or pass --network to create one)", dir, err)
 	}
 	net, err := node.ResolveNetwork(dir, c.String("network"))
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	if err := node.PrepareDataDir(dir, net); err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	cs, err := node.OpenChains(dir, net, nil, chain.DefaultStoreOptions(), slog.New(slog.DiscardHandler))
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("%w (if a node is running on this directory, stop it first)", err)
+		return nil, nil, fmt.Errorf("%w (if a node is running on this directory, stop it first)", err)
 	}
-	return net, cs.Metadata, cs.Auction, nil
+	return net, cs, nil
 }
 
 func chainInfo(c *cli.Context) error {
 	s, err := chainSummaryFromNode(c)
 	if err != nil {
-		net, meta, auction, err := openForTool(c)
+		net, cs, err := openForTool(c)
 		if err != nil {
 			return err
 		}
-		defer meta.Close()
-		defer auction.Close()
-		s = chainSummary{Network: net.Name, Metadata: meta.Tip(), Auction: auction.Tip()}
+		defer cs.Close()
+		s = chainSummary{Network: net.Name, Metadata: cs.Metadata.Tip(), Auction: cs.Auction.Tip()}
 	}
 	if c.Bool("json") {
 		return printJSON(c.App.Writer, s)
@@ -114,12 +131,12 @@ func chainGenerate(c *cli.Context) error {
 	if info, err := node.RunningInfo(dataDir(c)); err == nil {
 		return generateViaNode(c, info, kind, count)
 	}
-	net, meta, auction, err := openForTool(c)
+	net, cs, err := openForTool(c)
 	if err != nil {
 		return err
 	}
-	defer meta.Close()
-	defer auction.Close()
+	defer cs.Close()
+	meta, auction := cs.Metadata, cs.Auction
 	if !net.MineOnDemand {
 		return fmt.Errorf("chain generate works on regtest only; this data directory is on %q", net.Name)
 	}
@@ -171,5 +188,50 @@ func generateViaNode(c *cli.Context, info node.Info, kind consensus.ChainKind, c
 		return printJSON(c.App.Writer, map[string]any{"chain": kind.String(), "blocks": hashes})
 	}
 	fmt.Fprintf(c.App.Writer, "mined %d %s blocks through the running node\n", len(hashes), kind)
+	return nil
+}
+
+// reconsiderResult is what chain reconsider and admin.reconsiderBlock report.
+type reconsiderResult = api.ReconsiderResult
+
+func chainReconsider(c *cli.Context) error {
+	if err := exactArgs(c, 1, "HASH"); err != nil {
+		return err
+	}
+	hash, err := wire.ParseHash(c.Args().First())
+	if err != nil {
+		return fmt.Errorf("HASH: %w (give the 64-hex-digit block hash, as chain info or the node's log print it)", err)
+	}
+	kind, err := consensus.ParseChainKind(c.String("chain"))
+	if err != nil {
+		return err
+	}
+	var res reconsiderResult
+	if info, err := node.RunningInfo(dataDir(c)); err == nil {
+		client, err := rpc.Dial(c.Context, info.RPC, rpc.WithCookieFile(filepath.Join(dataDir(c), ".cookie")))
+		if err != nil {
+			return err
+		}
+		if err := client.Call(c.Context, "admin.reconsiderBlock", map[string]any{"chain": kind.String(), "hash": hash}, &res); err != nil {
+			return err
+		}
+	} else {
+		_, cs, err := openForTool(c)
+		if err != nil {
+			return err
+		}
+		defer cs.Close()
+		target := cs.Metadata
+		if kind == consensus.AuctionChain {
+			target = cs.Auction
+		}
+		if res, err = api.Reconsider(target, kind, hash); err != nil {
+			return err
+		}
+	}
+	if c.Bool("json") {
+		return printJSON(c.App.Writer, res)
+	}
+	fmt.Fprintf(c.App.Writer, "%s block %s: cleared %d invalid mark(s); tip height %d hash %s\n", res.Chain, res.Hash, res.Cleared, res.Tip.Height, res.Tip.Hash)
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -208,10 +209,15 @@ func TestTestnetComesUp(t *testing.T) {
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	advanced := make(chan struct{})
+	firstLine := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		heights := map[string][2]int{}
 		for sc.Scan() {
+			select {
+			case firstLine <- sc.Text():
+			default:
+			}
 			f := strings.Fields(sc.Text())
 			// summary rows: nodeN metaHeight metaTip auctionHeight auctionTip peers mempool
 			if len(f) == 7 && strings.HasPrefix(f[0], "node") {
@@ -235,6 +241,23 @@ func TestTestnetComesUp(t *testing.T) {
 	case <-advanced:
 	case <-time.After(30 * time.Second):
 		t.Fatal("testnet did not show both chains advancing on all 3 nodes within 30 s")
+	}
+	// The first line is the web marketplace's address, and it serves the
+	// page with its Content-Security-Policy.
+	line := <-firstLine
+	url, ok := strings.CutPrefix(line, "web marketplace: open ")
+	if !ok {
+		t.Fatalf("the testnet's first line is %q, want the web marketplace's URL", line)
+	}
+	url = strings.TrimSuffix(url, " in a browser")
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(page), `<div id="root">`) || !strings.Contains(resp.Header.Get("Content-Security-Policy"), "script-src 'self'") {
+		t.Fatalf("GET %s: %s, CSP %q, body %.200s", url, resp.Status, resp.Header.Get("Content-Security-Policy"), page)
 	}
 	cmd.Process.Signal(syscall.SIGINT)
 	if err := cmd.Wait(); err != nil {

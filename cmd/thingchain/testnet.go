@@ -79,7 +79,6 @@ func runTestnet(c *cli.Context) error {
 		defer cancel()
 	}
 
-	fmt.Fprintf(c.App.Writer, "thingchain testnet: %d nodes (%d mining) on network %q, data in %s\n", n, m, network, dir)
 	// Node 0 starts first; every other node keeps a connection to it (and
 	// to its predecessor), so the network is connected whatever starts when.
 	nodes := make([]*node.Node, 0, n)
@@ -119,6 +118,12 @@ func runTestnet(c *cli.Context) error {
 			return nil
 		}
 		bootstrap = append(bootstrap, nd.P2PAddrs()[0])
+		if i == 0 {
+			// The marketplace's address comes first: it is what most
+			// people starting a testnet want to open.
+			fmt.Fprintf(c.App.Writer, "web marketplace: open %s/ in a browser\n", nd.RPCURL)
+			fmt.Fprintf(c.App.Writer, "thingchain testnet: %d nodes (%d mining) on network %q, data in %s\n", n, m, network, dir)
+		}
 		fmt.Fprintf(c.App.Writer, "node%d  api %s  peer %s  mining=%v\n", i, nd.RPCURL, nd.P2P.ID(), i < m)
 	}
 	mk := &market{out: c.App.Writer, log: log, nodes: nodes}
