@@ -88,6 +88,22 @@ class TransactionVectors(unittest.TestCase):
                          pay["payload_fields"]["Auction"])
 
 
+class WalletVectors(unittest.TestCase):
+    """testdata/tx_vectors.json (the wallet's and web app's vectors): same envelope, same signatures."""
+
+    def test_wallet_transactions(self):
+        doc = load("tx_vectors.json")
+        key = ec.PrivateKey(bytes.fromhex(doc["key"]["private"]))
+        self.assertEqual(key.public_key().hex(), doc["key"]["public"])
+        self.assertEqual(enc.address(key.public_key(), doc["key"]["hrp"]), doc["key"]["address"])
+        for v in doc["txs"]:
+            with self.subTest(v["name"]):
+                tx = enc.Tx(v["chain_id"], v["type"], v["nonce"], v["fee"], v["expiry"], bytes.fromhex(v["sender"]), bytes.fromhex(v["payload"]))
+                self.assertEqual(tx.unsigned().hex(), v["unsigned"])
+                self.assertEqual(tx.sig_hash().hex(), v["sighash"])
+                self.assertEqual(tx.sign(key).encode().hex(), v["signed"])
+
+
 class EnableHashExample(unittest.TestCase):
     """The enable hash of docs/device-api.md section 7 (keys from seeds)."""
 
