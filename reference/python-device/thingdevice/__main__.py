@@ -42,7 +42,7 @@ def parse_args(argv):
                                 description="thingchain reference device: checks in with its Thing Description, "
                                             "serves its data to auction winners and delivers their access keys.",
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog="commands: run (the default), keygen, td.  "
+                                epilog="commands: run (the default), keygen, pubkey, td.  "
                                        "'python3 -m thingdevice run --help' lists the device's options.\n\n" + EPILOG_RUN)
     p.add_argument("--version", action="version", version="thingdevice " + __version__)
     sub = p.add_subparsers(dest="cmd")
@@ -51,6 +51,12 @@ def parse_args(argv):
                        epilog="example: python3 -m thingdevice keygen --out device.key", formatter_class=argparse.RawDescriptionHelpFormatter)
     k.add_argument("--out", required=True, help="key file to create (refuses to overwrite)")
     k.add_argument("--json", action="store_true", help="print the result as JSON")
+
+    pk = sub.add_parser("pubkey", help="print a key file's public key (hex) and the device URN",
+                        epilog="example: thingchain oem attest --key acme-oem --device $(python3 -m thingdevice pubkey --key device.key) ...",
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
+    pk.add_argument("--key", required=True)
+    pk.add_argument("--json", action="store_true")
 
     t = sub.add_parser("td", help="fill a TD template's {{DEVICE_URN}}, {{DEVICE_KEY}} and {{BASE}} placeholders",
                        epilog="example: python3 -m thingdevice td --template examples/thermostat.td.template.json "
@@ -80,7 +86,7 @@ def parse_args(argv):
     r.add_argument("--checkin-timeout", type=float, default=120.0, help="seconds to wait for the check-in to be mined")
     r.add_argument("-v", "--verbose", action="store_true")
 
-    cmds = {"run", "keygen", "td"}
+    cmds = {"run", "keygen", "pubkey", "td"}
     if argv and argv[0] not in cmds and argv[0] not in ("-h", "--help", "--version"):
         argv = ["run"] + argv
     args = p.parse_args(argv)
@@ -108,6 +114,12 @@ def cmd_keygen(args):
         print(json.dumps({"file": args.out, "public_key": pub, "urn": enc.device_urn(key.public_key())}))
     else:
         print("wrote %s\npublic key %s\nTD id      %s" % (args.out, pub, enc.device_urn(key.public_key())))
+
+
+def cmd_pubkey(args):
+    key = load_key_file(args.key, "the")
+    pub = key.public_key()
+    print(json.dumps({"public_key": pub.hex(), "urn": enc.device_urn(pub)}) if args.json else pub.hex())
 
 
 def cmd_td(args):
@@ -174,7 +186,7 @@ def cmd_run(args):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    {"keygen": cmd_keygen, "td": cmd_td, "run": cmd_run}[args.cmd](args)
+    {"keygen": cmd_keygen, "pubkey": cmd_pubkey, "td": cmd_td, "run": cmd_run}[args.cmd](args)
 
 
 if __name__ == "__main__":
