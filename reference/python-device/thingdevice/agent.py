@@ -176,7 +176,10 @@ class Agent:
                              aid[:16], d["height"], time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(d["expires"] / 1000)))
                 continue
             if view.get("status") == "awaiting_delivery":
-                self.deliver(view)
+                # auction.get has every bid, with the winner's public key.
+                full = self.client.call("auction.get", {"id": aid})
+                if full and full.get("status") == "awaiting_delivery" and not full.get("delivery"):
+                    self.deliver(full)
 
     def deliver(self, view):
         aid_hex = view["id"]
