@@ -6,6 +6,7 @@ import hashlib
 import itertools
 import json
 import os
+import select
 import socket
 import struct
 import urllib.error
@@ -118,7 +119,13 @@ class WebSocket:
     def recv_text(self, timeout=None):
         """The next text message; answers pings; raises WebSocketClosed on close
         and socket.timeout when nothing arrived within timeout."""
-        self.sock.settimeout(timeout)
+        # Wait for the start of a frame up to timeout; a frame once begun is
+        # read whole (30 s bound), so a timeout never splits one.
+        if not self._buf:
+            ready, _, _ = select.select([self.sock], [], [], timeout)
+            if not ready:
+                raise socket.timeout("no message within %s s" % timeout)
+        self.sock.settimeout(30.0)
         message = b""
         while True:
             b0, b1 = self._read_exact(2)
