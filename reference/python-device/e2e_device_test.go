@@ -40,9 +40,9 @@ func TestPythonDeviceEndToEnd(t *testing.T) {
 	}
 	dir := t.TempDir()
 	data := filepath.Join(dir, "node")
-	pw := filepath.Join(dir, "pw.txt")
-	os.WriteFile(pw, []byte("correct horse\n"), 0o600)
-	common := []string{"--network", "regtest", "--wallet-dir", filepath.Join(dir, "wallets"), "--password-file", pw}
+	// The keystore password comes from the environment, as in a script.
+	t.Setenv("THINGCHAIN_PASSWORD", "correct horse")
+	common := []string{"--network", "regtest", "--wallet-dir", filepath.Join(dir, "wallets")}
 	onNode := append([]string{"--datadir", data}, common...)
 	tc := func(args ...string) string {
 		t.Helper()
@@ -127,6 +127,20 @@ func TestPythonDeviceEndToEnd(t *testing.T) {
 	if listed.Total != 1 {
 		t.Fatalf("devices list finds %d enabled pytherm-p1 devices, want 1", listed.Total)
 	}
+
+	// Auctions read the metadata chain at an anchor a block or more behind
+	// its tip: wait until the auction chain sees the device enabled.
+	poll(t, "the device biddable on the auction chain", 60*time.Second, func() (bool, error) {
+		var next struct {
+			Biddable bool   `json:"biddable"`
+			Reason   string `json:"reason"`
+		}
+		err := rpcCall(info.RPC, "auction.next", map[string]string{"device": dev.PublicKey}, &next)
+		if err == nil && !next.Biddable {
+			err = fmt.Errorf("%s", next.Reason)
+		}
+		return next.Biddable, err
+	})
 
 	// A Go wallet bids and follows its bid to the delivered key.
 	tc(append([]string{"wallet", "faucet", "bob", "--amount", "10", "--wait"}, onNode...)...)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -198,4 +199,27 @@ func get(t *testing.T, url, auth string) httpAnswer {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return httpAnswer{resp.StatusCode, b}
+}
+
+// rpcCall makes one JSON-RPC call and decodes its result into out.
+func rpcCall(url, method string, params, out any) error {
+	body, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
+	resp, err := http.Post(url, "application/json", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	var r struct {
+		Result json.RawMessage `json:"result"`
+		Error  *struct {
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+		return err
+	}
+	if r.Error != nil {
+		return fmt.Errorf("%s: %s", method, r.Error.Message)
+	}
+	return json.Unmarshal(r.Result, out)
 }
