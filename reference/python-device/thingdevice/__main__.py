@@ -13,7 +13,7 @@ from . import __version__
 from . import encoding as enc
 from . import generator as gen
 from .access import ChainAccess
-from .agent import Agent, State, generate_key_file, load_key_file
+from .agent import Agent, Consent, State, generate_key_file, load_key_file
 from .rpc import Client, NodeUnreachable, RPCError
 from .server import DeviceServer
 
@@ -73,6 +73,8 @@ def parse_args(argv):
     r.add_argument("--td", required=True, help="the device's Thing Description file (checked in byte for byte)")
     r.add_argument("--device-key", required=True, help="the device's key file (python3 -m thingdevice keygen)")
     r.add_argument("--owner-key", help="the owner's key file: the owner consents to the check-in by signing its enable hash")
+    r.add_argument("--consent", help="instead of --owner-key: the owner's consent file (thingchain owner enable --consent-out); "
+                                     "its TD must be the --td file, and its metadata, region and terms are used")
     r.add_argument("--data", default="builtin", help="data generator: 'builtin' (values from the TD's schemas) or FILE.py defining make_generator(td)")
     r.add_argument("--metadata", help="metadata JSON file (default {})")
     r.add_argument("--region", default="EU", help="region code, e.g. EU-DE (default EU)")
@@ -172,10 +174,18 @@ def cmd_run(args):
     signal.signal(signal.SIGINT, on_signal)
     try:
         if not args.no_checkin:
-            if not args.owner_key:
-                raise SystemExit("--owner-key is required to check in (or pass --no-checkin)")
-            owner_key = load_key_file(args.owner_key, "owner")
-            agent.check_in(owner_key, td_bytes, metadata, args.region, (args.reserve, args.points, args.period), timeout=args.checkin_timeout)
+            if bool(args.owner_key) == bool(args.consent):
+                raise SystemExit("pass --owner-key or --consent to check in (or --no-checkin)")
+            if args.consent:
+                consent = Consent(args.consent, agent.network, device)
+                if consent.td != td_bytes:
+                    raise SystemExit("--consent covers another TD than --td %s: the device must serve the TD it checks in" % args.td)
+                agent.check_in(None, consent.td, consent.metadata, consent.region, consent.terms,
+                               timeout=args.checkin_timeout, consent=consent)
+            else:
+                owner_key = load_key_file(args.owner_key, "owner")
+                agent.check_in(owner_key, td_bytes, metadata, args.region, (args.reserve, args.points, args.period),
+                               timeout=args.checkin_timeout)
         agent.run()
     except RPCError as e:
         raise SystemExit("the node refused: %s%s" % (e.message, " (%s)" % e.kind if e.kind else ""))

@@ -93,6 +93,31 @@ class State:
         return bytes.fromhex(e["key"]) if "key" in e else None
 
 
+class Consent:
+    """An owner's consent file (docs/device-api.md, "Onboarding a real
+    device"): the owner signed the enable hash of exactly this check-in on
+    another machine (thingchain owner enable --consent-out FILE)."""
+
+    def __init__(self, path, network, device):
+        try:
+            with open(path) as f:
+                c = json.load(f)
+            self.network, self.device_hex = c["network"], c["device"]
+            self.owner = enc.parse_pubkey(c["owner"])
+            self.device_nonce = int(c["device_nonce"])
+            self.region = c["region"]
+            t = c["terms"]
+            self.terms = (int(t["reserve_per_point"]), int(t["points_per_period"]), int(t["access_period_seconds"]))
+            self.td, self.metadata = c["td"].encode("utf-8"), c["metadata"].encode("utf-8")
+            self.owner_sig = bytes.fromhex(c["owner_sig"])
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise SystemExit("consent file %s: %s" % (path, e))
+        if len(self.owner_sig) != 64:
+            raise SystemExit("consent file %s: owner_sig is not 64 bytes of hex" % path)
+        if self.network != network or self.device_hex != device.hex():
+            raise SystemExit("consent file %s is for device %s on %s, not %s on %s" % (path, self.device_hex, self.network, device.hex(), network))
+
+
 # --- the agent ---------------------------------------------------------------
 
 class Agent:
@@ -120,11 +145,12 @@ class Agent:
                 and rec.get("metadata") == json.loads(metadata) and rec.get("region") == region
                 and (t.get("reserve_per_point"), t.get("points_per_period"), t.get("access_period_seconds")) == tuple(terms))
 
-    def check_in(self, owner_key, td, metadata, region, terms, timeout=120.0):
+    def check_in(self, owner_key, td, metadata, region, terms, timeout=120.0, consent=None):
         """Makes the chain's record match (TD, metadata, region, terms, owner):
-        the owner signs the enable hash, the device submits the check-in,
-        then waits until a block holds it."""
-        owner = owner_key.public_key()
+        the owner signs the enable hash (here with owner_key, or beforehand:
+        a consent file's owner and owner_sig), the device submits the
+        check-in, then waits until a block holds it."""
+        owner = consent.owner if consent else owner_key.public_key()
         owner_addr = enc.address(owner, self.net["hrp"])
         rec = self.record()
         if rec is None:
@@ -136,7 +162,15 @@ class Agent:
         nonce = self.client.call("account.nextNonce", {"pubkey": self.device.hex(), "chain": "metadata"})
         chain_id = self.net["metadata"]
         h = enc.enable_hash(chain_id, self.device, owner, td, metadata, region, terms, nonce)
-        owner_sig = owner_key.sign(h)
+        if consent:
+            if consent.device_nonce != nonce:
+                raise SystemExit("the consent covers device nonce %d, but the device's next nonce is %d: ask the owner to sign "
+                                 "again for nonce %d" % (consent.device_nonce, nonce, nonce))
+            if not ec.verify(owner, h, consent.owner_sig):
+                raise SystemExit("the consent's owner signature does not cover this check-in (TD, metadata, region, terms, nonce)")
+            owner_sig = consent.owner_sig
+        else:
+            owner_sig = owner_key.sign(h)
         payload = enc.checkin_payload(owner, region, terms, td, metadata, owner_sig)
         tx = enc.new_tx(chain_id, enc.TX_CHECKIN, nonce, self.key, payload)
         res = self.client.call("tx.submit", {"raw": tx.encode().hex()})
