@@ -81,6 +81,10 @@ class Delivery(unittest.TestCase):
     def agent(self):
         return Agent(self.node, self.key, State(self.path, self.key.public_key().hex()))
 
+    def state_json(self):
+        with open(self.path) as f:
+            return json.load(f)
+
     def opened_key(self, raw):
         typ, sender, aid, key_hash, ct = parse_delivery(raw)
         self.assertEqual(typ, enc.TX_DELIVER_KEY)
@@ -95,7 +99,7 @@ class Delivery(unittest.TestCase):
         self.assertEqual(len(self.node.submitted), 1)
         first = self.opened_key(self.node.submitted[0])
         self.assertEqual(os.stat(self.path).st_mode & 0o777, 0o600)
-        self.assertEqual(json.load(open(self.path))["auctions"][self.node.aid]["key"], first.hex())
+        self.assertEqual(self.state_json()["auctions"][self.node.aid]["key"], first.hex())
         # Still pending: nothing is sent again.
         self.agent().scan()
         self.assertEqual(len(self.node.submitted), 1)
@@ -108,7 +112,7 @@ class Delivery(unittest.TestCase):
         self.node.view.update(status="delivered", delivery={"height": 9, "expires": 1})
         self.agent().scan()
         self.assertEqual(len(self.node.submitted), 2)
-        self.assertEqual(json.load(open(self.path))["auctions"][self.node.aid]["delivered_height"], 9)
+        self.assertEqual(self.state_json()["auctions"][self.node.aid]["delivered_height"], 9)
 
     def test_winner_key_must_match_the_winner_address(self):
         self.node.view["bid_list"][1]["bidder_key"] = ec.PrivateKey.generate().public_key().hex()

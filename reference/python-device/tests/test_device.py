@@ -56,7 +56,8 @@ class DeviceEndpoint(unittest.TestCase):
     def setUpClass(cls):
         cls.key = ec.PrivateKey.generate()
         cls.device = cls.key.public_key()
-        tmpl = open(os.path.join(EXAMPLES, "thermostat.td.template.json")).read()
+        with open(os.path.join(EXAMPLES, "thermostat.td.template.json")) as f:
+            tmpl = f.read()
         text = (tmpl.replace("{{DEVICE_URN}}", enc.device_urn(cls.device)).replace("{{DEVICE_KEY}}", cls.device.hex())
                 .replace("{{BASE}}", "http://127.0.0.1:1"))
         cls.td = json.loads(text)
@@ -194,14 +195,16 @@ class Cli(unittest.TestCase):
             self.assertEqual(r.returncode, 0, r.stderr)
             out = json.loads(r.stdout)
             self.assertEqual(os.stat(kf).st_mode & 0o777, 0o600)
-            self.assertEqual(ec.PrivateKey(bytes.fromhex(open(kf).read().strip())).public_key().hex(), out["public_key"])
+            with open(kf) as f:
+                self.assertEqual(ec.PrivateKey(bytes.fromhex(f.read().strip())).public_key().hex(), out["public_key"])
             r = self.run_cli("keygen", "--out", kf)
             self.assertNotEqual(r.returncode, 0)  # never overwrites a key
             tdf = os.path.join(d, "td.json")
             r = self.run_cli("td", "--template", os.path.join(EXAMPLES, "thermostat.td.template.json"), "--device-key", kf,
                              "--base", "http://127.0.0.1:8080/", "--out", tdf)
             self.assertEqual(r.returncode, 0, r.stderr)
-            td = json.load(open(tdf))
+            with open(tdf) as f:
+                td = json.load(f)
             self.assertEqual(td["id"], out["urn"])
             self.assertEqual(td["base"], "http://127.0.0.1:8080/")
 
@@ -210,7 +213,8 @@ class Cli(unittest.TestCase):
             kf = os.path.join(d, "k")
             self.run_cli("keygen", "--out", kf)
             tdf = os.path.join(d, "td.json")
-            open(tdf, "w").write('{"title":"x","base":"http://127.0.0.1:1/"}')
+            with open(tdf, "w") as f:
+                f.write('{"title":"x","base":"http://127.0.0.1:1/"}')
             r = self.run_cli("--node", "http://127.0.0.1:9", "--td", tdf, "--device-key", kf, "--no-checkin")
             self.assertNotEqual(r.returncode, 0)
             self.assertIn("cannot reach the node", r.stderr)

@@ -126,7 +126,8 @@ def cmd_pubkey(args):
 
 def cmd_td(args):
     key = load_key_file(args.device_key, "device")
-    text = open(args.template).read()
+    with open(args.template) as f:
+        text = f.read()
     text = (text.replace("{{DEVICE_URN}}", enc.device_urn(key.public_key()))
                 .replace("{{DEVICE_KEY}}", key.public_key().hex())
                 .replace("{{BASE}}", args.base.rstrip("/")))
@@ -142,12 +143,16 @@ def cmd_td(args):
 def cmd_run(args):
     setup_logging(logging.DEBUG if args.verbose else logging.INFO)
     log = logging.getLogger("thingdevice")
-    td_bytes = open(args.td, "rb").read()
+    with open(args.td, "rb") as f:
+        td_bytes = f.read()
     try:
         td = json.loads(td_bytes)
     except ValueError as e:
         raise SystemExit("--td %s: not JSON: %s" % (args.td, e))
-    metadata = open(args.metadata, "rb").read() if args.metadata else b"{}"
+    metadata = b"{}"
+    if args.metadata:
+        with open(args.metadata, "rb") as f:
+            metadata = f.read()
     device_key = load_key_file(args.device_key, "device")
     device = device_key.public_key()
     if td.get("id") not in (None, enc.device_urn(device)):

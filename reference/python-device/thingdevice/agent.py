@@ -52,7 +52,8 @@ def generate_key_file(path):
 
 def load_key_file(path, what):
     try:
-        text = open(path).read().strip()
+        with open(path) as f:
+            text = f.read().strip()
     except OSError as e:
         raise SystemExit("%s key file %s: %s (create one with: python3 -m thingdevice keygen --out %s)" % (what, path, e.strerror, path))
     try:

@@ -133,8 +133,14 @@ class DeviceServer:
 
     def handle(self, h, method):
         url = urllib.parse.urlsplit(h.path)
-        length = int(h.headers.get("Content-Length") or 0)
-        body = h.rfile.read(min(length, 1 << 20)) if length else b""
+        try:
+            length = int(h.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if not 0 <= length <= 1 << 20:
+            h.close_connection = True
+            return self._error(h, 400, "bad_request", "Content-Length must be a number of bytes, at most 1 MiB")
+        body = h.rfile.read(length) if length else b""
         if method == "GET" and url.path in self.td_paths:
             return self._send(h, 200, self.td_bytes, "application/td+json")
         entry = self.routes.get((method, url.path))
