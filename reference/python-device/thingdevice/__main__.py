@@ -31,9 +31,15 @@ class UTCFormatter(logging.Formatter):
         return time.strftime("%Y-%m-%dT%H:%M:%S", self.converter(record.created)) + ".%03dZ" % record.msecs
 
 
-def setup_logging(level):
+class JSONFormatter(UTCFormatter):
+    def format(self, record):
+        return json.dumps({"time": self.formatTime(record), "level": record.levelname, "logger": record.name,
+                           "msg": record.getMessage()}, ensure_ascii=False)
+
+
+def setup_logging(level, as_json=False):
     h = logging.StreamHandler(sys.stderr)
-    h.setFormatter(UTCFormatter("%(asctime)s %(levelname)-5s %(name)s: %(message)s"))
+    h.setFormatter(JSONFormatter() if as_json else UTCFormatter("%(asctime)s %(levelname)-5s %(name)s: %(message)s"))
     logging.basicConfig(level=level, handlers=[h])
 
 
@@ -86,7 +92,8 @@ def parse_args(argv):
     r.add_argument("--fee", type=int, default=0, help="fee of key-delivery transactions, base units")
     r.add_argument("--no-checkin", action="store_true", help="do not check in; serve and deliver only")
     r.add_argument("--checkin-timeout", type=float, default=120.0, help="seconds to wait for the check-in to be mined")
-    r.add_argument("-v", "--verbose", action="store_true")
+    r.add_argument("-v", "--verbose", action="store_true", help="log every auction block and HTTP request too")
+    r.add_argument("--json", action="store_true", help="log JSON lines (time, level, logger, msg) instead of text")
 
     cmds = {"run", "keygen", "pubkey", "td"}
     if argv and argv[0] not in cmds and argv[0] not in ("-h", "--help", "--version"):
@@ -141,7 +148,7 @@ def cmd_td(args):
 
 
 def cmd_run(args):
-    setup_logging(logging.DEBUG if args.verbose else logging.INFO)
+    setup_logging(logging.DEBUG if args.verbose else logging.INFO, as_json=args.json)
     log = logging.getLogger("thingdevice")
     with open(args.td, "rb") as f:
         td_bytes = f.read()
