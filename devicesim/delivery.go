@@ -29,10 +29,10 @@ import (
 // A restart reuses the saved key, so the winner never sees two keys for
 // one auction; an auction already delivered on chain is skipped.
 
-// DefaultDeliveryFee is the fee of a key delivery (base units). Nodes
-// accept zero-fee auction transactions by default (mempool MinFeeRate 0),
-// but miners order by fee rate: a small fee keeps deliveries ahead of free
-// transactions before their deadline. About 37 units per byte.
+// DefaultDeliveryFee is the fee of a key delivery (base units): about 37
+// units per byte, well above the relay floor of main and test (1 unit per
+// byte, consensus.Params.MinRelayFeeRate), and miners order by fee rate,
+// so deliveries stay ahead of cheap transactions before their deadline.
 const DefaultDeliveryFee = 10_000
 
 // DefaultFunding is what the simulator asks the test faucet for, per

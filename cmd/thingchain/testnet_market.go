@@ -128,7 +128,7 @@ func (m *market) runBidders(ctx context.Context, dir string, n int, interval tim
 	wg.Wait()
 }
 
-const bidderFee = 10_000 // base units; the test network's mempools accept any fee
+const bidderFee = 10_000 // base units; above the test network's relay floor (1 unit per byte) for batches up to 10 kB
 
 func (m *market) runBidder(ctx context.Context, net *consensus.Params, dir string, i int, interval time.Duration) error {
 	url := m.nodes[0].RPCURL
