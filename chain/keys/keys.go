@@ -168,3 +168,13 @@ func (sig Signature) scalars() (r, s secp256k1.ModNScalar, ok bool) {
 	}
 	return r, s, true
 }
+
+// ParsePubKeyHex parses the API's text form of a public key: 66 lowercase
+// or uppercase hex digits of the compressed key.
+func ParsePubKeyHex(s string) (PubKey, error) {
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		return PubKey{}, fmt.Errorf("%w: %q is not hex", ErrPubKey, s)
+	}
+	return ParsePubKey(b)
+}
