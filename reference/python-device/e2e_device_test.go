@@ -22,7 +22,8 @@ const accessPeriod = 30 * time.Second
 // device: a real regtest node process; the OEM admitted, its Thing Model
 // published and the Python device's key attested with the thingchain CLI;
 // the Python device (python3 -m thingdevice) checks itself in with its TD
-// and the owner's consent; a Go wallet (`thingchain wallet bid`) wins its
+// and the owner's consent (a second one submits a consent file the owner
+// signed in the Go wallet with `thingchain owner enable`); a Go wallet (`thingchain wallet bid`) wins its
 // auction and gets the key the Python device delivered; the device is
 // killed (-9) and restarted and keeps serving with its state file; the
 // data fetched with `thingchain wallet fetch`, the generic WoT client
@@ -128,6 +129,44 @@ func TestPythonDeviceEndToEnd(t *testing.T) {
 		t.Fatalf("devices list finds %d enabled pytherm-p1 devices, want 1", listed.Total)
 	}
 
+	// A second Python device whose owner keeps their key in the Go wallet:
+	// the owner signs a consent file with `thingchain owner enable` and
+	// the device submits it (--consent). Another region, so the bid below
+	// is for the first device only.
+	var alice struct {
+		Address string `json:"address"`
+	}
+	if err := json.Unmarshal([]byte(tc(append([]string{"wallet", "new", "alice", "--kdf", "light", "--json"}, common...)...)), &alice); err != nil || alice.Address == "" {
+		t.Fatalf("wallet new alice --json: %v", err)
+	}
+	device2Key := filepath.Join(dir, "device2.key")
+	var dev2 struct {
+		PublicKey string `json:"public_key"`
+	}
+	if err := json.Unmarshal([]byte(py("keygen", "--out", device2Key, "--json")), &dev2); err != nil {
+		t.Fatal(err)
+	}
+	tc(append([]string{"oem", "attest", "--key", "acme-oem", "--device", dev2.PublicKey, "--model", "pytherm-p1", "--wait"}, onNode...)...)
+	base2 := fmt.Sprintf("http://127.0.0.1:%d", freePort(t))
+	td2File := filepath.Join(dir, "thermostat2.td.json")
+	py("td", "--template", filepath.Join(pkgDir, "examples", "thermostat.td.template.json"), "--device-key", device2Key, "--base", base2, "--out", td2File)
+	consent := filepath.Join(dir, "consent.json")
+	tc(append([]string{"owner", "enable", "--owner-key", "alice", "--device", dev2.PublicKey, "--td", td2File, "--region", "EU-FR",
+		"--reserve", "1000u", "--points", "2", "--period", "1h", "--consent-out", consent}, onNode...)...)
+	device2 := start(t, "python device 2", pkgDir, nil, python, "-m", "thingdevice", "--node", info.RPC, "--td", td2File,
+		"--device-key", device2Key, "--consent", consent, "--state", filepath.Join(dir, "device2.state.json"))
+	device2.waitFor(0, "check-in confirmed", 60*time.Second)
+	var rec2 struct {
+		Owner   string `json:"owner"`
+		Enabled bool   `json:"enabled"`
+		Region  string `json:"region"`
+	}
+	if err := rpcCall(info.RPC, "registry.device", map[string]string{"device": dev2.PublicKey}, &rec2); err != nil ||
+		!rec2.Enabled || rec2.Region != "EU-FR" || rec2.Owner != alice.Address {
+		t.Fatalf("device checked in with a consent file: %v %+v (alice %s)", err, rec2, alice.Address)
+	}
+	device2.kill()
+
 	// Auctions read the metadata chain at an anchor a block or more behind
 	// its tip: wait until the auction chain sees the device enabled.
 	poll(t, "the device biddable on the auction chain", 60*time.Second, func() (bool, error) {
@@ -144,7 +183,7 @@ func TestPythonDeviceEndToEnd(t *testing.T) {
 
 	// A Go wallet bids and follows its bid to the delivered key.
 	tc(append([]string{"wallet", "faucet", "bob", "--amount", "10", "--wait"}, onNode...)...)
-	bid := tc(append([]string{"wallet", "bid", "bob", "--filter", "model=pytherm-p1", "--max-price-per-point", "2000u", "--timeout", "90s"}, onNode...)...)
+	bid := tc(append([]string{"wallet", "bid", "bob", "--filter", "model=pytherm-p1", "--filter", "region=EU-DE", "--max-price-per-point", "2000u", "--timeout", "90s"}, onNode...)...)
 	t.Logf("wallet bid:\n%s", bid)
 	device.waitFor(0, "key for auction", 10*time.Second)
 	var ks []struct {
