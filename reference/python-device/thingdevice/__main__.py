@@ -89,7 +89,8 @@ def parse_args(argv):
     r.add_argument("--period", type=int, default=2592000, help="access period, seconds")
     r.add_argument("--state", help="state file (default DEVICE-KEY.state.json): the access key of every delivered auction")
     r.add_argument("--listen", help="HOST:PORT to serve on (default: the host and port of the TD's base)")
-    r.add_argument("--fee", type=int, default=0, help="fee of key-delivery transactions, base units")
+    r.add_argument("--fee", type=int, help="fee of key-delivery transactions, base units (default: 0 on regtest, "
+                                           "10000 on test and main, whose pools refuse fees below 1 unit per byte)")
     r.add_argument("--no-checkin", action="store_true", help="do not check in; serve and deliver only")
     r.add_argument("--checkin-timeout", type=float, default=120.0, help="seconds to wait for the check-in to be mined")
     r.add_argument("-v", "--verbose", action="store_true", help="log every auction block and HTTP request too")
@@ -170,6 +171,14 @@ def cmd_run(args):
     except NodeUnreachable as e:
         raise SystemExit("cannot reach the node at %s: %s" % (args.node, e))
     log.info("device %s on %s (node %s)", device.hex(), agent.network, args.node)
+    if args.fee is None:
+        agent.fee = 0 if agent.network == "regtest" else 10000
+    if agent.fee:
+        addr = enc.address(device, agent.net["hrp"])
+        acct = client.call("account.get", {"address": addr})
+        if (acct or {}).get("balance", 0) < 10 * agent.fee:
+            log.warning("the device's auction-chain account %s holds %s base units; key deliveries cost %d each: "
+                        "send it coin (thingchain wallet send … %s …) or it cannot deliver", addr, (acct or {}).get("balance", 0), agent.fee, addr)
 
     generator = gen.load(args.data, td)
     access = ChainAccess(client, device, local_key=agent.state.key)
