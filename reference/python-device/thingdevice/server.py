@@ -163,11 +163,10 @@ class DeviceServer:
                          for n, p in (self.td.get("properties") or {}).items()
                          if not p.get("writeOnly")}
             else:
-                params = dict(urllib.parse.parse_qsl(url.query))
-                unknown = set(params) - set((aff.get("uriVariables") or {}))
-                if unknown:
-                    raise BadRequest("bad_parameter", "unknown URI variable(s) %s; the TD declares %s"
-                                     % (", ".join(sorted(unknown)), ", ".join(sorted(aff.get("uriVariables") or {})) or "none"))
+                # Only the URI variables the TD declares reach the generator;
+                # others are ignored, as the Go devices ignore them.
+                declared = aff.get("uriVariables") or {}
+                params = {k: v for k, v in urllib.parse.parse_qsl(url.query) if k in declared}
                 if body:
                     try:
                         params["input"] = json.loads(body)
