@@ -142,3 +142,8 @@ func (c *Chain) checkHeaderContext(h *wire.Header, parent *blockNode, now time.T
 	}
 	return nil
 }
+
+// CheckTxEnvelope runs CheckTxSanity's checks except the envelope
+// signature, for callers that verify signatures themselves in a batch
+// (keys.VerifyBatch through SigCache), as the mempool's SubmitBatch does.
+func (c *Chain) CheckTxEnvelope(tx *wire.Tx) error { return c.checkTxEnvelope(tx) }
