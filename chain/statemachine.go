@@ -1,6 +1,7 @@
 package chain
 
 import (
+	"github.com/thingchain/thingchain/chain/keys"
 	"github.com/thingchain/thingchain/chain/wire"
 	"github.com/thingchain/thingchain/consensus"
 )
@@ -31,4 +32,19 @@ type BlockContext struct {
 	Height uint64
 	Time   int64 // block timestamp, Unix ms
 	Header *wire.Header
+}
+
+// SignatureLister is implemented by a StateMachine whose transactions
+// carry signatures besides the envelope's (the metadata chain's check-in
+// owner signature). Block validation verifies them with the envelope
+// signatures of the whole block in one parallel batch (keys.VerifyBatch
+// through the shared signature cache) before CheckTxSanity runs, so the
+// machine's own VerifyCached calls find them cached.
+type SignatureLister interface {
+	// TxSignatures lists tx's signatures other than the envelope's: nil
+	// when it has none or its payload does not decode (CheckTxSanity then
+	// says what is wrong). Listing a signature the rules do not require
+	// costs time, never validity: a failed one is reported through
+	// CheckTxSanity's own error.
+	TxSignatures(tx *wire.Tx) []keys.VerifyJob
 }
