@@ -251,15 +251,12 @@ func (c *Chain) connectBlock(n *blockNode) (*wire.Block, error) {
 }
 
 // applyBlock runs the state machine over a block in a view: expiry, each
-// transaction, then the block's own effects.
+// transaction (in parallel where the state machine allows,
+// parallelapply.go, with the result of applying them in order), then the
+// block's own effects.
 func (c *Chain) applyBlock(view *View, blk *wire.Block, bctx *BlockContext) error {
-	for i, tx := range blk.Txs {
-		if tx.Expiry != 0 && bctx.Height > tx.Expiry {
-			return consensus.RuleErrorf(consensus.ErrTxExpired, "transaction %d expired at height %d", i, tx.Expiry)
-		}
-		if err := c.sm.ApplyTx(view, tx, bctx); err != nil {
-			return fmt.Errorf("transaction %d (%s): %w", i, tx.ID(), err)
-		}
+	if err := c.applyTxs(view, blk.Txs, bctx); err != nil {
+		return err
 	}
 	return c.sm.FinishBlock(view, blk, bctx)
 }

@@ -48,3 +48,16 @@ type SignatureLister interface {
 	// CheckTxSanity's own error.
 	TxSignatures(tx *wire.Tx) []keys.VerifyJob
 }
+
+// ConcurrentApplier is implemented by a StateMachine some of whose
+// transactions may be applied at the same time on separate Views (the
+// engine then executes a block's transactions optimistically on all cores
+// and validates them in block order; parallelapply.go). The result is
+// always exactly that of applying the block in order.
+type ConcurrentApplier interface {
+	// ApplyConcurrently reports whether ApplyTx for tx depends on nothing
+	// but the values it reads through its View and touches nothing else
+	// (no other chain, no cache of its own), so that it may run on another
+	// goroutine, concurrently with other such calls.
+	ApplyConcurrently(tx *wire.Tx) bool
+}

@@ -170,3 +170,12 @@ func (m *Machine) FinishBlock(v *chain.View, blk *wire.Block, ctx *chain.BlockCo
 	}
 	return m.payFees(v, blk, ctx, fees)
 }
+
+var _ chain.ConcurrentApplier = (*Machine)(nil)
+
+// ApplyConcurrently allows transfers to be applied in parallel: their
+// ApplyTx reads and writes the sender's and the recipient's accounts
+// through the View and nothing else (the engine validates the reads and
+// re-applies in order on a conflict). Other types — the auction chain's,
+// which read the metadata chain — are applied in order.
+func (m *Machine) ApplyConcurrently(tx *wire.Tx) bool { return tx.Type == TxTransfer }
