@@ -32,7 +32,7 @@ func newNode(t testing.TB, net *consensus.Params, clock *time.Time) *node {
 	c, err := chain.Open(chain.Config{
 		Net: net, Kind: consensus.MetadataChain, Dir: t.TempDir(),
 		StateMachine: NewMachine(net, sigs), SigCache: sigs,
-		Now:          func() time.Time { return *n.clock },
+		Now: func() time.Time { return *n.clock },
 	})
 	if err != nil {
 		t.Fatal(err)
