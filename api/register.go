@@ -79,7 +79,7 @@ func Register(srv *rpc.Server, svc *Service, feeds *Feeds) {
 		{Name: "auction.ofBidder", Summary: "the auctions an address bid in, with its bid {address}", Handler: typed(svc.AuctionsOfBidder)},
 		{Name: "auction.next", Summary: "which auction a bid on a device joins or opens now, and its terms {device}", Handler: typed(svc.NextAuction)},
 		{Name: "auction.info", Summary: "escrow, metadata miners' pool, anchor and auction parameters", Handler: typed(func(ctx context.Context, _ noParams) (AuctionInfo, error) { return svc.GetAuctionInfo(ctx) })},
-		{Name: "registry.model", Summary: "a published device model, or null {id}", Handler: typed(svc.GetModel)},
+		{Name: "registry.model", Summary: "a published device model (latest, or a given version), or null {id, version}", Handler: typed(svc.GetModel)},
 		{Name: "account.history", Summary: "recent transactions sent by or paying an address {address, blocks}", Handler: typed(svc.History)},
 		{Name: "mempool.info", Summary: "pending transactions of a chain {chain, limit}", Handler: typed(svc.Mempool)},
 		{Name: "faucet.request", Summary: "test coins from the faucet (test and regtest) {address, amount}", Handler: typed(svc.Faucet)},

@@ -18,7 +18,7 @@ type Registry interface {
 	Device(device keys.PubKey) (*registry.Device, error)
 	OEM(oem keys.PubKey) (*registry.Member, error)
 	Miner(miner keys.PubKey) (*registry.Member, error)
-	Model(id string) (*registry.Model, error)
+	Model(id string, version uint32) (*registry.Model, error) // version 0: the latest
 	Query(f registry.Filter) registry.QueryResult
 }
 
@@ -108,12 +108,14 @@ func (s *Service) GetMiner(_ context.Context, p KeyParams) (*registry.Member, er
 	return s.b.Registry.Miner(pk)
 }
 
-// ModelParams names a device model.
+// ModelParams names a device model and optionally one of its versions.
 type ModelParams struct {
-	ID string `json:"id"`
+	ID      string `json:"id"`
+	Version uint32 `json:"version,omitempty"` // 0 or absent: the latest
 }
 
-// GetModel returns a published model, or null.
+// GetModel returns a published model (the latest version, or the one
+// asked for), or null.
 func (s *Service) GetModel(_ context.Context, p ModelParams) (*registry.Model, error) {
 	if s.b.Registry == nil {
 		return nil, errNoRegistry
@@ -121,7 +123,7 @@ func (s *Service) GetModel(_ context.Context, p ModelParams) (*registry.Model, e
 	if p.ID == "" {
 		return nil, invalid("id: a model ID is required")
 	}
-	return s.b.Registry.Model(p.ID)
+	return s.b.Registry.Model(p.ID, p.Version)
 }
 
 // DeviceFilter is the JSON form of registry.Filter. Empty fields do not

@@ -151,6 +151,9 @@ func (s *Service) SubmitTx(_ context.Context, p SubmitParams) (SubmitResult, err
 	if err != nil {
 		return SubmitResult{}, invalid("raw is not hex: %v", err)
 	}
+	if len(raw) > wire.MaxTxBytes {
+		return SubmitResult{}, consensus.RuleErrorf(consensus.ErrTxTooLarge, "transaction of %d bytes exceeds the limit of %d: shrink its payload (a Thing Description counts its compacted JSON against registry.MaxTDBytes)", len(raw), wire.MaxTxBytes)
+	}
 	tx, err := wire.DecodeTx(raw)
 	if err != nil {
 		return SubmitResult{}, invalid("%v", err)

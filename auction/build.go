@@ -35,6 +35,9 @@ type SealedBid struct {
 	AmountPerPoint uint64      `json:"amount_per_point"`
 	Salt           [32]byte    `json:"salt"`
 	Deposit        uint64      `json:"deposit"`
+	// Full marks a full-deposit bid (committed with TxCommitFullBids,
+	// Deposit = FullDeposit); false is a bond-only bid (TxCommitBids).
+	Full bool `json:"full,omitempty"`
 }
 
 // NewSalt draws a fresh 32-byte salt from crypto/rand.
@@ -46,10 +49,19 @@ func NewSalt() [32]byte {
 	return s
 }
 
-// SealBid prepares a bid of amountPerPoint in auction seq of a device by
-// bidder, with the given salt (NewSalt) and deposit (at least MinDeposit).
+// SealBid prepares a bond-only bid of amountPerPoint in auction seq of a
+// device by bidder, with the given salt (NewSalt) and deposit (at least
+// MinDeposit).
 func SealBid(bidder keys.Address, device keys.PubKey, seq, amountPerPoint, deposit uint64, salt [32]byte) SealedBid {
 	return SealedBid{Device: device, Seq: seq, Auction: AuctionID(device, seq), AmountPerPoint: amountPerPoint, Salt: salt, Deposit: deposit}
+}
+
+// SealFullBid prepares a full-deposit bid: like SealBid, with the deposit
+// (at least FullDeposit) marked to cover the bid's whole total.
+func SealFullBid(bidder keys.Address, device keys.PubKey, seq, amountPerPoint, deposit uint64, salt [32]byte) SealedBid {
+	s := SealBid(bidder, device, seq, amountPerPoint, deposit, salt)
+	s.Full = true
+	return s
 }
 
 // Commit is the bid's commit entry for bidder.
@@ -73,15 +85,33 @@ func MinDeposit(net *consensus.Params, terms Terms, amountPerPoint uint64) (uint
 	return max(bondOf(total, net.Auctions.BondPermille), 1), true
 }
 
+// FullDeposit is the deposit of a full-deposit bid of amountPerPoint
+// under terms: its whole total price. It returns false if the total
+// overflows.
+func FullDeposit(terms Terms, amountPerPoint uint64) (uint64, bool) {
+	total, err := totalPrice(amountPerPoint, terms.PointsPerPeriod)
+	return total, err == nil
+}
+
 // NewCommitTx builds one transaction committing every sealed bid (one or
-// a batch of up to MaxBidsPerTx, to distinct auctions).
+// a batch of up to MaxBidsPerTx, to distinct auctions): TxCommitFullBids
+// when the bids are full-deposit bids, TxCommitBids when bond-only. One
+// transaction carries one kind; mixing them is a programming error and
+// panics.
 func NewCommitTx(net *consensus.Params, bidder *keys.PrivateKey, nonce, fee uint64, bids ...SealedBid) *wire.Tx {
 	addr := bidder.PubKey().Address()
 	c := CommitBids{Bids: make([]BidCommit, len(bids))}
+	typ := TxCommitBids
+	if len(bids) > 0 && bids[0].Full {
+		typ = TxCommitFullBids
+	}
 	for i, b := range bids {
+		if b.Full != (typ == TxCommitFullBids) {
+			panic("auction: NewCommitTx given both full-deposit and bond-only bids")
+		}
 		c.Bids[i] = b.Commit(addr)
 	}
-	return signTx(net, TxCommitBids, bidder, nonce, fee, c.Encode())
+	return signTx(net, typ, bidder, nonce, fee, c.Encode())
 }
 
 // NewRevealTx builds one transaction revealing every sealed bid given.

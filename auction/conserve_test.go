@@ -38,8 +38,9 @@ func (wl *workload) block(n *tnode) []*wire.Tx {
 			}
 			spend := acct.Balance - fee - 10_000
 			switch wl.rng.IntN(4) {
-			case 0, 1: // commit to a few devices
+			case 0, 1: // commit to a few devices, full-deposit or bond-only bids
 				var bids []SealedBid
+				full := wl.rng.IntN(2) == 0
 				for _, d := range wl.devices {
 					if wl.rng.IntN(2) == 0 {
 						continue
@@ -57,11 +58,15 @@ func (wl *workload) block(n *tnode) []*wire.Tx {
 					amt := 5 + wl.rng.Uint64N(60) // some below the reserve of 10
 					least, _ := MinDeposit(wl.net, Terms{PointsPerPeriod: 100}, max(amt, 10))
 					dep := least + wl.rng.Uint64N(amt*100)
+					if full {
+						dep = max(amt, 10)*100 + wl.rng.Uint64N(100)
+					}
 					if dep > spend {
 						continue
 					}
 					spend -= dep
 					s := SealBid(addr, d.PubKey(), seq, amt, dep, NewSalt())
+					s.Full = full
 					wl.sealed[BidCommitment(s.Auction, amt, s.Salt, addr)] = s
 					bids = append(bids, s)
 				}
@@ -146,7 +151,8 @@ func (wl *workload) block(n *tnode) []*wire.Tx {
 	return txs
 }
 
-// TestCoinConservedRandom runs random auction traffic (batch commits,
+// TestCoinConservedRandom runs random auction traffic (batch commits of
+// full-deposit and of bond-only bids,
 // reveals, skipped reveals, payments, deliveries and missed deliveries,
 // transfers' fees feeding the metadata pool) on two nodes that fork and
 // reorganise repeatedly, checking after every block on both that balances

@@ -21,6 +21,10 @@
 //   - auctions (open, commit, reveal, settle, pay, deliver, lapse,
 //     missed delivery), escrow, deliveries and device strikes, with the
 //     per-height due lists that make settlement O(auctions due);
+//   - the two kinds of bid: full-deposit (TxCommitFullBids: the deposit
+//     covers the bid, settled from escrow, an unrevealed one forfeits
+//     only its bond) and bond-only (TxCommitBids: payment window and
+//     next-highest fallback);
 //   - payload codecs (exact-consumption binary decoders), builders of
 //     signed transactions (build.go) and read helpers for the node's API,
 //     the wallet and device agents (GetAuction, BidsOfAuction,

@@ -140,7 +140,15 @@ func (m *Machine) sanityCommit(tx *wire.Tx) error {
 	return nil
 }
 
-func (m *Machine) applyCommit(v *chain.View, tx *wire.Tx, ctx *chain.BlockContext, sender keys.Address) error {
+// applyCommit returns the handler of TxCommitBids (full=false: bond-only
+// bids) or TxCommitFullBids (full=true).
+func (m *Machine) applyCommit(full bool) func(v *chain.View, tx *wire.Tx, ctx *chain.BlockContext, sender keys.Address) error {
+	return func(v *chain.View, tx *wire.Tx, ctx *chain.BlockContext, sender keys.Address) error {
+		return m.commitBatch(v, tx, ctx, sender, full)
+	}
+}
+
+func (m *Machine) commitBatch(v *chain.View, tx *wire.Tx, ctx *chain.BlockContext, sender keys.Address, full bool) error {
 	c, err := DecodeCommitBids(tx.Payload)
 	if err != nil {
 		return err
@@ -154,7 +162,7 @@ func (m *Machine) applyCommit(v *chain.View, tx *wire.Tx, ctx *chain.BlockContex
 		return err
 	}
 	for i := range c.Bids {
-		if err := m.commitOne(v, &c.Bids[i], keys.PubKey(tx.Sender), sender, at, ctx.Height, nBids); err != nil {
+		if err := m.commitOne(v, &c.Bids[i], keys.PubKey(tx.Sender), sender, at, ctx.Height, nBids, full); err != nil {
 			return err
 		}
 		nBids++
@@ -163,7 +171,7 @@ func (m *Machine) applyCommit(v *chain.View, tx *wire.Tx, ctx *chain.BlockContex
 	return nil
 }
 
-func (m *Machine) commitOne(v *chain.View, c *BidCommit, senderKey keys.PubKey, sender keys.Address, at wire.Anchor, height, myN uint64) error {
+func (m *Machine) commitOne(v *chain.View, c *BidCommit, senderKey keys.PubKey, sender keys.Address, at wire.Anchor, height, myN uint64, full bool) error {
 	info, err := m.device(c.Device, at)
 	if err != nil {
 		return err
@@ -208,6 +216,12 @@ func (m *Machine) commitOne(v *chain.View, c *BidCommit, senderKey keys.PubKey, 
 	if err != nil {
 		return err
 	}
+	if full && c.Deposit < reserve {
+		// A full-deposit bid covers its own total, which is at least
+		// the reserve's if it is ever to win.
+		return consensus.RuleErrorf(ErrInsufficientDeposit, "full deposit %s is below the reserve price's total, %s",
+			ledger.FormatAmount(c.Deposit), ledger.FormatAmount(reserve))
+	}
 	if least := bondOf(reserve, m.p.BondPermille); c.Deposit < least {
 		return consensus.RuleErrorf(ErrInsufficientDeposit, "deposit %s is below the bond of the reserve price, %s",
 			ledger.FormatAmount(c.Deposit), ledger.FormatAmount(least))
@@ -216,7 +230,7 @@ func (m *Machine) commitOne(v *chain.View, c *BidCommit, senderKey keys.PubKey, 
 		return err
 	}
 	b := &Bid{Auction: a.ID, Index: a.Bids, Bidder: sender, BidderKey: senderKey, Commitment: c.Commitment,
-		Deposit: c.Deposit, Height: height, Status: BidSealed}
+		Deposit: c.Deposit, Height: height, Status: BidSealed, Full: full}
 	v.Put(bk, b.encode())
 	v.Put(key(prefixBidIndex, a.ID[:], be32(a.Bids)), sender[:])
 	v.Put(key(prefixMyBid, sender[:], be64(myN)), a.ID[:])
@@ -286,6 +300,10 @@ func (m *Machine) revealOne(v *chain.View, r *Reveal, sender keys.Address, heigh
 	total, err := totalPrice(r.AmountPerPoint, a.Terms.PointsPerPeriod)
 	if err != nil {
 		return err
+	}
+	if b.Full && b.Deposit < total {
+		return consensus.RuleErrorf(ErrInsufficientDeposit, "full deposit %s does not cover the bid's total, %s",
+			ledger.FormatAmount(b.Deposit), ledger.FormatAmount(total))
 	}
 	if least := bondOf(total, m.p.BondPermille); b.Deposit < least {
 		return consensus.RuleErrorf(ErrInsufficientDeposit, "deposit %s is below the bond of the bid, %s",

@@ -33,7 +33,8 @@ func NewMachine(net *consensus.Params, meta Metadata) *Machine {
 	}
 	m := &Machine{Machine: ledger.NewMachine(net), net: net, p: net.Auctions, meta: meta}
 	m.Handle(TxOpenAuction, handler{m.sanityOpen, m.applyOpen})
-	m.Handle(TxCommitBids, handler{m.sanityCommit, m.applyCommit})
+	m.Handle(TxCommitBids, handler{m.sanityCommit, m.applyCommit(false)})
+	m.Handle(TxCommitFullBids, handler{m.sanityCommit, m.applyCommit(true)})
 	m.Handle(TxRevealBids, handler{m.sanityReveal, m.applyReveal})
 	m.Handle(TxPay, handler{m.sanityPay, m.applyPay})
 	m.Handle(TxDeliverKey, handler{m.sanityDeliver, m.applyDeliver})

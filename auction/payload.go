@@ -25,6 +25,11 @@ const (
 	TxRevealBids  uint16 = 12 // reveal amounts and salts, for one or many auctions
 	TxPay         uint16 = 13 // the winner pays what its deposit did not cover
 	TxDeliverKey  uint16 = 14 // the device posts the access key, encrypted to the winner
+	// TxCommitFullBids has TxCommitBids' payload; each of its bids is a
+	// full-deposit bid: its deposit must cover the bid's whole total, so
+	// a win is paid from escrow at the close (no payment window), and an
+	// unrevealed bid forfeits only the bond share of its deposit.
+	TxCommitFullBids uint16 = 15
 )
 
 // Format ceilings of the decoders; consensus (MaxBidsPerTx,
@@ -95,7 +100,7 @@ type BidCommit struct {
 	Deposit    uint64      `json:"deposit"`
 }
 
-// CommitBids is the payload of TxCommitBids: count (u16, ≥ 1), then per
+// CommitBids is the payload of TxCommitBids and TxCommitFullBids: count (u16, ≥ 1), then per
 // bid device (33), seq (u64), commitment (32), deposit (u64).
 type CommitBids struct {
 	Bids []BidCommit `json:"bids"`

@@ -68,6 +68,10 @@ func (m *Machine) settle(v *chain.View, a *Auction, height uint64, miner keys.Ad
 	var ranked []*Bid
 	for _, b := range bids {
 		switch {
+		case b.Status == BidSealed && b.Full:
+			if err := m.forfeitBond(v, a, b, miner); err != nil {
+				return err
+			}
 		case b.Status == BidSealed:
 			if err := m.forfeit(v, a, b, miner); err != nil {
 				return err
@@ -134,6 +138,9 @@ func (m *Machine) assign(v *chain.View, a *Auction, r int, height uint64, ranked
 		return err
 	}
 	a.WinnerRank, a.Winner, a.PricePerPoint, a.Price = uint32(r), w.Bidder, pp, price
+	if w.Full && w.Deposit < price {
+		return consensus.AssertError(fmt.Sprintf("full-deposit bid %d of auction %s holds %d, less than the price %d", w.Index, a.ID, w.Deposit, price))
+	}
 	if w.Deposit < price {
 		a.Status = StatusAwaitingPayment
 		a.PayDeadline = height + m.p.PaymentBlocks
@@ -206,6 +213,19 @@ func (m *Machine) forfeit(v *chain.View, a *Auction, b *Bid, miner keys.Address)
 	b.Deposit, b.Status = 0, BidForfeited
 	putBid(v, b)
 	return nil
+}
+
+// forfeitBond settles an unrevealed full-deposit bid: the bond share of
+// its deposit (⌈BondPermille × deposit / 1000⌉, at least what a bond-only
+// bid of the same total would have lost) is forfeited like a bond-only
+// deposit, the rest refunded.
+func (m *Machine) forfeitBond(v *chain.View, a *Auction, b *Bid, miner keys.Address) error {
+	bond := min(bondOf(b.Deposit, m.p.BondPermille), b.Deposit)
+	if err := release(v, b.Bidder, b.Deposit-bond); err != nil {
+		return err
+	}
+	b.Deposit = bond
+	return m.forfeit(v, a, b, miner)
 }
 
 func refund(v *chain.View, b *Bid) error {

@@ -248,6 +248,9 @@ type Bid struct {
 	Height         uint64       `json:"height"`  // commit height
 	Status         BidStatus    `json:"status"`
 	AmountPerPoint uint64       `json:"amount_per_point"` // once revealed
+	// Full marks a full-deposit bid (TxCommitFullBids): its deposit
+	// covers its total, and left unrevealed it forfeits only its bond.
+	Full bool `json:"full_deposit"`
 }
 
 func (b *Bid) encode() []byte {
@@ -261,6 +264,7 @@ func (b *Bid) encode() []byte {
 	w.U64(b.Height)
 	w.U8(uint8(b.Status))
 	w.U64(b.AmountPerPoint)
+	w.Bool(b.Full)
 	return w.Bytes()
 }
 
@@ -276,6 +280,7 @@ func decodeBid(buf []byte) (*Bid, error) {
 	b.Height = r.U64("height")
 	b.Status = BidStatus(r.U8("status"))
 	b.AmountPerPoint = r.U64("amount")
+	b.Full = r.Bool("full")
 	if err := r.Finish(); err != nil {
 		return nil, consensus.AssertError("stored " + err.Error())
 	}

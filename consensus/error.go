@@ -29,6 +29,7 @@ const (
 	ErrTxWrongChain   = ErrorKind("ErrTxWrongChain")   // tx chain ID is not this chain's
 	ErrTxBadSig       = ErrorKind("ErrTxBadSig")       // tx signature invalid or sender key malformed
 	ErrTxSanity       = ErrorKind("ErrTxSanity")       // tx fails its state machine's context-free checks
+	ErrTxTooLarge     = ErrorKind("ErrTxTooLarge")     // encoded tx over wire.MaxTxBytes (or its payload over wire.MaxPayloadBytes)
 
 	// Checks against the parent header chain.
 	ErrBadHeight        = ErrorKind("ErrBadHeight")        // height is not parent height + 1

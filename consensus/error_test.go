@@ -19,7 +19,7 @@ var allKinds = map[string]ErrorKind{
 	"ErrWrongChain": ErrWrongChain, "ErrBadVersion": ErrBadVersion, "ErrBitsOutOfRange": ErrBitsOutOfRange,
 	"ErrHighHash": ErrHighHash, "ErrBadMinerSig": ErrBadMinerSig, "ErrBadTxRoot": ErrBadTxRoot,
 	"ErrDuplicateTx": ErrDuplicateTx, "ErrTxWrongChain": ErrTxWrongChain, "ErrTxBadSig": ErrTxBadSig,
-	"ErrTxSanity": ErrTxSanity, "ErrBadHeight": ErrBadHeight, "ErrUnexpectedBits": ErrUnexpectedBits,
+	"ErrTxSanity": ErrTxSanity, "ErrTxTooLarge": ErrTxTooLarge, "ErrBadHeight": ErrBadHeight, "ErrUnexpectedBits": ErrUnexpectedBits,
 	"ErrTimeTooOld": ErrTimeTooOld, "ErrTimeTooNew": ErrTimeTooNew, "ErrMinerNotAdmitted": ErrMinerNotAdmitted,
 	"ErrBadAnchor": ErrBadAnchor, "ErrBadStateRoot": ErrBadStateRoot, "ErrTxExpired": ErrTxExpired,
 	"ErrBadNonce": ErrBadNonce, "ErrDuplicateBlock": ErrDuplicateBlock, "ErrInvalidAncestor": ErrInvalidAncestor,

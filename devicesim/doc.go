@@ -8,7 +8,11 @@
 //     deterministic data generator (data.go: values are a function of a
 //     per-device seed and the time, so a restarted agent serves the same
 //     history);
-//   - the W3C WoT Thing Description each agent publishes (td.go);
+//   - the W3C WoT Thing Model each kind's model publishes and the Thing
+//     Description each agent publishes (td.go), an instance of it; the
+//     agent answers exactly as the TD declares (bare property values, a
+//     readallproperties map, a history action with uriVariables), which
+//     the generic WoT client in devicesim/wotcheck verifies;
 //   - Bootstrap (bootstrap.go): on test and regtest, admits each kind's
 //     well-known dev OEM (registry.DevOEMKey) with approvals from the
 //     well-known dev authorities and publishes its model, idempotently;

@@ -64,11 +64,16 @@ func writeError(w http.ResponseWriter, status int, code, msg string) {
 // Handler serves an agent's endpoint:
 //
 //	GET /things/{device}/td                 the Thing Description (public)
-//	GET /things/{device}/properties         all current values (access key)
-//	GET /things/{device}/properties/{name}  one current value (access key)
-//	GET /things/{device}/data?from=&to=     readings between two RFC 3339
-//	                                        times (default: the last hour)
+//	GET /things/{device}/properties         readallproperties: an object of
+//	                                        property name → current value
 //	                                        (access key)
+//	GET /things/{device}/properties/{name}  readproperty: the bare current
+//	                                        value, of the property's type
+//	                                        (access key)
+//	GET /things/{device}/data?from=&to=     the history action: readings
+//	                                        between two RFC 3339 times
+//	                                        (default: the last hour), as its
+//	                                        output schema says (access key)
 //
 // Browsers on any origin may call it (CORS, see withCORS).
 func (a *Agent) Handler() http.Handler {
@@ -79,7 +84,7 @@ func (a *Agent) Handler() http.Handler {
 		w.Write(a.ThingDescription())
 	})
 	mux.HandleFunc("GET "+propertiesPath(dev), a.guard(func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, a.Kind.Sample(a.env(), a.now()))
+		writeJSON(w, http.StatusOK, a.Kind.Sample(a.env(), a.now()).Values)
 	}))
 	mux.HandleFunc("GET "+propertiesPath(dev)+"/{name}", a.guard(func(w http.ResponseWriter, r *http.Request) {
 		name := r.PathValue("name")
@@ -89,7 +94,7 @@ func (a *Agent) Handler() http.Handler {
 			writeError(w, http.StatusNotFound, "unknown_property", "no property "+name+" on this "+a.Kind.Name)
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"time": rd.Time, "value": v})
+		writeJSON(w, http.StatusOK, v)
 	}))
 	mux.HandleFunc("GET "+dataPath(dev), a.guard(a.serveData))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

@@ -106,6 +106,15 @@ func fields(extra ...registry.Field) []registry.Field {
 	return append(slices.Clone(commonFields), extra...)
 }
 
+// Every kind's model is published at version 1 with the Thing Model its
+// devices' TDs instantiate.
+func init() {
+	for _, k := range kinds {
+		k.Model.Version = 1
+		k.Model.ThingModel = k.ThingModel()
+	}
+}
+
 // month is the default access period: 30 days.
 const month = 30 * 24 * 3600
 

@@ -64,13 +64,20 @@ func TestModelsPassRegistry(t *testing.T) {
 // check, lists exactly the kind's properties with their types, and every
 // form points at the agent's endpoint.
 func TestThingDescriptionsPassRegistry(t *testing.T) {
-	dev := testDevice(t).String()
+	devKey := testDevice(t)
+	dev := devKey.String()
 	base := "http://127.0.0.1:4567"
 	for _, k := range Kinds() {
 		td := k.ThingDescription(dev, base)
-		props, err := registry.CheckThingDescription(td)
+		props, err := registry.CheckThingDescription(td, devKey, registry.PolicyForChain(consensus.RegTest().Metadata.ChainID))
 		if err != nil {
 			t.Fatalf("%s: TD rejected: %v\n%s", k.Name, err, td)
+		}
+		if _, err := registry.CheckThingModel(k.Model.ThingModel); err != nil {
+			t.Fatalf("%s: Thing Model rejected: %v\n%s", k.Name, err, k.Model.ThingModel)
+		}
+		if err := registry.CheckInstance(td, k.Model.ThingModel); err != nil {
+			t.Fatalf("%s: TD is not an instance of the kind's Thing Model: %v", k.Name, err)
 		}
 		var got, want []registry.TDProperty
 		got = props

@@ -3,7 +3,9 @@ package ledger
 import (
 	"encoding/binary"
 	"fmt"
+	"math"
 	"math/bits"
+	"strings"
 
 	"github.com/thingchain/thingchain/chain"
 	"github.com/thingchain/thingchain/chain/keys"
@@ -93,56 +95,84 @@ func FormatAmount(units uint64) string {
 	return s + " THG"
 }
 
-// ParseAmount reads "12.5" (THG) or "1250000000u" (base units).
+// ParseAmount reads an amount the one way every command and API client
+// accepts it: THG as digits with at most 8 decimals ("12.5", "0.0001")
+// or base units as digits followed by "u" ("1250000000u"). Nothing else
+// is an amount: no sign, exponent, spaces or thousands separators, no
+// fraction of a base unit ("12.5u", "0.000000001"), nothing above
+// 2^64−1 base units. The error says which rule was broken.
 func ParseAmount(s string) (uint64, error) {
-	if n := len(s); n > 1 && s[n-1] == 'u' {
-		var v uint64
-		if _, err := fmt.Sscanf(s[:n-1], "%d", &v); err != nil {
-			return 0, fmt.Errorf("amount %q: base units must be a whole number", s)
+	bad := func(format string, args ...any) (uint64, error) {
+		return 0, fmt.Errorf("amount %q: %s", s, fmt.Sprintf(format, args...))
+	}
+	if s == "" {
+		return bad("empty: give THG like 12.5 or base units like 1250000000u")
+	}
+	switch {
+	case s[0] == '-':
+		return bad("negative amounts are not allowed")
+	case s[0] == '+':
+		return bad("write the number without a sign")
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9', c == '.':
+		case c == 'u' && i == len(s)-1:
+		case c == 'e' || c == 'E':
+			return bad("exponents are not allowed: write all the digits")
+		default:
+			return bad("unexpected %q: give THG like 12.5 or base units like 1250000000u", c)
+		}
+	}
+	if units, ok := strings.CutSuffix(s, "u"); ok {
+		if strings.Contains(units, ".") {
+			return bad("base units are whole: a fraction of a base unit does not exist (1u = 0.00000001 THG)")
+		}
+		if units == "" {
+			return bad("no digits before u")
+		}
+		v, ok := digits(units)
+		if !ok {
+			return bad("more than 2^64-1 = %du", uint64(math.MaxUint64))
 		}
 		return v, nil
 	}
-	var whole, frac uint64
-	intPart, fracPart, hasFrac := cut(s, '.')
-	if intPart == "" && !hasFrac {
-		return 0, fmt.Errorf("amount %q: give THG like 12.5 or base units like 1250000000u", s)
-	}
-	for _, r := range intPart {
-		if r < '0' || r > '9' {
-			return 0, fmt.Errorf("amount %q: not a number", s)
+	intPart, fracPart, hasFrac := strings.Cut(s, ".")
+	switch {
+	case intPart == "" && !hasFrac:
+		return bad("no digits")
+	case intPart == "" && fracPart == "":
+		return bad("no digits around the decimal point")
+	case hasFrac && fracPart == "":
+		return bad("no digits after the decimal point")
+	case strings.Contains(fracPart, "."):
+		return bad("more than one decimal point")
+	case len(fracPart) > 8:
+		if strings.Trim(fracPart[8:], "0") != "" {
+			return bad("below one base unit: THG has 8 decimals (the smallest amount is 0.00000001 or 1u)")
 		}
-		hi, lo := bits.Mul64(whole, 10)
-		if hi != 0 || lo+uint64(r-'0') < lo {
-			return 0, fmt.Errorf("amount %q is too large", s)
-		}
-		whole = lo + uint64(r-'0')
+		return bad("at most 8 decimals")
 	}
-	if len(fracPart) > 8 {
-		return 0, fmt.Errorf("amount %q: at most 8 decimals", s)
-	}
-	for i := 0; i < 8; i++ {
-		frac *= 10
-		if i < len(fracPart) {
-			r := fracPart[i]
-			if r < '0' || r > '9' {
-				return 0, fmt.Errorf("amount %q: not a number", s)
-			}
-			frac += uint64(r - '0')
-		}
-	}
+	whole, ok := digits(intPart)
+	frac, _ := digits((fracPart + "00000000")[:8])
 	hi, lo := bits.Mul64(whole, Coin)
 	total, carry := bits.Add64(lo, frac, 0)
-	if hi != 0 || carry != 0 {
-		return 0, fmt.Errorf("amount %q is too large", s)
+	if !ok || hi != 0 || carry != 0 {
+		return bad("more than the largest amount, %s (%du)", strings.TrimSuffix(FormatAmount(math.MaxUint64), " THG"), uint64(math.MaxUint64))
 	}
 	return total, nil
 }
 
-func cut(s string, sep byte) (string, string, bool) {
+// digits parses a non-empty run of ASCII digits; false on overflow.
+func digits(s string) (uint64, bool) {
+	var v uint64
 	for i := 0; i < len(s); i++ {
-		if s[i] == sep {
-			return s[:i], s[i+1:], true
+		hi, lo := bits.Mul64(v, 10)
+		sum, carry := bits.Add64(lo, uint64(s[i]-'0'), 0)
+		if hi != 0 || carry != 0 {
+			return 0, false
 		}
+		v = sum
 	}
-	return s, "", false
+	return v, true
 }

@@ -117,16 +117,6 @@ func (n *Node) startRPC(ctx context.Context) error {
 	return nil
 }
 
-// RunningInfo reads DIR/node.json of a running node.
-func RunningInfo(dir string) (Info, error) {
-	var info Info
-	b, err := os.ReadFile(filepath.Join(dir, "node.json"))
-	if err != nil {
-		return info, err
-	}
-	return info, json.Unmarshal(b, &info)
-}
-
 // setNetworkActive is admin.setNetworkActive.
 func (n *Node) setNetworkActive(_ context.Context, raw json.RawMessage) (any, error) {
 	var p struct {

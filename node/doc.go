@@ -11,6 +11,9 @@
 //	DIR/auction/        Badger directory of the auction chain
 //	DIR/miner.key       hex secp256k1 key that signs mined blocks (0600)
 //	DIR/p2p.key         libp2p identity (0600)
+//	DIR/p2p-bans.json   banned peers and when each ban ends
 //	DIR/.cookie         admin API token while the node runs (0600)
-//	DIR/node.json       addresses of the running node (removed on exit)
+//	DIR/node.json       addresses and PID of the running node (removed on exit;
+//	                    one left by a killed node is stale: RunningInfo checks
+//	                    the PID, and tools holding the directory remove it)
 package node

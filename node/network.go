@@ -31,6 +31,7 @@ func (n *Node) startP2P(ctx context.Context) error {
 	}
 	node, err := p2p.New(ctx, p2p.Config{
 		NetworkName: n.Net.Name, ListenAddrs: listen, IdentityPath: filepath.Join(n.cfg.DataDir, "p2p.key"),
+		BanFile:   filepath.Join(n.cfg.DataDir, "p2p-bans.json"),
 		Bootstrap: n.cfg.Bootstrap, EnableMDNS: n.cfg.MDNS, Allowlist: allow, Logger: n.log,
 		Chains: []p2p.ChainHandle{
 			{Chain: n.Metadata, TxPool: poolAdapter{n.MetadataPool}, MinerAllowed: n.minerAllowed},

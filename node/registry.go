@@ -41,8 +41,13 @@ func (r registryReader) Miner(k keys.PubKey) (*registry.Member, error) {
 	return readTip(r.meta, func(v *chain.View) (*registry.Member, error) { return registry.GetMiner(v, k) })
 }
 
-func (r registryReader) Model(id string) (*registry.Model, error) {
-	return readTip(r.meta, func(v *chain.View) (*registry.Model, error) { return registry.GetModel(v, id) })
+func (r registryReader) Model(id string, version uint32) (*registry.Model, error) {
+	return readTip(r.meta, func(v *chain.View) (*registry.Model, error) {
+		if version == 0 {
+			return registry.GetModel(v, id)
+		}
+		return registry.GetModelVersion(v, id, version)
+	})
 }
 
 func (r registryReader) Query(f registry.Filter) registry.QueryResult { return r.index.Query(f) }

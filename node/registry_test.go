@@ -86,9 +86,10 @@ func mustKey(t *testing.T) *keys.PrivateKey {
 	return k
 }
 
-func fridgeTD(href string) []byte {
+func fridgeTD(device keys.PubKey, href string) []byte {
 	b, _ := json.Marshal(map[string]any{
 		"@context":            registry.TDContext11,
+		"id":                  registry.DeviceURN(device),
 		"title":               "Acme Fridge X1",
 		"securityDefinitions": map[string]any{"bearer_sc": map[string]any{"scheme": "bearer"}},
 		"security":            "bearer_sc",
@@ -115,6 +116,7 @@ func admitFridgeOEM(m *metaClient) *keys.PrivateKey {
 	m.mustSubmit(registry.NewPublishModelTx(chainID, oem, m.nonce(oem), registry.PublishModel{
 		ModelID: "acme-fridge-x1", Kind: "fridge", Title: "Acme Fridge X1",
 		MetadataSchema: []registry.Field{{Name: "capacity_l", Type: registry.TypeInteger, Required: true}},
+		Version:        1, ThingModel: registry.EmptyThingModel("Acme Fridge X1"),
 	}))
 	return oem
 }
@@ -138,18 +140,20 @@ func TestMetadataChainThroughAPI(t *testing.T) {
 	}
 	m.generate()
 
-	req := registry.CheckInRequest{Region: "EU-DE", Terms: registry.Terms{ReservePerPoint: 5, PointsPerPeriod: 100, AccessPeriodSeconds: 600},
-		ThingDescription: fridgeTD("http://127.0.0.1:1/temperature"), Metadata: []byte(`{"capacity_l":320}`)}
+	req := func(dev *keys.PrivateKey) registry.CheckInRequest {
+		return registry.CheckInRequest{Region: "EU-DE", Terms: registry.Terms{ReservePerPoint: 5, PointsPerPeriod: 100, AccessPeriodSeconds: 600},
+			ThingDescription: fridgeTD(dev.PubKey(), "http://127.0.0.1:1/temperature"), Metadata: []byte(`{"capacity_l":320}`)}
+	}
 	owner := mustKey(t)
 	for _, dev := range devs[:2] {
-		m.mustSubmit(registry.NewSignedCheckInTx(chainID, dev, m.nonce(dev), owner, req))
+		m.mustSubmit(registry.NewSignedCheckInTx(chainID, dev, m.nonce(dev), owner, req(dev)))
 	}
 	stranger := mustKey(t)
-	err := m.submit(registry.NewSignedCheckInTx(chainID, stranger, 0, owner, req))
+	err := m.submit(registry.NewSignedCheckInTx(chainID, stranger, 0, owner, req(stranger)))
 	if err == nil || !strings.Contains(err.Error(), string(registry.ErrNotAttested)) {
 		t.Fatalf("check-in of an unattested device: got %v, want %s", err, registry.ErrNotAttested)
 	}
-	bad := req
+	bad := req(devs[2])
 	bad.Metadata = []byte(`{"capacity_l":"large"}`)
 	if err := m.submit(registry.NewSignedCheckInTx(chainID, devs[2], m.nonce(devs[2]), owner, bad)); err == nil || !strings.Contains(err.Error(), string(registry.ErrMetadataSchema)) {
 		t.Fatalf("metadata not matching the schema: got %v, want %s", err, registry.ErrMetadataSchema)
@@ -201,7 +205,7 @@ func TestMetadataReorgReturnsCheckInToMempool(t *testing.T) {
 	copyBlocks(t, a, b, consensus.MetadataChain)
 
 	owner := mustKey(t)
-	req := registry.CheckInRequest{Region: "EU", Terms: registry.Terms{ReservePerPoint: 1, PointsPerPeriod: 10, AccessPeriodSeconds: 60}, ThingDescription: fridgeTD("http://127.0.0.1:1/t"), Metadata: []byte(`{"capacity_l":100}`)}
+	req := registry.CheckInRequest{Region: "EU", Terms: registry.Terms{ReservePerPoint: 1, PointsPerPeriod: 10, AccessPeriodSeconds: 60}, ThingDescription: fridgeTD(dev.PubKey(), "http://127.0.0.1:1/t"), Metadata: []byte(`{"capacity_l":100}`)}
 	checkIn := registry.NewSignedCheckInTx(chainID, dev, m.nonce(dev), owner, req)
 	m.mustSubmit(checkIn)
 	m.generate()
@@ -288,5 +292,31 @@ func TestRegistryAndAuctionAPIBadParams(t *testing.T) {
 	defer ws.Close()
 	if _, _, err := ws.Subscribe(m.ctx, "newHeads", "sidechain"); err == nil || !strings.Contains(err.Error(), "sidechain") {
 		t.Fatalf("subscription to an unknown chain: %v", err)
+	}
+}
+
+// TestOversizedSubmissions: a transaction over the size limit and a
+// Thing Description over its compacted limit are refused through the API
+// with rule kinds, not as malformed parameters.
+func TestOversizedSubmissions(t *testing.T) {
+	n := startNode(t)
+	m := newMetaClient(t, n)
+	chainID := n.Net.Metadata.ChainID
+	dev, owner := mustKey(t), mustKey(t)
+	huge := make([]byte, wire.MaxTxBytes+1)
+	err := m.c.Call(m.ctx, "tx.submit", api.SubmitParams{Raw: hex.EncodeToString(huge)}, nil)
+	if err == nil || !strings.Contains(err.Error(), string(consensus.ErrTxTooLarge)) {
+		t.Fatalf("oversized transaction: %v", err)
+	}
+	var td map[string]any
+	if err := json.Unmarshal(fridgeTD(dev.PubKey(), "http://127.0.0.1:1/t"), &td); err != nil {
+		t.Fatal(err)
+	}
+	td["description"] = strings.Repeat("a", registry.MaxTDBytes)
+	b, _ := json.Marshal(td)
+	req := registry.CheckInRequest{Region: "EU", Terms: registry.Terms{ReservePerPoint: 1, PointsPerPeriod: 10, AccessPeriodSeconds: 60}, ThingDescription: b, Metadata: []byte(`{}`)}
+	err = m.submit(registry.NewSignedCheckInTx(chainID, dev, 0, owner, req))
+	if err == nil || !strings.Contains(err.Error(), string(registry.ErrTDTooLarge)) {
+		t.Fatalf("TD over its compacted limit: %v", err)
 	}
 }

@@ -53,6 +53,10 @@ type chainNet struct {
 	pending         map[peer.ID]bool // queued for syncLoop
 	servingMu       sync.Mutex
 	servingN        map[peer.ID]int // sync requests being served
+	flightsMu       sync.Mutex
+	flights         map[wire.Hash]*flight // blocks a sync is fetching
+	recordsMu       sync.Mutex
+	records         map[peer.ID]*peerRecord // what sync learnt of each peer
 }
 
 // Topic and protocol names for one chain of one network.
@@ -80,6 +84,8 @@ func newChainNet(n *Node, h ChainHandle) (*chainNet, error) {
 		seenBlocks: newRecentSet(100_000), seenTxs: newRecentSet(200_000),
 		syncProto: SyncProtocol(n.cfg.NetworkName, p.ChainID),
 		syncQueue: make(chan peer.ID, 256), pending: map[peer.ID]bool{}, servingN: map[peer.ID]int{},
+		records: map[peer.ID]*peerRecord{},
+		flights: map[wire.Hash]*flight{},
 	}
 	bt, tt := BlockTopic(n.cfg.NetworkName, p.ChainID), TxTopic(n.cfg.NetworkName, p.ChainID)
 	var err error
@@ -178,10 +184,28 @@ func (cn *chainNet) publishLoop() {
 	}
 }
 
-// validateBlock runs before pubsub relays a block: size, decoding and the
-// header's sanity (proof of work, miner signature), which every honest
-// relay also checks, so failing them is the sender's fault.
+// validateBlock runs before pubsub relays a block, staged cheap to
+// costly: size, decoding, every context-free rule (the chain's own
+// CheckBlockSanity: proof of work, miner signature, Merkle root,
+// transactions and their signatures), miner admission, the branch's work,
+// and then full validation by the chain itself (ProcessBlockBytes). So
+// this node relays only blocks it has stored as valid, and a peer that
+// sends one failing any rule is at fault: every honest node validates in
+// full before relaying, as this one does.
+//
+// A block whose parent is unknown goes to the chain's orphan pool and is
+// not relayed; if it connects later, the chain hook announces it. A block
+// that extends a branch with less work than the tip is ignored and not
+// stored (a peer cannot fill the block index with cheap side branches).
 func (cn *chainNet) validateBlock(_ context.Context, from peer.ID, m *pubsub.Message) pubsub.ValidationResult {
+	res := cn.judgeBlock(from, m)
+	if h := cn.n.cfg.hooks; h != nil && h.blockVerdict != nil {
+		h.blockVerdict(from, m.Data, res)
+	}
+	return res
+}
+
+func (cn *chainNet) judgeBlock(from peer.ID, m *pubsub.Message) pubsub.ValidationResult {
 	if from == cn.n.host.ID() {
 		return pubsub.ValidationAccept
 	}
@@ -197,15 +221,17 @@ func (cn *chainNet) validateBlock(_ context.Context, from peer.ID, m *pubsub.Mes
 		cn.n.penalize(from, PenaltyMalformed, false, cn.name+" block gossip: "+err.Error())
 		return pubsub.ValidationReject
 	}
-	if cn.h.Chain.HaveBlock(blk.Hash()) {
+	hash := blk.Hash()
+	if cn.h.Chain.HaveBlock(hash) {
 		if tip := cn.h.Chain.Tip(); blk.Header.Height+staleDepth < tip.Height {
 			cn.n.penalize(from, PenaltyUnsolicited, true, fmt.Sprintf("stale %s block at height %d gossiped, tip %d", cn.name, blk.Header.Height, tip.Height))
 		}
 		return pubsub.ValidationIgnore
 	}
-	if err := cn.h.Chain.CheckHeaderSanity(&blk.Header); err != nil {
+	ctx := cn.n.ctx
+	if err := cn.h.Chain.CheckBlockSanity(ctx, blk, len(m.Data)); err != nil {
 		if isPeerFault(err) {
-			cn.n.penalize(from, PenaltyInvalidBlock, false, cn.name+" block header: "+err.Error())
+			cn.n.penalize(from, PenaltyInvalidBlock, false, fmt.Sprintf("%s block %s: %v", cn.name, hash, err))
 		}
 		return pubsub.ValidationReject
 	}
@@ -215,8 +241,40 @@ func (cn *chainNet) validateBlock(_ context.Context, from peer.ID, m *pubsub.Mes
 			return pubsub.ValidationReject
 		}
 	}
-	m.ValidatorData = blk
-	return pubsub.ValidationAccept
+	if parentWork, ok := cn.h.Chain.BlockWork(blk.Header.PrevHash); ok {
+		work := parentWork.Add(parentWork, consensus.CalcWork(blk.Header.Bits))
+		if work.Cmp(cn.h.Chain.Tip().Work) < 0 {
+			cn.n.log.Debug("gossiped block on a branch with less work ignored", "chain", cn.name, "hash", hash, "height", blk.Header.Height, "from", from)
+			return pubsub.ValidationIgnore
+		}
+	}
+	// Marked before processing so the chain hook, which runs inside
+	// ProcessBlockBytes, does not announce it a second time.
+	cn.seenBlocks.add(hash)
+	res, err := cn.h.Chain.ProcessBlockBytes(ctx, m.Data)
+	switch {
+	case err == nil && res.Orphan:
+		cn.seenBlocks.remove(hash) // announced by the hook if it connects
+		cn.requestSync(from)       // fetch the missing ancestors from the peer that has them
+		return pubsub.ValidationIgnore
+	case err == nil:
+		m.ValidatorData = blk
+		return pubsub.ValidationAccept
+	case errors.Is(err, consensus.ErrDuplicateBlock):
+		return pubsub.ValidationIgnore
+	case isPeerFault(err):
+		cn.n.penalize(from, PenaltyInvalidBlock, false, fmt.Sprintf("%s block %s failed validation: %v", cn.name, hash, err))
+		return pubsub.ValidationReject
+	default:
+		// Not the block's fault here (too far in the future, waiting for
+		// another chain, or this node's own trouble): not relayed now.
+		cn.seenBlocks.remove(hash)
+		if ctx.Err() == nil {
+			cn.n.log.Info("gossiped block not connected", "chain", cn.name, "hash", hash, "height", blk.Header.Height, "from", from, "reason", err)
+			cn.requestSync(from)
+		}
+		return pubsub.ValidationIgnore
+	}
 }
 
 // validateTx runs before pubsub relays a transaction: size, decoding and
@@ -250,39 +308,12 @@ func (cn *chainNet) validateTx(_ context.Context, from peer.ID, m *pubsub.Messag
 	return pubsub.ValidationAccept
 }
 
-// blockLoop hands gossiped blocks to the chain, in arrival order.
+// blockLoop drains the block subscription: validateBlock has already
+// processed every block pubsub delivers.
 func (cn *chainNet) blockLoop() {
-	ctx := cn.n.ctx
 	for {
-		m, err := cn.blockSub.Next(ctx)
-		if err != nil {
+		if _, err := cn.blockSub.Next(cn.n.ctx); err != nil {
 			return
-		}
-		if m.Local {
-			continue
-		}
-		blk, _ := m.ValidatorData.(*wire.Block)
-		if blk == nil {
-			continue
-		}
-		hash := blk.Hash()
-		cn.seenBlocks.add(hash)
-		res, err := cn.h.Chain.ProcessBlockBytes(ctx, m.Data)
-		switch {
-		case err == nil && res.Orphan:
-			// Fetch the missing ancestors from the peer that has them.
-			cn.requestSync(m.ReceivedFrom)
-		case err == nil, errors.Is(err, consensus.ErrDuplicateBlock):
-		case isPeerFault(err):
-			// The relay checked only the header, as we did before relaying
-			// it ourselves, so it cannot have known: no penalty. Banning
-			// relays here would let one invalid block with valid proof of
-			// work split the whole network.
-			cn.n.log.Info("gossiped block rejected", "chain", cn.name, "hash", hash, "height", blk.Header.Height, "from", m.ReceivedFrom, "err", err)
-		default:
-			if ctx.Err() == nil {
-				cn.n.log.Error("cannot process gossiped block", "chain", cn.name, "hash", hash, "err", err)
-			}
 		}
 	}
 }

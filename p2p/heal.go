@@ -33,6 +33,7 @@ func (n *Node) healLoop() {
 			return
 		case <-t.C:
 			n.healGossip(healed)
+			n.forgetBudgets()
 		}
 	}
 }

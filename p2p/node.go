@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/big"
 	"slices"
 	"strings"
 	"sync"
@@ -20,6 +21,8 @@ import (
 	"github.com/libp2p/go-libp2p/p2p/discovery/mdns"
 	"github.com/libp2p/go-libp2p/p2p/net/connmgr"
 	ma "github.com/multiformats/go-multiaddr"
+
+	"golang.org/x/time/rate"
 
 	"github.com/thingchain/thingchain/chain"
 	"github.com/thingchain/thingchain/chain/keys"
@@ -37,6 +40,11 @@ type ChainAPI interface {
 	// than ErrDuplicateBlock) are the sender's fault.
 	ProcessBlockBytes(ctx context.Context, b []byte) (chain.Result, error)
 	CheckHeaderSanity(h *wire.Header) error
+	// CheckBlockSanity runs every context-free block rule (Merkle root
+	// and transaction signatures included).
+	CheckBlockSanity(ctx context.Context, blk *wire.Block, encodedSize int) error
+	// BlockWork is the cumulative work of a known, not invalid block.
+	BlockWork(h wire.Hash) (*big.Int, bool)
 	CheckTxSanity(tx *wire.Tx) error
 	HaveBlock(h wire.Hash) bool
 	BlockBytes(h wire.Hash) ([]byte, error)
@@ -92,8 +100,13 @@ type Config struct {
 	Bootstrap  []string
 	EnableMDNS bool
 	// MaxPeers is the connection manager's high water mark (default 64);
-	// it trims to 3/4 of it.
+	// it trims to 3/4 of it, sparing connections younger than 20 s.
 	MaxPeers int
+	// MaxInbound bounds inbound connections, handshakes in progress
+	// included (default MaxPeers); MaxConnsPerIP bounds connections with
+	// one IP address (default 8; loopback is exempt).
+	MaxInbound    int
+	MaxConnsPerIP int
 	// Allowlist, when non-empty, is the only set of peers this node talks
 	// to (permissioned networks): others are refused in both directions.
 	Allowlist []peer.ID
@@ -105,16 +118,29 @@ type Config struct {
 	// BanDuration is how long a peer at BanThreshold stays refused
 	// (default 24 h).
 	BanDuration time.Duration
+	// BanFile keeps bans across restarts ("" keeps them in memory only).
+	BanFile string
 	// SyncInterval is how often every peer's tip is checked (default 10 s).
 	SyncInterval time.Duration
-	Chains       []ChainHandle
+	// ServeBytesPerSec is each peer's budget for sync responses, all
+	// chains together (default 8 MiB/s, bursts of ServeBurstBytes,
+	// default 1 MiB). A peer asking for more is served more slowly.
+	ServeBytesPerSec int
+	ServeBurstBytes  int
+	Chains           []ChainHandle
 
 	hooks *hooks // tests observe penalties without polling
+	// presyncLimit overrides defaultPresyncLimit (tests use small chains).
+	presyncLimit int
+	// limitLoopback applies MaxConnsPerIP to 127.0.0.1 too (tests).
+	limitLoopback bool
 }
 
 // hooks lets in-package tests wait on events instead of sleeping.
 type hooks struct {
 	penalty func(p peer.ID, amount int, total float64, banned bool)
+	// blockVerdict sees every block gossip validation's outcome.
+	blockVerdict func(from peer.ID, data []byte, res pubsub.ValidationResult)
 }
 
 // PeerInfo describes a connected or banned peer.
@@ -138,8 +164,10 @@ type Node struct {
 	gater  *gater
 	chains []*chainNet
 
-	mu     sync.Mutex
-	scores map[peer.ID]*banScore
+	mu        sync.Mutex
+	scores    map[peer.ID]*banScore
+	budgets   map[peer.ID]*rate.Limiter // serving budgets
+	banFileMu sync.Mutex                // one writer of Config.BanFile at a time
 
 	ctx       context.Context
 	cancel    context.CancelFunc
@@ -166,11 +194,23 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	if cfg.MaxPeers <= 0 {
 		cfg.MaxPeers = 64
 	}
+	if cfg.MaxInbound <= 0 {
+		cfg.MaxInbound = cfg.MaxPeers
+	}
+	if cfg.MaxConnsPerIP <= 0 {
+		cfg.MaxConnsPerIP = 8
+	}
 	if cfg.BanDuration <= 0 {
 		cfg.BanDuration = 24 * time.Hour
 	}
 	if cfg.SyncInterval <= 0 {
 		cfg.SyncInterval = 10 * time.Second
+	}
+	if cfg.ServeBytesPerSec <= 0 {
+		cfg.ServeBytesPerSec = 8 << 20
+	}
+	if cfg.ServeBurstBytes <= 0 {
+		cfg.ServeBurstBytes = 1 << 20
 	}
 	if cfg.NetworkName == "" {
 		return nil, errors.New("p2p: Config.NetworkName is required (it keeps networks apart)")
@@ -195,11 +235,23 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	log := cfg.Logger.With("component", "p2p")
 	g := newGater(cfg.Allowlist)
-	cm, err := connmgr.NewConnManager(max(1, cfg.MaxPeers*3/4), cfg.MaxPeers, connmgr.WithGracePeriod(time.Minute))
+	if cfg.BanFile != "" {
+		bans, err := loadBans(cfg.BanFile, time.Now())
+		if err != nil {
+			return nil, err
+		}
+		for p, until := range bans {
+			g.ban(p, until)
+		}
+		if len(bans) > 0 {
+			log.Info("bans loaded", "peers", len(bans), "file", cfg.BanFile)
+		}
+	}
+	cm, err := connmgr.NewConnManager(max(1, cfg.MaxPeers*3/4), cfg.MaxPeers, connmgr.WithGracePeriod(connGrace))
 	if err != nil {
 		return nil, err
 	}
-	h, err := newHost(cfg.ListenAddrs, key, g, cm)
+	h, err := newHost(&cfg, cfg.ListenAddrs, key, g, cm)
 	if err != nil {
 		var noQUIC []string
 		for _, a := range cfg.ListenAddrs {
@@ -211,7 +263,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 			return nil, fmt.Errorf("p2p: start libp2p host on %v: %w", cfg.ListenAddrs, err)
 		}
 		log.Warn("cannot listen on QUIC; using TCP only", "err", err)
-		if h, err = newHost(noQUIC, key, g, cm); err != nil {
+		if h, err = newHost(&cfg, noQUIC, key, g, cm); err != nil {
 			return nil, fmt.Errorf("p2p: start libp2p host on %v: %w", noQUIC, err)
 		}
 	}
@@ -219,14 +271,14 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	if slices.ContainsFunc(cfg.ListenAddrs, isQUIC) && !slices.ContainsFunc(h.Addrs(), func(a ma.Multiaddr) bool { return isQUIC(a.String()) }) {
 		log.Warn("not listening on QUIC; using TCP only", "requested", cfg.ListenAddrs)
 	}
-	n := &Node{cfg: cfg, host: h, cm: cm, log: log, gater: g, scores: map[peer.ID]*banScore{}}
+	n := &Node{cfg: cfg, host: h, cm: cm, log: log, gater: g, scores: map[peer.ID]*banScore{}, budgets: map[peer.ID]*rate.Limiter{}}
 	n.ctx, n.cancel = context.WithCancel(ctx)
 	// Blocks and transactions carry their own signatures, so pubsub's
 	// per-message signatures would only cost throughput (design §7). The
 	// message ID is the hash of the payload, so the same bytes are dropped
 	// whoever relays them. The queues and validation throttles are raised
 	// because the defaults (32, 1024 per topic) silently drop bursts.
-	n.ps, err = pubsub.NewGossipSub(n.ctx, h,
+	n.ps, err = pubsub.NewGossipSub(n.ctx, gossipHost{Host: h, oversized: n.gossipOversized},
 		pubsub.WithMessageSignaturePolicy(pubsub.StrictNoSign),
 		pubsub.WithNoAuthor(),
 		pubsub.WithMessageIdFn(messageID),
@@ -264,9 +316,18 @@ func messageID(m *pb.Message) string {
 	return string(id[:])
 }
 
-func newHost(listen []string, key crypto.PrivKey, g *gater, cm *connmgr.BasicConnMgr) (host.Host, error) {
+// connGrace is how long a new connection is safe from the connection
+// manager's trimming.
+const connGrace = 20 * time.Second
+
+func newHost(cfg *Config, listen []string, key crypto.PrivKey, g *gater, cm *connmgr.BasicConnMgr) (host.Host, error) {
+	rm, err := newResourceManager(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connection limits: %w", err)
+	}
 	opts := []libp2p.Option{
 		libp2p.ListenAddrStrings(listen...),
+		libp2p.ResourceManager(rm),
 		libp2p.ConnectionGater(g),
 		libp2p.ConnectionManager(cm),
 		libp2p.DisableRelay(),
@@ -370,21 +431,35 @@ func (m mdnsNotifee) HandlePeerFound(info peer.AddrInfo) {
 	}()
 }
 
+// Redialling a bootstrap peer backs off from redialMin, doubling to
+// redialMax, so a follower is back within redialMax plus one dial of its
+// peer's return however long the outage was.
+const (
+	redialMin     = 500 * time.Millisecond
+	redialMax     = 5 * time.Second
+	redialTimeout = 10 * time.Second
+)
+
+// nextRedial is the pause after a failed dial that followed a pause of d.
+func nextRedial(d time.Duration) time.Duration { return min(2*d, redialMax) }
+
 // keepConnected dials a bootstrap peer and redials it whenever the
-// connection drops, backing off up to 30 s.
+// connection drops, backing off up to redialMax. The swarm's own dial
+// back-off (quadratic, up to 5 minutes) is bypassed for these dials: it
+// is what kept a follower away for long after an outage.
 func (n *Node) keepConnected(info peer.AddrInfo) {
 	defer n.wg.Done()
-	backoff := 500 * time.Millisecond
+	backoff := redialMin
 	for n.ctx.Err() == nil {
 		if n.host.Network().Connectedness(info.ID) != network.Connected && n.gater.permit(info.ID) {
-			ctx, cancel := context.WithTimeout(n.ctx, 10*time.Second)
+			ctx, cancel := context.WithTimeout(network.WithForceDirectDial(n.ctx, "bootstrap redial"), redialTimeout)
 			err := n.host.Connect(ctx, info)
 			cancel()
 			if err != nil {
-				n.log.Debug("bootstrap dial failed", "peer", info.ID, "err", err)
-				backoff = min(2*backoff, 30*time.Second)
+				n.log.Debug("bootstrap dial failed", "peer", info.ID, "err", err, "retry_in", nextRedial(backoff))
+				backoff = nextRedial(backoff)
 			} else {
-				backoff = 500 * time.Millisecond
+				backoff = redialMin
 			}
 		}
 		t := time.NewTimer(backoff)
@@ -473,11 +548,43 @@ func (n *Node) penalize(p peer.ID, amount int, transient bool, reason string) {
 			until := time.Now().Add(n.cfg.BanDuration)
 			n.gater.ban(p, until)
 			n.log.Warn("peer banned", "peer", p, "until", until.Format(time.RFC3339), "reason", reason)
+			if n.cfg.BanFile != "" {
+				n.banFileMu.Lock()
+				err := saveBans(n.cfg.BanFile, n.gater.bans())
+				n.banFileMu.Unlock()
+				if err != nil {
+					n.log.Error("cannot save the ban list; the ban holds until restart", "file", n.cfg.BanFile, "err", err)
+				}
+			}
 		}
 		n.host.Network().ClosePeer(p)
 	}
 	if n.cfg.hooks != nil && n.cfg.hooks.penalty != nil {
 		n.cfg.hooks.penalty(p, amount, total, banned)
+	}
+}
+
+// serveBudget is p's token bucket for sync responses.
+func (n *Node) serveBudget(p peer.ID) *rate.Limiter {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	lim := n.budgets[p]
+	if lim == nil {
+		lim = rate.NewLimiter(rate.Limit(n.cfg.ServeBytesPerSec), n.cfg.ServeBurstBytes)
+		n.budgets[p] = lim
+	}
+	return lim
+}
+
+// forgetBudgets drops the buckets of peers that are gone and whose bucket
+// has refilled (a peer reconnecting gains nothing by it).
+func (n *Node) forgetBudgets() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for p, lim := range n.budgets {
+		if n.host.Network().Connectedness(p) != network.Connected && lim.Tokens() >= float64(lim.Burst()) {
+			delete(n.budgets, p)
+		}
 	}
 }
 

@@ -41,3 +41,10 @@ func (r *recentSet) has(h wire.Hash) bool {
 	_, ok := r.set[h]
 	return ok
 }
+
+// remove forgets h (its slot in the ring is reused in turn).
+func (r *recentSet) remove(h wire.Hash) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.set, h)
+}

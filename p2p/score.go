@@ -14,6 +14,7 @@ const (
 	PenaltyMalformed      = 50  // gossip or sync bytes that do not decode
 	PenaltyOversized      = 50  // over a size or count limit
 	PenaltyUnknownMessage = 20  // unknown or unexpected sync message type
+	PenaltyUnprovenWork   = 20  // claimed more work than its headers show
 	PenaltyInvalidTx      = 10  // transaction fails its sanity checks
 	PenaltyUnsolicited    = 1   // block we did not ask for or already have (transient)
 	BanThreshold          = 100

@@ -37,6 +37,7 @@ func BenchmarkCheckInBlockImport(b *testing.B) {
 		for i, d := range devs {
 			r := req
 			r.Metadata = []byte(fmt.Sprintf(`{"energy_class":"A","capacity_l":%d}`, 100+i))
+			r.ThingDescription = withDeviceID(b, r.ThingDescription, d.PubKey())
 			checkIns[i] = NewSignedCheckInTx(w.chainID(), d, 0, mustKey(b), r)
 			if err := w.c.CheckTxSanity(checkIns[i]); err != nil {
 				b.Fatal(err)

@@ -8,9 +8,13 @@
 //   - governance (M-of-N approvals by the authority set in
 //     consensus.Params.Authorities): admitting and revoking OEMs and miners;
 //     MinerAdmitted feeds the permissioned-mining rule;
-//   - device models with their metadata schema (PublishModel), device
-//     attestation by the model's OEM, and the device check-in that the
-//     owner signs, carrying a W3C WoT Thing Description and metadata;
+//   - device models: versioned W3C WoT Thing Models with a metadata schema
+//     (PublishModel, tm.go), device attestation by the model's OEM, and
+//     the device check-in that the owner signs, carrying a W3C WoT Thing
+//     Description that must instantiate the model's Thing Model
+//     (CheckInstance) and metadata;
+//   - the personal-data rule (personal.go): values that identify a person
+//     or a home, never names, and the endpoints each network allows;
 //   - device records (GetDevice, IsAuctionable for the auction chain's
 //     anchor rule, ScanDevices) and an in-memory query Index fed from
 //     chain events;
@@ -20,11 +24,12 @@
 //     auction chain uses to pay metadata miners.
 //
 // Validation is staged as the engine expects: CheckTxSanity needs only the
-// transaction (payload canonical form, formats, Thing Description,
-// personal-data deny list, owner signature); ApplyTx needs state (nonce,
-// membership, models, records, metadata schema) and the network's
-// authority set from the BlockContext. docs/device-api.md is the wire
-// specification.
+// transaction (payload canonical form, formats, Thing Description and
+// Thing Model, personal-data rule, owner signature); ApplyTx needs state
+// (nonce, membership, models, records, TD against the model's Thing Model,
+// metadata schema) and the network's authority set from the BlockContext.
+// State records use the binary layouts of records.go. docs/device-api.md
+// is the wire specification.
 //
 // registry must not import the auction, ledger, mempool, network or API
 // packages; it plugs into chain through chain.StateMachine.

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -190,8 +191,24 @@ func (w *world) attest() *keys.PrivateKey {
 	return dev
 }
 
+// checkIn builds a signed check-in; a TD without "id" gets the device's
+// URN, as a maker's TD carries it.
 func (w *world) checkIn(dev, owner *keys.PrivateKey, req CheckInRequest) *wire.Tx {
+	req.ThingDescription = withDeviceID(w.t, req.ThingDescription, dev.PubKey())
 	return NewSignedCheckInTx(w.chainID(), dev, w.nonce(dev), owner, req)
+}
+
+// withDeviceID sets a TD object's "id" to the device URN when it has none.
+func withDeviceID(t testing.TB, td []byte, device keys.PubKey) []byte {
+	var m map[string]any
+	if json.Unmarshal(td, &m) != nil || m == nil {
+		return td
+	}
+	if _, ok := m["id"]; ok {
+		return td
+	}
+	m["id"] = DeviceURN(device)
+	return mustJSON(t, m)
 }
 
 func fridgeModel() PublishModel {
@@ -203,7 +220,24 @@ func fridgeModel() PublishModel {
 			{Name: "has_freezer", Type: TypeBoolean},
 			{Name: "rated_power_w", Type: TypeNumber},
 		},
+		Version: 1, ThingModel: fridgeTM(),
 	}
+}
+
+// fridgeTM is the Thing Model fridgeTD instantiates.
+func fridgeTM() []byte {
+	return []byte(`{
+  "@context": ["https://www.w3.org/2022/wot/td/v1.1"],
+  "@type": "tm:ThingModel",
+  "title": "Acme Fridge X1",
+  "version": {"model": "1.0.0"},
+  "tm:optional": ["/events/defrost"],
+  "properties": {
+    "temperature": {"type": "number", "unit": "degC", "readOnly": true},
+    "door_open": {"type": "boolean"}
+  },
+  "events": {"defrost": {}}
+}`)
 }
 
 func fridgeTD() map[string]any {
@@ -243,3 +277,32 @@ func fridgeRequest(t testing.TB) CheckInRequest {
 }
 
 var netForIndex = consensus.RegTest()
+
+// testDevice is the device key TD-only tests check against.
+var testDevice = func() keys.PubKey {
+	k, err := keys.PrivateKeyFromBytes(bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		panic(err)
+	}
+	return k.PubKey()
+}()
+
+var regtestPolicy = EndpointPolicy{AllowLoopback: true}
+
+// checkTD checks a TD built as a map, with testDevice's URN as its id
+// unless it sets one.
+func checkTD(t testing.TB, td map[string]any) ([]TDProperty, error) {
+	t.Helper()
+	return CheckThingDescription(withDeviceID(t, mustJSON(t, td), testDevice), testDevice, regtestPolicy)
+}
+
+// isRegistryKind reports whether err is a rule error of one of this
+// package's kinds.
+func isRegistryKind(err error) bool {
+	for _, k := range allErrorKinds {
+		if errors.Is(err, k) {
+			return true
+		}
+	}
+	return false
+}

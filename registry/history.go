@@ -36,7 +36,7 @@ func putDevice(v *chain.View, d *Device, key keys.PubKey, height uint64) {
 			d.HistoryTruncated = true
 		}
 	}
-	v.Put(DeviceKey(key), encodeRecord(d))
+	v.Put(DeviceKey(key), EncodeDevice(d))
 }
 
 func sameStatus(a, b StatusAt) bool {

@@ -103,3 +103,13 @@ func compactJSON(b []byte) []byte {
 	}
 	return buf.Bytes()
 }
+
+// compactLen is the length of b's compacted form, or len(b) if b is not
+// JSON (the parser then says what is wrong).
+func compactLen(b []byte) int {
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, b); err != nil {
+		return len(b)
+	}
+	return buf.Len()
+}

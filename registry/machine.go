@@ -52,7 +52,7 @@ func (m Machine) Genesis(v *chain.View) error {
 	}
 	v.Put(keyAuthSet, w.Bytes())
 	for _, k := range m.Net.GenesisMiners {
-		v.Put(keyWith(prefixMiner, k[:]), encodeRecord(&Member{Name: "genesis"}))
+		v.Put(keyWith(prefixMiner, k[:]), EncodeMember(&Member{Name: "genesis"}))
 		if err := appendSeq(v, prefixMinerSeq, keyMinerCount, keys.PubKey(k)); err != nil {
 			return err
 		}
@@ -103,10 +103,11 @@ func (m Machine) checkCheckIn(tx *wire.Tx, verifySig bool) (*CheckIn, error) {
 	if c.Owner == device {
 		return nil, consensus.RuleErrorf(ErrBadPayload, "owner key equals the device key: a device cannot enable itself")
 	}
-	if _, err := CheckThingDescription(c.ThingDescription); err != nil {
+	policy := PolicyForChain(tx.ChainID)
+	if _, err := CheckThingDescription(c.ThingDescription, device, policy); err != nil {
 		return nil, err
 	}
-	if _, err := CheckMetadataKeys(c.Metadata); err != nil {
+	if _, err := CheckMetadataObject(c.Metadata, policy); err != nil {
 		return nil, err
 	}
 	if verifySig && !keys.VerifyCached(m.Sigs, c.Owner, c.EnableHash(tx.ChainID, device, tx.Nonce), c.OwnerSig) {
@@ -223,7 +224,7 @@ func (m Machine) applyGovernance(v *chain.View, tx *wire.Tx, ctx *chain.BlockCon
 		prefix, role = prefixMiner, "miner"
 	}
 	key := keyWith(prefix, g.Subject[:])
-	member, err := getRecord[Member](v, key)
+	member, err := getRecord(v, key, DecodeMember)
 	if err != nil {
 		return err
 	}
@@ -255,7 +256,7 @@ func (m Machine) applyGovernance(v *chain.View, tx *wire.Tx, ctx *chain.BlockCon
 		}
 		member.Revoked, member.RevokedHeight = true, ctx.Height
 	}
-	v.Put(key, encodeRecord(member))
+	v.Put(key, EncodeMember(member))
 	return nil
 }
 
@@ -283,17 +284,30 @@ func applyPublishModel(v *chain.View, tx *wire.Tx, ctx *chain.BlockContext) erro
 	if err := requireOEM(v, sender); err != nil {
 		return err
 	}
-	if existing, err := GetModel(v, p.ModelID); err != nil {
+	existing, err := GetModel(v, p.ModelID)
+	if err != nil {
 		return err
-	} else if existing != nil {
-		return consensus.RuleErrorf(ErrModelExists, "model %q was published at height %d", p.ModelID, existing.Height)
+	}
+	if existing != nil {
+		if existing.OEM != sender.String() {
+			return consensus.RuleErrorf(ErrModelNotOwned, "model %q belongs to OEM %s", p.ModelID, existing.OEM)
+		}
+		if p.Version <= existing.Version {
+			return consensus.RuleErrorf(ErrModelExists, "model %q is at version %d (published at height %d): a new version must be higher", p.ModelID, existing.Version, existing.Height)
+		}
+		if p.Kind != existing.Kind {
+			return consensus.RuleErrorf(ErrBadPayload, "model %q is of kind %q; a new version cannot change it to %q", p.ModelID, existing.Kind, p.Kind)
+		}
 	}
 	schema := p.MetadataSchema
 	if schema == nil {
 		schema = []Field{}
 	}
-	model := &Model{ID: p.ModelID, OEM: sender.String(), Kind: p.Kind, Title: p.Title, MetadataSchema: schema, Height: ctx.Height}
-	v.Put(keyWith(prefixModel, []byte(p.ModelID)), encodeRecord(model))
+	model := &Model{ID: p.ModelID, OEM: sender.String(), Kind: p.Kind, Title: p.Title, Version: p.Version,
+		MetadataSchema: schema, Height: ctx.Height, ThingModel: compactJSON(p.ThingModel)}
+	rec := EncodeModel(model)
+	v.Put(keyWith(prefixModel, []byte(p.ModelID)), rec)
+	v.Put(modelVersionKey(p.ModelID, p.Version), rec)
 	return nil
 }
 
@@ -364,6 +378,20 @@ func (m Machine) applyCheckIn(v *chain.View, tx *wire.Tx, ctx *chain.BlockContex
 	if model == nil {
 		return consensus.AssertError("registry: device record names a missing model " + rec.Model)
 	}
+	// The TD must instantiate the model's latest Thing Model, or the
+	// version the device was last checked in under: publishing a new
+	// version does not strand devices whose firmware has not caught up.
+	version := model.Version
+	if err := CheckInstance(c.ThingDescription, model.ThingModel); err != nil {
+		prev, perr := GetModelVersion(v, rec.Model, rec.ModelVersion)
+		if perr != nil {
+			return perr
+		}
+		if rec.ModelVersion == 0 || rec.ModelVersion == model.Version || prev == nil || CheckInstance(c.ThingDescription, prev.ThingModel) != nil {
+			return err
+		}
+		model, version = prev, prev.Version
+	}
 	if err := CheckMetadata(c.Metadata, model.MetadataSchema); err != nil {
 		return err
 	}
@@ -372,7 +400,7 @@ func (m Machine) applyCheckIn(v *chain.View, tx *wire.Tx, ctx *chain.BlockContex
 		return consensus.RuleErrorf(ErrNotOwner, "device %s is enabled by %s; it must be disabled before %s can enable it", device, rec.Owner, owner)
 	}
 	rec.Owner, rec.Enabled, rec.EnabledHeight = owner, true, ctx.Height
-	rec.Region, rec.Terms = c.Region, c.Terms
+	rec.Region, rec.Terms, rec.ModelVersion = c.Region, c.Terms, version
 	rec.TD, rec.Metadata = compactJSON(c.ThingDescription), compactJSON(c.Metadata)
 	putDevice(v, rec, device, ctx.Height)
 	return nil

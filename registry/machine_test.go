@@ -204,11 +204,32 @@ func TestModelRejections(t *testing.T) {
 	m.ModelID = "other-model"
 	wantKind(t, w.submit(NewPublishModelTx(w.chainID(), stranger, 0, m)), ErrNotOEM)
 	wantKind(t, w.submit(NewPublishModelTx(w.chainID(), w.oem, w.nonce(w.oem), fridgeModel())), ErrModelExists)
-	for _, field := range []string{"owner_name", "email", "ownerEmail", "phone", "latitude", "GPS", "ip", "mac", "street", "birthdate", "name"} {
-		pm := m
-		pm.MetadataSchema = append([]Field{{Name: field, Type: TypeString}}, m.MetadataSchema...)
-		wantKind(t, w.submit(NewPublishModelTx(w.chainID(), w.oem, w.nonce(w.oem), pm)), ErrPersonalData)
-	}
+	// Field names are never personal data; values in the model's text are.
+	pm := m
+	pm.MetadataSchema = append([]Field{{Name: "name", Type: TypeString}, {Name: "location", Type: TypeString}}, m.MetadataSchema...)
+	w.mustSubmit(NewPublishModelTx(w.chainID(), w.oem, w.nonce(w.oem), pm))
+	pm = m
+	pm.ModelID = "third-model"
+	pm.ThingModel = []byte(`{"@context":"https://www.w3.org/2022/wot/td/v1.1","@type":"tm:ThingModel","title":"support: help@acme.example"}`)
+	wantKind(t, w.submit(NewPublishModelTx(w.chainID(), w.oem, w.nonce(w.oem), pm)), ErrPersonalEmail)
+	pm.ThingModel = []byte(`{"@context":"https://www.w3.org/2022/wot/td/v1.1","title":"not a model"}`)
+	wantKind(t, w.submit(NewPublishModelTx(w.chainID(), w.oem, w.nonce(w.oem), pm)), ErrBadThingModel)
+	// A new version of someone else's model, and a version that is not higher.
+	other := m
+	other.Version = 2
+	wantKind(t, w.submit(NewPublishModelTx(w.chainID(), stranger, 0, other)), ErrNotOEM)
+	wantKind(t, w.submit(NewPublishModelTx(w.chainID(), w.oem, w.nonce(w.oem), m)), ErrModelExists)
+	// An admitted OEM cannot publish a version of another OEM's model, and
+	// a new version cannot change the kind.
+	oem2 := mustKey(t)
+	w.mustSubmit(w.govTx(AdmitOEM, oem2.PubKey(), "Rival", 0, 1))
+	wantKind(t, w.submit(NewPublishModelTx(w.chainID(), oem2, w.nonce(oem2), other)), ErrModelNotOwned)
+	kindChange := other
+	kindChange.Kind = "tv"
+	wantKind(t, w.submit(NewPublishModelTx(w.chainID(), w.oem, w.nonce(w.oem), kindChange)), ErrBadPayload)
+	zero := m
+	zero.Version = 0
+	wantKind(t, w.submit(NewPublishModelTx(w.chainID(), w.oem, w.nonce(w.oem), zero)), ErrBadPayload)
 }
 
 func TestAttestRejections(t *testing.T) {
@@ -264,6 +285,8 @@ func TestCheckInRejections(t *testing.T) {
 	})
 	t.Run("enable not signed by the owner", func(t *testing.T) {
 		dev := w.attest()
+		req := req
+		req.ThingDescription = withDeviceID(t, req.ThingDescription, dev.PubKey())
 		impostor := mustKey(t)
 		sig := SignEnable(w.chainID(), impostor, dev.PubKey(), w.nonce(dev), req)
 		wantKind(t, w.submit(NewCheckInTx(w.chainID(), dev, w.nonce(dev), owner.PubKey(), sig, req)), ErrBadOwnerSig)
@@ -280,12 +303,9 @@ func TestCheckInRejections(t *testing.T) {
 	})
 	t.Run("Thing Description missing members", func(t *testing.T) {
 		dev := w.attest()
-		for _, member := range []string{"@context", "title", "securityDefinitions", "security", "affordances", "forms", "href"} {
+		for _, member := range []string{"@context", "title", "securityDefinitions", "security", "forms", "href"} {
 			td := fridgeTD()
 			switch member {
-			case "affordances":
-				delete(td, "properties")
-				delete(td, "events")
 			case "forms":
 				delete(td["events"].(map[string]any)["defrost"].(map[string]any), "forms")
 			case "href":
@@ -318,19 +338,34 @@ func TestCheckInRejections(t *testing.T) {
 	t.Run("personal data", func(t *testing.T) {
 		dev := w.attest()
 		r := req
-		r.Metadata = []byte(`{"energy_class":"A","capacity_l":1,"owner_email":"a@b.c"}`)
-		wantKind(t, w.submit(w.checkIn(dev, owner, r)), ErrPersonalData)
+		r.Metadata = []byte(`{"energy_class":"A","capacity_l":1,"rated_power_w":2,"has_freezer":true}`)
+		r.Metadata = []byte(`{"energy_class":"call +49 30 1234 5678","capacity_l":1}`)
+		wantKind(t, w.submit(w.checkIn(dev, owner, r)), ErrPersonalPhone)
 		td := fridgeTD()
-		td["properties"].(map[string]any)["gps"] = map[string]any{"type": "object", "forms": []any{map[string]any{"href": "/gps"}}}
+		td["description"] = "in the kitchen of 12 Baker Street"
 		r = req
 		r.ThingDescription = mustJSON(t, td)
-		wantKind(t, w.submit(w.checkIn(dev, owner, r)), ErrPersonalData)
+		wantKind(t, w.submit(w.checkIn(dev, owner, r)), ErrPersonalAddress)
 		td = fridgeTD()
-		td["properties"].(map[string]any)["status"] = map[string]any{"type": "object",
-			"properties": map[string]any{"latitude": map[string]any{"type": "number"}},
-			"forms":      []any{map[string]any{"href": "/status"}}}
+		td["base"] = "http://192.168.1.20:8080/"
 		r.ThingDescription = mustJSON(t, td)
-		wantKind(t, w.submit(w.checkIn(dev, owner, r)), ErrPersonalData)
+		wantKind(t, w.submit(w.checkIn(dev, owner, r)), ErrPersonalIP)
+		td = fridgeTD()
+		td["id"] = "urn:dev:mac:00:1a:2b:3c:4d:5e"
+		r.ThingDescription = mustJSON(t, td)
+		wantKind(t, w.submit(w.checkIn(dev, owner, r)), ErrBadDeviceID)
+	})
+	t.Run("Thing Description not an instance of the model", func(t *testing.T) {
+		dev := w.attest()
+		td := fridgeTD()
+		delete(td["properties"].(map[string]any), "temperature")
+		r := req
+		r.ThingDescription = mustJSON(t, td)
+		wantKind(t, w.submit(w.checkIn(dev, owner, r)), ErrTDMissingAffordance)
+		td = fridgeTD()
+		td["properties"].(map[string]any)["door_open"].(map[string]any)["type"] = "string"
+		r.ThingDescription = mustJSON(t, td)
+		wantKind(t, w.submit(w.checkIn(dev, owner, r)), ErrTDSchemaMismatch)
 	})
 	t.Run("region and terms", func(t *testing.T) {
 		dev := w.attest()
@@ -364,6 +399,7 @@ func TestBlockWithBadOwnerSigRejected(t *testing.T) {
 	w := newWorld(t)
 	dev := w.attest()
 	req := fridgeRequest(t)
+	req.ThingDescription = withDeviceID(t, req.ThingDescription, dev.PubKey())
 	owner, impostor := mustKey(t), mustKey(t)
 	sig := SignEnable(w.chainID(), impostor, dev.PubKey(), 0, req)
 	tx := NewCheckInTx(w.chainID(), dev, 0, owner.PubKey(), sig, req)

@@ -32,10 +32,17 @@ const (
 	MaxTitleBytes    = 128      // model title
 	MaxSchemaFields  = 64       // fields per model schema
 	MaxApprovals     = 32       // approvals per governance transaction
-	MaxTDBytes       = 64 << 10 // Thing Description
+	MaxTDBytes       = 64 << 10 // Thing Description, measured compacted (ErrTDTooLarge)
 	MaxMetadataBytes = 16 << 10 // metadata object
 	MaxRegionBytes   = 16       // decode limit; the region pattern allows at most 6 ("FR-75A")
-	maxJSONDepth     = 32       // nesting allowed inside a TD or metadata
+	// maxJSONDepth is the nesting allowed inside a TD, TM or metadata:
+	// each object or array is one level. W3C TD examples with object
+	// schemas inside actions inside the Thing reach about 20.
+	maxJSONDepth = 64
+	// maxDocBlobBytes bounds the raw TD or TM blob in a payload; the
+	// compacted form must still fit MaxTDBytes or MaxTMBytes. Pretty-
+	// printed documents fit as long as the transaction does.
+	maxDocBlobBytes = wire.MaxPayloadBytes
 )
 
 // Domain tags of the hashes signed by authorities and owners. Each is
@@ -214,12 +221,18 @@ type Field struct {
 	Required bool      `json:"required"`
 }
 
-// PublishModel is the payload of TxPublishModel.
+// PublishModel is the payload of TxPublishModel: a version of an OEM's
+// device model. ThingModel is a W3C WoT Thing Model (TD 1.1 §10) that
+// every check-in's Thing Description must instantiate (CheckInstance).
+// A model ID is published first at any version ≥ 1; later versions must
+// be higher and come from the same OEM.
 type PublishModel struct {
 	ModelID        string
 	Kind           string // fridge, tv, thermostat, energy-meter, car, ...
 	Title          string
+	Version        uint32
 	MetadataSchema []Field
+	ThingModel     []byte // JSON, @type tm:ThingModel
 }
 
 // Encode returns the canonical payload bytes.
@@ -234,11 +247,14 @@ func (m *PublishModel) Encode() []byte {
 		w.U8(uint8(f.Type))
 		w.Bool(f.Required)
 	}
+	w.U32(m.Version)
+	w.Blob(m.ThingModel)
 	return w.Bytes()
 }
 
-// DecodePublishModel parses and sanity-checks a TxPublishModel payload,
-// personal-data deny list included.
+// DecodePublishModel parses and sanity-checks a TxPublishModel payload:
+// formats, the Thing Model (CheckThingModel) and the personal-data rule on
+// the model's text.
 func DecodePublishModel(b []byte) (*PublishModel, error) {
 	r := newReader(b, "publish-model payload")
 	m := &PublishModel{}
@@ -252,6 +268,8 @@ func DecodePublishModel(b []byte) (*PublishModel, error) {
 	for i := 0; i < n && r.Err() == nil; i++ {
 		m.MetadataSchema = append(m.MetadataSchema, Field{Name: r.Str("field name", MaxIDBytes), Type: FieldType(r.U8("field type")), Required: r.Bool("field required")})
 	}
+	m.Version = r.U32("version")
+	m.ThingModel = r.Blob("thing model", maxDocBlobBytes)
 	if err := r.Finish(); err != nil {
 		return nil, err
 	}
@@ -276,9 +294,19 @@ func DecodePublishModel(b []byte) (*PublishModel, error) {
 			return nil, consensus.RuleErrorf(ErrBadPayload, "schema field %q appears twice", f.Name)
 		}
 		seen[f.Name] = true
-		if IsPersonalField(f.Name) {
-			return nil, consensus.RuleErrorf(ErrPersonalData, "schema field %q is personal data (see the deny list in docs/device-api.md)", f.Name)
-		}
+	}
+	if m.Version == 0 {
+		return nil, consensus.RuleErrorf(ErrBadPayload, "model %q: versions start at 1", m.ModelID)
+	}
+	tm, err := CheckThingModel(m.ThingModel)
+	if err != nil {
+		return nil, err
+	}
+	if err := CheckPersonalText("model title", m.Title, EndpointPolicy{}); err != nil {
+		return nil, err
+	}
+	if err := checkPersonalDoc(tm, "", EndpointPolicy{}, false); err != nil {
+		return nil, err
 	}
 	return m, nil
 }
@@ -388,7 +416,7 @@ func DecodeCheckIn(b []byte) (*CheckIn, error) {
 	c.Owner = r.PubKey("owner")
 	c.Region = r.Str("region", MaxRegionBytes)
 	c.Terms = readTerms(r)
-	c.ThingDescription = r.Blob("thing description", MaxTDBytes)
+	c.ThingDescription = r.Blob("thing description", maxDocBlobBytes)
 	c.Metadata = r.Blob("metadata", MaxMetadataBytes)
 	c.OwnerSig = r.Sig("owner signature")
 	if err := r.Finish(); err != nil {

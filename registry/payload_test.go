@@ -30,7 +30,7 @@ func TestErrorKindStrings(t *testing.T) {
 	}{
 		{ErrNotOEM, "ErrNotOEM"}, {ErrOEMRevoked, "ErrOEMRevoked"}, {ErrNotAttested, "ErrNotAttested"},
 		{ErrBadOwnerSig, "ErrBadOwnerSig"}, {ErrBadThingDescription, "ErrBadThingDescription"},
-		{ErrMetadataSchema, "ErrMetadataSchema"}, {ErrPersonalData, "ErrPersonalData"},
+		{ErrMetadataSchema, "ErrMetadataSchema"}, {ErrPersonalIP, "ErrPersonalIP"},
 		{ErrBelowThreshold, "ErrBelowThreshold"}, {ErrBadApproval, "ErrBadApproval"}, {ErrNotAuthority, "ErrNotAuthority"},
 		{ErrFeeNotAllowed, "ErrFeeNotAllowed"}, {ErrUnknownModel, "ErrUnknownModel"}, {ErrModelNotOwned, "ErrModelNotOwned"},
 		{ErrDeviceExists, "ErrDeviceExists"}, {ErrNotOwner, "ErrNotOwner"},
@@ -139,7 +139,7 @@ func TestPayloadNonCanonical(t *testing.T) {
 	// A boolean byte other than 0 or 1.
 	m := fridgeModel()
 	enc := m.Encode()
-	enc[len(enc)-1] = 2
+	enc[len(enc)-4-len(m.ThingModel)-4-1] = 2 // the last field's required flag
 	if _, err := DecodePublishModel(enc); !errors.Is(err, ErrBadPayload) {
 		t.Errorf("boolean 2: %v", err)
 	}
@@ -171,25 +171,11 @@ func TestPayloadNonCanonical(t *testing.T) {
 	}
 }
 
-func TestPersonalFieldList(t *testing.T) {
-	for _, f := range []string{"name", "Owner_Name", "ownerName", "email", "contact_email", "phone", "mobile_phone", "address", "street",
-		"birthdate", "date_of_birth", "gps", "gps_fix", "latitude", "lon", "longitude", "ip", "ip_address", "mac", "MAC_Address", "serial_owner", "owner"} {
-		if !IsPersonalField(f) {
-			t.Errorf("%q should be personal", f)
-		}
-	}
-	for _, f := range []string{"temperature", "model_name", "energy_class", "capacity_l", "machine_state", "ship_mode", "ipc_version", "voltage", "channel", "region_code"} {
-		if IsPersonalField(f) {
-			t.Errorf("%q should be allowed", f)
-		}
-	}
-}
-
 func TestThingDescriptionContexts(t *testing.T) {
 	for _, ctx := range []any{TDContext11, TDContext10, []any{TDContext10, map[string]any{"x": "y"}}} {
 		td := fridgeTD()
 		td["@context"] = ctx
-		props, err := CheckThingDescription(mustJSON(t, td))
+		props, err := checkTD(t, td)
 		if err != nil {
 			t.Fatalf("context %v: %v", ctx, err)
 		}
@@ -199,7 +185,7 @@ func TestThingDescriptionContexts(t *testing.T) {
 	}
 	for name, mutate := range map[string]func(map[string]any){
 		"wrong context":       func(td map[string]any) { td["@context"] = "https://example.com/td" },
-		"empty title":         func(td map[string]any) { td["title"] = "" },
+		"title not a string":  func(td map[string]any) { td["title"] = 7 },
 		"empty security defs": func(td map[string]any) { td["securityDefinitions"] = map[string]any{} },
 		"undefined security":  func(td map[string]any) { td["security"] = []any{"nosec_sc"} },
 		"empty security":      func(td map[string]any) { td["security"] = []any{} },
@@ -211,12 +197,12 @@ func TestThingDescriptionContexts(t *testing.T) {
 	} {
 		td := fridgeTD()
 		mutate(td)
-		if _, err := CheckThingDescription(mustJSON(t, td)); !errors.Is(err, ErrBadThingDescription) {
+		if _, err := checkTD(t, td); !errors.Is(err, ErrBadThingDescription) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
 	for _, raw := range []string{`{"title":"a","title":"b"}`, `[]`, `{} {}`, "{\"t\":\"\xff\"}", strings.Repeat("[", 100) + strings.Repeat("]", 100)} {
-		if _, err := CheckThingDescription([]byte(raw)); !errors.Is(err, ErrBadThingDescription) {
+		if _, err := CheckThingDescription([]byte(raw), testDevice, regtestPolicy); !errors.Is(err, ErrBadThingDescription) {
 			t.Errorf("%q: %v", raw, err)
 		}
 	}
@@ -253,14 +239,16 @@ func FuzzDecodeDeviceRef(f *testing.F)    { fuzzDecoder(f, "disable") }
 func FuzzDecodeSetTerms(f *testing.F)     { fuzzDecoder(f, "terms") }
 
 func FuzzThingDescription(f *testing.F) {
-	f.Add(mustJSON(f, fridgeTD()))
+	f.Add(withDeviceID(f, mustJSON(f, fridgeTD()), testDevice))
 	f.Add([]byte(`{"@context":"https://www.w3.org/2022/wot/td/v1.1"}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		if _, err := CheckThingDescription(b); err != nil {
-			if !errors.Is(err, ErrBadThingDescription) && !errors.Is(err, ErrPersonalData) {
+		if _, err := CheckThingDescription(b, testDevice, regtestPolicy); err != nil {
+			if !isRegistryKind(err) {
 				t.Fatalf("unexpected error kind %v", err)
 			}
 		}
-		_, _ = CheckMetadataKeys(b)
+		if _, err := CheckMetadataObject(b, regtestPolicy); err != nil && !isRegistryKind(err) {
+			t.Fatalf("metadata: unexpected error kind %v", err)
+		}
 	})
 }

@@ -1,49 +1,306 @@
 package registry
 
-import "strings"
+import (
+	"encoding/json"
+	"net/netip"
+	"net/url"
+	"regexp"
+	"strings"
 
-// Personal-data deny list. Device records must hold no personal data
-// (design §1: owners are addresses, location is a coarse region at most),
-// so a field name that would carry it is refused wherever a field name
-// appears: model schemas, metadata objects and Thing Description
-// affordances and their data schemas.
+	"github.com/thingchain/thingchain/chain/keys"
+	"github.com/thingchain/thingchain/consensus"
+)
+
+// The personal-data rule. Device records must hold nothing that
+// identifies a person or a home (design §1: owners are addresses, location
+// is a coarse region at most). Names are never personal data: an
+// affordance, data-schema member or metadata field may be called "name",
+// "location" or "user"; what is refused are *values* that identify a
+// person or a home, wherever free text or an endpoint can carry them:
 //
-// A name is normalised first (ASCII letters lowered, everything but a–z
-// and 0–9 removed: "Owner_Name", "owner-name" and "ownerName" all become
-// "ownername"); it is refused if the normalised form equals one of
-// personalExact or contains one of personalSubstrings. Short, ambiguous
-// words ("ip", "mac", "lat") are only matched exactly so that, say,
-// "ship_mode" or "machine_state" stay allowed. docs/device-api.md §5
-// reproduces both lists; change them together.
-var personalExact = []string{
-	"name", "fullname", "firstname", "lastname", "surname", "givenname", "familyname", "nickname",
-	"owner", "ownername", "username", "user", "customer", "customername",
-	"email", "mail", "phone", "mobile", "telephone", "tel", "fax",
-	"address", "street", "housenumber", "city", "zip", "zipcode", "postcode", "postalcode",
-	"birthdate", "dateofbirth", "dob", "birthday", "age", "gender",
-	"gps", "location", "geolocation", "coordinates", "coords", "position",
-	"lat", "latitude", "lon", "lng", "long", "longitude", "altitude",
-	"ip", "ipaddress", "ipv4", "ipv6", "mac", "macaddress", "ssid", "bssid",
-	"serialowner", "ssn", "passport", "nationalid", "licenseplate", "vin", "iban", "creditcard",
+//   - in a Thing Description: every "title", "description", "id", "base",
+//     "href" and "anchor" string and every member of "titles" and
+//     "descriptions", at any depth (the Thing, its affordances, their
+//     forms, data schemas and links);
+//   - in a Thing Model: the same text members;
+//   - in metadata: every string value at any depth, and numeric
+//     coordinates (a member named lat/latitude/lon/lng/longitude whose
+//     value has more than 2 decimals).
+//
+// Patterns and their kinds: e-mail addresses (ErrPersonalEmail), phone
+// numbers (ErrPersonalPhone), MAC addresses (ErrPersonalMAC), IP literals
+// other than loopback on test networks (ErrPersonalIP), street addresses
+// (ErrPersonalAddress), precise coordinates (ErrPersonalCoordinates), a
+// possessive in a title such as "Alice's TV" (ErrPersonalName). Endpoints
+// (base, href) must be http(s)/ws(s)/coap(s)/mqtt(s) URLs or relative
+// references; on main their host must be a DNS name that is not
+// "localhost" (a relay or the maker's cloud), on test networks loopback
+// is allowed too (ErrEndpointNotAllowed, ErrPersonalIP). A TD's "id"
+// must be the device's URN (ErrBadDeviceID). docs/device-api.md §5
+// states the rule and its limits.
+
+// DeviceURN is the "id" a device's Thing Description must carry.
+func DeviceURN(device keys.PubKey) string { return "urn:thingchain:device:" + device.String() }
+
+// mainMetadataChainID identifies main's metadata chain: only there is a
+// loopback endpoint refused.
+var mainMetadataChainID = consensus.MainNet().Metadata.ChainID
+
+// EndpointPolicy says which endpoint hosts a network's TDs may publish.
+type EndpointPolicy struct {
+	AllowLoopback bool // test networks: 127.0.0.0/8, ::1 and localhost
 }
 
-var personalSubstrings = []string{
-	"email", "phone", "latitude", "longitude", "birth", "street", "passport",
-	"ipaddress", "macaddress", "ownername", "username", "geoloc", "gps",
-	"postcode", "postalcode", "zipcode", "licenseplate", "creditcard", "fullname",
-	"firstname", "lastname", "homeaddress", "serialowner",
+// PolicyForChain is the endpoint policy of a metadata chain ID.
+func PolicyForChain(chainID uint32) EndpointPolicy {
+	return EndpointPolicy{AllowLoopback: chainID != mainMetadataChainID}
 }
 
-var personalExactSet = func() map[string]bool {
-	m := make(map[string]bool, len(personalExact))
-	for _, s := range personalExact {
-		m[s] = true
+var (
+	emailPattern = regexp.MustCompile(`[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}`)
+	// International (+CC or 00CC) and North American forms; the digit
+	// count is checked afterwards.
+	phoneIntl   = regexp.MustCompile(`(?:\+|\b00)[1-9][0-9 ().\-/]{6,20}[0-9]`)
+	phoneNANP   = regexp.MustCompile(`(?:\([2-9][0-9]{2}\)\s?|\b[2-9][0-9]{2}[ .\-])[0-9]{3}[ .\-][0-9]{4}\b`)
+	macPattern  = regexp.MustCompile(`(?i)\b[0-9a-f]{2}([:-])[0-9a-f]{2}(?:[:-][0-9a-f]{2}){4}\b|\b[0-9a-f]{4}\.[0-9a-f]{4}\.[0-9a-f]{4}\b`)
+	ipv4Pattern = regexp.MustCompile(`\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b`)
+	ipv6Pattern = regexp.MustCompile(`(?i)[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}(?:%[0-9a-z]+)?`)
+	// Street addresses: number + words + street type (English), street
+	// word with suffix + number (German, Dutch, Scandinavian), number +
+	// street type + word (French, Spanish, Italian, Portuguese).
+	streetEN = regexp.MustCompile(`(?i)\b\d{1,5}[a-z]?\s+(?:[a-z][a-z'.-]*\s+){1,3}(?:street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|way|place|pl|terrace|crescent|close)\b\.?`)
+	streetDE = regexp.MustCompile(`(?i)\b[a-zäöüßéè-]{2,}(?:straße|strasse|str\.|weg|gasse|allee|platz|laan|straat|gade|vej|gatan|vägen)\s+\d{1,4}[a-z]?\b`)
+	streetFR = regexp.MustCompile(`(?i)\b\d{1,4}(?:\s*(?:bis|ter))?,?\s+(?:rue|avenue|av\.|boulevard|bd|chemin|impasse|allée|calle|avenida|via|viale|piazza|rua|travessa)\s+\p{L}`)
+	// Precise coordinates: a comma-separated decimal pair with 4+
+	// decimals each (about 10 m; fewer decimals are too often ranges or
+	// tolerances), a geo: URI, or degrees-minutes-seconds.
+	coordPair = regexp.MustCompile(`-?\b\d{1,3}\.\d{4,}\s*[,;]\s*-?\d{1,3}\.\d{4,}\b`)
+	geoURI    = regexp.MustCompile(`(?i)\bgeo:-?\d`)
+	coordDMS  = regexp.MustCompile(`\d{1,3}°\s*\d{1,2}['′]\s*\d{1,2}(?:\.\d+)?["″]`)
+	// "Alice's TV", "Bob’s fridge" (see notPersonalPossessives).
+	possessive = regexp.MustCompile(`\b\p{Lu}\p{Ll}+['’]s\b`)
+)
+
+// CheckPersonalText refuses text that carries a personal pattern. where
+// names the member for the error message.
+func CheckPersonalText(where, s string, policy EndpointPolicy) error {
+	// Fast path: every pattern but a hex-only MAC needs a digit or "@".
+	if !strings.ContainsAny(s, "0123456789@") {
+		if m := macPattern.FindString(s); m != "" {
+			return consensus.RuleErrorf(ErrPersonalMAC, "%s holds a MAC address (%s)", where, m)
+		}
+		return nil
 	}
-	return m
-}()
+	if m := emailPattern.FindString(s); m != "" {
+		return consensus.RuleErrorf(ErrPersonalEmail, "%s holds an e-mail address (%s)", where, m)
+	}
+	if m := macPattern.FindString(s); m != "" {
+		return consensus.RuleErrorf(ErrPersonalMAC, "%s holds a MAC address (%s)", where, m)
+	}
+	if err := checkIPLiterals(where, s, policy); err != nil {
+		return err
+	}
+	for _, p := range []*regexp.Regexp{phoneIntl, phoneNANP} {
+		for _, m := range p.FindAllString(s, -1) {
+			if n := countDigits(m); n >= 8 && n <= 15 || p == phoneNANP {
+				return consensus.RuleErrorf(ErrPersonalPhone, "%s holds a phone number (%s)", where, m)
+			}
+		}
+	}
+	for _, p := range []*regexp.Regexp{streetEN, streetDE, streetFR} {
+		if m := p.FindString(s); m != "" {
+			return consensus.RuleErrorf(ErrPersonalAddress, "%s holds a street address (%s)", where, m)
+		}
+	}
+	for _, p := range []*regexp.Regexp{coordPair, geoURI, coordDMS} {
+		if m := p.FindString(s); m != "" {
+			return consensus.RuleErrorf(ErrPersonalCoordinates, "%s holds precise coordinates (%s): a region is the most a record may say about location", where, m)
+		}
+	}
+	return nil
+}
 
-// NormalizeFieldName is the normalisation the deny list applies.
-func NormalizeFieldName(name string) string {
+func countDigits(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] >= '0' && s[i] <= '9' {
+			n++
+		}
+	}
+	return n
+}
+
+func checkIPLiterals(where, s string, policy EndpointPolicy) error {
+	var found []string
+	found = append(found, ipv4Pattern.FindAllString(s, -1)...)
+	for _, m := range ipv6Pattern.FindAllString(s, -1) {
+		if strings.Count(m, ":") >= 2 {
+			found = append(found, m)
+		}
+	}
+	for _, m := range found {
+		addr, err := netip.ParseAddr(m)
+		if err != nil {
+			continue
+		}
+		if err := checkIP(where, addr, policy); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkIP(where string, addr netip.Addr, policy EndpointPolicy) error {
+	addr = addr.Unmap()
+	if addr.IsLoopback() {
+		if policy.AllowLoopback {
+			return nil
+		}
+		return consensus.RuleErrorf(ErrEndpointNotAllowed, "%s names a loopback address (%s), which main does not allow: publish a host name or relay", where, addr)
+	}
+	if addr.IsUnspecified() {
+		return consensus.RuleErrorf(ErrEndpointNotAllowed, "%s names the unspecified address %s", where, addr)
+	}
+	what := "a public IP address, which may be a home's"
+	if addr.IsPrivate() || addr.IsLinkLocalUnicast() {
+		what = "a private-network IP address"
+	}
+	return consensus.RuleErrorf(ErrPersonalIP, "%s holds %s (%s): publish a host name or a relay instead", where, what, addr)
+}
+
+var endpointSchemes = map[string]bool{"http": true, "https": true, "ws": true, "wss": true, "coap": true, "coaps": true, "mqtt": true, "mqtts": true}
+
+// checkEndpoint applies the endpoint policy to a base or href. Relative
+// references (resolved against base) are allowed.
+func checkEndpoint(where, s string, policy EndpointPolicy) error {
+	if err := CheckPersonalText(where, s, policy); err != nil {
+		return err
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return consensus.RuleErrorf(ErrBadThingDescription, "%s %q is not a URI reference: %v", where, s, err)
+	}
+	if u.Scheme == "" {
+		if u.Host != "" {
+			return consensus.RuleErrorf(ErrEndpointNotAllowed, "%s %q: a network-path reference needs a scheme", where, s)
+		}
+		return nil // relative to base
+	}
+	if !endpointSchemes[strings.ToLower(u.Scheme)] {
+		return consensus.RuleErrorf(ErrEndpointNotAllowed, "%s %q: scheme %q is not an endpoint (use http, https, ws, wss, coap, coaps, mqtt or mqtts)", where, s, u.Scheme)
+	}
+	host := u.Hostname()
+	if host == "" {
+		return consensus.RuleErrorf(ErrEndpointNotAllowed, "%s %q has no host", where, s)
+	}
+	if addr, err := netip.ParseAddr(host); err == nil {
+		return checkIP(where, addr, policy)
+	}
+	if h := strings.ToLower(strings.TrimSuffix(host, ".")); h == "localhost" || strings.HasSuffix(h, ".localhost") {
+		if policy.AllowLoopback {
+			return nil
+		}
+		return consensus.RuleErrorf(ErrEndpointNotAllowed, "%s %q: localhost is not reachable on main; publish a host name or relay", where, s)
+	}
+	if !strings.Contains(host, ".") && !policy.AllowLoopback {
+		return consensus.RuleErrorf(ErrEndpointNotAllowed, "%s %q: host %q is not a public DNS name", where, s, host)
+	}
+	return nil
+}
+
+var textMembers = map[string]bool{"title": true, "description": true}
+var textMaps = map[string]bool{"titles": true, "descriptions": true}
+var endpointMembers = map[string]bool{"base": true, "href": true, "anchor": true}
+
+// checkPersonalDoc walks a TD or TM: text members are checked for
+// personal patterns, endpoint members also against the policy (endpoints
+// only when checkEndpoints: a Thing Model's hrefs may be templates).
+func checkPersonalDoc(v any, path string, policy EndpointPolicy, checkEndpoints bool) error {
+	switch t := v.(type) {
+	case *object:
+		for _, k := range t.keys {
+			child := t.vals[k]
+			where := path + "/" + k
+			if s, ok := child.(string); ok {
+				switch {
+				case textMembers[k]:
+					if err := CheckPersonalText(where, s, policy); err != nil {
+						return err
+					}
+					if k == "title" && path == "" && checkEndpoints {
+						if m := findPersonalPossessive(s); m != "" {
+							return consensus.RuleErrorf(ErrPersonalName, "%s %q names a person (%s): titles describe the device, not its owner", where, s, m)
+						}
+					}
+				case endpointMembers[k]:
+					if checkEndpoints {
+						if err := checkEndpoint(where, s, policy); err != nil {
+							return err
+						}
+					} else if err := CheckPersonalText(where, s, policy); err != nil {
+						return err
+					}
+				}
+				continue
+			}
+			if m, ok := child.(*object); ok && textMaps[k] {
+				for _, lang := range m.keys {
+					if s, ok := m.vals[lang].(string); ok {
+						if err := CheckPersonalText(where+"/"+lang, s, policy); err != nil {
+							return err
+						}
+					}
+				}
+				continue
+			}
+			if err := checkPersonalDoc(child, where, policy, checkEndpoints); err != nil {
+				return err
+			}
+		}
+	case []any:
+		for i, e := range t {
+			if err := checkPersonalDoc(e, path+"/"+itoaSmall(i), policy, checkEndpoints); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func itoaSmall(i int) string { b, _ := json.Marshal(i); return string(b) }
+
+var coordinateNames = map[string]bool{"lat": true, "latitude": true, "lon": true, "lng": true, "long": true, "longitude": true}
+
+// checkPersonalMetadata checks every string value of a metadata object
+// and refuses precise numeric coordinates.
+func checkPersonalMetadata(v any, path string, policy EndpointPolicy) error {
+	switch t := v.(type) {
+	case string:
+		return CheckPersonalText("metadata "+orRoot(path), t, policy)
+	case *object:
+		for _, k := range t.keys {
+			child := t.vals[k]
+			if n, ok := child.(json.Number); ok && coordinateNames[normalizeName(k)] {
+				if _, frac, ok := strings.Cut(string(n), "."); ok && countLeadingDigits(frac) > 2 {
+					return consensus.RuleErrorf(ErrPersonalCoordinates, "metadata %s/%s is a precise coordinate (%s): at most 2 decimals (about 1 km)", path, k, n)
+				}
+			}
+			if err := checkPersonalMetadata(child, path+"/"+k, policy); err != nil {
+				return err
+			}
+		}
+	case []any:
+		for i, e := range t {
+			if err := checkPersonalMetadata(e, path+"/"+itoaSmall(i), policy); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// normalizeName lowers ASCII letters and drops everything but a–z, 0–9.
+func normalizeName(name string) string {
 	var b strings.Builder
 	for i := 0; i < len(name); i++ {
 		c := name[i]
@@ -57,16 +314,29 @@ func NormalizeFieldName(name string) string {
 	return b.String()
 }
 
-// IsPersonalField reports whether a field name is on the deny list.
-func IsPersonalField(name string) bool {
-	n := NormalizeFieldName(name)
-	if personalExactSet[n] {
-		return true
+func countLeadingDigits(s string) int {
+	n := 0
+	for n < len(s) && s[n] >= '0' && s[n] <= '9' {
+		n++
 	}
-	for _, s := range personalSubstrings {
-		if strings.Contains(n, s) {
-			return true
+	return n
+}
+
+// notPersonalPossessives are possessives common in product names that do
+// not name a person.
+var notPersonalPossessives = map[string]bool{
+	"children": true, "kids": true, "kid": true, "baby": true, "men": true, "women": true,
+	"today": true, "world": true, "nature": true, "maker": true, "chef": true, "pet": true,
+}
+
+// findPersonalPossessive returns the first possessive in s that may name
+// a person, or "".
+func findPersonalPossessive(s string) string {
+	for _, m := range possessive.FindAllString(s, -1) {
+		word := strings.ToLower(strings.TrimRight(m[:len(m)-1], "'’"))
+		if !notPersonalPossessives[word] {
+			return m
 		}
 	}
-	return false
+	return ""
 }

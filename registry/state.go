@@ -1,7 +1,6 @@
 package registry
 
 import (
-	"bytes"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
@@ -16,10 +15,13 @@ import (
 // are raw 33-byte compressed public keys where a key is named):
 //
 //	nonce/<key>         u64 next transaction nonce of a sender
-//	oem/<key>           JSON Member: an admitted (maybe revoked) OEM
-//	miner/<key>         JSON Member: an admitted (maybe revoked) miner
-//	model/<model ID>    JSON Model
-//	dev/<key>           JSON Device
+//	oem/<key>           Member: an admitted (maybe revoked) OEM
+//	miner/<key>         Member: an admitted (maybe revoked) miner
+//	model/<model ID>    Model: the latest published version
+//	modelv/<model ID>/<u32 version>
+//	                    Model: each published version (a device checked
+//	                    in under an older version stays valid)
+//	dev/<key>           Device
 //	devn                u64 number of devices ever attested
 //	devseq/<u64>        device key of the n-th attested device (0-based),
 //	                    so the device set can be enumerated without
@@ -27,11 +29,14 @@ import (
 //	gov/used/<u64>      height at which a proposal nonce was executed
 //	gov/authorities     genesis authority set (threshold u32, keys)
 //	mined/<address>     u64 blocks mined by a reward address
+//
+// Records are stored in the binary layouts of records.go.
 var (
 	prefixNonce  = []byte("nonce/")
 	prefixOEM    = []byte("oem/")
 	prefixMiner  = []byte("miner/")
 	prefixModel  = []byte("model/")
+	prefixModelV = []byte("modelv/")
 	prefixDevice = []byte("dev/")
 	prefixDevSeq = []byte("devseq/")
 	// minerseq/ lists every miner key ever admitted, once (minern counts).
@@ -69,14 +74,16 @@ type Member struct {
 	RevokedHeight  uint64 `json:"revoked_height"`
 }
 
-// Model is a published device model.
+// Model is one published version of a device model.
 type Model struct {
-	ID             string  `json:"id"`
-	OEM            string  `json:"oem"` // hex compressed public key
-	Kind           string  `json:"kind"`
-	Title          string  `json:"title"`
-	MetadataSchema []Field `json:"metadata_schema"`
-	Height         uint64  `json:"height"`
+	ID             string          `json:"id"`
+	OEM            string          `json:"oem"` // hex compressed public key
+	Kind           string          `json:"kind"`
+	Title          string          `json:"title"`
+	Version        uint32          `json:"version"`
+	MetadataSchema []Field         `json:"metadata_schema"`
+	Height         uint64          `json:"height"`      // height this version was published at
+	ThingModel     json.RawMessage `json:"thing_model"` // compacted W3C WoT Thing Model
 }
 
 // Device is a device record. Owner is an address, never a key, and the
@@ -85,6 +92,7 @@ type Device struct {
 	Device         string          `json:"device"` // hex compressed device public key
 	OEM            string          `json:"oem"`    // hex key of the attesting OEM
 	Model          string          `json:"model"`
+	ModelVersion   uint32          `json:"model_version"` // model version the TD was last checked against; 0 before check-in
 	Kind           string          `json:"kind"`
 	Owner          string          `json:"owner"` // bech32m address; "" until the first check-in
 	Enabled        bool            `json:"enabled"`
@@ -115,49 +123,43 @@ func parseHexKey(s string) (keys.PubKey, error) {
 	return keys.ParsePubKey(b)
 }
 
-// encodeRecord is the deterministic JSON every record is stored as: Go's
-// struct field order, no HTML escaping, no trailing newline, raw members
-// compacted.
-func encodeRecord(v any) []byte {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		panic(consensus.AssertError("registry: encode record: " + err.Error()))
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
-}
-
-func getRecord[T any](v *chain.View, key []byte) (*T, error) {
+func getRecord[T any](v *chain.View, key []byte, decode func([]byte) (*T, error)) (*T, error) {
 	b, ok, err := v.Get(key)
 	if err != nil || !ok {
 		return nil, err
 	}
-	rec := new(T)
-	if err := json.Unmarshal(b, rec); err != nil {
-		return nil, consensus.AssertError(fmt.Sprintf("registry: corrupt record at %q: %v", key, err))
-	}
-	return rec, nil
+	return decode(b)
 }
 
 // GetDevice returns a device record, or nil if the key was never attested.
 func GetDevice(v *chain.View, device keys.PubKey) (*Device, error) {
-	return getRecord[Device](v, DeviceKey(device))
+	return getRecord(v, DeviceKey(device), DecodeDevice)
 }
 
 // GetOEM returns an OEM's membership, or nil if it was never admitted.
 func GetOEM(v *chain.View, oem keys.PubKey) (*Member, error) {
-	return getRecord[Member](v, keyWith(prefixOEM, oem[:]))
+	return getRecord(v, keyWith(prefixOEM, oem[:]), DecodeMember)
 }
 
 // GetMiner returns a miner's membership, or nil if it was never admitted.
 func GetMiner(v *chain.View, miner keys.PubKey) (*Member, error) {
-	return getRecord[Member](v, keyWith(prefixMiner, miner[:]))
+	return getRecord(v, keyWith(prefixMiner, miner[:]), DecodeMember)
 }
 
-// GetModel returns a published model, or nil.
+// GetModel returns the latest version of a published model, or nil.
 func GetModel(v *chain.View, id string) (*Model, error) {
-	return getRecord[Model](v, keyWith(prefixModel, []byte(id)))
+	return getRecord(v, keyWith(prefixModel, []byte(id)), DecodeModel)
+}
+
+// GetModelVersion returns one published version of a model, or nil.
+func GetModelVersion(v *chain.View, id string, version uint32) (*Model, error) {
+	return getRecord(v, modelVersionKey(id, version), DecodeModel)
+}
+
+func modelVersionKey(id string, version uint32) []byte {
+	k := keyWith(prefixModelV, []byte(id))
+	k = append(k, '/')
+	return binary.BigEndian.AppendUint32(k, version)
 }
 
 // MinerAdmitted reports whether a miner key is admitted and not revoked in

@@ -3,6 +3,9 @@ package registry
 import (
 	"encoding/json"
 	"slices"
+	"strings"
+
+	"github.com/thingchain/thingchain/chain/keys"
 
 	"github.com/thingchain/thingchain/consensus"
 )
@@ -21,30 +24,37 @@ type TDProperty struct {
 
 // CheckThingDescription validates the members of a W3C WoT Thing
 // Description that the metadata chain requires (TD 1.1 §5.3.1.1 and the
-// affordance rules), and the personal-data deny list:
+// affordance rules) and the personal-data rule (personal.go):
 //
-//   - the document is one strict JSON object (see parseStrictJSON);
+//   - the document is one strict JSON object (see parseStrictJSON), at most
+//     MaxTDBytes once compacted (ErrTDTooLarge): whitespace a maker
+//     pretty-printed with is not counted;
 //   - "@context" is TDContext11 or TDContext10, or an array containing one
 //     of them;
-//   - "title" is a non-empty string;
+//   - "id" is the device's URN, DeviceURN(device) (ErrBadDeviceID);
+//   - "title" is a string (TD 1.1 does not require it to be non-empty);
 //   - "securityDefinitions" is a non-empty object whose members are
 //     objects with a string "scheme";
 //   - "security" is a string or a non-empty array of strings, each naming
 //     a member of securityDefinitions;
-//   - at least one affordance exists across "properties", "actions" and
-//     "events"; each of those present is an object whose members are
-//     objects with a non-empty "forms" array of objects with a non-empty
-//     string "href";
-//   - no affordance name and no member of any nested "properties" object
-//     (object data schemas) is a personal field (ErrPersonalData).
+//   - "properties", "actions" and "events", where present, are objects
+//     (possibly empty: TD 1.1 allows a Thing with no affordances) whose
+//     members are objects with a non-empty "forms" array of objects with a
+//     string "href" (a relative reference, "" included, resolves against
+//     base);
+//   - no text or endpoint member carries personal data, and endpoints
+//     obey the network's policy (see personal.go).
 //
 // It does not check the TD against the full JSON Schema of the standard
-// (types of optional members, URI syntax of hrefs): nodes must agree on
-// validity, and a smaller rule set is easier to implement identically.
-// It returns the property affordances for the query index.
-func CheckThingDescription(b []byte) ([]TDProperty, error) {
+// (types of optional members): nodes must agree on validity, and a
+// smaller rule set is easier to implement identically. It returns the
+// property affordances for the query index.
+func CheckThingDescription(b []byte, device keys.PubKey, policy EndpointPolicy) ([]TDProperty, error) {
 	bad := func(format string, args ...any) ([]TDProperty, error) {
 		return nil, consensus.RuleErrorf(ErrBadThingDescription, format, args...)
+	}
+	if n := compactLen(b); n > MaxTDBytes {
+		return nil, consensus.RuleErrorf(ErrTDTooLarge, "Thing Description is %d bytes compacted, the limit is %d", n, MaxTDBytes)
 	}
 	v, err := parseStrictJSON(b)
 	if err != nil {
@@ -61,10 +71,15 @@ func CheckThingDescription(b []byte) ([]TDProperty, error) {
 	if !hasTDContext(ctx) {
 		return bad("@context must include %q (or the TD 1.0 context %q)", TDContext11, TDContext10)
 	}
+	if id, ok := td.get("id"); !ok {
+		return nil, consensus.RuleErrorf(ErrBadDeviceID, "missing id: set \"id\": %q", DeviceURN(device))
+	} else if s, _ := id.(string); s != DeviceURN(device) {
+		return nil, consensus.RuleErrorf(ErrBadDeviceID, "id %s must be the device's URN %q", jsonText(id), DeviceURN(device))
+	}
 	if t, ok := td.get("title"); !ok {
 		return bad("missing title")
-	} else if s, ok := t.(string); !ok || s == "" {
-		return bad("title must be a non-empty string")
+	} else if _, ok := t.(string); !ok {
+		return bad("title must be a string")
 	}
 	sd, ok := td.get("securityDefinitions")
 	if !ok {
@@ -111,8 +126,7 @@ func CheckThingDescription(b []byte) ([]TDProperty, error) {
 		}
 	}
 	var props []TDProperty
-	affordances := 0
-	for _, kind := range []string{"properties", "actions", "events"} {
+	for _, kind := range affordanceKinds {
 		raw, ok := td.get(kind)
 		if !ok {
 			continue
@@ -126,9 +140,6 @@ func CheckThingDescription(b []byte) ([]TDProperty, error) {
 			if !ok {
 				return bad("%s %q is not an object", kind, name)
 			}
-			if IsPersonalField(name) {
-				return nil, consensus.RuleErrorf(ErrPersonalData, "TD %s %q is personal data", kind, name)
-			}
 			if err := checkForms(kind, name, aff); err != nil {
 				return nil, err
 			}
@@ -136,24 +147,12 @@ func CheckThingDescription(b []byte) ([]TDProperty, error) {
 				typ, _ := aff.vals["type"].(string)
 				props = append(props, TDProperty{Name: name, Type: typ})
 			}
-			affordances++
 		}
 	}
-	if affordances == 0 {
-		return bad("no interaction affordance: properties, actions or events must define at least one")
+	if err := checkPersonalDoc(td, "", policy, true); err != nil {
+		return nil, err
 	}
-	if field := findPersonalSchemaField(td, 0); field != "" {
-		return nil, consensus.RuleErrorf(ErrPersonalData, "TD data schema field %q is personal data", field)
-	}
-	slices.SortFunc(props, func(a, b TDProperty) int {
-		if a.Name < b.Name {
-			return -1
-		}
-		if a.Name > b.Name {
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(props, func(a, b TDProperty) int { return strings.Compare(a.Name, b.Name) })
 	return props, nil
 }
 
@@ -182,48 +181,18 @@ func checkForms(kind, name string, aff *object) error {
 		if !ok {
 			return consensus.RuleErrorf(ErrBadThingDescription, "%s %q: form %d is not an object", kind, name, i)
 		}
-		if href, ok := form.vals["href"].(string); !ok || href == "" {
-			return consensus.RuleErrorf(ErrBadThingDescription, "%s %q: form %d has no href", kind, name, i)
+		if _, ok := form.vals["href"].(string); !ok {
+			return consensus.RuleErrorf(ErrBadThingDescription, "%s %q: form %d has no string href", kind, name, i)
 		}
 	}
 	return nil
 }
 
-// findPersonalSchemaField returns the first member name of any nested
-// "properties" object (below the top level, i.e. inside data schemas)
-// that is a personal field, or "".
-func findPersonalSchemaField(v any, depth int) string {
-	switch t := v.(type) {
-	case *object:
-		for _, k := range t.keys {
-			child := t.vals[k]
-			if k == "properties" && depth > 0 {
-				if props, ok := child.(*object); ok {
-					for _, name := range props.keys {
-						if IsPersonalField(name) {
-							return name
-						}
-					}
-				}
-			}
-			if f := findPersonalSchemaField(child, depth+1); f != "" {
-				return f
-			}
-		}
-	case []any:
-		for _, e := range t {
-			if f := findPersonalSchemaField(e, depth+1); f != "" {
-				return f
-			}
-		}
-	}
-	return ""
-}
-
-// CheckMetadataKeys checks that metadata is one strict JSON object and
-// that none of its keys is a personal field. It needs no state, so it runs
-// in the sanity stage; CheckMetadata matches it against a schema.
-func CheckMetadataKeys(b []byte) (*object, error) {
+// CheckMetadataObject checks that metadata is one strict JSON object
+// whose values carry no personal data (personal.go; field names are free).
+// It needs no state, so it runs in the sanity stage; CheckMetadata
+// matches it against a schema.
+func CheckMetadataObject(b []byte, policy EndpointPolicy) (*object, error) {
 	v, err := parseStrictJSON(b)
 	if err != nil {
 		return nil, consensus.RuleErrorf(ErrMetadataSchema, "metadata is not strict JSON: %v", err)
@@ -232,10 +201,8 @@ func CheckMetadataKeys(b []byte) (*object, error) {
 	if !ok {
 		return nil, consensus.RuleErrorf(ErrMetadataSchema, "metadata must be a JSON object")
 	}
-	for _, k := range obj.keys {
-		if IsPersonalField(k) {
-			return nil, consensus.RuleErrorf(ErrPersonalData, "metadata field %q is personal data", k)
-		}
+	if err := checkPersonalMetadata(obj, "", policy); err != nil {
+		return nil, err
 	}
 	return obj, nil
 }
@@ -245,7 +212,7 @@ func CheckMetadataKeys(b []byte) (*object, error) {
 // declared type (integer: a JSON number without fraction or exponent;
 // null is never a valid value).
 func CheckMetadata(b []byte, schema []Field) error {
-	obj, err := CheckMetadataKeys(b)
+	obj, err := CheckMetadataObject(b, EndpointPolicy{AllowLoopback: true})
 	if err != nil {
 		return err
 	}

@@ -27,6 +27,12 @@ type Bidder struct {
 	Book *BidBook
 	// Now is the clock for expiry checks (time.Now if nil).
 	Now func() time.Time
+	// BondOnly makes Bid place bond-only bids (deposit: the bond share of
+	// the bid's total; a win must then be paid within the payment window,
+	// else the bond is forfeited). By default bids are full-deposit bids:
+	// the deposit is the bid's whole total, a win is paid from escrow at
+	// the close and the excess refunded, with nothing left to do in time.
+	BondOnly bool
 }
 
 // Errors a bidder reports.
@@ -56,6 +62,7 @@ type PlacedBid struct {
 	AmountPerPoint uint64    `json:"amount_per_point"`
 	Points         uint64    `json:"points"`
 	Deposit        uint64    `json:"deposit"`
+	FullDeposit    bool      `json:"full_deposit"`
 	CommitTx       wire.Hash `json:"commit_tx"`
 }
 
@@ -117,8 +124,9 @@ func chunks[T any](s []T, n int) [][]T {
 // Bid bids maxPricePerPoint on every device (hex keys) that can take a
 // bid now, in one commit transaction per MaxBidsPerTx bids. In a
 // second-price auction the best strategy is to bid one's true value, so
-// the bid is the maximum price itself; the deposit is the least the chain
-// accepts (auction.MinDeposit). Devices that cannot be bid on (reveal
+// the bid is the maximum price itself; the deposit is its whole total
+// (auction.FullDeposit), or with BondOnly the least the chain accepts
+// (auction.MinDeposit). Devices that cannot be bid on (reveal
 // phase running, not enabled, reserve above the price, already bid) are
 // skipped with a reason. The balance must cover every deposit and fee,
 // else nothing is sent and the error wraps ErrInsufficientFunds. Sealed
@@ -175,7 +183,10 @@ func (b *Bidder) Bid(ctx context.Context, client *rpc.Client, key *keys.PrivateK
 			skip("reserve %d per point is above the maximum price %d", next.Terms.ReservePerPoint, maxPricePerPoint)
 			continue
 		}
-		deposit, ok := auction.MinDeposit(b.Net, next.Terms, maxPricePerPoint)
+		deposit, ok := auction.FullDeposit(next.Terms, maxPricePerPoint)
+		if b.BondOnly {
+			deposit, ok = auction.MinDeposit(b.Net, next.Terms, maxPricePerPoint)
+		}
 		if !ok {
 			skip("price × %d points overflows", next.Terms.PointsPerPeriod)
 			continue
@@ -188,9 +199,10 @@ func (b *Bidder) Bid(ctx context.Context, client *rpc.Client, key *keys.PrivateK
 			}
 		}
 		sb := auction.SealBid(addr, dev, next.Seq, maxPricePerPoint, deposit, auction.NewSalt())
+		sb.Full = !b.BondOnly
 		sealed = append(sealed, sb)
 		res.Bids = append(res.Bids, PlacedBid{Device: d, Auction: sb.Auction, Seq: sb.Seq, Opens: next.Opens,
-			AmountPerPoint: maxPricePerPoint, Points: next.Terms.PointsPerPeriod, Deposit: deposit})
+			AmountPerPoint: maxPricePerPoint, Points: next.Terms.PointsPerPeriod, Deposit: deposit, FullDeposit: sb.Full})
 	}
 	if len(sealed) == 0 {
 		return res, fmt.Errorf("%w: all %d devices were skipped", ErrNothingToBid, len(res.Skipped))
@@ -629,7 +641,11 @@ func (b *Bidder) Watch(ctx context.Context, client *rpc.Client, key *keys.Privat
 	heads, stop, err := client.Subscribe(ctx, "newHeads", "auction")
 	if err == nil {
 		defer stop()
-		if step(0) {
+		// The first step covers every head before the subscription: it
+		// reports the tip height it saw (0 if chain.info fails).
+		var info api.ChainInfoResult
+		_ = client.Call(ctx, "chain.info", nil, &info)
+		if step(info.Auction.Height) {
 			return ctx.Err()
 		}
 		for {

@@ -115,6 +115,7 @@ func (r *regtest) auctionableDevices(n int) ([]*keys.PrivateKey, *keys.PrivateKe
 	r.submit(registry.NewPublishModelTx(chainID, oem, r.nonce(oem, "metadata"), registry.PublishModel{
 		ModelID: "acme-fridge-x1", Kind: "fridge", Title: "Acme Fridge X1",
 		MetadataSchema: []registry.Field{{Name: "capacity_l", Type: registry.TypeInteger, Required: true}},
+		Version:        1, ThingModel: registry.EmptyThingModel("Acme Fridge X1"),
 	}))
 	var devs []*keys.PrivateKey
 	for i := 0; i < n; i++ {
@@ -123,15 +124,15 @@ func (r *regtest) auctionableDevices(n int) ([]*keys.PrivateKey, *keys.PrivateKe
 		r.submit(registry.NewAttestTx(chainID, oem, r.nonce(oem, "metadata"), dev.PubKey(), "acme-fridge-x1"))
 	}
 	r.generate("metadata", 1)
-	td, _ := json.Marshal(map[string]any{
-		"@context": registry.TDContext11, "title": "Acme Fridge X1",
-		"securityDefinitions": map[string]any{"bearer_sc": map[string]any{"scheme": "bearer"}}, "security": "bearer_sc",
-		"properties": map[string]any{"temperature": map[string]any{"type": "number", "forms": []any{map[string]any{"href": "http://127.0.0.1:1/temperature"}}}},
-	})
-	req := registry.CheckInRequest{Region: "EU-DE", Terms: registry.Terms{ReservePerPoint: 5, PointsPerPeriod: 100, AccessPeriodSeconds: 600},
-		ThingDescription: td, Metadata: []byte(`{"capacity_l":320}`)}
 	owner := mustKey(t)
 	for _, dev := range devs {
+		td, _ := json.Marshal(map[string]any{
+			"@context": registry.TDContext11, "id": registry.DeviceURN(dev.PubKey()), "title": "Acme Fridge X1",
+			"securityDefinitions": map[string]any{"bearer_sc": map[string]any{"scheme": "bearer"}}, "security": "bearer_sc",
+			"properties": map[string]any{"temperature": map[string]any{"type": "number", "forms": []any{map[string]any{"href": "http://127.0.0.1:1/temperature"}}}},
+		})
+		req := registry.CheckInRequest{Region: "EU-DE", Terms: registry.Terms{ReservePerPoint: 5, PointsPerPeriod: 100, AccessPeriodSeconds: 600},
+			ThingDescription: td, Metadata: []byte(`{"capacity_l":320}`)}
 		r.submit(registry.NewSignedCheckInTx(chainID, dev, r.nonce(dev, "metadata"), owner, req))
 	}
 	r.generate("metadata", 1+int(net.Auction.AnchorDepth))
@@ -147,7 +148,8 @@ func newBidder(t *testing.T, net *consensus.Params, key *keys.PrivateKey) *walle
 	return wallet.NewBidder(net, book)
 }
 
-// TestBidderEndToEnd: one batch commit transaction bids on two devices;
+// TestBidderEndToEnd (bond-only bids): one batch commit transaction bids
+// on two devices;
 // a second bidder bids lower on one of them; RevealDue reveals both of
 // the first bidder's bids in one transaction when the reveal phase
 // opens; at close the first bidder wins both, at the second price on
@@ -168,6 +170,7 @@ func TestBidderEndToEnd(t *testing.T) {
 
 	const fee = 1000
 	ab, bb := newBidder(t, net, alice), newBidder(t, net, bob)
+	ab.BondOnly, bb.BondOnly = true, true // this test follows the payment window
 
 	// Insufficient funds: a stranger without coin is refused before
 	// anything is saved or sent.

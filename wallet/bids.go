@@ -65,6 +65,9 @@ type BidRecord struct {
 	RevealTx     wire.Hash `json:"reveal_tx,omitzero"`
 	PayTx        wire.Hash `json:"pay_tx,omitzero"`
 	Error        string    `json:"error,omitempty"` // why the commit was rejected
+	// Outcome is set once the bid has ended (Progress records it):
+	// key delivered, lost and refunded, forfeited, rejected.
+	Outcome Outcome `json:"outcome,omitempty"`
 }
 
 // Pending reports whether the bid may still need a reveal.

@@ -517,11 +517,17 @@ func (m *market) round(ctx context.Context, r int) (roundOut, []AuctionRecord, e
 			var salt [32]byte
 			_, _ = m.crypto.Read(salt[:])
 			seq := d.seq
-			deposit := value * d.terms.PointsPerPeriod
+			// Full-deposit bids by default (the whole bid total in escrow,
+			// settled at the close); bond-only bids deposit the least bond
+			// and pay when they win.
+			var sb auction.SealedBid
 			if s.BondOnly {
-				deposit, _ = auction.MinDeposit(m.net, d.terms, value)
+				deposit, _ := auction.MinDeposit(m.net, d.terms, value)
+				sb = auction.SealBid(m.bidders[bi].addr, d.key.PubKey(), seq, value, deposit, salt)
+			} else {
+				deposit, _ := auction.FullDeposit(d.terms, value)
+				sb = auction.SealFullBid(m.bidders[bi].addr, d.key.PubKey(), seq, value, deposit, salt)
 			}
-			sb := auction.SealBid(m.bidders[bi].addr, d.key.PubKey(), seq, value, deposit, salt)
 			bids = append(bids, sealed{bidder: bi, bid: sb, value: value, reveal: m.rng.Float64() >= s.RevealFailure})
 			byDevice[di].idx = append(byDevice[di].idx, len(bids)-1)
 			perBidder[bi] = append(perBidder[bi], len(bids)-1)
@@ -637,8 +643,14 @@ func (m *market) round(ctx context.Context, r int) (roundOut, []AuctionRecord, e
 				// own record has it.
 				var deposit uint64
 				for _, j := range byDevice[di].idx {
-					if m.bidders[bids[j].bidder].addr == b.Bidder {
-						deposit = bids[j].bid.Deposit
+					if sb := bids[j].bid; m.bidders[bids[j].bidder].addr == b.Bidder {
+						deposit = sb.Deposit
+						if sb.Full {
+							// An unrevealed full-deposit bid forfeits only its
+							// bond, ⌈BondPermille × deposit / 1000⌉; the rest
+							// is refunded.
+							deposit = min((sb.Deposit*p.BondPermille+999)/1000, sb.Deposit)
+						}
 					}
 				}
 				rec.Forfeits++

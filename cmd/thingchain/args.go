@@ -43,7 +43,7 @@ func interspersed(app *cli.App, args []string) []string {
 			positional = append(positional, args[j:]...)
 			break
 		}
-		if strings.HasPrefix(a, "-") && len(a) > 1 {
+		if strings.HasPrefix(a, "-") && len(a) > 1 && !negativeNumber(a) {
 			w := flagWidth(flags, a, args[j:])
 			flagArgs = append(flagArgs, args[j:j+w]...)
 			j += w
@@ -55,6 +55,14 @@ func interspersed(app *cli.App, args []string) []string {
 	out := append([]string{}, args[:i]...)
 	out = append(out, flagArgs...)
 	return append(out, positional...)
+}
+
+// negativeNumber reports whether an argument that starts with "-" is a
+// number such as -1 or -0.5 (no flag name starts with a digit or a dot),
+// so it stays a positional argument and its command can say why it is
+// refused rather than calling it an unknown flag.
+func negativeNumber(a string) bool {
+	return len(a) > 1 && a[0] == '-' && (a[1] >= '0' && a[1] <= '9' || a[1] == '.')
 }
 
 // flagWidth is how many argv entries a flag occupies: 1 for booleans and

@@ -89,6 +89,11 @@ func openForTool(c *cli.Context) (*consensus.Params, *node.Chains, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w (if a node is running on this directory, stop it first)", err)
 	}
+	// Holding the directory proves no node runs on it: a node.json left by
+	// one that was killed only misleads the next command.
+	if node.RemoveStaleInfo(dir) {
+		fmt.Fprintf(c.App.ErrWriter, "note: removed the stale %s left by a node that did not stop cleanly\n", node.InfoPath(dir))
+	}
 	return net, cs, nil
 }
 

@@ -1,15 +1,19 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/thingchain/thingchain/api"
 	"github.com/thingchain/thingchain/consensus"
+	"github.com/thingchain/thingchain/devicesim/wotcheck"
 	"github.com/thingchain/thingchain/registry"
 )
 
@@ -44,6 +48,25 @@ Example:
 					jsonFlag,
 				},
 				Action: devicesList,
+			},
+			{
+				Name:  "check",
+				Usage: "act as a generic W3C WoT client: read every affordance of a device through its TD and validate each reply",
+				UsageText: `thingchain devices check TD-URL|TD-FILE [--token KEY] [--json]
+
+Fetches the Thing Description at TD-URL (or reads TD-FILE), reads every property, the
+readallproperties form and every safe action through the TD's own forms,
+and validates each reply against the TD's data schema. Exits non-zero if
+any interaction fails.
+
+Example:
+   thingchain devices check http://127.0.0.1:8123/things/02ab...ef/td --token "$ACCESS_KEY"`,
+				Flags: []cli.Flag{
+					&cli.StringFlag{Name: "token", Usage: "bearer access key sent with every request"},
+					&cli.DurationFlag{Name: "timeout", Value: 30 * time.Second, Usage: "limit for the whole check"},
+					jsonFlag,
+				},
+				Action: devicesCheck,
 			},
 		},
 	}
@@ -134,4 +157,48 @@ func devicesList(c *cli.Context) error {
 	tw.Flush()
 	fmt.Fprintf(c.App.Writer, "%d of %d matching devices (offset %d)\n", len(res.Devices), res.Total, f.Offset)
 	return nil
+}
+
+func devicesCheck(c *cli.Context) error {
+	if err := exactArgs(c, 1, "TD-URL"); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(c.Context, c.Duration("timeout"))
+	defer cancel()
+	opts := wotcheck.Options{}
+	if tok := c.String("token"); tok != "" {
+		opts.Authorization = "Bearer " + tok
+	}
+	var td []byte
+	var err error
+	if arg := c.Args().First(); !strings.HasPrefix(arg, "http://") && !strings.HasPrefix(arg, "https://") {
+		td, err = os.ReadFile(arg) // a TD file; its base or absolute hrefs say where the device is
+	} else {
+		td, err = wotcheck.FetchTD(ctx, arg, opts)
+	}
+	if err != nil {
+		return err
+	}
+	rep, err := wotcheck.Check(ctx, td, opts)
+	if err != nil {
+		return err
+	}
+	if c.Bool("json") {
+		if err := printJSON(c.App.Writer, rep); err != nil {
+			return err
+		}
+		return rep.Err()
+	}
+	for _, r := range rep.Results {
+		mark := "ok  "
+		switch {
+		case r.Skipped:
+			mark = "skip"
+		case !r.OK:
+			mark = "FAIL"
+		}
+		fmt.Fprintf(c.App.Writer, "%s %-28s %-18s %s %s\n", mark, r.Affordance, r.Op, r.URL, r.Detail)
+	}
+	fmt.Fprintf(c.App.Writer, "%q: %d passed, %d failed, %d skipped\n", rep.Title, rep.Passed, rep.Failed, rep.Skipped)
+	return rep.Err()
 }

@@ -58,7 +58,7 @@ Examples:
 			&cli.BoolFlag{Name: "generate", Value: true, Usage: "on regtest, ask the node (needs its cookie) for metadata blocks while waiting"},
 			&cli.DurationFlag{Name: "timeout", Value: 2 * time.Minute, Usage: "how long each stage waits for its transactions to be mined"},
 			&cli.DurationFlag{Name: "duration", Usage: "stop by itself after this long (default: run until Ctrl-C)"},
-			&cli.Uint64Flag{Name: "delivery-fee", Value: devicesim.DefaultDeliveryFee, Usage: "fee of each key delivery, in base units"},
+			&cli.StringFlag{Name: "delivery-fee", Value: fmt.Sprintf("%du", devicesim.DefaultDeliveryFee), Usage: "fee of each key delivery, " + amountUsage},
 			&cli.DurationFlag{Name: "auction-poll", Value: 2 * time.Second, Usage: "how often to look for a new auction-chain block (and keys to deliver)"},
 			jsonFlag,
 		},
@@ -77,6 +77,10 @@ func runDevicesim(c *cli.Context) error {
 	kinds, err := devicesim.ParseKinds(c.String("kinds"))
 	if err != nil {
 		return fmt.Errorf("--kinds: %w", err)
+	}
+	deliveryFee, err := amountFlag(c, "delivery-fee")
+	if err != nil {
+		return err
 	}
 	log, err := newLogger(c, os.Stderr)
 	if err != nil {
@@ -111,7 +115,7 @@ func runDevicesim(c *cli.Context) error {
 	cfg := devicesim.Config{
 		Client: client, Net: net, Dir: dir, Devices: n, Kinds: kinds,
 		ConfirmTimeout: c.Duration("timeout"), Logger: log,
-		DeliveryFee: c.Uint64("delivery-fee"), AuctionPoll: c.Duration("auction-poll"),
+		DeliveryFee: deliveryFee, AuctionPoll: c.Duration("auction-poll"),
 	}
 	if cfg.AuctionPoll <= 0 {
 		return fmt.Errorf("--auction-poll must be positive, got %s", cfg.AuctionPoll)

@@ -109,8 +109,9 @@ type bidderStats struct {
 }
 
 // runBidders starts n simulated data scientists against node0: each is
-// funded by the faucet, bids truthfully (sealed, second price) on a few
-// enabled devices every interval, reveals and pays through the wallet's
+// funded by the faucet, bids truthfully (sealed, second price; full
+// deposits, every other bidder bond-only) on a few enabled devices every
+// interval, reveals and pays bond-only wins through the wallet's
 // Bidder.Watch, and downloads data with every access key delivered to it.
 func (m *market) runBidders(ctx context.Context, dir string, n int, interval time.Duration) {
 	net := m.nodes[0].Net
@@ -151,6 +152,9 @@ func (m *market) runBidder(ctx context.Context, net *consensus.Params, dir strin
 		return err
 	}
 	b := wallet.NewBidder(net, book)
+	// Every other bidder bids bond-only, so the testnet shows both kinds
+	// of deposit (its watcher pays the bond-only wins in their window).
+	b.BondOnly = i%2 == 1
 	var res api.SubmitResult
 	if err := client.Call(ctx, "faucet.request", api.FaucetParams{Address: addr, Amount: 100_000 * ledger.Coin}, &res); err != nil {
 		return fmt.Errorf("faucet: %w", err)

@@ -8,7 +8,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -28,7 +31,7 @@ import (
 
 func walletAuctionCommands() []*cli.Command {
 	flags := []cli.Flag{walletNetFlag, walletDirFlag, nodeURLFlag, dataDirFlag, jsonFlag}
-	feeFlag := &cli.StringFlag{Name: "fee", Value: "0.0001", Usage: "fee per transaction, in THG or base units (1000u)"}
+	feeFlag := &cli.StringFlag{Name: "fee", Value: "0.0001", Usage: "fee per transaction, " + amountUsage}
 	withKey := func(extra ...cli.Flag) []cli.Flag {
 		return append(append(extra, passwordFileFlag), flags...)
 	}
@@ -36,19 +39,29 @@ func walletAuctionCommands() []*cli.Command {
 		{
 			Name:  "bid",
 			Usage: "bid on every device matching filters, in one batch of sealed bids",
-			UsageText: `thingchain wallet bid NAME --filter KEY=VALUE... --max-price-per-point X [--limit N] [--fee F] [--no-wait]
+			UsageText: `thingchain wallet bid NAME --filter KEY=VALUE... --max-price-per-point X [--limit N] [--fee F] [--bond-only] [--no-wait]
 
 Finds enabled devices matching the filters (same keys as ` + "`thingchain devices list`" + `:
 kind, model, oem, region, prop:NAME, meta:FIELD, max-reserve), and commits
 one sealed bid of X per data point on each, in one transaction. Auctions are
 second-price: you pay the next-highest bid (or the reserve), so bid what
-the data is worth to you. Each bid escrows a deposit (the bond share of
-its total price). The bids' salts are saved in the wallet's bid book
+the data is worth to you. The bids' salts are saved in the wallet's bid book
 before anything is sent: keep that directory backed up.
 
-By default the command then waits for the reveal phase and reveals the
-bids; with --no-wait it returns at once and ` + "`thingchain wallet reveal NAME`" + `
-must be run during the reveal phase, or the deposits are forfeited.
+Deposits. By default each bid escrows its full maximum (X × the device's
+points per period): a win pays the second price straight from it at the
+close and the rest comes back, so there is nothing to pay and no payment
+window to miss. --bond-only escrows only the bond (10 %) and keeps the
+rest of your balance free, but a win must then be paid within the payment
+window (a few blocks) or the bond is forfeited and the next bidder wins.
+
+Waiting. By default the command stays until every bid has ended (lost and
+refunded, or won with the access key delivered), revealing the bids in
+their reveal phase, paying bond-only wins, and printing each auction's
+progress. Ctrl-C stops it and prints the ` + "`thingchain wallet watch NAME`" + `
+command that resumes. --no-wait returns after committing (for scripts);
+then ` + "`wallet watch NAME`" + ` must run during the reveal phase, or the
+bids are forfeited.
 
 Prices are in THG (0.5) or base units (10u); reserves are in base units.
 
@@ -56,11 +69,12 @@ Example:
    thingchain wallet bid alice --filter kind=fridge --filter region=EU --max-price-per-point 10u --limit 20 --network regtest --datadir ./n1`,
 			Flags: withKey(
 				&cli.StringSliceFlag{Name: "filter", Aliases: []string{"f"}, Usage: "KEY=VALUE device condition (repeatable); enabled=true is implied"},
-				&cli.StringFlag{Name: "max-price-per-point", Usage: "the bid: price per data point, THG or base units (10u)", Required: true},
+				&cli.StringFlag{Name: "max-price-per-point", Usage: "the bid: price per data point, " + amountUsage, Required: true},
 				&cli.IntFlag{Name: "limit", Value: 100, Usage: fmt.Sprintf("bid on at most this many devices (at most %d)", registry.MaxQueryLimit)},
 				feeFlag,
-				&cli.BoolFlag{Name: "no-wait", Usage: "return after committing; reveal later with: wallet reveal NAME"},
-				&cli.DurationFlag{Name: "timeout", Value: time.Hour, Usage: "how long to wait for the reveal phase"},
+				&cli.BoolFlag{Name: "bond-only", Usage: "escrow only the bond (10%): a win must then be paid within the payment window or the bond is forfeited"},
+				&cli.BoolFlag{Name: "no-wait", Usage: "return after committing (for scripts); then run: wallet watch NAME"},
+				&cli.DurationFlag{Name: "timeout", Usage: "stop waiting after this long", DefaultText: "none: until every bid ended"},
 			),
 			Action: walletBid,
 		},
@@ -71,8 +85,9 @@ Example:
 
 Sends one batch reveal for every saved bid whose auction is in its reveal
 phase, and the payment of every auction this key won whose deposit does not
-cover the price. With --watch it keeps following the chain and does so at
-every new block until interrupted.
+cover the price (bond-only bids). With --watch it keeps following the chain
+and does so at every new block until interrupted. ` + "`wallet watch NAME`" + ` does
+the same and also shows each auction's progress until every bid ended.
 
 Example:
    thingchain wallet reveal alice --network regtest --datadir ./n1`,
@@ -118,6 +133,7 @@ Example:
 			),
 			Action: walletFetch,
 		},
+		walletWatchCommand(),
 	}
 }
 
@@ -168,9 +184,9 @@ func openBidSession(c *cli.Context, nargs int, names ...string) (*bidSession, er
 		return nil, err
 	}
 	s := &bidSession{w: w}
-	if f := c.String("fee"); f != "" { // commands without --fee read ""
-		if s.fee, err = ledger.ParseAmount(f); err != nil {
-			return nil, fmt.Errorf("--fee: %w", err)
+	if c.IsSet("fee") || c.String("fee") != "" { // commands without --fee read ""
+		if s.fee, err = amountFlag(c, "fee"); err != nil {
+			return nil, err
 		}
 	}
 	if s.key, _, err = unlockKey(c, w, c.Args().First()); err != nil {
@@ -194,9 +210,9 @@ func short(s string) string {
 }
 
 func walletBid(c *cli.Context) error {
-	price, err := ledger.ParseAmount(c.String("max-price-per-point"))
+	price, err := amountFlag(c, "max-price-per-point")
 	if err != nil {
-		return fmt.Errorf("--max-price-per-point: %w", err)
+		return err
 	}
 	if price == 0 {
 		return errors.New("--max-price-per-point must be positive")
@@ -223,6 +239,7 @@ func walletBid(c *cli.Context) error {
 		return err
 	}
 	defer s.client.Close()
+	s.b.BondOnly = c.Bool("bond-only")
 	var found registry.QueryResult
 	if err := s.client.Call(c.Context, "registry.devices", f, &found); err != nil {
 		return fmt.Errorf("registry.devices: %w", err)
@@ -234,7 +251,15 @@ func walletBid(c *cli.Context) error {
 	for i, d := range found.Devices {
 		devices[i] = d.Device
 	}
-	res, err := s.b.Bid(c.Context, s.client, s.key, devices, price, s.fee)
+	// Ctrl-C while the commits go out stops them; whatever was saved is
+	// in the bid book, and the message says how to follow it.
+	bidCtx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+	res, err := s.b.Bid(bidCtx, s.client, s.key, devices, price, s.fee)
+	interrupted := bidCtx.Err() != nil && c.Context.Err() == nil
+	stop()
+	if interrupted {
+		return fmt.Errorf("interrupted while committing (%v); any bid already sent is saved in %s: follow it with `%s`", err, s.b.Book.Path(), resumeCommand(c))
+	}
 	if err != nil {
 		if res != nil && !c.Bool("json") {
 			printSkipped(c.App.Writer, res.Skipped)
@@ -257,72 +282,39 @@ func walletBid(c *cli.Context) error {
 		printSkipped(c.App.Writer, res.Skipped)
 		fmt.Fprintf(c.App.Writer, "committed %d sealed bids in %d transaction(s): %s\ndeposits %s, fees %s; salts saved in %s\n",
 			len(res.Bids), len(res.TxIDs), joinHashes(res.TxIDs), ledger.FormatAmount(res.Deposit), ledger.FormatAmount(res.Fees), s.b.Book.Path())
+		depositNotice(c.App.Writer, s, c.Args().First(), res.Deposit)
 	}
 	if c.Bool("no-wait") {
 		if c.Bool("json") {
 			return printJSON(c.App.Writer, out)
 		}
-		fmt.Fprintf(c.App.Writer, "reveal during the reveal phase with: thingchain wallet reveal %s\n", c.Args().First())
+		fmt.Fprintf(c.App.Writer, "not waiting: the bids must be revealed in their reveal phase%s. Run (or leave running):\n  %s\n",
+			map[bool]string{true: " and won bids paid within their payment window", false: ""}[s.b.BondOnly], resumeCommand(c))
 		return nil
-	}
-	if !c.Bool("json") {
-		fmt.Fprintln(c.App.Writer, "waiting for the reveal phase (Ctrl-C to stop; `wallet reveal` reveals later)…")
 	}
 	mine := map[wire.Hash]bool{}
 	for _, b := range res.Bids {
 		mine[b.Auction] = true
 	}
-	ctx, cancel := context.WithTimeout(c.Context, c.Duration("timeout"))
-	defer cancel()
-	watchClient := watchClient(c, s)
-	defer watchClient.Close()
-	var reveals []wire.Hash
-	var missed []wire.Hash
-	werr := s.b.Watch(ctx, watchClient, s.key, s.fee, 500*time.Millisecond, func(ev wallet.WatchEvent) bool {
-		if ev.Err != nil {
-			fmt.Fprintf(c.App.ErrWriter, "height %d: %v (retrying at the next block)\n", ev.Height, ev.Err)
-			return false
-		}
-		if ev.Reveal != nil {
-			reveals = append(reveals, ev.Reveal.TxIDs...)
-			missed = append(missed, ev.Reveal.Missed...)
-			if len(ev.Reveal.TxIDs) > 0 && !c.Bool("json") {
-				fmt.Fprintf(c.App.Writer, "height %d: revealed %d bids in %s\n", ev.Height, len(ev.Reveal.Revealed), joinHashes(ev.Reveal.TxIDs))
-			}
-		}
-		if ev.Pay != nil && len(ev.Pay.TxIDs) > 0 && !c.Bool("json") {
-			fmt.Fprintf(c.App.Writer, "height %d: paid %d won auctions (%s) in %s\n", ev.Height, len(ev.Pay.Paid), ledger.FormatAmount(ev.Pay.Owed), joinHashes(ev.Pay.TxIDs))
-		}
-		saved, err := s.b.Book.Load()
-		if err != nil {
-			return false
-		}
-		for _, r := range saved {
-			if mine[r.Auction] && r.State == wallet.BidStateCommitting {
-				return false
-			}
-		}
-		return true
-	})
-	out["reveal_txids"], out["missed"] = nonNil(reveals), nonNil(missed)
-	if werr != nil {
-		return fmt.Errorf("waiting for the reveal phase: %w; run `thingchain wallet reveal %s` during the reveal phase", werr, c.Args().First())
+	last, err := followBids(c, s, mine, false, c.Duration("timeout"))
+	if err != nil || !c.Bool("json") {
+		return err
 	}
-	if c.Bool("json") {
-		return printJSON(c.App.Writer, out)
-	}
-	if len(missed) > 0 {
-		fmt.Fprintf(c.App.Writer, "%d bids could not be revealed in time (their commit never landed or the phase passed)\n", len(missed))
-	}
-	fmt.Fprintf(c.App.Writer, "reveals sent; follow the auctions with: thingchain wallet auctions %s (won auctions whose deposit is short need `wallet reveal %s` to pay)\n", c.Args().First(), c.Args().First())
-	return nil
+	out["progress"] = progressList(last)
+	return printJSON(c.App.Writer, out)
 }
 
-func nonNil(h []wire.Hash) []wire.Hash {
-	if h == nil {
-		return []wire.Hash{}
+// depositNotice says what the deposits of the bids just placed mean.
+func depositNotice(w io.Writer, s *bidSession, name string, deposit uint64) {
+	if !s.b.BondOnly {
+		fmt.Fprintf(w, "full deposits: %s in escrow covers every bid's maximum. A win pays the second price from it at the close and\n"+
+			"the rest comes back at once: nothing to pay, no payment window to miss. Bids still need revealing in their reveal phase.\n", ledger.FormatAmount(deposit))
+		return
 	}
-	return h
+	p := s.w.net.Auctions
+	fmt.Fprintf(w, "BOND-ONLY: each deposit is only the %d%% bond. A winning bid must pay the rest of its price within %s after its\n"+
+		"auction closes, or the bond is FORFEITED and the next bidder wins. Only a running `wallet bid` or `wallet watch %s` pays for you:\n"+
+		"keep one running until every bid ended.\n", p.BondPermille/10, paymentWindow(s.w.net), name)
 }
 
 func joinHashes(hs []wire.Hash) string {

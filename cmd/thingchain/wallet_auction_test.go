@@ -6,9 +6,11 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -59,8 +61,8 @@ func txNonce(t *testing.T, c *rpc.Client, k *keys.PrivateKey, chainName string) 
 	return n
 }
 
-// TestWalletAuctionCommands: `wallet bid` finds the devices by filter and
-// commits one batch; `wallet reveal` reveals in the reveal phase and pays
+// TestWalletAuctionCommands: `wallet bid --bond-only` finds the devices by
+// filter and commits one batch; `wallet reveal` reveals in the reveal phase and pays
 // after the close; `wallet auctions` shows the win; after the device
 // delivers a key, `wallet keys` decrypts it and `wallet fetch` downloads
 // the data with the bearer access proof.
@@ -106,6 +108,7 @@ func TestWalletAuctionCommands(t *testing.T) {
 	submitTx(t, c, registry.NewPublishModelTx(chainID, oem, txNonce(t, c, oem, "metadata"), registry.PublishModel{
 		ModelID: "acme-fridge-x1", Kind: "fridge", Title: "Acme Fridge X1",
 		MetadataSchema: []registry.Field{{Name: "capacity_l", Type: registry.TypeInteger, Required: true}},
+		Version:        1, ThingModel: registry.EmptyThingModel("Acme Fridge X1"),
 	}))
 	devs := []*keys.PrivateKey{mk(), mk()}
 	for _, d := range devs {
@@ -114,7 +117,7 @@ func TestWalletAuctionCommands(t *testing.T) {
 	gen(consensus.MetadataChain, 1)
 	for _, d := range devs {
 		td, _ := json.Marshal(map[string]any{
-			"@context": registry.TDContext11, "title": "Acme Fridge X1", "base": srv.URL,
+			"@context": registry.TDContext11, "id": registry.DeviceURN(d.PubKey()), "title": "Acme Fridge X1", "base": srv.URL,
 			"securityDefinitions": map[string]any{"bearer_sc": map[string]any{"scheme": "bearer"}}, "security": "bearer_sc",
 			"forms":      []any{map[string]any{"href": "/things/" + d.PubKey().String() + "/properties"}},
 			"properties": map[string]any{"temperature": map[string]any{"type": "number", "forms": []any{map[string]any{"href": srv.URL + "/temperature"}}}},
@@ -150,7 +153,7 @@ func TestWalletAuctionCommands(t *testing.T) {
 		TxIDs   []wire.Hash            `json:"txids"`
 		Deposit uint64                 `json:"deposit"`
 	}
-	out := runApp(t, false, append([]string{"wallet", "bid", "alice", "--filter", "kind=fridge", "--filter", "region=EU", "--max-price-per-point", "10u", "--fee", "1000u", "--no-wait", "--json"}, common...)...)
+	out := runApp(t, false, append([]string{"wallet", "bid", "alice", "--filter", "kind=fridge", "--filter", "region=EU", "--max-price-per-point", "10u", "--fee", "1000u", "--bond-only", "--no-wait", "--json"}, common...)...)
 	if err := json.Unmarshal([]byte(out), &bid); err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}
@@ -242,7 +245,8 @@ func TestWalletAuctionCommands(t *testing.T) {
 		t.Fatalf("refused fetch: %s", msg)
 	}
 
-	// By default `wallet bid` stays until the reveal is sent.
+	// By default `wallet bid` escrows full deposits and stays until every
+	// bid ended: here the devices never deliver, so both wins end refunded.
 	runApp(t, false, append([]string{"wallet", "new", "--kdf", "light", "bob"}, common...)...)
 	runApp(t, false, append([]string{"wallet", "faucet", "bob", "--amount", "10"}, common...)...)
 	gen(consensus.AuctionChain, 1)
@@ -265,10 +269,100 @@ func TestWalletAuctionCommands(t *testing.T) {
 		case <-tick.C:
 			gen(consensus.AuctionChain, 1)
 		case <-time.After(30 * time.Second):
-			t.Fatalf("bid did not return after the reveal: %s", bout.String())
+			t.Fatalf("bid did not return after its bids ended: %s", bout.String())
 		}
 	}
-	if out := bout.String(); !strings.Contains(out, "committed 2 sealed bids") || !strings.Contains(out, "revealed 2 bids") {
+	if out := bout.String(); !strings.Contains(out, "committed 2 sealed bids") || !strings.Contains(out, "revealed 2 bids") ||
+		!strings.Contains(out, "full deposits") || !strings.Contains(out, "all 2 bids ended: 2 won but not delivered (price refunded)") {
 		t.Fatalf("bid with wait: %s\n%s", out, berr.String())
+	}
+
+	// Stopped while waiting (Ctrl-C cancels the command's context), `wallet
+	// bid` says how to resume; `wallet watch` resumes from the bid book and
+	// follows the bids to their end.
+	runApp(t, false, append([]string{"wallet", "new", "--kdf", "light", "carol"}, common...)...)
+	runApp(t, false, append([]string{"wallet", "faucet", "carol", "--amount", "10"}, common...)...)
+	gen(consensus.AuctionChain, 1)
+	var cout, cerr syncBuffer
+	bidCtx, stopBid := context.WithCancel(ctx)
+	finished = runAppAsync(bidCtx, &cout, &cerr, append([]string{"wallet", "bid", "carol", "--filter", "kind=fridge", "--max-price-per-point", "6u", "--fee", "1000u"}, common...)...)
+	mineUntil(t, gen, finished, func() bool { return strings.Contains(cout.String(), "sealed bid on chain") }, &cout)
+	stopBid()
+	if err := <-finished; err != nil {
+		t.Fatalf("interrupted bid: %v", err)
+	}
+	if msg := cerr.String(); !strings.Contains(msg, "2 bids have not ended") || !strings.Contains(msg, "Resume with:\n  thingchain wallet watch carol --network regtest --wallet-dir") {
+		t.Fatalf("interrupted bid's message: %s", msg)
+	}
+	var wout, werr syncBuffer
+	finished = runAppAsync(ctx, &wout, &werr, append([]string{"wallet", "watch", "carol", "--fee", "1000u"}, common...)...)
+	mineUntil(t, gen, finished, nil, &wout)
+	if err := <-finished; err != nil {
+		t.Fatalf("watch: %v\n%s", err, werr.String())
+	}
+	if out := wout.String(); !strings.Contains(out, "revealed 2 bids") || !strings.Contains(out, "all 2 bids ended") {
+		t.Fatalf("watch after the interrupted bid: %s\n%s", out, werr.String())
+	}
+	if out := runApp(t, false, append([]string{"wallet", "watch", "carol"}, common...)...); !strings.Contains(out, "no bid to follow") {
+		t.Fatalf("watch with every bid ended: %s", out)
+	}
+	var none struct {
+		Bids         []wallet.BidProgress `json:"bids"`
+		Ended, Total int
+	}
+	out = runApp(t, false, append([]string{"wallet", "watch", "carol", "--json"}, common...)...)
+	if err := json.Unmarshal([]byte(out), &none); err != nil || none.Bids == nil || len(none.Bids) != 0 || none.Total != 0 {
+		t.Fatalf("watch --json with every bid ended: %v %s", err, out)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe to read while a command writes it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// runAppAsync runs the CLI in this process until ctx ends or it returns.
+func runAppAsync(ctx context.Context, out, errOut io.Writer, args ...string) chan error {
+	app := newApp()
+	app.Writer, app.ErrWriter = out, errOut
+	done := make(chan error, 1)
+	go func() { done <- app.RunContext(ctx, interspersed(app, append([]string{"thingchain"}, args...))) }()
+	return done
+}
+
+// mineUntil mines an auction block every 400 ms until cond holds (nil:
+// until the command finishes, whose result it leaves in finished). The
+// pace leaves a wallet slowed by -race and a busy machine time to reveal
+// within regtest's 3-block reveal phase (a node with --mine makes one
+// block per second).
+func mineUntil(t *testing.T, gen func(consensus.ChainKind, int), finished chan error, cond func() bool, out *syncBuffer) {
+	t.Helper()
+	tick := time.NewTicker(400 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(60 * time.Second)
+	for {
+		select {
+		case err := <-finished:
+			finished <- err
+			if cond != nil {
+				t.Fatalf("command ended before the condition held: %v\n%s", err, out.String())
+			}
+			return
+		case <-tick.C:
+			if cond != nil && cond() {
+				return
+			}
+			gen(consensus.AuctionChain, 1)
+		case <-deadline:
+			t.Fatalf("timed out; output so far:\n%s", out.String())
+		}
 	}
 }

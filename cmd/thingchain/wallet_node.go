@@ -12,6 +12,7 @@ import (
 
 	"github.com/thingchain/thingchain/api"
 	"github.com/thingchain/thingchain/api/rpc"
+	"github.com/thingchain/thingchain/chain"
 	"github.com/thingchain/thingchain/chain/keys"
 	"github.com/thingchain/thingchain/consensus"
 	"github.com/thingchain/thingchain/ledger"
@@ -41,7 +42,7 @@ func apiEndpoint(c *cli.Context, net *consensus.Params) (string, []rpc.ClientOpt
 	if url == "" && c.String("datadir") != "" {
 		info, err := node.RunningInfo(c.String("datadir"))
 		if err != nil {
-			return "", nil, fmt.Errorf("no running node on %s: start one, or pass --node URL", c.String("datadir"))
+			return "", nil, err // says what to do: start the node, delete a stale node.json, or --node
 		}
 		url = info.RPC
 	}
@@ -55,6 +56,35 @@ func apiEndpoint(c *cli.Context, net *consensus.Params) (string, []rpc.ClientOpt
 		}
 	}
 	return url, opts, nil
+}
+
+// offlineOK reports whether a command that can read a stopped node's
+// data directory should, after dialling failed with err: no node runs on
+// --datadir (no node.json, or a stale one) and no --node was given.
+func offlineOK(c *cli.Context, err error) bool {
+	return c.String("node") == "" && c.String("datadir") != "" &&
+		(errors.Is(err, node.ErrNotRunning) || errors.Is(err, node.ErrStaleInfo))
+}
+
+// offlineAccount reads an account from the auction chain of the stopped
+// node on --datadir (a running node holds the directory's lock: then the
+// error says to stop it or use the API).
+func offlineAccount(c *cli.Context, addr keys.Address) (api.Account, error) {
+	net, cs, err := openForTool(c)
+	if err != nil {
+		return api.Account{}, err
+	}
+	defer cs.Close()
+	auc := cs.Auction
+	var acct ledger.Account
+	if err := auc.ReadState(func(v *chain.View, _ chain.TipInfo) error {
+		acct, err = ledger.GetAccount(v, addr)
+		return err
+	}); err != nil {
+		return api.Account{}, err
+	}
+	fmt.Fprintf(c.App.ErrWriter, "no node running on %s: balance read from its data directory at auction height %d (pending transactions not counted)\n", c.String("datadir"), auc.Tip().Height)
+	return api.Account{Address: addr.Encode(net.AddressHRP), Balance: acct.Balance, Nonce: acct.Nonce, PendingNonce: acct.Nonce}, nil
 }
 
 // resolveAddress accepts a bech32 address or the name of a key in the
@@ -89,7 +119,7 @@ func walletNodeCommands() []*cli.Command {
 			Usage:     "send coins: signs a transfer and submits it to the node",
 			UsageText: "thingchain wallet send FROM TO AMOUNT [--fee F] [--wait]\n\nAMOUNT is in THG (12.5) or base units (1250000000u).\n\nExample:\n   thingchain wallet send alice tcr1... 2.5 --network regtest --datadir ./n1",
 			Flags: append([]cli.Flag{passwordFileFlag,
-				&cli.StringFlag{Name: "fee", Value: "0.0001", Usage: "fee in THG or base units"},
+				&cli.StringFlag{Name: "fee", Value: "0.0001", Usage: "fee, " + amountUsage},
 				&cli.BoolFlag{Name: "wait", Usage: "wait until the transaction is in a block"},
 				&cli.DurationFlag{Name: "timeout", Value: 2 * time.Minute, Usage: "how long --wait waits"},
 			}, flags...),
@@ -105,9 +135,12 @@ func walletNodeCommands() []*cli.Command {
 		{
 			Name:      "faucet",
 			Usage:     "ask a test network's faucet for coins",
-			UsageText: "thingchain wallet faucet NAME|ADDRESS [--amount A]\n\nExample:\n   thingchain wallet faucet alice --amount 100 --network regtest --datadir ./n1",
-			Flags:     append([]cli.Flag{&cli.StringFlag{Name: "amount", Value: "100", Usage: "THG or base units"}}, flags...),
-			Action:    walletFaucet,
+			UsageText: "thingchain wallet faucet NAME|ADDRESS [--amount A] [--wait]\n\nWith --wait it returns once the coins are in a block, so the next command can spend them.\n\nExample:\n   thingchain wallet faucet alice --amount 100 --wait --network regtest --datadir ./n1",
+			Flags: append([]cli.Flag{&cli.StringFlag{Name: "amount", Value: "100", Usage: "how much, " + amountUsage},
+				&cli.BoolFlag{Name: "wait", Usage: "wait until the faucet's transaction is in a block"},
+				&cli.DurationFlag{Name: "timeout", Value: 2 * time.Minute, Usage: "how long --wait waits"},
+			}, flags...),
+			Action: walletFaucet,
 		},
 	}
 }
@@ -131,12 +164,17 @@ func walletBalance(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	var acct api.Account
 	client, err := dialNode(c, w)
 	if err != nil {
-		return err
-	}
-	var acct api.Account
-	if err := client.Call(c.Context, "account.get", api.AddressParams{Address: addr.Encode(w.net.AddressHRP)}, &acct); err != nil {
+		if !offlineOK(c, err) {
+			return err
+		}
+		// No node runs on --datadir: read the stopped node's state.
+		if acct, err = offlineAccount(c, addr); err != nil {
+			return err
+		}
+	} else if err := client.Call(c.Context, "account.get", api.AddressParams{Address: addr.Encode(w.net.AddressHRP)}, &acct); err != nil {
 		return err
 	}
 	if c.Bool("json") {
@@ -158,13 +196,13 @@ func walletSend(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	amount, err := ledger.ParseAmount(c.Args().Get(2))
+	amount, err := amountArg(c.Args().Get(2), "AMOUNT")
 	if err != nil {
 		return err
 	}
-	fee, err := ledger.ParseAmount(c.String("fee"))
+	fee, err := amountFlag(c, "fee")
 	if err != nil {
-		return fmt.Errorf("--fee: %w", err)
+		return err
 	}
 	kf, err := w.store.Get(c.Args().Get(0))
 	if err != nil {
@@ -258,9 +296,9 @@ func walletFaucet(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	amount, err := ledger.ParseAmount(c.String("amount"))
+	amount, err := amountFlag(c, "amount")
 	if err != nil {
-		return fmt.Errorf("--amount: %w", err)
+		return err
 	}
 	client, err := dialNode(c, w)
 	if err != nil {
@@ -270,9 +308,30 @@ func walletFaucet(c *cli.Context) error {
 	if err := client.Call(c.Context, "faucet.request", api.FaucetParams{Address: addr.Encode(w.net.AddressHRP), Amount: amount}, &res); err != nil {
 		return err
 	}
-	if c.Bool("json") {
-		return printJSON(c.App.Writer, res)
+	out := map[string]any{"txid": res.ID, "address": addr.Encode(w.net.AddressHRP), "amount": amount, "status": "pending"}
+	if c.Bool("wait") {
+		if !c.Bool("json") {
+			hint := ""
+			if w.net.MineOnDemand {
+				hint = " (regtest mines only with `node --mine` or `chain generate`)"
+			}
+			fmt.Fprintf(c.App.ErrWriter, "waiting for the faucet's transaction %s to be mined%s…\n", res.ID, hint)
+		}
+		ctx, cancel := context.WithTimeout(c.Context, c.Duration("timeout"))
+		defer cancel()
+		tr, err := waitConfirmed(ctx, client, res.ID.String())
+		if err != nil {
+			return err
+		}
+		out["status"], out["height"] = tr.Status, tr.Height
 	}
-	fmt.Fprintf(c.App.Writer, "faucet sent %s to %s, txid %s (pending)\n", ledger.FormatAmount(amount), addr.Encode(w.net.AddressHRP), res.ID)
+	if c.Bool("json") {
+		return printJSON(c.App.Writer, out)
+	}
+	if c.Bool("wait") {
+		fmt.Fprintf(c.App.Writer, "faucet sent %s to %s, txid %s, confirmed at height %d: spendable now\n", ledger.FormatAmount(amount), out["address"], res.ID, out["height"])
+		return nil
+	}
+	fmt.Fprintf(c.App.Writer, "faucet sent %s to %s, txid %s (pending: spendable once mined; --wait waits for that)\n", ledger.FormatAmount(amount), out["address"], res.ID)
 	return nil
 }

@@ -102,7 +102,7 @@ func TestWalletSendEndToEnd(t *testing.T) {
 	}{
 		{[]string{"wallet", "send", "alice", "bob", "1000000"}, "ErrInsufficientFunds"},
 		{[]string{"wallet", "send", "alice", "carol", "1"}, "neither an address"},
-		{[]string{"wallet", "send", "alice", "bob", "1.123456789"}, "at most 8 decimals"},
+		{[]string{"wallet", "send", "alice", "bob", "1.123456789"}, "below one base unit"},
 		{[]string{"wallet", "send", "alice", testnetAddress(t), "1"}, "prefix"},
 	} {
 		if msg := run(t, bin, true, append(tc.args, common...)...); !strings.Contains(msg, tc.want) {

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hexToBytes, bytesToHex } from '@noble/hashes/utils.js';
-import { makePlan, commitTxs, wallet, stateOf } from '../src/lib/market.js';
+import { makePlan, commitTxs, wallet, stateOf, dataURL } from '../src/lib/market.js';
 import * as txlib from '../src/lib/tx.js';
 
 const w = wallet(hexToBytes('11'.repeat(32)), 'tcr');
@@ -55,4 +55,13 @@ test('auction states as My auctions names them', () => {
   assert.equal(stateOf({ ...base, status: 'awaiting_delivery', winner: 'tcr1other', bid: { status: 'refunded' } }, me).label, 'lost, refunded');
   assert.equal(stateOf({ ...base, status: 'delivered', winner: me, delivery: { winner: me } }, me).label, 'key delivered');
   assert.equal(stateOf({ ...base, status: 'no_sale', bid: { status: 'forfeited' } }, me).label, 'missed (deposit forfeited)');
+});
+
+test('dataURL: the history form is a URI template; its variables are dropped', () => {
+  const td = { actions: { history: { forms: [{ href: 'http://127.0.0.1:9/things/ab/data{?from,to}' }] } } };
+  assert.equal(dataURL(td), 'http://127.0.0.1:9/things/ab/data');
+  const u = new URL(dataURL(td));
+  u.searchParams.set('from', '2026-01-01T00:00:00Z');
+  assert.equal(u.pathname, '/things/ab/data');
+  assert.equal(dataURL({ base: 'http://h:1/', id: 'urn:thingchain:device:cd' }), 'http://h:1/things/cd/data');
 });

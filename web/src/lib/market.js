@@ -72,7 +72,9 @@ export function tdProperties(td) {
 // dataURL is the TD's history action form (readings between from and to).
 export function dataURL(td) {
   const href = td?.actions?.history?.forms?.[0]?.href;
-  if (href) return href;
+  // The form's href is a URI template (RFC 6570), e.g. …/data{?from,to};
+  // fetchData adds the variables as query parameters itself.
+  if (href) return href.replace(/\{[^}]*\}/g, '');
   const base = td?.base;
   return base ? base.replace(/\/$/, '') + '/things/' + (td.id || '').split(':').pop() + '/data' : '';
 }

@@ -1,0 +1,252 @@
+package wallet
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/thingchain/thingchain/api"
+	"github.com/thingchain/thingchain/api/rpc"
+	"github.com/thingchain/thingchain/auction"
+	"github.com/thingchain/thingchain/chain/keys"
+	"github.com/thingchain/thingchain/chain/wire"
+	"github.com/thingchain/thingchain/ledger"
+)
+
+// Following bids to their end: Progress reads where every unfinished bid
+// of the book stands (one auction.ofBidder call), records final outcomes
+// in the book, and Follow runs Watch (reveals, payments of bond-only
+// wins) until every bid it follows has ended. Everything it needs is in
+// the bid book and on chain, so a follower stopped at any moment (Ctrl-C,
+// a crash, a reboot) resumes where it was: `thingchain wallet watch`.
+
+// Outcome is how a bid ended, as the bid book records it.
+type Outcome string
+
+const (
+	// OutcomeDelivered: won, paid, and the device delivered the access key.
+	OutcomeDelivered Outcome = "key_delivered"
+	// OutcomeLost: outbid, below the reserve, or the auction did not
+	// sell to this bid; the whole deposit came back.
+	OutcomeLost Outcome = "lost_refunded"
+	// OutcomeUndelivered: won and paid, but the device missed its delivery
+	// deadline; the price came back.
+	OutcomeUndelivered Outcome = "undelivered_refunded"
+	// OutcomeForfeited: the bid was not revealed in time, or a bond-only
+	// win was not paid in its window; (part of) the deposit was forfeited.
+	OutcomeForfeited Outcome = "forfeited"
+	// OutcomeRejected: the node refused the commit, or it was not mined
+	// in time; nothing was escrowed.
+	OutcomeRejected Outcome = "rejected"
+)
+
+// BidProgress is where one saved bid stands.
+type BidProgress struct {
+	Auction wire.Hash `json:"auction"`
+	Device  string    `json:"device"`
+	Full    bool      `json:"full_deposit"`
+	// Stage is a short machine-readable name: committing, committed,
+	// revealing, revealed, payment_due, fallback, awaiting_key, or the
+	// Outcome once the bid has ended.
+	Stage string `json:"stage"`
+	// Detail says the same for people, with heights and amounts.
+	Detail  string  `json:"detail"`
+	Outcome Outcome `json:"outcome,omitempty"`
+	Done    bool    `json:"done"`
+}
+
+// Progress reports every saved bid of the book that has not ended (and,
+// when only is non-nil, only the bids of those auctions), and records in
+// the book the outcome of those that ended since the last call.
+func (b *Bidder) Progress(ctx context.Context, client *rpc.Client, addr keys.Address, only map[wire.Hash]bool) ([]BidProgress, error) {
+	saved, err := b.Book.Load()
+	if err != nil {
+		return nil, err
+	}
+	list, err := auctionsOfBidder(ctx, client, addr.Encode(b.Net.AddressHRP))
+	if err != nil {
+		return nil, err
+	}
+	chainView := make(map[wire.Hash]*api.BidderAuction, len(list))
+	for i := range list {
+		chainView[list[i].ID] = &list[i]
+	}
+	var out []BidProgress
+	ended := map[wire.Hash]Outcome{}
+	for _, r := range saved {
+		if only != nil && !only[r.Auction] {
+			continue
+		}
+		if only == nil && r.Outcome != "" {
+			continue
+		}
+		p := progressOf(&r, chainView[r.Auction], addr)
+		if p.Done && r.Outcome == "" {
+			ended[r.Auction] = p.Outcome
+		}
+		out = append(out, p)
+	}
+	if len(ended) > 0 {
+		ids := make([]wire.Hash, 0, len(ended))
+		for id := range ended {
+			ids = append(ids, id)
+		}
+		if err := b.Book.Modify(ids, func(r *BidRecord) {
+			if r.Outcome == "" {
+				r.Outcome = ended[r.Auction]
+			}
+		}); err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+// progressOf reads one saved bid's stage from the chain's view of its
+// auction (nil while the commit has not landed).
+func progressOf(r *BidRecord, a *api.BidderAuction, addr keys.Address) BidProgress {
+	p := BidProgress{Auction: r.Auction, Device: r.Device.String(), Full: r.Full}
+	set := func(stage, format string, args ...any) {
+		p.Stage, p.Detail = stage, fmt.Sprintf(format, args...)
+	}
+	end := func(o Outcome, format string, args ...any) {
+		set(string(o), format, args...)
+		p.Outcome, p.Done = o, true
+	}
+	if r.Outcome != "" {
+		end(r.Outcome, "ended: %s", r.Outcome)
+		return p
+	}
+	var bid *auction.Bid
+	if a != nil {
+		bid = bidOf(a, addr)
+	}
+	switch {
+	case r.State == BidStateRejected:
+		end(OutcomeRejected, "the node refused the commit: %s", r.Error)
+		return p
+	case bid == nil && r.State == BidStateLost:
+		end(OutcomeRejected, "the commit was not mined in its auction's commit phase: nothing was escrowed")
+		return p
+	case bid == nil:
+		set("committing", "commit transaction %s waits to be mined", short(r.CommitTx.String()))
+		return p
+	}
+	switch bid.Status {
+	case auction.BidSealed:
+		if a.Phase == "commit" {
+			set("committed", "sealed bid on chain; reveal phase from height %d", a.CommitEnd)
+		} else {
+			set("revealing", "reveal phase until height %d", a.CloseHeight)
+		}
+	case auction.BidRevealed:
+		switch {
+		case a.Status == auction.StatusOpen:
+			set("revealed", "revealed %s per point; the auction closes at height %d", ledger.FormatAmount(bid.AmountPerPoint), a.CloseHeight)
+		case a.Status == auction.StatusAwaitingPayment && a.Winner == addr:
+			set("payment_due", "won at %s: pay %s more by height %d (bond-only bid; the watcher pays it)",
+				ledger.FormatAmount(a.Price), ledger.FormatAmount(a.Price-min(a.Price, bid.Deposit)), a.PayDeadline)
+		default:
+			set("fallback", "next in line if the winner does not pay by height %d", a.PayDeadline)
+		}
+	case auction.BidWon:
+		switch a.Status {
+		case auction.StatusDelivered:
+			end(OutcomeDelivered, "won at %s; access key delivered", ledger.FormatAmount(a.Price))
+		case auction.StatusUndelivered:
+			end(OutcomeUndelivered, "won at %s, the device missed its delivery deadline: price refunded", ledger.FormatAmount(a.Price))
+		default:
+			set("awaiting_key", "won at %s (paid from the deposit); the device delivers the key by height %d", ledger.FormatAmount(a.Price), a.DeliveryDeadline)
+		}
+	case auction.BidRefunded:
+		if a.Status == auction.StatusUndelivered && a.Winner == addr {
+			end(OutcomeUndelivered, "the device missed its delivery deadline: price refunded")
+		} else if a.Status == auction.StatusNoSale || a.Status == auction.StatusOpen {
+			end(OutcomeLost, "below the reserve or no sale: deposit refunded")
+		} else {
+			end(OutcomeLost, "outbid (price %s): deposit refunded", ledger.FormatAmount(a.Price))
+		}
+	case auction.BidForfeited:
+		if bid.AmountPerPoint != 0 {
+			end(OutcomeForfeited, "won but not paid in the payment window: bond forfeited")
+		} else {
+			end(OutcomeForfeited, "not revealed in the reveal phase: deposit (of a full-deposit bid: its bond) forfeited")
+		}
+	default:
+		set(bid.Status.String(), "bid %s", bid.Status)
+	}
+	return p
+}
+
+func short(s string) string {
+	if len(s) > 16 {
+		return s[:8] + "…" + s[len(s)-6:]
+	}
+	return s
+}
+
+// FollowEvent is what Follow reports after each auction-chain head.
+type FollowEvent struct {
+	WatchEvent
+	Bids []BidProgress
+	// Ended counts the followed bids that ended; Total all followed bids.
+	Ended, Total int
+}
+
+// Follow runs Watch (reveals due bids, pays bond-only wins) and after
+// every head reads the progress of the followed bids: those of the
+// auctions in only, or with only nil every bid of the book that has not
+// ended. It returns nil once every followed bid has ended (at once when
+// there is none), unless forever is set, or fn returns true; ctx's error
+// when ctx ends first.
+func (b *Bidder) Follow(ctx context.Context, client *rpc.Client, key *keys.PrivateKey, fee uint64, poll time.Duration, only map[wire.Hash]bool, forever bool, fn func(FollowEvent) bool) error {
+	addr := key.PubKey().Address()
+	done := false
+	followed := map[wire.Hash]bool{}
+	for id := range only {
+		followed[id] = true
+	}
+	err := b.Watch(ctx, client, key, fee, poll, func(ev WatchEvent) bool {
+		fe := FollowEvent{WatchEvent: ev}
+		if only == nil {
+			// Every unfinished bid of the book, including bids another
+			// process added since the last head, stays followed (and
+			// reported) until the end of this call.
+			saved, err := b.Book.Load()
+			if err != nil {
+				fe.Err = err
+				return fn(fe)
+			}
+			for _, r := range saved {
+				if r.Outcome == "" {
+					followed[r.Auction] = true
+				}
+			}
+		}
+		bids, err := b.Progress(ctx, client, addr, followed)
+		if err != nil {
+			if fe.Err == nil {
+				fe.Err = err
+			}
+			return fn(fe)
+		}
+		fe.Bids, fe.Total = bids, len(bids)
+		for _, p := range bids {
+			if p.Done {
+				fe.Ended++
+			}
+		}
+		if fn(fe) {
+			return true
+		}
+		if fe.Ended == fe.Total && !forever {
+			done = true
+			return true
+		}
+		return false
+	})
+	if done {
+		return nil
+	}
+	return err
+}
