@@ -505,3 +505,12 @@ func (m Machine) TxSignatures(tx *wire.Tx) []keys.VerifyJob {
 	device := keys.PubKey(tx.Sender)
 	return []keys.VerifyJob{{Pub: c.Owner, Hash: c.EnableHash(tx.ChainID, device, tx.Nonce), Sig: c.OwnerSig}}
 }
+
+var _ chain.ConcurrentApplier = Machine{}
+
+// ApplyConcurrently allows check-ins to be applied in parallel: their
+// ApplyTx reads the device, its OEM and model through the View, checks
+// the TD and metadata with pure functions and writes the device's record
+// and nonce, nothing else (the engine validates the reads and re-applies
+// in order on a conflict, such as two check-ins of one device).
+func (Machine) ApplyConcurrently(tx *wire.Tx) bool { return tx.Type == TxCheckIn }
