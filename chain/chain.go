@@ -99,6 +99,9 @@ type Chain struct {
 	arriving   *arrivingBlock
 	candidates map[*blockNode]struct{} // fork-choice candidates; see candidates.go
 
+	tipStatesMu sync.Mutex
+	tipStates   map[*TipState]struct{} // open snapshots, released by Close
+
 	notifyMu sync.Mutex // serialises delivery so subscribers see events in order
 	subsMu   sync.RWMutex
 	subs     []func(Event)
@@ -147,6 +150,7 @@ func Open(cfg Config) (*Chain, error) {
 func (c *Chain) Close() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.closeTipStates()
 	return c.db.Close()
 }
 

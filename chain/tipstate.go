@@ -37,8 +37,26 @@ func (c *Chain) OpenTipState() *TipState {
 	c.mu.RUnlock()
 	now := c.now()
 	hdr := &wire.Header{ChainID: c.params.ChainID, Height: parent.height() + 1, PrevHash: parent.hash, Timestamp: max(now.UnixMilli(), parent.header.Timestamp+1)}
-	return &TipState{c: c, tip: tip, opened: now, txn: txn,
+	s := &TipState{c: c, tip: tip, opened: now, txn: txn,
 		bctx: &BlockContext{Params: c.params, Net: c.net, Height: hdr.Height, Time: hdr.Timestamp, Header: hdr}}
+	c.tipStatesMu.Lock()
+	if c.tipStates == nil {
+		c.tipStates = make(map[*TipState]struct{})
+	}
+	c.tipStates[s] = struct{}{}
+	c.tipStatesMu.Unlock()
+	return s
+}
+
+// closeTipStates releases the snapshots still open when the chain closes
+// (their owners' later Close does nothing).
+func (c *Chain) closeTipStates() {
+	c.tipStatesMu.Lock()
+	defer c.tipStatesMu.Unlock()
+	for s := range c.tipStates {
+		s.txn.Discard()
+	}
+	c.tipStates = nil
 }
 
 // Tip is the block whose state the snapshot holds.
@@ -54,8 +72,16 @@ func (s *TipState) Current() bool {
 	return s.c.tipNode().hash == s.tip.Hash
 }
 
-// Close releases the snapshot.
-func (s *TipState) Close() { s.txn.Discard() }
+// Close releases the snapshot (safe to call twice, and after the chain
+// closed).
+func (s *TipState) Close() {
+	s.c.tipStatesMu.Lock()
+	defer s.c.tipStatesMu.Unlock()
+	if _, open := s.c.tipStates[s]; open {
+		delete(s.c.tipStates, s)
+		s.txn.Discard()
+	}
+}
 
 // NewScratch returns an empty overlay on the snapshot.
 func (s *TipState) NewScratch() *Scratch {
