@@ -3,6 +3,8 @@ package chain
 import (
 	"fmt"
 	"runtime"
+	"sync"
+	"sync/atomic"
 
 	"github.com/thingchain/thingchain/chain/wire"
 	"github.com/thingchain/thingchain/consensus"
@@ -24,7 +26,11 @@ import (
 //     the block's view, exactly as serial application does.
 //
 // So the state after the block is always the serial one (a test compares
-// state roots over random blocks). Windows whose speculation mostly
+// state roots over random blocks). Speculating and merging cost about as
+// much as applying a cheap transaction (a transfer: two accounts), so it
+// pays only for transactions whose ApplyTx does real work (a check-in's
+// TD and metadata checks): BenchmarkParallelApply measures both, and
+// state machines opt in per transaction type accordingly. Windows whose speculation mostly
 // conflicted (chains of transfers between the same accounts) switch the
 // rest of the block to plain serial application, so conflict-heavy blocks
 // pay at most one window of wasted work.
@@ -35,32 +41,47 @@ const (
 	// applyWindow is how many transactions are speculated at a time: the
 	// state they read is at most one window old.
 	applyWindow = 512
+	// parallelApplyMinProcs is the fewest cores on which blocks are
+	// applied in parallel.
+	parallelApplyMinProcs = 2
+	// specChunk is how many transactions a speculating worker takes at
+	// a time.
+	specChunk = 8
 )
 
 // speculation is one transaction's optimistic execution.
 type speculation struct {
 	view  *View
-	reads map[string]struct{}
-	ok    bool // executed without error
+	reads *[]string // keys read from the state before the window
+	ok    bool      // executed without error
 }
 
 // recordingReader is the base of a speculative View: the block's view as
 // it was when the window began, recording every key read through it.
 type recordingReader struct {
 	base  *View
-	reads map[string]struct{}
+	reads *[]string
 }
 
 func (r recordingReader) getState(key []byte) ([]byte, bool, error) {
-	r.reads[string(key)] = struct{}{}
+	*r.reads = append(*r.reads, string(key))
 	return r.base.Get(key)
 }
 
 // applyTxs applies txs in order to view, in parallel where the state
 // machine allows it and it pays. Errors are serial application's.
 func (c *Chain) applyTxs(view *View, txs []*wire.Tx, bctx *BlockContext) error {
-	ca, _ := c.sm.(ConcurrentApplier)
 	workers := runtime.GOMAXPROCS(0)
+	if workers < parallelApplyMinProcs {
+		return c.applySerial(view, txs, 0, bctx)
+	}
+	return c.applyTxsOn(view, txs, bctx, workers)
+}
+
+// applyTxsOn is applyTxs speculating on the given number of workers
+// whatever the core count (benchmarks measure it below the threshold).
+func (c *Chain) applyTxsOn(view *View, txs []*wire.Tx, bctx *BlockContext, workers int) error {
+	ca, _ := c.sm.(ConcurrentApplier)
 	if ca == nil || workers < 2 || len(txs) < parallelApplyMin {
 		return c.applySerial(view, txs, 0, bctx)
 	}
@@ -102,23 +123,36 @@ func (c *Chain) applyOne(view *View, tx *wire.Tx, i int, bctx *BlockContext) err
 // commits them in order; it returns how many speculations were not used.
 func (c *Chain) applyWindow(view *View, txs []*wire.Tx, lo, hi int, bctx *BlockContext, ca ConcurrentApplier, workers int) (conflicts int, err error) {
 	specs := make([]speculation, hi-lo)
-	runParallel(hi-lo, min(workers, (hi-lo+31)/32), func(_, a, b int) {
-		for k := a; k < b; k++ {
-			tx := txs[lo+k]
-			if (tx.Expiry != 0 && bctx.Height > tx.Expiry) || !ca.ApplyConcurrently(tx) {
-				continue
+	// Workers take small chunks as they go, so a worker the OS delays
+	// (a busy machine) does not hold the others up.
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(workers, (hi-lo+specChunk-1)/specChunk) {
+		wg.Go(func() {
+			for {
+				a := int(next.Add(specChunk)) - specChunk
+				if a >= hi-lo {
+					return
+				}
+				for k := a; k < min(a+specChunk, hi-lo); k++ {
+					tx := txs[lo+k]
+					if (tx.Expiry != 0 && bctx.Height > tx.Expiry) || !ca.ApplyConcurrently(tx) {
+						continue
+					}
+					s := &specs[k]
+					s.reads = new([]string)
+					s.view = newView(recordingReader{base: view, reads: s.reads})
+					s.ok = c.sm.ApplyTx(s.view, tx, bctx) == nil
+				}
 			}
-			s := &specs[k]
-			s.reads = make(map[string]struct{}, 4)
-			s.view = newView(recordingReader{base: view, reads: s.reads})
-			s.ok = c.sm.ApplyTx(s.view, tx, bctx) == nil
-		}
-	})
+		})
+	}
+	wg.Wait()
 	written := make(map[string]struct{}, 4*(hi-lo))
 	for k := range specs {
 		i := lo + k
 		s := &specs[k]
-		if s.ok && !readsAny(s.reads, written) {
+		if s.ok && !readsAny(*s.reads, written) {
 			// Its final value of each key it wrote (a key written twice
 			// is merged twice, harmlessly).
 			for _, j := range s.view.journal {
@@ -141,8 +175,8 @@ func (c *Chain) applyWindow(view *View, txs []*wire.Tx, lo, hi int, bctx *BlockC
 	return conflicts, nil
 }
 
-func readsAny(reads, written map[string]struct{}) bool {
-	for k := range reads {
+func readsAny(reads []string, written map[string]struct{}) bool {
+	for _, k := range reads {
 		if _, ok := written[k]; ok {
 			return true
 		}

@@ -173,9 +173,11 @@ func (m *Machine) FinishBlock(v *chain.View, blk *wire.Block, ctx *chain.BlockCo
 
 var _ chain.ConcurrentApplier = (*Machine)(nil)
 
-// ApplyConcurrently allows transfers to be applied in parallel: their
-// ApplyTx reads and writes the sender's and the recipient's accounts
-// through the View and nothing else (the engine validates the reads and
-// re-applies in order on a conflict). Other types — the auction chain's,
-// which read the metadata chain — are applied in order.
-func (m *Machine) ApplyConcurrently(tx *wire.Tx) bool { return tx.Type == TxTransfer }
+// ApplyConcurrently opts no ledger transaction in to parallel application:
+// a transfer's ApplyTx (two account reads and writes) costs about what the
+// engine's speculation and in-order merge cost, so applying transfers in
+// parallel is slower on the machines measured (chain's
+// BenchmarkParallelApply, docs/performance.md). It is here so that the
+// choice is explicit; auction types read the metadata chain and must stay
+// in order anyway.
+func (m *Machine) ApplyConcurrently(tx *wire.Tx) bool { return false }
