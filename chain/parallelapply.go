@@ -42,8 +42,11 @@ const (
 	// state they read is at most one window old.
 	applyWindow = 512
 	// parallelApplyMinProcs is the fewest cores on which blocks are
-	// applied in parallel.
-	parallelApplyMinProcs = 2
+	// applied in parallel. On two cores speculation was measured slower
+	// than applying in order even for costly transactions
+	// (BenchmarkParallelApply, docs/performance.md), so two-core machines
+	// apply in order: no regression there.
+	parallelApplyMinProcs = 4
 	// specChunk is how many transactions a speculating worker takes at
 	// a time.
 	specChunk = 8
