@@ -3,21 +3,12 @@ package api
 import (
 	"context"
 	"errors"
+	"github.com/thingchain/thingchain/api/apitypes"
 
 	"github.com/thingchain/thingchain/auction"
 	"github.com/thingchain/thingchain/chain"
-	"github.com/thingchain/thingchain/chain/wire"
 	"github.com/thingchain/thingchain/consensus"
 )
-
-// AuctionView is one auction with its bids and delivery, as of the tip.
-type AuctionView struct {
-	*auction.Auction
-	Phase    string            `json:"phase"`
-	Height   uint64            `json:"height"` // auction-chain tip the view was read at
-	BidList  []*auction.Bid    `json:"bid_list,omitempty"`
-	Delivery *auction.Delivery `json:"delivery,omitempty"`
-}
 
 func (s *Service) readAuctions(fn func(v *chain.View, tip chain.TipInfo) error) error {
 	c := s.b.Chains[consensus.AuctionChain]
@@ -27,21 +18,21 @@ func (s *Service) readAuctions(fn func(v *chain.View, tip chain.TipInfo) error) 
 	return c.ReadState(fn)
 }
 
-func auctionView(v *chain.View, a *auction.Auction, height uint64, withBids bool) (AuctionView, error) {
-	out := AuctionView{Auction: a, Phase: a.Phase(height + 1), Height: height}
-	var err error
+func (s *Service) auctionView(v *chain.View, a *auction.Auction, height uint64, withBids bool) (AuctionView, error) {
+	hrp := s.b.Net.AddressHRP
+	out := AuctionView{Auction: auctionJSON(a, hrp), Phase: a.Phase(height + 1), Height: height}
 	if withBids {
-		if out.BidList, err = auction.BidsOfAuction(v, a); err != nil {
+		bids, err := auction.BidsOfAuction(v, a)
+		if err != nil {
 			return out, err
 		}
+		for _, b := range bids {
+			out.BidList = append(out.BidList, bidJSON(b, hrp))
+		}
 	}
-	out.Delivery, err = auction.GetDelivery(v, a.ID)
+	d, err := auction.GetDelivery(v, a.ID)
+	out.Delivery = deliveryJSON(d, hrp)
 	return out, err
-}
-
-// AuctionIDParams names an auction.
-type AuctionIDParams struct {
-	ID wire.Hash `json:"id"`
 }
 
 // GetAuction returns an auction with its bids and delivery, or null.
@@ -52,7 +43,7 @@ func (s *Service) GetAuction(_ context.Context, p AuctionIDParams) (*AuctionView
 		if err != nil || a == nil {
 			return err
 		}
-		av, err := auctionView(v, a, tip.Height, true)
+		av, err := s.auctionView(v, a, tip.Height, true)
 		out = &av
 		return err
 	})
@@ -72,7 +63,7 @@ func (s *Service) AuctionsOfDevice(_ context.Context, p DeviceParams) ([]Auction
 			return err
 		}
 		for _, a := range list {
-			av, err := auctionView(v, a, tip.Height, false)
+			av, err := s.auctionView(v, a, tip.Height, false)
 			if err != nil {
 				return err
 			}
@@ -81,12 +72,6 @@ func (s *Service) AuctionsOfDevice(_ context.Context, p DeviceParams) ([]Auction
 		return nil
 	})
 	return out, err
-}
-
-// BidderAuction is an auction a bidder took part in, with the bidder's bid.
-type BidderAuction struct {
-	AuctionView
-	Bid *auction.Bid `json:"bid"`
 }
 
 // AuctionsOfBidder lists the auctions an address bid in, oldest first.
@@ -106,7 +91,7 @@ func (s *Service) AuctionsOfBidder(_ context.Context, p AddressParams) ([]Bidder
 			if err != nil || a == nil {
 				return err
 			}
-			av, err := auctionView(v, a, tip.Height, false)
+			av, err := s.auctionView(v, a, tip.Height, false)
 			if err != nil {
 				return err
 			}
@@ -114,30 +99,11 @@ func (s *Service) AuctionsOfBidder(_ context.Context, p AddressParams) ([]Bidder
 			if err != nil {
 				return err
 			}
-			out = append(out, BidderAuction{AuctionView: av, Bid: bid})
+			out = append(out, BidderAuction{AuctionView: av, Bid: bidJSON(bid, s.b.Net.AddressHRP)})
 		}
 		return nil
 	})
 	return out, err
-}
-
-// NextAuctionResult says where a bid on a device would go.
-type NextAuctionResult struct {
-	Device string `json:"device"`
-	// Biddable is false while an auction of the device is in its reveal
-	// phase (no bid possible until it closes) or when the device is not
-	// auctionable at the tip's anchor.
-	Biddable bool      `json:"biddable"`
-	Reason   string    `json:"reason,omitempty"`
-	Seq      uint64    `json:"seq"`
-	ID       wire.Hash `json:"id"`
-	// Opens is true when the bid opens a new auction on the anchored terms.
-	Opens bool          `json:"opens"`
-	Terms auction.Terms `json:"terms"`
-	// MinDepositPerPoint: a bid of B per point needs a deposit of at
-	// least ceil(B × points × bond).
-	BondPermille uint64 `json:"bond_permille"`
-	Strikes      uint64 `json:"strikes"`
 }
 
 // NextAuction tells a bidder which auction a bid on a device would join
@@ -168,7 +134,7 @@ func (s *Service) NextAuction(_ context.Context, p DeviceParams) (NextAuctionRes
 			if err != nil || a == nil {
 				return err
 			}
-			out.Biddable, out.Terms = true, a.Terms
+			out.Biddable, out.Terms = true, termsJSON(a.Terms)
 			return nil
 		}
 		out.Opens = true
@@ -189,26 +155,17 @@ func (s *Service) NextAuction(_ context.Context, p DeviceParams) (NextAuctionRes
 		case !info.Auctionable:
 			out.Reason = "the device is not enabled (or its OEM is revoked) at the anchored metadata height"
 		default:
-			out.Biddable, out.Terms = true, info.Terms
+			out.Biddable, out.Terms = true, termsJSON(info.Terms)
 		}
 		return nil
 	})
 	return out, err
 }
 
-// AuctionInfo summarises the auction chain's market.
-type AuctionInfo struct {
-	Height       uint64                  `json:"height"`
-	Escrow       uint64                  `json:"escrow"`
-	MetadataPool uint64                  `json:"metadata_pool"`
-	Anchor       wire.Anchor             `json:"anchor"`
-	Params       consensus.AuctionParams `json:"params"`
-}
-
 // GetAuctionInfo returns escrow, the metadata miners' pool, the anchor
 // and the auction parameters.
 func (s *Service) GetAuctionInfo(context.Context) (AuctionInfo, error) {
-	out := AuctionInfo{Params: s.b.Net.Auctions}
+	out := AuctionInfo{Params: auctionParamsJSON(s.b.Net.Auctions)}
 	err := s.readAuctions(func(v *chain.View, tip chain.TipInfo) error {
 		var err error
 		out.Height = tip.Height
@@ -218,7 +175,8 @@ func (s *Service) GetAuctionInfo(context.Context) (AuctionInfo, error) {
 		if out.MetadataPool, err = auction.MetadataPool(v); err != nil {
 			return err
 		}
-		out.Anchor, err = auction.LastAnchor(v)
+		anchor, err := auction.LastAnchor(v)
+		out.Anchor = apitypes.Anchor{Height: anchor.Height, Hash: anchor.Hash}
 		return err
 	})
 	return out, err

@@ -20,14 +20,6 @@ type Pool interface {
 
 var _ Pool = (*mempool.Pool)(nil)
 
-// Account is an auction-chain account as the API shows it.
-type Account struct {
-	Address      string `json:"address"`
-	Balance      uint64 `json:"balance"`
-	Nonce        uint64 `json:"nonce"`
-	PendingNonce uint64 `json:"pending_nonce"`
-}
-
 // Backend is the node as the API sees it.
 type Backend struct {
 	Net    *consensus.Params

@@ -3,8 +3,10 @@
 // WebSocket, and the subscriptions to new heads and pending transactions.
 // docs/api.md documents every method.
 //
-// api translates between JSON and the node's packages; it must not
-// implement rules. It reads chains and pools through the Backend it is
-// given and never touches storage directly. The transport (framing, auth,
-// limits) lives in api/rpc.
+// api translates between the node's records and the API's one encoding
+// (api/apitypes: hex, bech32m, base units); it must not implement rules.
+// It reads chains and pools through the Backend it is given and never
+// touches storage directly. The transport (framing, auth, limits) lives in
+// api/rpc; the request and result types in api/apitypes and the typed
+// client in api/client, which clients import instead of this package.
 package api

@@ -4,25 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/thingchain/thingchain/api/apitypes"
 
 	"github.com/thingchain/thingchain/chain"
 	"github.com/thingchain/thingchain/chain/wire"
 	"github.com/thingchain/thingchain/consensus"
 )
 
-// ReconsiderParams name a block whose invalid marks should be cleared.
-type ReconsiderParams struct {
-	Chain string    `json:"chain"` // "auction" (default) or "metadata"
-	Hash  wire.Hash `json:"hash"`
-}
-
-// ReconsiderResult reports what admin.reconsiderBlock did.
-type ReconsiderResult struct {
-	Chain   string        `json:"chain"`
-	Hash    wire.Hash     `json:"hash"`
-	Cleared int           `json:"cleared"` // blocks whose invalid mark was removed
-	Tip     chain.TipInfo `json:"tip"`     // the chain's tip afterwards
-}
+// The parameters and result of admin.reconsiderBlock (api/apitypes).
+type (
+	ReconsiderParams = apitypes.ReconsiderParams
+	ReconsiderResult = apitypes.ReconsiderResult
+)
 
 // ReconsiderBlock clears the invalid marks of a block, its ancestors and
 // descendants and re-runs fork choice (admin.reconsiderBlock).
@@ -47,5 +40,5 @@ func Reconsider(c *chain.Chain, kind consensus.ChainKind, h wire.Hash) (Reconsid
 	if err != nil {
 		return ReconsiderResult{}, fmt.Errorf("reconsider %s block %s: %w", kind, h, err)
 	}
-	return ReconsiderResult{Chain: kind.String(), Hash: h, Cleared: n, Tip: c.Tip()}, nil
+	return ReconsiderResult{Chain: kind.String(), Hash: h, Cleared: n, Tip: tipJSON(c.Tip())}, nil
 }

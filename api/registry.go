@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"github.com/thingchain/thingchain/api/apitypes"
 
 	"github.com/thingchain/thingchain/auction"
 	"github.com/thingchain/thingchain/chain"
@@ -36,15 +37,10 @@ func parsePubKeyParam(name, s string) (keys.PubKey, error) {
 	return pk, nil
 }
 
-// DeviceParams names a device by its key.
-type DeviceParams struct {
-	Device string `json:"device"`
-}
-
 // GetDevice returns a device record, or null if the key was never attested.
 // Its strikes (missed key deliveries) are judged on the auction chain and
 // filled in from there.
-func (s *Service) GetDevice(_ context.Context, p DeviceParams) (*registry.Device, error) {
+func (s *Service) GetDevice(_ context.Context, p DeviceParams) (*apitypes.Device, error) {
 	if s.b.Registry == nil {
 		return nil, errNoRegistry
 	}
@@ -54,9 +50,12 @@ func (s *Service) GetDevice(_ context.Context, p DeviceParams) (*registry.Device
 	}
 	rec, err := s.b.Registry.Device(pk)
 	if err != nil || rec == nil {
-		return rec, err
+		return nil, err
 	}
-	return rec, s.withStrikes([]*registry.Device{rec})
+	if err := s.withStrikes([]*registry.Device{rec}); err != nil {
+		return nil, err
+	}
+	return deviceJSON(rec), nil
 }
 
 // withStrikes sets each record's strike count from the auction chain.
@@ -79,13 +78,8 @@ func (s *Service) withStrikes(recs []*registry.Device) error {
 	})
 }
 
-// KeyParams names an OEM or miner key.
-type KeyParams struct {
-	Key string `json:"key"`
-}
-
 // GetOEM returns an OEM's membership, or null.
-func (s *Service) GetOEM(_ context.Context, p KeyParams) (*registry.Member, error) {
+func (s *Service) GetOEM(_ context.Context, p KeyParams) (*apitypes.Member, error) {
 	if s.b.Registry == nil {
 		return nil, errNoRegistry
 	}
@@ -93,11 +87,12 @@ func (s *Service) GetOEM(_ context.Context, p KeyParams) (*registry.Member, erro
 	if err != nil {
 		return nil, err
 	}
-	return s.b.Registry.OEM(pk)
+	m, err := s.b.Registry.OEM(pk)
+	return memberJSON(m), err
 }
 
 // GetMiner returns a miner's membership, or null.
-func (s *Service) GetMiner(_ context.Context, p KeyParams) (*registry.Member, error) {
+func (s *Service) GetMiner(_ context.Context, p KeyParams) (*apitypes.Member, error) {
 	if s.b.Registry == nil {
 		return nil, errNoRegistry
 	}
@@ -105,44 +100,26 @@ func (s *Service) GetMiner(_ context.Context, p KeyParams) (*registry.Member, er
 	if err != nil {
 		return nil, err
 	}
-	return s.b.Registry.Miner(pk)
-}
-
-// ModelParams names a device model and optionally one of its versions.
-type ModelParams struct {
-	ID      string `json:"id"`
-	Version uint32 `json:"version,omitempty"` // 0 or absent: the latest
+	m, err := s.b.Registry.Miner(pk)
+	return memberJSON(m), err
 }
 
 // GetModel returns a published model (the latest version, or the one
 // asked for), or null.
-func (s *Service) GetModel(_ context.Context, p ModelParams) (*registry.Model, error) {
+func (s *Service) GetModel(_ context.Context, p ModelParams) (*apitypes.Model, error) {
 	if s.b.Registry == nil {
 		return nil, errNoRegistry
 	}
 	if p.ID == "" {
 		return nil, invalid("id: a model ID is required")
 	}
-	return s.b.Registry.Model(p.ID, p.Version)
+	m, err := s.b.Registry.Model(p.ID, p.Version)
+	return modelJSON(m), err
 }
 
-// DeviceFilter is the JSON form of registry.Filter. Empty fields do not
-// filter; every given condition must hold.
-type DeviceFilter struct {
-	OEM          string            `json:"oem,omitempty"`
-	Model        string            `json:"model,omitempty"`
-	Kind         string            `json:"kind,omitempty"`
-	Properties   map[string]string `json:"properties,omitempty"` // name → JSON type ("" = any type)
-	Metadata     map[string]string `json:"metadata,omitempty"`   // field → value as text
-	RegionPrefix string            `json:"region_prefix,omitempty"`
-	MaxReserve   *uint64           `json:"max_reserve,omitempty"`
-	Enabled      *bool             `json:"enabled,omitempty"`
-	Offset       int               `json:"offset,omitempty"`
-	Limit        int               `json:"limit,omitempty"`
-}
-
-// Filter converts to the index's filter, checking what it can.
-func (f DeviceFilter) Filter() (registry.Filter, error) {
+// deviceFilter converts the API's filter to the index's, checking what it
+// can.
+func deviceFilter(f DeviceFilter) (registry.Filter, error) {
 	if f.Offset < 0 {
 		return registry.Filter{}, invalid("offset %d is negative", f.Offset)
 	}
@@ -163,13 +140,13 @@ func (f DeviceFilter) Filter() (registry.Filter, error) {
 
 // ListDevices returns one page of the device records matching a filter,
 // sorted by device key, with the total number of matches.
-func (s *Service) ListDevices(_ context.Context, f DeviceFilter) (registry.QueryResult, error) {
+func (s *Service) ListDevices(_ context.Context, f DeviceFilter) (apitypes.QueryResult, error) {
 	if s.b.Registry == nil {
-		return registry.QueryResult{}, errNoRegistry
+		return apitypes.QueryResult{}, errNoRegistry
 	}
-	rf, err := f.Filter()
+	rf, err := deviceFilter(f)
 	if err != nil {
-		return registry.QueryResult{}, err
+		return apitypes.QueryResult{}, err
 	}
 	res := s.b.Registry.Query(rf)
 	// The index's records are shared: strikes go on copies.
@@ -177,5 +154,12 @@ func (s *Service) ListDevices(_ context.Context, f DeviceFilter) (registry.Query
 		c := *d
 		res.Devices[i] = &c
 	}
-	return res, s.withStrikes(res.Devices)
+	if err := s.withStrikes(res.Devices); err != nil {
+		return apitypes.QueryResult{}, err
+	}
+	out := apitypes.QueryResult{Total: res.Total, Devices: make([]*apitypes.Device, 0, len(res.Devices))}
+	for _, d := range res.Devices {
+		out.Devices = append(out.Devices, deviceJSON(d))
+	}
+	return out, nil
 }

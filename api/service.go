@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/thingchain/thingchain/api/apitypes"
+	"github.com/thingchain/thingchain/api/rpc"
 
 	"github.com/thingchain/thingchain/chain"
 	"github.com/thingchain/thingchain/chain/keys"
@@ -40,28 +42,13 @@ func (s *Service) chain(name string) (*chain.Chain, consensus.ChainKind, error) 
 	return s.b.Chains[kind], kind, nil
 }
 
-// ChainInfoResult is the result of chain.info.
-type ChainInfoResult struct {
-	Network  string        `json:"network"`
-	Metadata chain.TipInfo `json:"metadata"`
-	Auction  chain.TipInfo `json:"auction"`
-}
-
 // ChainInfo returns both tips.
 func (s *Service) ChainInfo(context.Context) (ChainInfoResult, error) {
 	return ChainInfoResult{
 		Network:  s.b.Net.Name,
-		Metadata: s.b.Chains[consensus.MetadataChain].Tip(),
-		Auction:  s.b.Chains[consensus.AuctionChain].Tip(),
+		Metadata: tipJSON(s.b.Chains[consensus.MetadataChain].Tip()),
+		Auction:  tipJSON(s.b.Chains[consensus.AuctionChain].Tip()),
 	}, nil
-}
-
-// BlockQuery selects a block by hash or main-chain height.
-type BlockQuery struct {
-	Chain  string     `json:"chain"`
-	Hash   *wire.Hash `json:"hash,omitempty"`
-	Height *uint64    `json:"height,omitempty"`
-	Full   bool       `json:"full,omitempty"` // transactions in full, not just IDs
 }
 
 // GetBlock returns a block by hash (any branch) or main-chain height.
@@ -88,22 +75,6 @@ func (s *Service) GetBlock(_ context.Context, q BlockQuery) (BlockJSON, error) {
 	return out, nil
 }
 
-// TxQuery names a transaction.
-type TxQuery struct {
-	Chain string    `json:"chain"`
-	ID    wire.Hash `json:"txid"`
-}
-
-// TxResult is a transaction and where it is.
-type TxResult struct {
-	TxJSON
-	Status        string     `json:"status"` // "pending" or "confirmed"
-	Block         *wire.Hash `json:"block,omitempty"`
-	Index         int        `json:"index,omitempty"`
-	Height        uint64     `json:"height,omitempty"`
-	Confirmations uint64     `json:"confirmations,omitempty"`
-}
-
 // GetTransaction finds a confirmed (main chain) or pending transaction.
 func (s *Service) GetTransaction(_ context.Context, q TxQuery) (TxResult, error) {
 	c, kind, err := s.chain(q.Chain)
@@ -112,7 +83,7 @@ func (s *Service) GetTransaction(_ context.Context, q TxQuery) (TxResult, error)
 	}
 	if pool := s.b.Pools[kind]; pool != nil {
 		if tx, ok := pool.Get(q.ID); ok {
-			return TxResult{TxJSON: txJSON(tx, s.b.Net.AddressHRP, true), Status: "pending"}, nil
+			return TxResult{Tx: txJSON(tx, s.b.Net.AddressHRP, true), Status: "pending"}, nil
 		}
 	}
 	bh, idx, err := c.TxLocation(q.ID)
@@ -128,20 +99,9 @@ func (s *Service) GetTransaction(_ context.Context, q TxQuery) (TxResult, error)
 	}
 	tip := c.Tip().Height
 	return TxResult{
-		TxJSON: txJSON(blk.Txs[idx], s.b.Net.AddressHRP, true), Status: "confirmed",
+		Tx: txJSON(blk.Txs[idx], s.b.Net.AddressHRP, true), Status: "confirmed",
 		Block: &bh, Index: idx, Height: blk.Header.Height, Confirmations: tip - blk.Header.Height + 1,
 	}, nil
-}
-
-// SubmitParams carries a signed transaction in hex.
-type SubmitParams struct {
-	Raw string `json:"raw"`
-}
-
-// SubmitResult names the accepted transaction.
-type SubmitResult struct {
-	ID    wire.Hash `json:"txid"`
-	Chain string    `json:"chain"`
 }
 
 // SubmitTx decodes a signed transaction, finds its chain by chain ID and
@@ -175,11 +135,6 @@ func (s *Service) SubmitTx(_ context.Context, p SubmitParams) (SubmitResult, err
 		tx.ChainID, s.b.Net.Name, s.b.Net.Metadata.ChainID, s.b.Net.Auction.ChainID)
 }
 
-// AddressParams names an account.
-type AddressParams struct {
-	Address string `json:"address"`
-}
-
 func (s *Service) address(a string) (keys.Address, error) {
 	addr, err := keys.DecodeAddress(a, s.b.Net.AddressHRP)
 	if err != nil {
@@ -208,20 +163,6 @@ func (s *Service) GetAccount(_ context.Context, p AddressParams) (Account, error
 	return out, nil
 }
 
-// PoolParams names a chain's mempool.
-type PoolParams struct {
-	Chain string `json:"chain"`
-	Limit int    `json:"limit,omitempty"`
-}
-
-// PoolInfo summarises a mempool.
-type PoolInfo struct {
-	Chain string   `json:"chain"`
-	Count int      `json:"count"`
-	Bytes int      `json:"bytes"`
-	Txs   []TxJSON `json:"txs,omitempty"`
-}
-
 // Mempool describes a chain's pending transactions; with a limit it lists
 // up to that many, best first.
 func (s *Service) Mempool(_ context.Context, p PoolParams) (PoolInfo, error) {
@@ -248,16 +189,11 @@ func (s *Service) Mempool(_ context.Context, p PoolParams) (PoolInfo, error) {
 	return out, nil
 }
 
-// FaucetParams asks the test faucet for coins.
-type FaucetParams struct {
-	Address string `json:"address"`
-	Amount  uint64 `json:"amount"`
-}
-
 // Faucet sends test coins (test and regtest networks only).
 func (s *Service) Faucet(_ context.Context, p FaucetParams) (SubmitResult, error) {
 	if s.b.Faucet == nil {
-		return SubmitResult{}, fmt.Errorf("network %q has no faucet", s.b.Net.Name)
+		return SubmitResult{}, &rpc.Error{Code: rpc.CodeApplication, Message: fmt.Sprintf("network %q has no faucet", s.b.Net.Name),
+			Data: rpc.ErrorData{Kind: apitypes.KindNoFaucet}}
 	}
 	addr, err := s.address(p.Address)
 	if err != nil {
@@ -273,12 +209,6 @@ func (s *Service) Faucet(_ context.Context, p FaucetParams) (SubmitResult, error
 	return SubmitResult{ID: id, Chain: "auction"}, nil
 }
 
-// GenerateParams asks for blocks to be mined now.
-type GenerateParams struct {
-	Chain string `json:"chain"`
-	Count int    `json:"count"`
-}
-
 // Generate mines blocks on demand (regtest, admin).
 func (s *Service) Generate(_ context.Context, p GenerateParams) ([]wire.Hash, error) {
 	_, kind, err := s.chain(p.Chain)
@@ -292,12 +222,6 @@ func (s *Service) Generate(_ context.Context, p GenerateParams) ([]wire.Hash, er
 		return nil, invalid("count must be between 1 and 1000")
 	}
 	return s.b.Generate(kind, p.Count)
-}
-
-// NonceParams names a sender by public key, on a chain (default auction).
-type NonceParams struct {
-	PubKey string `json:"pubkey"`
-	Chain  string `json:"chain,omitempty"`
 }
 
 // NextNonce is the nonce a sender's next transaction on a chain should
@@ -320,21 +244,6 @@ func (s *Service) NextNonce(_ context.Context, p NonceParams) (uint64, error) {
 		return 0, errors.New("this node keeps no nonces")
 	}
 	return s.b.StateNonce(kind, pk)
-}
-
-// HistoryParams asks for an address's recent auction-chain transactions.
-type HistoryParams struct {
-	Address string `json:"address"`
-	Blocks  int    `json:"blocks,omitempty"` // how many recent blocks to scan; default 1000
-}
-
-// HistoryEntry is one transaction touching the address.
-type HistoryEntry struct {
-	TxJSON
-	Height    uint64 `json:"height"`
-	Direction string `json:"direction"` // "out" (sent by the address) or "in"
-	To        string `json:"to,omitempty"`
-	Amount    uint64 `json:"amount,omitempty"`
 }
 
 // History scans recent auction-chain blocks for transactions sent by or
@@ -377,7 +286,7 @@ func (s *Service) History(_ context.Context, p HistoryParams) ([]HistoryEntry, e
 			default:
 				continue
 			}
-			e.TxJSON = txJSON(tx, s.b.Net.AddressHRP, false)
+			e.Tx = txJSON(tx, s.b.Net.AddressHRP, false)
 			out = append(out, e)
 		}
 	}

@@ -23,16 +23,16 @@ var ErrAnchorPending = fmt.Errorf("auction: anchored metadata block not yet on t
 // ledger.ErrOverflow.
 const (
 	// Context-free (sanity) checks.
-	ErrBadPayload   = ledger.ErrBadPayload                   // payload does not decode canonically
-	ErrTooManyBids  = consensus.ErrorKind("ErrTooManyBids")  // batch empty or over MaxBidsPerTx
-	ErrDuplicateBid = consensus.ErrorKind("ErrDuplicateBid") // the bidder already bid in this auction (or twice in one batch)
-	ErrZeroDeposit  = consensus.ErrorKind("ErrZeroDeposit")  // a bid with no deposit
-	ErrZeroBid      = consensus.ErrorKind("ErrZeroBid")      // a revealed bid of zero
-	ErrBadKey       = consensus.ErrorKind("ErrBadKey")       // encrypted key empty, too short for ECIES or over MaxKeyCiphertext
+	ErrBadAuctionPayload = ledger.ErrBadAuctionPayload            // payload does not decode canonically
+	ErrTooManyBids       = consensus.ErrorKind("ErrTooManyBids")  // batch empty or over MaxBidsPerTx
+	ErrDuplicateBid      = consensus.ErrorKind("ErrDuplicateBid") // the bidder already bid in this auction (or twice in one batch)
+	ErrZeroDeposit       = consensus.ErrorKind("ErrZeroDeposit")  // a bid with no deposit
+	ErrZeroBid           = consensus.ErrorKind("ErrZeroBid")      // a revealed bid of zero
+	ErrBadKey            = consensus.ErrorKind("ErrBadKey")       // encrypted key empty, too short for ECIES or over MaxKeyCiphertext
 
 	// Against state.
 	ErrDeviceNotAuctionable = consensus.ErrorKind("ErrDeviceNotAuctionable") // device unknown, unattested, revoked or disabled at the anchor
-	ErrNotOwner             = consensus.ErrorKind("ErrNotOwner")             // opening an auction for a device the sender does not own
+	ErrSellerNotOwner       = consensus.ErrorKind("ErrSellerNotOwner")       // opening an auction for a device the sender does not own
 	ErrNoSuchAuction        = consensus.ErrorKind("ErrNoSuchAuction")        // auction ID (or device sequence number) unknown
 	ErrBadPhase             = consensus.ErrorKind("ErrBadPhase")             // the auction is not in the phase the transaction needs
 	ErrAuctionFull          = consensus.ErrorKind("ErrAuctionFull")          // MaxBidsPerAuction bidders already
@@ -52,8 +52,8 @@ const (
 // allErrorKinds lists every kind this package declares, for the table test
 // and the docs.
 var allErrorKinds = []consensus.ErrorKind{
-	ErrBadPayload, ErrTooManyBids, ErrDuplicateBid, ErrZeroDeposit, ErrZeroBid, ErrBadKey,
-	ErrDeviceNotAuctionable, ErrNotOwner, ErrNoSuchAuction, ErrBadPhase, ErrAuctionFull,
+	ErrBadAuctionPayload, ErrTooManyBids, ErrDuplicateBid, ErrZeroDeposit, ErrZeroBid, ErrBadKey,
+	ErrDeviceNotAuctionable, ErrSellerNotOwner, ErrNoSuchAuction, ErrBadPhase, ErrAuctionFull,
 	ErrInsufficientDeposit, ErrNoFunds, ErrNoBid, ErrRevealMismatch, ErrLateReveal,
 	ErrDoubleReveal, ErrNotWinner, ErrPaymentLate, ErrNotDevice, ErrDeliveryLate, ErrAlreadyDelivered,
 }

@@ -55,7 +55,7 @@ func (m *Machine) applyOpen(v *chain.View, tx *wire.Tx, ctx *chain.BlockContext,
 		return err
 	}
 	if info.Owner != sender {
-		return consensus.RuleErrorf(ErrNotOwner, "device %s belongs to %s, not the sender %s", o.Device,
+		return consensus.RuleErrorf(ErrSellerNotOwner, "device %s belongs to %s, not the sender %s", o.Device,
 			info.Owner.Encode(m.net.AddressHRP), sender.Encode(m.net.AddressHRP))
 	}
 	n, err := AuctionCount(v, o.Device)

@@ -238,11 +238,11 @@ func DecodeDeliverKey(b []byte) (DeliverKey, error) {
 	return d, nil
 }
 
-// newReader reads a payload or a state record. Its errors are ErrBadPayload
+// newReader reads a payload or a state record. Its errors are ErrBadAuctionPayload
 // rule errors "<what>: <field>: <reason>", e.g. "commit bids: seq:
 // truncated"; the record decoders turn them into assertion errors.
 func newReader(b []byte, what string) *payload.Reader {
 	return payload.NewReader(b, what, func(what, reason string) error {
-		return consensus.RuleErrorf(ErrBadPayload, "%s: %s", what, reason)
+		return consensus.RuleErrorf(ErrBadAuctionPayload, "%s: %s", what, reason)
 	})
 }

@@ -56,8 +56,11 @@ type Config struct {
 
 // Event reports a change of the main chain: blocks taken off the old
 // branch (tip first) and blocks put on (oldest first). Every reorg,
-// including a simple extension, is one Event.
+// including a simple extension, is one Event. Seq numbers a chain's
+// events from 1 in the order the main chain changed; subscribers receive
+// them in Seq order with no gaps (see Subscribe).
 type Event struct {
+	Seq      uint64
 	Reverted []*wire.Block
 	Applied  []*wire.Block
 	Tip      TipInfo
@@ -102,9 +105,9 @@ type Chain struct {
 	tipStatesMu sync.Mutex
 	tipStates   map[*TipState]struct{} // open snapshots, released by Close
 
-	notifyMu sync.Mutex // serialises delivery so subscribers see events in order
-	subsMu   sync.RWMutex
-	subs     []func(Event)
+	nextSeq uint64 // sequence number of the next event (guarded by mu)
+
+	events eventHandOff // ordered delivery to subscribers; see events.go
 }
 
 // Open opens (creating if needed) the chain stored in cfg.Dir, checks that
@@ -118,8 +121,9 @@ func Open(cfg Config) (*Chain, error) {
 		params: cfg.Net.Chain(cfg.Kind), net: cfg.Net, sm: cfg.StateMachine,
 		sigs: cfg.SigCache, log: cfg.Logger, now: cfg.Now, minerAllowed: cfg.MinerAllowed, pinned: cfg.Pinned,
 		recheckKinds: cfg.RecheckKinds, onPending: cfg.OnPending,
-		index: make(map[wire.Hash]*blockNode),
+		index: make(map[wire.Hash]*blockNode), nextSeq: 1,
 	}
+	c.events.init()
 	if c.sigs == nil {
 		c.sigs = keys.NewSigCache(100_000)
 	}
@@ -162,31 +166,6 @@ func (c *Chain) Net() *consensus.Params { return c.net }
 
 // SigCache is the signature cache shared with the mempool.
 func (c *Chain) SigCache() *keys.SigCache { return c.sigs }
-
-// Subscribe registers fn to be called after every main-chain change, in
-// order, outside the chain lock. fn must return quickly (hand work to its
-// own goroutine) and may call back into the Chain.
-func (c *Chain) Subscribe(fn func(Event)) {
-	c.subsMu.Lock()
-	c.subs = append(c.subs, fn)
-	c.subsMu.Unlock()
-}
-
-func (c *Chain) deliver(events []Event) {
-	if len(events) == 0 {
-		return
-	}
-	c.notifyMu.Lock()
-	defer c.notifyMu.Unlock()
-	c.subsMu.RLock()
-	subs := slices.Clone(c.subs)
-	c.subsMu.RUnlock()
-	for _, ev := range events {
-		for _, fn := range subs {
-			fn(ev)
-		}
-	}
-}
 
 // genesisBlock builds this chain's genesis: fixed header fields from the
 // parameters and a state root from the state machine's initial state, so
@@ -396,21 +375,24 @@ func (c *Chain) processBlock(ctx context.Context, blk *wire.Block, raw []byte, o
 	size := len(raw)
 	hash := blk.Hash()
 	res := Result{Hash: hash}
+	// A cheap early answer for blocks already known; asked again under the
+	// write lock below, because another goroutine may store the same block
+	// between here and there (it would otherwise be accepted twice).
 	c.mu.RLock()
-	n, known := c.index[hash]
-	orphan := c.orphans.has(hash)
+	err := c.knownBlockLocked(hash)
 	c.mu.RUnlock()
-	if (known && n.status&statusHaveData != 0) || orphan {
-		return res, consensus.RuleErrorf(consensus.ErrDuplicateBlock, "already have block %s", hash)
-	}
-	if known && n.status&statusInvalid != 0 {
-		return res, consensus.RuleErrorf(consensus.ErrInvalidAncestor, "block %s is known to be invalid", hash)
+	if err != nil {
+		return res, err
 	}
 	if err := c.checkBlockSanity(ctx, blk, size); err != nil {
 		return res, err
 	}
 
 	c.mu.Lock()
+	if err := c.knownBlockLocked(hash); err != nil {
+		c.mu.Unlock()
+		return res, err
+	}
 	parent := c.index[blk.Header.PrevHash]
 	if parent == nil {
 		c.orphans.add(blk, size, c.now())
@@ -436,6 +418,20 @@ func (c *Chain) processBlock(ctx context.Context, blk *wire.Block, raw []byte, o
 		}
 	}
 	return res, err
+}
+
+// knownBlockLocked is the duplicate check: ErrDuplicateBlock for a block
+// stored or held as an orphan, ErrInvalidAncestor for one known invalid.
+// Called with c.mu held (read or write).
+func (c *Chain) knownBlockLocked(hash wire.Hash) error {
+	n, known := c.index[hash]
+	if (known && n.status&statusHaveData != 0) || c.orphans.has(hash) {
+		return consensus.RuleErrorf(consensus.ErrDuplicateBlock, "already have block %s", hash)
+	}
+	if known && n.status&statusInvalid != 0 {
+		return consensus.RuleErrorf(consensus.ErrInvalidAncestor, "block %s is known to be invalid", hash)
+	}
+	return nil
 }
 
 // acceptBlock stores a sanity-checked block whose parent is known and

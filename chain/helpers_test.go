@@ -29,7 +29,11 @@ const (
 	txReject = 2 // fails in ApplyTx: a state-rule violation
 )
 
-var errKVSanity = consensus.ErrTxSanity
+// Kinds of the test state machine (a real one declares its own kinds).
+const (
+	errKVSanity   = consensus.ErrorKind("ErrKVSanity")   // unknown type or payload not key=value
+	errKVRejected = consensus.ErrorKind("ErrKVRejected") // a txReject transaction, refused by state
+)
 
 func (kvMachine) Genesis(v *View) error {
 	v.Put([]byte("genesis"), []byte("yes"))
@@ -59,7 +63,7 @@ func (kvMachine) ApplyTx(v *View, tx *wire.Tx, _ *BlockContext) error {
 	}
 	v.PutUint64(nk, n+1)
 	if tx.Type == txReject {
-		return consensus.RuleErrorf(consensus.ErrTxSanity, "rejected by state")
+		return consensus.RuleErrorf(errKVRejected, "rejected by state")
 	}
 	k, val, _ := bytes.Cut(tx.Payload, []byte("="))
 	v.Put(append([]byte("kv/"), k...), val)

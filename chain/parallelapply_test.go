@@ -25,6 +25,9 @@ type bankMachine struct {
 	work int // extra rounds of hashing per transaction: a costly ApplyTx
 }
 
+// errBankRule is the bank machine's own rule violation (funds, self).
+var errBankRule = consensus.ErrorKind("ErrBankRule")
+
 const (
 	bankTransfer = 1 // payload: recipient (2 bytes), amount (8 bytes)
 	bankSweep    = 2 // moves 1% of the sender's balance into "pot"
@@ -61,7 +64,7 @@ func (m bankMachine) ApplyTx(v *View, tx *wire.Tx, _ *BlockContext) error {
 	}
 	move := func(to []byte, amount uint64) error {
 		if amount > bal {
-			return consensus.RuleErrorf(consensus.ErrTxSanity, "balance %d, moving %d", bal, amount)
+			return consensus.RuleErrorf(errBankRule, "balance %d, moving %d", bal, amount)
 		}
 		bal -= amount
 		if bal == 0 {
@@ -81,7 +84,7 @@ func (m bankMachine) ApplyTx(v *View, tx *wire.Tx, _ *BlockContext) error {
 	}
 	to := binary.BigEndian.Uint16(tx.Payload)
 	if to == who {
-		return consensus.RuleErrorf(consensus.ErrTxSanity, "transfer to self")
+		return consensus.RuleErrorf(errBankRule, "transfer to self")
 	}
 	if err := move(bankKey("bal/", to), 1); err != nil { // the fee
 		return err

@@ -162,6 +162,9 @@ func (c *Chain) finishEvent(ev *Event) *Event {
 		return nil
 	}
 	ev.Tip = c.tipInfoLocked()
+	ev.Seq = c.nextSeq // numbered under c.mu: the order the main chain changed
+	c.nextSeq++
+	c.events.park(*ev)
 	return ev
 }
 

@@ -354,8 +354,8 @@ func TestReorgPrefixWinsOverInvalidTail(t *testing.T) {
 				feed(t, a.c, g[0])
 			} else {
 				feed(t, a.c, g...)
-				if _, err := a.c.ProcessBlock(context.Background(), bad); !errors.Is(err, consensus.ErrTxSanity) {
-					t.Fatalf("block with a refused tx: got %v, want ErrTxSanity", err)
+				if _, err := a.c.ProcessBlock(context.Background(), bad); !errors.Is(err, errKVRejected) {
+					t.Fatalf("block with a refused tx: got %v, want ErrKVRejected", err)
 				}
 				if _, err := a.c.ProcessBlock(context.Background(), c5); !errors.Is(err, consensus.ErrInvalidAncestor) {
 					t.Fatalf("child of the refused block: got %v", err)

@@ -222,10 +222,10 @@ func TestBlockRules(t *testing.T) {
 			tx.Sender[0] = 0x07
 			return []*wire.Tx{tx}
 		}},
-		{name: "payload without '='", stage: stageBlock, want: consensus.ErrTxSanity, txs: func(h *harness) []*wire.Tx {
+		{name: "payload without '='", stage: stageBlock, want: errKVSanity, txs: func(h *harness) []*wire.Tx {
 			return []*wire.Tx{mkTx(h, user, 0, "no equals sign", nil)}
 		}},
-		{name: "unknown transaction type", stage: stageBlock, want: consensus.ErrTxSanity, txs: oneTx, mutate: func(h *harness, b *wire.Block) {
+		{name: "unknown transaction type", stage: stageBlock, want: errKVSanity, txs: oneTx, mutate: func(h *harness, b *wire.Block) {
 			b.Txs[0] = mkTx(h, user, 0, "a=1", func(tx *wire.Tx) { tx.Type = 99 })
 			fixRoot(b)
 			h.resolve(b)
@@ -297,7 +297,7 @@ func TestBlockRules(t *testing.T) {
 			fixRoot(b)
 			h.resolve(b)
 		}},
-		{name: "transaction the state machine refuses", stage: stageState, want: consensus.ErrTxSanity, txs: oneTx, mutate: func(h *harness, b *wire.Block) {
+		{name: "transaction the state machine refuses", stage: stageState, want: errKVRejected, txs: oneTx, mutate: func(h *harness, b *wire.Block) {
 			b.Txs[0] = mkTx(h, user, 0, "a=1", func(tx *wire.Tx) { tx.Type = txReject })
 			fixRoot(b)
 			h.resolve(b)

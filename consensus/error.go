@@ -28,7 +28,6 @@ const (
 	ErrDuplicateTx    = ErrorKind("ErrDuplicateTx")    // same transaction twice in one block
 	ErrTxWrongChain   = ErrorKind("ErrTxWrongChain")   // tx chain ID is not this chain's
 	ErrTxBadSig       = ErrorKind("ErrTxBadSig")       // tx signature invalid or sender key malformed
-	ErrTxSanity       = ErrorKind("ErrTxSanity")       // tx fails its state machine's context-free checks
 	ErrTxTooLarge     = ErrorKind("ErrTxTooLarge")     // encoded tx over wire.MaxTxBytes (or its payload over wire.MaxPayloadBytes)
 
 	// Checks against the parent header chain.
@@ -47,8 +46,6 @@ const (
 	// Block-tree conditions.
 	ErrDuplicateBlock  = ErrorKind("ErrDuplicateBlock")  // already have it
 	ErrInvalidAncestor = ErrorKind("ErrInvalidAncestor") // builds on a block known to be invalid
-	ErrOrphan          = ErrorKind("ErrOrphan")          // parent unknown; held in the orphan pool
-	ErrCheckpoint      = ErrorKind("ErrCheckpoint")      // would reorganise past a block that must not be abandoned
 )
 
 // RuleError reports which rule a block or transaction broke and how.

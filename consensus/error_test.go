@@ -19,11 +19,10 @@ var allKinds = map[string]ErrorKind{
 	"ErrWrongChain": ErrWrongChain, "ErrBadVersion": ErrBadVersion, "ErrBitsOutOfRange": ErrBitsOutOfRange,
 	"ErrHighHash": ErrHighHash, "ErrBadMinerSig": ErrBadMinerSig, "ErrBadTxRoot": ErrBadTxRoot,
 	"ErrDuplicateTx": ErrDuplicateTx, "ErrTxWrongChain": ErrTxWrongChain, "ErrTxBadSig": ErrTxBadSig,
-	"ErrTxSanity": ErrTxSanity, "ErrTxTooLarge": ErrTxTooLarge, "ErrBadHeight": ErrBadHeight, "ErrUnexpectedBits": ErrUnexpectedBits,
+	"ErrTxTooLarge": ErrTxTooLarge, "ErrBadHeight": ErrBadHeight, "ErrUnexpectedBits": ErrUnexpectedBits,
 	"ErrTimeTooOld": ErrTimeTooOld, "ErrTimeTooNew": ErrTimeTooNew, "ErrMinerNotAdmitted": ErrMinerNotAdmitted,
 	"ErrBadAnchor": ErrBadAnchor, "ErrBadStateRoot": ErrBadStateRoot, "ErrTxExpired": ErrTxExpired,
 	"ErrBadNonce": ErrBadNonce, "ErrDuplicateBlock": ErrDuplicateBlock, "ErrInvalidAncestor": ErrInvalidAncestor,
-	"ErrOrphan": ErrOrphan, "ErrCheckpoint": ErrCheckpoint,
 }
 
 func TestErrorKindStringIsName(t *testing.T) {
@@ -129,10 +128,10 @@ func TestRuleErrorfFormatting(t *testing.T) {
 	}{
 		{RuleErrorf(ErrHighHash, "hash %d", 7), "ErrHighHash: hash 7"},
 		{RuleErrorf(ErrBadHeight, "height %d, want %d", 5, 6), "ErrBadHeight: height 5, want 6"},
-		{RuleErrorf(ErrOrphan, "no args"), "ErrOrphan: no args"},
-		{RuleErrorf(ErrTxSanity, "%s/%q/%x", "a", "b", 255), `ErrTxSanity: a/"b"/ff`},
+		{RuleErrorf(ErrDuplicateBlock, "no args"), "ErrDuplicateBlock: no args"},
+		{RuleErrorf(ErrBadNonce, "%s/%q/%x", "a", "b", 255), `ErrBadNonce: a/"b"/ff`},
 		{RuleErrorf(ErrMalformed, "100%%"), "ErrMalformed: 100%"},
-		{RuleError{Kind: ErrCheckpoint}, "ErrCheckpoint: "},
+		{RuleError{Kind: ErrInvalidAncestor}, "ErrInvalidAncestor: "},
 	}
 	for _, c := range cases {
 		if got := c.err.Error(); got != c.want {

@@ -24,7 +24,8 @@ func MainNet() *Params {
 	}
 	p := &Params{
 		Name: "main", AddressHRP: "tc", Permissioned: true,
-		DefaultP2PPort: 9740, DefaultRPCPort: 9741,
+		MinRelayFeeRate: 1,
+		DefaultP2PPort:  9740, DefaultRPCPort: 9741,
 		Metadata: chain(MetadataChain, 0x7463_0001, 10*time.Second),
 		Auction:  chain(AuctionChain, 0x7463_0002, 5*time.Second),
 	}

@@ -94,6 +94,14 @@ type Params struct {
 	DefaultP2PPort int
 	DefaultRPCPort int
 
+	// MinRelayFeeRate is policy, not consensus: the least fee, in base
+	// units per encoded byte, at which a node pools and relays an
+	// auction-chain transaction. Blocks may still carry cheaper ones. It
+	// is positive on main and test so free transactions cannot flood the
+	// network; regtest admits free ones for tests. The metadata chain
+	// carries no coin and has no fee floor.
+	MinRelayFeeRate uint64
+
 	Metadata ChainParams
 	Auction  ChainParams
 

@@ -21,7 +21,8 @@ func TestNet() *Params {
 	}
 	p := &Params{
 		Name: "test", AddressHRP: "tct",
-		DefaultP2PPort: 19740, DefaultRPCPort: 19741,
+		MinRelayFeeRate: 1,
+		DefaultP2PPort:  19740, DefaultRPCPort: 19741,
 		// About 2^22 and 2^21 expected hashes: a few blocks per target
 		// spacing on one core at ~3 MH/s, so a new local testnet shows both
 		// chains moving at once; ASERT (half-life 20 blocks) then raises

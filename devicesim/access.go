@@ -12,7 +12,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/thingchain/thingchain/api"
+	"github.com/thingchain/thingchain/api/apitypes"
 	"github.com/thingchain/thingchain/chain/keys"
 	"github.com/thingchain/thingchain/chain/wire"
 )
@@ -51,7 +51,7 @@ type ChainAccess struct {
 }
 
 type cachedAuction struct {
-	a       *api.AuctionView // nil: unknown auction
+	a       *apitypes.AuctionView // nil: unknown auction
 	fetched time.Time
 }
 
@@ -139,7 +139,7 @@ func (c *ChainAccess) CheckAccess(r *http.Request, device keys.PubKey) error {
 	if a == nil {
 		return errForged
 	}
-	if a.Device != device {
+	if a.Device != device.String() {
 		return errForged
 	}
 	d := a.Delivery
@@ -162,7 +162,7 @@ func (c *ChainAccess) CheckAccess(r *http.Request, device keys.PubKey) error {
 func msTime(ms int64) string { return time.UnixMilli(ms).UTC().Format(time.RFC3339) }
 
 // auction reads an auction through the cache.
-func (c *ChainAccess) auction(ctx context.Context, id wire.Hash) (*api.AuctionView, error) {
+func (c *ChainAccess) auction(ctx context.Context, id wire.Hash) (*apitypes.AuctionView, error) {
 	ttl, dttl := c.CacheTTL, c.DeliveredTTL
 	if ttl <= 0 {
 		ttl = 5 * time.Second

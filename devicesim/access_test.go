@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"github.com/thingchain/thingchain/api/apitypes"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -55,10 +56,11 @@ func mustKey(t *testing.T) *keys.PrivateKey {
 // deliveredView is a delivered auction of device whose key hashes to key.
 func deliveredView(device keys.PubKey, seq uint64, key []byte, from, to time.Time) *api.AuctionView {
 	id := auction.AuctionID(device, seq)
-	a := &auction.Auction{ID: id, Device: device, Seq: seq, Status: auction.StatusDelivered}
-	return &api.AuctionView{Auction: a, Phase: "delivered", Delivery: &auction.Delivery{
-		Auction: id, Device: device, Time: from.UnixMilli(), Expires: to.UnixMilli(), KeyHash: auction.KeyHash(key),
-		EncryptedKey: []byte{1, 2, 3},
+	a := api.AuctionView{}.Auction
+	a.ID, a.Device, a.Seq, a.Status = id, device.String(), seq, apitypes.StatusDelivered
+	return &api.AuctionView{Auction: a, Phase: "delivered", Delivery: &apitypes.Delivery{
+		Auction: id, Device: device.String(), Time: from.UnixMilli(), Expires: to.UnixMilli(), KeyHash: auction.KeyHash(key),
+		EncryptedKey: "010203",
 	}}
 }
 
@@ -76,7 +78,7 @@ func TestChainAccess(t *testing.T) {
 	good := deliveredView(dev, 0, key, start, end)
 	otherDev := deliveredView(other, 0, key, start, end)
 	pendingID := auction.AuctionID(dev, 1)
-	pending := &api.AuctionView{Auction: &auction.Auction{ID: pendingID, Device: dev, Seq: 1, Status: auction.StatusPaid}}
+	pending := &api.AuctionView{Auction: apitypes.Auction{ID: pendingID, Device: dev.String(), Seq: 1, Status: apitypes.StatusPaid}}
 	fake := &fakeAuctions{views: map[wire.Hash]*api.AuctionView{good.ID: good, otherDev.ID: otherDev, pendingID: pending}}
 
 	now := start.Add(time.Minute)

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/thingchain/thingchain/api/apitypes"
 	"log/slog"
 	"net"
 	"net/http"
@@ -344,13 +345,13 @@ func (a *Agent) CurrentTerms() registry.Terms {
 }
 
 // Record reads the device's record from the node (nil if not attested).
-func (a *Agent) Record(ctx context.Context) (*registry.Device, error) {
+func (a *Agent) Record(ctx context.Context) (*apitypes.Device, error) {
 	return GetDevice(ctx, a.Client, a.DeviceKey.PubKey())
 }
 
 // InSync reports whether rec is this agent's current check-in: enabled,
 // by its owner, with its TD, metadata, region and terms.
-func (a *Agent) InSync(rec *registry.Device) bool {
+func (a *Agent) InSync(rec *apitypes.Device) bool {
 	return rec != nil && rec.Enabled && rec.Owner == a.OwnerAddress() && rec.Region == a.Region &&
-		rec.Terms == a.CurrentTerms() && bytes.Equal(rec.TD, a.ThingDescription()) && bytes.Equal(rec.Metadata, a.Metadata())
+		registry.Terms(rec.Terms) == a.CurrentTerms() && bytes.Equal(rec.TD, a.ThingDescription()) && bytes.Equal(rec.Metadata, a.Metadata())
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/thingchain/thingchain/api/apitypes"
 	"log/slog"
 	"time"
 
@@ -143,7 +144,7 @@ func Bootstrap(ctx context.Context, client Caller, net *consensus.Params, cfg Bo
 // bootstrapState reads whether the kind's OEM is admitted and its model
 // published; a model published by some other OEM is an error, since the
 // dev OEM could not attest devices of it.
-func bootstrapState(ctx context.Context, client Caller, oem keys.PubKey, k *Kind) (admitted bool, model *registry.Model, err error) {
+func bootstrapState(ctx context.Context, client Caller, oem keys.PubKey, k *Kind) (admitted bool, model *apitypes.Model, err error) {
 	m, err := GetOEM(ctx, client, oem)
 	if err != nil {
 		return false, nil, fmt.Errorf("registry.oem: %w", err)

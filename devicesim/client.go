@@ -2,16 +2,15 @@ package devicesim
 
 import (
 	"context"
-	"encoding/hex"
 	"fmt"
 	"sync"
 	"time"
 
-	"github.com/thingchain/thingchain/api"
+	"github.com/thingchain/thingchain/api/apitypes"
+	apiclient "github.com/thingchain/thingchain/api/client"
 	"github.com/thingchain/thingchain/chain/keys"
 	"github.com/thingchain/thingchain/chain/wire"
 	"github.com/thingchain/thingchain/consensus"
-	"github.com/thingchain/thingchain/registry"
 )
 
 // Caller is the node API as the simulator uses it; *rpc.Client satisfies
@@ -20,11 +19,14 @@ type Caller interface {
 	Call(ctx context.Context, method string, params, result any) error
 }
 
+// apiOf is the typed API client over a Caller.
+func apiOf(c Caller) *apiclient.Client { return apiclient.New(c) }
+
 // NodeNetwork asks a node which network it runs and returns that
 // network's parameters.
 func NodeNetwork(ctx context.Context, c Caller) (*consensus.Params, error) {
-	var info api.ChainInfoResult
-	if err := c.Call(ctx, "chain.info", nil, &info); err != nil {
+	info, err := apiOf(c).ChainInfo(ctx)
+	if err != nil {
 		return nil, fmt.Errorf("asking the node for its network: %w", err)
 	}
 	return consensus.ForNetwork(info.Network)
@@ -34,15 +36,15 @@ func NodeNetwork(ctx context.Context, c Caller) (*consensus.Params, error) {
 // one metadata block (admin.generate; c must carry the node's cookie).
 func AdminGenerate(c Caller) func(context.Context) error {
 	return func(ctx context.Context) error {
-		var hashes []wire.Hash
-		return c.Call(ctx, "admin.generate", api.GenerateParams{Chain: "metadata", Count: 1}, &hashes)
+		_, err := apiOf(c).Generate(ctx, "metadata", 1)
+		return err
 	}
 }
 
 // submit sends a signed transaction.
 func submit(ctx context.Context, c Caller, tx *wire.Tx) (wire.Hash, error) {
-	var res api.SubmitResult
-	if err := c.Call(ctx, "tx.submit", api.SubmitParams{Raw: hex.EncodeToString(tx.Encode())}, &res); err != nil {
+	res, err := apiOf(c).Submit(ctx, tx)
+	if err != nil {
 		return wire.Hash{}, err
 	}
 	return res.ID, nil
@@ -51,37 +53,27 @@ func submit(ctx context.Context, c Caller, tx *wire.Tx) (wire.Hash, error) {
 // nextNonce is a key's next nonce on a chain ("metadata" or "auction"),
 // pending transactions included.
 func nextNonce(ctx context.Context, c Caller, pk keys.PubKey, chain string) (uint64, error) {
-	var n uint64
-	err := c.Call(ctx, "account.nextNonce", api.NonceParams{PubKey: pk.String(), Chain: chain}, &n)
-	return n, err
+	return apiOf(c).NextNonce(ctx, pk, chain)
 }
 
 // GetDevice returns a device record, nil if the key is unknown.
-func GetDevice(ctx context.Context, c Caller, device keys.PubKey) (*registry.Device, error) {
-	var d *registry.Device
-	err := c.Call(ctx, "registry.device", api.DeviceParams{Device: device.String()}, &d)
-	return d, err
+func GetDevice(ctx context.Context, c Caller, device keys.PubKey) (*apitypes.Device, error) {
+	return apiOf(c).Device(ctx, device)
 }
 
 // GetOEM returns an OEM's membership, nil if never admitted.
-func GetOEM(ctx context.Context, c Caller, oem keys.PubKey) (*registry.Member, error) {
-	var m *registry.Member
-	err := c.Call(ctx, "registry.oem", api.KeyParams{Key: oem.String()}, &m)
-	return m, err
+func GetOEM(ctx context.Context, c Caller, oem keys.PubKey) (*apitypes.Member, error) {
+	return apiOf(c).OEM(ctx, oem)
 }
 
 // GetModel returns a published model, nil if unknown.
-func GetModel(ctx context.Context, c Caller, id string) (*registry.Model, error) {
-	var m *registry.Model
-	err := c.Call(ctx, "registry.model", api.ModelParams{ID: id}, &m)
-	return m, err
+func GetModel(ctx context.Context, c Caller, id string) (*apitypes.Model, error) {
+	return apiOf(c).Model(ctx, id)
 }
 
 // ListDevices runs a device query.
-func ListDevices(ctx context.Context, c Caller, f api.DeviceFilter) (registry.QueryResult, error) {
-	var res registry.QueryResult
-	err := c.Call(ctx, "registry.devices", f, &res)
-	return res, err
+func ListDevices(ctx context.Context, c Caller, f apitypes.DeviceFilter) (apitypes.QueryResult, error) {
+	return apiOf(c).Devices(ctx, f)
 }
 
 // Sender signs and submits a key's transactions on one chain with

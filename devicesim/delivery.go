@@ -14,7 +14,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/thingchain/thingchain/api"
+	"github.com/thingchain/thingchain/api/apitypes"
 	"github.com/thingchain/thingchain/auction"
 	"github.com/thingchain/thingchain/chain/keys"
 	"github.com/thingchain/thingchain/chain/wire"
@@ -29,10 +29,10 @@ import (
 // A restart reuses the saved key, so the winner never sees two keys for
 // one auction; an auction already delivered on chain is skipped.
 
-// DefaultDeliveryFee is the fee of a key delivery (base units). Nodes
-// accept zero-fee auction transactions by default (mempool MinFeeRate 0),
-// but miners order by fee rate: a small fee keeps deliveries ahead of free
-// transactions before their deadline. About 37 units per byte.
+// DefaultDeliveryFee is the fee of a key delivery (base units): about 37
+// units per byte, well above the relay floor of main and test (1 unit per
+// byte, consensus.Params.MinRelayFeeRate), and miners order by fee rate,
+// so deliveries stay ahead of cheap transactions before their deadline.
 const DefaultDeliveryFee = 10_000
 
 // DefaultFunding is what the simulator asks the test faucet for, per
@@ -186,7 +186,7 @@ func (a *Agent) DeliverKeys(ctx context.Context, fee uint64) ([]wire.Hash, error
 	var errs []error
 	for i := range list {
 		av := &list[i]
-		if av.Status != auction.StatusPaid || av.Delivery != nil {
+		if av.Status != apitypes.StatusPaid || av.Delivery != nil {
 			continue
 		}
 		if av.Height+1 > av.DeliveryDeadline {
@@ -225,28 +225,31 @@ func (a *Agent) deliver(ctx context.Context, id wire.Hash, fee uint64) (sent boo
 	if err != nil {
 		return false, fmt.Errorf("auction.get: %w", err)
 	}
-	if av == nil || av.Status != auction.StatusPaid || av.Delivery != nil {
+	if av == nil || av.Status != apitypes.StatusPaid || av.Delivery != nil {
 		return false, nil // moved on meanwhile
 	}
-	if av.Device != a.DeviceKey.PubKey() {
+	if av.Device != a.DeviceHex() {
 		return false, fmt.Errorf("auction.get returned an auction of another device")
 	}
 	winner := av.Winner
-	if winner.IsZero() {
+	if winner == "" {
 		return false, fmt.Errorf("auction has no winner")
 	}
 	var winnerKey keys.PubKey
 	found := false
 	for _, b := range av.BidList {
 		if b.Bidder == winner {
-			winnerKey, found = b.BidderKey, true
+			if winnerKey, err = keys.ParsePubKeyHex(b.BidderKey); err != nil {
+				return false, fmt.Errorf("winner's bid key: %w", err)
+			}
+			found = true
 			break
 		}
 	}
 	if !found {
-		return false, fmt.Errorf("no bid of the winner %s in the bid list", winner.Encode(a.Net.AddressHRP))
+		return false, fmt.Errorf("no bid of the winner %s in the bid list", winner)
 	}
-	if winnerKey.Address() != winner {
+	if winnerKey.Address().Encode(a.Net.AddressHRP) != winner {
 		return false, fmt.Errorf("winner's bid key does not match the winner's address")
 	}
 	key, err := a.accessKeys.getOrCreate(id, crand.Reader)
@@ -275,7 +278,7 @@ func (a *Agent) deliver(ctx context.Context, id wire.Hash, fee uint64) (sent boo
 	a.sent[id] = time.Now()
 	a.mu.Unlock()
 	a.Logger.Info("access key delivered", "device", a.DeviceHex(), "auction", id.String(),
-		"winner", winner.Encode(a.Net.AddressHRP), "price", av.Price, "resubmitted", resubmit)
+		"winner", winner, "price", av.Price, "resubmitted", resubmit)
 	return true, nil
 }
 
@@ -283,43 +286,37 @@ func (a *Agent) deliver(ctx context.Context, id wire.Hash, fee uint64) (sent boo
 // balance is below threshold. It reports whether it asked. The faucet's
 // transfer still needs an auction block.
 func (a *Agent) Fund(ctx context.Context, amount, threshold uint64) (bool, error) {
-	var acct api.Account
-	if err := a.Client.Call(ctx, "account.get", api.AddressParams{Address: a.DeviceAddress()}, &acct); err != nil {
+	acct, err := apiOf(a.Client).Account(ctx, a.DeviceAddress())
+	if err != nil {
 		return false, fmt.Errorf("account.get: %w", err)
 	}
 	if acct.Balance >= threshold {
 		return false, nil
 	}
-	var res api.SubmitResult
-	if err := a.Client.Call(ctx, "faucet.request", api.FaucetParams{Address: a.DeviceAddress(), Amount: amount}, &res); err != nil {
+	if _, err := apiOf(a.Client).Faucet(ctx, a.DeviceAddress(), amount); err != nil {
 		return false, fmt.Errorf("faucet.request: %w", err)
 	}
 	return true, nil
 }
 
-// Reading auctions through the API (auction.get, auction.ofDevice). The
-// API renders api.AuctionView: statuses as names, hashes in hex, keys and
-// addresses as JSON arrays of bytes (hex strings are accepted too, should
-// the API start printing them so).
+// Reading auctions through the API (auction.get, auction.ofDevice), in
+// its one encoding: statuses as names, hashes and keys in hex, addresses
+// in bech32m.
 
 // getAuction reads one auction with its bids and delivery; nil if unknown.
-func getAuction(ctx context.Context, c Caller, id wire.Hash) (*api.AuctionView, error) {
-	var a *api.AuctionView
-	err := c.Call(ctx, "auction.get", api.AuctionIDParams{ID: id}, &a)
-	return a, err
+func getAuction(ctx context.Context, c Caller, id wire.Hash) (*apitypes.AuctionView, error) {
+	return apiOf(c).Auction(ctx, id)
 }
 
 // auctionsOfDevice lists a device's auctions (without bids), oldest first.
-func auctionsOfDevice(ctx context.Context, c Caller, device keys.PubKey) ([]api.AuctionView, error) {
-	var out []api.AuctionView
-	err := c.Call(ctx, "auction.ofDevice", api.DeviceParams{Device: device.String()}, &out)
-	return out, err
+func auctionsOfDevice(ctx context.Context, c Caller, device keys.PubKey) ([]apitypes.AuctionView, error) {
+	return apiOf(c).AuctionsOfDevice(ctx, device)
 }
 
 // GetDelivery reads an auction's key delivery through the API: nil (and
 // no error) when the auction is unknown or not delivered yet. A winner
-// opens it with auction.OpenDelivery(key, d).
-func GetDelivery(ctx context.Context, c Caller, id wire.Hash) (*auction.Delivery, error) {
+// opens it with d.Open(key).
+func GetDelivery(ctx context.Context, c Caller, id wire.Hash) (*apitypes.Delivery, error) {
 	a, err := getAuction(ctx, c, id)
 	if err != nil || a == nil || a.Delivery == nil {
 		return nil, err
@@ -348,7 +345,7 @@ func (s *Simulator) fundAll(ctx context.Context) {
 	for _, a := range s.agents {
 		ok, err := a.Fund(ctx, DefaultFunding, FundingThreshold)
 		if err != nil {
-			if hasKind(err, "no faucet") {
+			if hasKind(err, apitypes.KindNoFaucet) {
 				s.log.Info("this network has no faucet: devices pay delivery fees from their own balance", "fee", s.cfg.DeliveryFee)
 				return
 			}
@@ -402,8 +399,7 @@ func (s *Simulator) watch(ctx context.Context) {
 	var lastHead wire.Hash
 	first := true
 	for {
-		var info api.ChainInfoResult
-		err := s.cfg.Client.Call(ctx, "chain.info", nil, &info)
+		info, err := apiOf(s.cfg.Client).ChainInfo(ctx)
 		switch {
 		case ctx.Err() != nil:
 			return

@@ -4,6 +4,12 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/hex"
+	"github.com/thingchain/thingchain/api/apitypes"
+	apiclient "github.com/thingchain/thingchain/api/client"
+	"github.com/thingchain/thingchain/node"
+	"github.com/thingchain/thingchain/node/nodetest"
+	"github.com/thingchain/thingchain/registry"
 	"os"
 	"path/filepath"
 	"strings"
@@ -55,7 +61,9 @@ func TestAuctionDeliveryAndAccessOnRegtest(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a node")
 	}
-	client := startRegtestNode(t)
+	// libp2p on loopback (no peers), so admin.setNetworkActive has a
+	// network to switch in the API conformance check below.
+	client := nodetest.Client(t, context.Background(), nodetest.Start(t, node.Config{}))
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	var skew atomic.Int64 // the simulator's clock runs this far ahead
@@ -144,14 +152,14 @@ func TestAuctionDeliveryAndAccessOnRegtest(t *testing.T) {
 		generate("auction", 1)
 	}
 	send(func(n uint64) *wire.Tx { return auction.NewRevealTx(net, bidder, n, 1000, bid) })
-	for i := 0; view().Status != auction.StatusPaid; i++ {
+	for i := 0; view().Status != apitypes.StatusPaid; i++ {
 		if i > 10 {
 			t.Fatalf("auction status %q", view().Status)
 		}
 		generate("auction", 1)
 	}
-	if a := view(); a.Winner != bidderAddr || a.Price != next.Terms.ReservePerPoint*next.Terms.PointsPerPeriod {
-		t.Fatalf("winner %x price %d", a.Winner, a.Price)
+	if a := view(); a.Winner != bidderAddr.Encode(net.AddressHRP) || a.Price != next.Terms.ReservePerPoint*next.Terms.PointsPerPeriod {
+		t.Fatalf("winner %s price %d", a.Winner, a.Price)
 	}
 
 	// The device saved a key and "crashed" before submitting: the restarted
@@ -176,8 +184,74 @@ func TestAuctionDeliveryAndAccessOnRegtest(t *testing.T) {
 		t.Fatalf("second delivery round: %v, %v", ids, err)
 	}
 	generate("auction", 1)
-	if a := view(); a.Status != auction.StatusDelivered || a.Delivery == nil {
+	if a := view(); a.Status != apitypes.StatusDelivered || a.Delivery == nil {
 		t.Fatalf("after delivery: status %s, delivery %v", a.Status, a.Delivery)
+	}
+
+	// With a device, a model, an OEM, bids and a delivered key on chain,
+	// every API method's response must match docs/api.md.
+	rec, err := GetDevice(ctx, client, dev.DeviceKey.PubKey())
+	if err != nil || rec == nil {
+		t.Fatalf("registry.device: %v %v", rec, err)
+	}
+	// A miner admitted by governance, so registry.miner has a record.
+	minerKey, _ := keys.GenerateKey()
+	authorities, ok := registry.DevAuthorityKeys(net)
+	if !ok {
+		t.Fatal("regtest has no dev authority keys")
+	}
+	idx := make([]uint8, net.AuthorityThreshold)
+	for i := range idx {
+		idx[i] = uint8(i)
+	}
+	admit := registry.Proposal{Action: registry.AdmitMiner, Subject: minerKey.PubKey(), Name: "conformance test miner", ProposalNonce: 1}
+	if _, err := NewSender(client, minerKey).Submit(ctx, func(n uint64) *wire.Tx {
+		return registry.NewApprovedGovernanceTx(net.Metadata.ChainID, minerKey, n, admit, authorities, idx)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	generate("metadata", 1)
+	commitTx := view().BidList[0]
+	var hist []api.HistoryEntry
+	if err := client.Call(ctx, "account.history", api.HistoryParams{Address: bidderAddr.Encode(net.AddressHRP)}, &hist); err != nil || len(hist) == 0 {
+		t.Fatalf("account.history: %v %v", hist, err)
+	}
+	one, active := uint64(1), true
+	var tips api.ChainInfoResult
+	if err := client.Call(ctx, "chain.info", nil, &tips); err != nil {
+		t.Fatal(err)
+	}
+	checkAPIDocs(t, ctx, client, []apiCall{
+		{method: "rpc.methods"},
+		{method: "node.info"},
+		{method: "chain.info"},
+		{method: "chain.getBlock", params: api.BlockQuery{Chain: "metadata", Height: &one, Full: true}},
+		{method: "chain.getBlock", params: api.BlockQuery{Chain: "metadata", Height: &one}},
+		{method: "chain.getTransaction", params: api.TxQuery{Chain: "auction", ID: hist[0].ID}},
+		{method: "tx.submit", params: api.SubmitParams{Raw: hex.EncodeToString(ledger.NewTransfer(net, bidder, dev.DeviceKey.PubKey().Address(), 1, 1000, mustNonce(t, ctx, client, bidder.PubKey())).Encode())}},
+		{method: "account.get", params: api.AddressParams{Address: bidderAddr.Encode(net.AddressHRP)}},
+		{method: "account.nextNonce", params: api.NonceParams{PubKey: bidder.PubKey().String()}},
+		{method: "account.history", params: api.HistoryParams{Address: bidderAddr.Encode(net.AddressHRP)}},
+		{method: "mempool.info", params: api.PoolParams{Chain: "auction", Limit: 10}},
+		{method: "faucet.request", params: api.FaucetParams{Address: bidderAddr.Encode(net.AddressHRP), Amount: 1000}},
+		{method: "admin.generate", params: api.GenerateParams{Chain: "auction", Count: 1}},
+		{method: "admin.reconsiderBlock", params: api.ReconsiderParams{Chain: "auction", Hash: tips.Auction.Hash}},
+		{method: "admin.setNetworkActive", params: apitypes.NetworkActiveParams{Active: &active}},
+		{method: "registry.devices", params: api.DeviceFilter{Limit: 5}},
+		{method: "registry.device", params: api.DeviceParams{Device: dev.DeviceHex()}},
+		{method: "registry.oem", params: api.KeyParams{Key: rec.OEM}},
+		{method: "registry.miner", params: api.KeyParams{Key: minerKey.PubKey().String()}},
+		{method: "registry.model", params: api.ModelParams{ID: rec.Model}},
+		{method: "auction.next", params: api.DeviceParams{Device: dev.DeviceHex()}},
+		{method: "auction.get", params: api.AuctionIDParams{ID: bid.Auction}},
+		{method: "auction.ofDevice", params: api.DeviceParams{Device: dev.DeviceHex()}},
+		{method: "auction.ofBidder", params: api.AddressParams{Address: commitTx.Bidder}},
+		{method: "auction.info"},
+	})
+	// A real node's rule refusal carries its kind in error.data.
+	_, err = submit(ctx, client, ledger.NewTransfer(net, bidder, dev.DeviceKey.PubKey().Address(), 1, 1000, 0))
+	if !hasKind(err, kindBadNonce) {
+		t.Fatalf("reused nonce: kind %q, error %v", apiclient.Kind(err), err)
 	}
 	if ids, err := sim.DeliverKeys(ctx); err != nil || len(ids) != 0 {
 		t.Fatalf("second round delivered again: %v %v", ids, err)
@@ -188,7 +262,7 @@ func TestAuctionDeliveryAndAccessOnRegtest(t *testing.T) {
 	if err != nil || d == nil {
 		t.Fatalf("delivery: %v %v", d, err)
 	}
-	key, err := auction.OpenDelivery(bidder, d)
+	key, err := d.Open(bidder)
 	if err != nil || !bytes.Equal(key, saved) {
 		t.Fatalf("opened key %x (%v), the device saved %x", key, err, saved)
 	}
@@ -229,4 +303,13 @@ func TestAuctionDeliveryAndAccessOnRegtest(t *testing.T) {
 	if k, ok := reloaded.AccessKey(bid.Auction); !ok || !bytes.Equal(k, key) {
 		t.Fatalf("reloaded agent has key %x", k)
 	}
+}
+
+func mustNonce(t *testing.T, ctx context.Context, c Caller, pk keys.PubKey) uint64 {
+	t.Helper()
+	n, err := nextNonce(ctx, c, pk, "auction")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

@@ -2,7 +2,8 @@ package devicesim
 
 import (
 	"errors"
-	"strings"
+
+	apiclient "github.com/thingchain/thingchain/api/client"
 )
 
 // Errors an AccessChecker returns; the endpoint maps them onto HTTP
@@ -15,21 +16,11 @@ var (
 	ErrAccessDenied = errors.New("the access key does not grant this request")
 )
 
-// hasKind reports whether err (possibly from across the JSON-RPC
-// boundary, where only the message survives) names one of the error
-// kinds, e.g. "ErrBadNonce". Rule and policy errors are formatted as
-// "Kind: description" by the consensus and mempool packages.
+// hasKind reports whether err is a node's refusal of one of the kinds,
+// e.g. "ErrBadNonce": the kind travels in error.data.kind
+// (apiclient.HasKind), never matched in the message text.
 func hasKind(err error, kinds ...string) bool {
-	if err == nil {
-		return false
-	}
-	msg := err.Error()
-	for _, k := range kinds {
-		if strings.Contains(msg, k) {
-			return true
-		}
-	}
-	return false
+	return apiclient.HasKind(err, kinds...)
 }
 
 // Error kinds the simulator reacts to, by name (see hasKind).

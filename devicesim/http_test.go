@@ -238,7 +238,10 @@ func (f *seqNode) Call(_ context.Context, method string, params, result any) err
 			return err
 		}
 		if tx.Nonce != f.next {
-			return &rpc.Error{Code: rpc.CodeApplication, Message: fmt.Sprintf("ErrBadNonce: nonce %d, the next is %d", tx.Nonce, f.next)}
+			// As decoded from a real node's reply: the kind is in
+			// error.data, which the Sender reads (not the message).
+			return &rpc.Error{Code: rpc.CodeApplication, Message: fmt.Sprintf("nonce %d, the next is %d", tx.Nonce, f.next),
+				Data: map[string]any{"kind": "ErrBadNonce"}}
 		}
 		f.accepted = append(f.accepted, tx.Nonce)
 		f.next++

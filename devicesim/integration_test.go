@@ -2,6 +2,7 @@ package devicesim
 
 import (
 	"context"
+	"github.com/thingchain/thingchain/registry"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -117,7 +118,7 @@ func TestSimulatorChecksInOnRegtest(t *testing.T) {
 	}
 	err = waiter{interval: 50 * time.Millisecond, generate: cfg.Generate}.until(ctx, "terms", func(ctx context.Context) (bool, error) {
 		rec, err := a.Record(ctx)
-		return err == nil && rec.Terms == terms, err
+		return err == nil && registry.Terms(rec.Terms) == terms, err
 	})
 	if err != nil {
 		t.Fatal(err)

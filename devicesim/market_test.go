@@ -3,6 +3,7 @@ package devicesim
 import (
 	"context"
 	"errors"
+	"github.com/thingchain/thingchain/api/apitypes"
 	"log/slog"
 	"net/http"
 	"sync/atomic"
@@ -234,22 +235,22 @@ func TestMarketEndToEnd(t *testing.T) {
 		reveals = append(reveals, r.TxIDs...)
 	}
 	m.mine(consensus.AuctionChain, 1, reveals...)
-	for m.auction(idA).Status == auction.StatusOpen {
+	for m.auction(idA).Status == apitypes.StatusOpen {
 		m.mine(consensus.AuctionChain, 1)
 	}
 
 	// Settlement: alice wins A at bob's price (second price), B at the
 	// reserve; carol's unrevealed deposit is forfeited.
 	a := m.auction(idA)
-	if a.Winner != alice.key.PubKey().Address() || a.PricePerPoint != 2*termsA.ReservePerPoint {
+	if a.Winner != addrOf(alice) || a.PricePerPoint != 2*termsA.ReservePerPoint {
 		t.Fatalf("auction A settled with winner %s at %d per point, want alice at bob's %d", a.Winner, a.PricePerPoint, 2*termsA.ReservePerPoint)
 	}
 	b := m.auction(idB)
-	if b.Winner != alice.key.PubKey().Address() || b.PricePerPoint != b.Terms.ReservePerPoint {
+	if b.Winner != addrOf(alice) || b.PricePerPoint != b.Terms.ReservePerPoint {
 		t.Fatalf("auction B: winner %s at %d per point, want alice at the reserve %d", b.Winner, b.PricePerPoint, b.Terms.ReservePerPoint)
 	}
 	for _, bd := range a.BidList {
-		if bd.Bidder == carol.key.PubKey().Address() && bd.Status != auction.BidForfeited {
+		if bd.Bidder == addrOf(carol) && bd.Status != apitypes.BidForfeited {
 			t.Fatalf("carol's unrevealed bid is %s, want forfeited", bd.Status)
 		}
 	}
@@ -265,7 +266,7 @@ func TestMarketEndToEnd(t *testing.T) {
 	m.waitFor("the device agents' key deliveries", func() bool { return m.n0.AuctionPool.Stats().Count >= 2 })
 	m.mine(consensus.AuctionChain, 1)
 	for _, id := range []wire.Hash{idA, idB} {
-		if av := m.auction(id); av.Status != auction.StatusDelivered || av.Delivery == nil {
+		if av := m.auction(id); av.Status != apitypes.StatusDelivered || av.Delivery == nil {
 			t.Fatalf("auction %s: status %s, delivery %v", id, av.Status, av.Delivery)
 		}
 	}

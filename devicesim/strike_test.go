@@ -2,11 +2,11 @@ package devicesim
 
 import (
 	"context"
+	"github.com/thingchain/thingchain/api/apitypes"
 	"testing"
 	"time"
 
 	"github.com/thingchain/thingchain/api"
-	"github.com/thingchain/thingchain/auction"
 	"github.com/thingchain/thingchain/chain/keys"
 	"github.com/thingchain/thingchain/consensus"
 	"github.com/thingchain/thingchain/ledger"
@@ -82,20 +82,20 @@ func TestMissedDeliveryStrikesDeviceRecord(t *testing.T) {
 	if _, err := b.RevealDue(ctx, c, key, fee); err != nil {
 		t.Fatal(err)
 	}
-	for get().Status == auction.StatusOpen {
+	for get().Status == apitypes.StatusOpen {
 		gen(consensus.AuctionChain, 1)
 	}
 	if _, err := b.PayDue(ctx, c, key, fee); err != nil {
 		t.Fatal(err)
 	}
 	gen(consensus.AuctionChain, 1)
-	if s := get().Status; s != auction.StatusPaid {
+	if s := get().Status; s != apitypes.StatusPaid {
 		t.Fatalf("after payment: %s", s)
 	}
-	for get().Status == auction.StatusPaid {
+	for get().Status == apitypes.StatusPaid {
 		gen(consensus.AuctionChain, 1)
 	}
-	if s := get().Status; s != auction.StatusUndelivered {
+	if s := get().Status; s != apitypes.StatusUndelivered {
 		t.Fatalf("after the delivery deadline: %s, want undelivered", s)
 	}
 	var rec struct{ Strikes uint64 }

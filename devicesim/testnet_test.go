@@ -70,7 +70,23 @@ func TestFiftyDevicesOnTestnet(t *testing.T) {
 			t.Fatalf("node 2 did not reach node 0's metadata tip %d (at %d)", n0.Metadata.Tip().Height, n2.Metadata.Tip().Height)
 		}
 	}
+	// The device index follows the tip when the chain delivers its event,
+	// just after the tip moves: wait for it too.
 	enabled := true
+	for {
+		res, err := ListDevices(ctx, c2, api.DeviceFilter{Enabled: &enabled, Limit: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Total >= 50 {
+			break
+		}
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			t.Fatalf("node 2's device index lists %d devices at node 0's tip, want 50", res.Total)
+		}
+	}
 	total := 0
 	for kind, devs := range want {
 		res, err := ListDevices(ctx, c2, api.DeviceFilter{Kind: kind, Enabled: &enabled, Limit: 1000})

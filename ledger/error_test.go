@@ -14,12 +14,12 @@ import (
 
 // allKinds lists every ledger error kind by its constant's name.
 var allKinds = map[string]consensus.ErrorKind{
-	"ErrInsufficientFunds": ErrInsufficientFunds,
-	"ErrBadPayload":        ErrBadPayload,
-	"ErrZeroAmount":        ErrZeroAmount,
-	"ErrSelfTransfer":      ErrSelfTransfer,
-	"ErrOverflow":          ErrOverflow,
-	"ErrUnknownTxType":     ErrUnknownTxType,
+	"ErrInsufficientFunds":    ErrInsufficientFunds,
+	"ErrBadAuctionPayload":    ErrBadAuctionPayload,
+	"ErrZeroAmount":           ErrZeroAmount,
+	"ErrSelfTransfer":         ErrSelfTransfer,
+	"ErrOverflow":             ErrOverflow,
+	"ErrUnknownAuctionTxType": ErrUnknownAuctionTxType,
 }
 
 func TestErrorKinds(t *testing.T) {

@@ -112,7 +112,7 @@ func TestTransferPayloadRoundTrip(t *testing.T) {
 		t.Fatalf("round trip: %+v, %v", got, err)
 	}
 	for _, bad := range [][]byte{nil, b[:27], append(b[:28:28], 0)} {
-		if _, err := DecodeTransfer(bad); !errors.Is(err, ErrBadPayload) {
+		if _, err := DecodeTransfer(bad); !errors.Is(err, ErrBadAuctionPayload) {
 			t.Errorf("%d-byte payload: %v", len(bad), err)
 		}
 	}

@@ -150,8 +150,8 @@ func TestTransactionRejections(t *testing.T) {
 		{"bad signature", badSig, consensus.ErrTxBadSig},
 		{"zero amount", zero, ErrZeroAmount},
 		{"self transfer", self, ErrSelfTransfer},
-		{"malformed payload", garbled, ErrBadPayload},
-		{"unknown type", unknown, ErrUnknownTxType},
+		{"malformed payload", garbled, ErrBadAuctionPayload},
+		{"unknown type", unknown, ErrUnknownAuctionTxType},
 	}
 	for _, tc := range cases {
 		if err := n.apply(tc.tx); !errors.Is(err, tc.want) {

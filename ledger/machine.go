@@ -84,7 +84,7 @@ func (m *Machine) Genesis(v *chain.View) error {
 func (m *Machine) CheckTxSanity(tx *wire.Tx) error {
 	h, ok := m.handlers[tx.Type]
 	if !ok {
-		return consensus.RuleErrorf(ErrUnknownTxType, "auction chain transaction type %d is not defined", tx.Type)
+		return consensus.RuleErrorf(ErrUnknownAuctionTxType, "auction chain transaction type %d is not defined", tx.Type)
 	}
 	return h.CheckSanity(tx)
 }
@@ -93,7 +93,7 @@ func (m *Machine) CheckTxSanity(tx *wire.Tx) error {
 func (m *Machine) ApplyTx(v *chain.View, tx *wire.Tx, ctx *chain.BlockContext) error {
 	h, ok := m.handlers[tx.Type]
 	if !ok {
-		return consensus.RuleErrorf(ErrUnknownTxType, "auction chain transaction type %d is not defined", tx.Type)
+		return consensus.RuleErrorf(ErrUnknownAuctionTxType, "auction chain transaction type %d is not defined", tx.Type)
 	}
 	sender := keys.PubKey(tx.Sender).Address()
 	acct, err := GetAccount(v, sender)

@@ -29,7 +29,7 @@ func (t Transfer) Encode() []byte {
 // DecodeTransfer parses a transfer payload, refusing any other length.
 func DecodeTransfer(b []byte) (Transfer, error) {
 	if len(b) != transferSize {
-		return Transfer{}, consensus.RuleErrorf(ErrBadPayload, "transfer payload is %d bytes, want %d", len(b), transferSize)
+		return Transfer{}, consensus.RuleErrorf(ErrBadAuctionPayload, "transfer payload is %d bytes, want %d", len(b), transferSize)
 	}
 	var t Transfer
 	copy(t.To[:], b)

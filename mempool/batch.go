@@ -53,7 +53,7 @@ func (p *Pool) SubmitBatch(txs []*wire.Tx) ([]AddResult, []error) {
 			if errs[i] == errKnownEarlier {
 				// Known when the batch was checked; an earlier member may
 				// have replaced it since, so it takes Submit's whole path.
-				results[i], errs[i] = p.add(txs[i])
+				results[i], errs[i] = p.add(txs[i], p.cfg.Now())
 			} else if errs[i] != nil {
 				results[i] = AddResult{ID: entries[i].id}
 			} else {
@@ -80,7 +80,7 @@ func (p *Pool) checkContextFree(txs []*wire.Tx, entries []*entry, errs []error) 
 	for w := range workers {
 		wg.Go(func() {
 			for i := w; i < len(txs); i += workers {
-				e := p.newEntry(txs[i])
+				e := p.newEntry(txs[i], p.cfg.Now())
 				err := errKnownEarlier
 				if !p.Has(e.id) {
 					if err = p.precheck(e); err == nil {

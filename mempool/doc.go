@@ -29,6 +29,13 @@
 //   - Expiry: after TxTTL, or once the next block's height is past the
 //     transaction's Expiry height; swept by Expire (on a timer, after each
 //     chain change, and at most once a second from Submit).
+//   - Fee floor: MinFeeRate base units per encoded byte (ErrFeeTooLow);
+//     CheckRelayFee asks it alone, for the network's gossip validator.
+//
+// Save writes the pool to a file (atomic, checksummed) and Load offers a
+// saved pool to a new one with full validation, dropping what no longer
+// applies, so pending transactions survive a restart or a crash (the node
+// saves periodically and on shutdown).
 //
 // The pool follows its chain (one subscription, Lotus-style revert/apply
 // lists): transactions of connected blocks leave, transactions of

@@ -87,7 +87,7 @@ func (p *Pool) onChainEvent(ev chain.Event) {
 			if applied[tx.ID()] {
 				continue // reverted and applied again on the new branch
 			}
-			if _, err := p.add(tx); err == nil {
+			if _, err := p.add(tx, p.cfg.Now()); err == nil {
 				readded++
 			} else if !errors.Is(err, ErrAlreadyKnown) {
 				p.cfg.Logger.Debug("mempool: transaction of a disconnected block not re-added", "txid", tx.ID(), "err", err)

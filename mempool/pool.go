@@ -190,6 +190,18 @@ func feeRate(fee uint64, size int) uint64 {
 	return lo / uint64(size)
 }
 
+// CheckRelayFee is the pool's fee floor alone (Config.MinFeeRate per
+// encoded byte), without state: the network layer asks it before relaying
+// a gossiped transaction, so transactions no pool would take are not
+// passed on.
+func (p *Pool) CheckRelayFee(tx *wire.Tx) error {
+	size := tx.EncodedSize()
+	if hi, lo := bits.Mul64(p.cfg.MinFeeRate, uint64(size)); hi != 0 || tx.Fee < lo {
+		return policyErrorf(ErrFeeTooLow, "fee %d for %d bytes; this node's minimum is %d units per byte (%d): raise the fee (--fee)", tx.Fee, size, p.cfg.MinFeeRate, lo)
+	}
+	return nil
+}
+
 // Add is Submit without the result, for callers that only need to know
 // whether the pool took the transaction.
 func (p *Pool) Add(tx *wire.Tx) error {
@@ -205,7 +217,7 @@ func (p *Pool) Add(tx *wire.Tx) error {
 // or PolicyError (tx not taken here).
 func (p *Pool) Submit(tx *wire.Tx) (AddResult, error) {
 	p.maybeExpire()
-	res, err := p.add(tx)
+	res, err := p.add(tx, p.cfg.Now())
 	if err != nil {
 		return res, err
 	}
@@ -218,8 +230,10 @@ func (p *Pool) Submit(tx *wire.Tx) (AddResult, error) {
 	return res, nil
 }
 
-func (p *Pool) add(tx *wire.Tx) (AddResult, error) {
-	e := p.newEntry(tx)
+// add is Submit without the hooks; added is when the transaction first
+// reached this node (now, or as saved before a restart), for the TTL.
+func (p *Pool) add(tx *wire.Tx, added time.Time) (AddResult, error) {
+	e := p.newEntry(tx, added)
 	if p.Has(e.id) {
 		return AddResult{ID: e.id}, policyErrorf(ErrAlreadyKnown, "transaction %s", e.id)
 	}
@@ -232,17 +246,16 @@ func (p *Pool) add(tx *wire.Tx) (AddResult, error) {
 	return p.addChecked(e)
 }
 
-func (p *Pool) newEntry(tx *wire.Tx) *entry {
-	e := &entry{tx: tx, id: tx.ID(), sender: keys.PubKey(tx.Sender), size: tx.EncodedSize(), added: p.cfg.Now()}
+func (p *Pool) newEntry(tx *wire.Tx, added time.Time) *entry {
+	e := &entry{tx: tx, id: tx.ID(), sender: keys.PubKey(tx.Sender), size: tx.EncodedSize(), added: added}
 	e.feeRate = feeRate(tx.Fee, e.size)
 	return e
 }
 
 // precheck runs the pool's cheap policy checks: fee rate and size.
 func (p *Pool) precheck(e *entry) error {
-	tx := e.tx
-	if hi, lo := bits.Mul64(p.cfg.MinFeeRate, uint64(e.size)); hi != 0 || tx.Fee < lo {
-		return policyErrorf(ErrFeeTooLow, "fee %d for %d bytes; this node's minimum is %d units per byte (%d)", tx.Fee, e.size, p.cfg.MinFeeRate, lo)
+	if err := p.CheckRelayFee(e.tx); err != nil {
+		return err
 	}
 	if e.size > p.cfg.MaxBytes {
 		return policyErrorf(ErrPoolFull, "transaction of %d bytes exceeds the pool's %d", e.size, p.cfg.MaxBytes)

@@ -8,30 +8,19 @@ import (
 	"path/filepath"
 
 	"github.com/thingchain/thingchain/api"
+	"github.com/thingchain/thingchain/api/apitypes"
 	"github.com/thingchain/thingchain/api/rpc"
 	"github.com/thingchain/thingchain/chain"
 	"github.com/thingchain/thingchain/chain/keys"
 	"github.com/thingchain/thingchain/chain/wire"
 	"github.com/thingchain/thingchain/consensus"
 	"github.com/thingchain/thingchain/ledger"
-	"github.com/thingchain/thingchain/p2p"
 	"github.com/thingchain/thingchain/web"
 )
 
 // Info is what node.info returns and what DIR/node.json records while the
 // node runs, so tools can find it.
-type Info struct {
-	Network string         `json:"network"`
-	Version string         `json:"version"`
-	PID     int            `json:"pid"`
-	RPC     string         `json:"rpc"`
-	Miner   string         `json:"miner_key"`
-	Reward  string         `json:"reward"`
-	Mining  bool           `json:"mining"`
-	PeerID  string         `json:"peer_id,omitempty"`
-	P2P     []string       `json:"p2p_addrs,omitempty"`
-	Peers   []p2p.PeerInfo `json:"peers,omitempty"`
-}
+type Info = apitypes.NodeInfo
 
 // Version is reported by node.info; cmd sets it from the build.
 var Version = "dev"
@@ -40,7 +29,10 @@ func (n *Node) info() Info {
 	info := Info{Network: n.Net.Name, Version: Version, PID: os.Getpid(), RPC: n.RPCURL,
 		Miner: n.MinerKey.PubKey().String(), Reward: n.Reward.Encode(n.Net.AddressHRP), Mining: n.cfg.Mine}
 	if n.P2P != nil {
-		info.PeerID, info.P2P, info.Peers = n.P2P.ID().String(), n.P2PAddrs(), n.P2P.Peers()
+		info.PeerID, info.P2P = n.P2P.ID().String(), n.P2PAddrs()
+		for _, p := range n.P2P.Peers() {
+			info.Peers = append(info.Peers, peerJSON(p))
+		}
 	}
 	return info
 }
@@ -119,9 +111,7 @@ func (n *Node) startRPC(ctx context.Context) error {
 
 // setNetworkActive is admin.setNetworkActive.
 func (n *Node) setNetworkActive(_ context.Context, raw json.RawMessage) (any, error) {
-	var p struct {
-		Active *bool `json:"active"`
-	}
+	var p apitypes.NetworkActiveParams
 	if err := rpc.DecodeParams(raw, &p); err != nil {
 		return nil, err
 	}
@@ -132,5 +122,5 @@ func (n *Node) setNetworkActive(_ context.Context, raw json.RawMessage) (any, er
 		return nil, &rpc.Error{Code: rpc.CodeInvalidParams, Message: "this node runs without a network (--listen off)"}
 	}
 	n.P2P.SetNetworkActive(*p.Active)
-	return map[string]bool{"active": n.P2P.NetworkActive()}, nil
+	return apitypes.NetworkActive{Active: n.P2P.NetworkActive()}, nil
 }

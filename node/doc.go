@@ -9,6 +9,7 @@
 //	DIR/network         the network name this directory belongs to
 //	DIR/metadata/       Badger directory of the metadata chain
 //	DIR/auction/        Badger directory of the auction chain
+//	DIR/mempool/        each chain's pending transactions, saved periodically and on shutdown
 //	DIR/miner.key       hex secp256k1 key that signs mined blocks (0600)
 //	DIR/p2p.key         libp2p identity (0600)
 //	DIR/p2p-bans.json   banned peers and when each ban ends

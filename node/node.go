@@ -49,6 +49,10 @@ type Config struct {
 	Bootstrap []string // peers to dial and keep dialling
 	MDNS      bool     // discover peers on the local network
 	Allowlist []string // peer IDs; non-empty admits only these
+	// MempoolSaveInterval is how often the mempools are saved to
+	// DIR/mempool (0: DefaultMempoolSaveInterval); they are also saved on
+	// shutdown and reloaded, revalidated, at start.
+	MempoolSaveInterval time.Duration
 }
 
 // Node is a running thingchain process: both chains and the services
@@ -174,7 +178,8 @@ func New(cfg Config) (*Node, error) {
 		}
 	}
 	n.AuctionPool = mempool.New(mempool.Config{
-		Chain: n.Auction, StateNonce: n.auctionNonce, Logger: cfg.Logger.With("pool", "auction"),
+		Chain: n.Auction, StateNonce: n.auctionNonce, MinFeeRate: net.MinRelayFeeRate,
+		Logger: cfg.Logger.With("pool", "auction"),
 	})
 	// The metadata chain carries no coin: transactions are free, and spam
 	// is bounded by attestation, the owner's signature and the per-sender
@@ -199,17 +204,9 @@ func New(cfg Config) (*Node, error) {
 // stops them in reverse order and closes the chains.
 func (n *Node) Run(ctx context.Context) error {
 	defer n.Close()
-	for _, start := range []func(context.Context) error{n.startP2P, n.startRPC} {
-		if err := start(ctx); err != nil {
-			if ctx.Err() != nil {
-				return nil // asked to stop while starting: a clean stop
-			}
-			return err
-		}
-	}
-	close(n.ready)
-	var wg sync.WaitGroup
 	if n.cfg.Mine {
+		// Built before the API starts, which reads n.Miner (admin.generate
+		// pauses it); started once the services are up.
 		threads := max(n.cfg.MineThreads, 2)
 		var interval time.Duration
 		if n.Net.MineOnDemand {
@@ -223,21 +220,42 @@ func (n *Node) Run(ctx context.Context) error {
 				{Chain: n.Auction, Candidates: n.auctionCandidates, Rejected: n.dropRejected(n.AuctionPool), Anchor: n.nextAnchor},
 			},
 		})
+	}
+	for _, start := range []func(context.Context) error{n.startP2P, n.startRPC} {
+		if err := start(ctx); err != nil {
+			if ctx.Err() != nil {
+				return nil // asked to stop while starting: a clean stop
+			}
+			return err
+		}
+	}
+	// After the network started, so reloaded transactions are gossiped
+	// again; before Ready, so the API sees them from the first call.
+	n.restoreMempools()
+	close(n.ready)
+	var wg sync.WaitGroup
+	if n.Miner != nil {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			n.Miner.Run(ctx)
 		}()
-		n.log.Info("mining", "reward", n.Reward.Encode(n.Net.AddressHRP), "threads", threads)
+		n.log.Info("mining", "reward", n.Reward.Encode(n.Net.AddressHRP), "threads", max(n.cfg.MineThreads, 2))
 	}
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		n.expireLoop(ctx)
 	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		n.mempoolSaveLoop(ctx)
+	}()
 	<-ctx.Done()
 	n.log.Info("shutting down")
 	wg.Wait()
+	n.saveMempools()
 	return nil
 }
 

@@ -66,7 +66,14 @@ func (n *Node) Faucet(to keys.Address, amount uint64) (wire.Hash, error) {
 
 // Generate mines count blocks on one chain now, with pending transactions
 // (regtest).
+//
+// The node's own miner, if it runs, is paused meanwhile: it mines with the
+// same key and would build the very same blocks on the same tips.
 func (n *Node) Generate(ctx context.Context, kind consensus.ChainKind, count int) ([]wire.Hash, error) {
+	if n.Miner != nil {
+		resume := n.Miner.Pause()
+		defer resume()
+	}
 	if kind == consensus.AuctionChain {
 		return miner.Generate(ctx, n.Auction, count, n.MinerKey, n.Reward, n.auctionCandidates, n.nextAnchor)
 	}

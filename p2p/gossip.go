@@ -304,6 +304,11 @@ func (cn *chainNet) validateTx(_ context.Context, from peer.ID, m *pubsub.Messag
 		}
 		return pubsub.ValidationReject
 	}
+	// Below this node's relay fee floor: not relayed, not a fault (the
+	// sender's node may set a lower floor).
+	if fc, ok := cn.h.TxPool.(interface{ CheckRelayFee(*wire.Tx) error }); ok && fc.CheckRelayFee(tx) != nil {
+		return pubsub.ValidationIgnore
+	}
 	m.ValidatorData = tx
 	return pubsub.ValidationAccept
 }

@@ -162,7 +162,6 @@ func TestIsPeerFault(t *testing.T) {
 		consensus.RuleErrorf(consensus.ErrHighHash, "x"):       true,
 		consensus.RuleErrorf(consensus.ErrBadTxRoot, "x"):      true,
 		consensus.RuleErrorf(consensus.ErrDuplicateBlock, "x"): false,
-		consensus.RuleErrorf(consensus.ErrOrphan, "x"):         false,
 		consensus.RuleErrorf(consensus.ErrTimeTooNew, "x"):     false,
 		consensus.AssertError("bug"):                           false,
 		context.Canceled:                                       false,

@@ -34,7 +34,7 @@ func (testMachine) Genesis(*chain.View) error { return nil }
 
 func (testMachine) CheckTxSanity(tx *wire.Tx) error {
 	if tx.Type != txTest {
-		return consensus.RuleErrorf(consensus.ErrTxSanity, "unknown tx type %d", tx.Type)
+		return consensus.RuleErrorf(consensus.ErrorKind("ErrTestTxType"), "unknown tx type %d", tx.Type)
 	}
 	return nil
 }

@@ -680,13 +680,14 @@ func (n *Node) BroadcastTx(kind consensus.ChainKind, tx *wire.Tx) error {
 }
 
 // isPeerFault reports a rule violation that proves the sender misbehaved:
-// any RuleError except "we already have it", "parent unknown" and "too
-// far in the future" (which an honest peer with a fast clock can send,
-// and which becomes valid later).
+// any RuleError except "we already have it" and "too far in the future"
+// (which an honest peer with a fast clock can send, and which becomes
+// valid later). A block whose parent is unknown is no error at all: the
+// chain holds it as an orphan (Result.Orphan).
 func isPeerFault(err error) bool {
 	var rerr consensus.RuleError
 	if !errors.As(err, &rerr) {
 		return false
 	}
-	return !errors.Is(err, consensus.ErrDuplicateBlock) && !errors.Is(err, consensus.ErrOrphan) && !errors.Is(err, consensus.ErrTimeTooNew)
+	return !errors.Is(err, consensus.ErrDuplicateBlock) && !errors.Is(err, consensus.ErrTimeTooNew)
 }

@@ -3,20 +3,21 @@ package wallet
 import (
 	"context"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
+	apiclient "github.com/thingchain/thingchain/api/client"
 	"math/bits"
 	"strings"
 	"time"
 
-	"github.com/thingchain/thingchain/api"
+	"github.com/thingchain/thingchain/api/apitypes"
 	"github.com/thingchain/thingchain/api/rpc"
 	"github.com/thingchain/thingchain/auction"
 	"github.com/thingchain/thingchain/chain/keys"
 	"github.com/thingchain/thingchain/chain/wire"
 	"github.com/thingchain/thingchain/consensus"
 	"github.com/thingchain/thingchain/ledger"
+	"github.com/thingchain/thingchain/registry"
 )
 
 // Bidder places, reveals and pays for sealed bids through a node's API,
@@ -82,16 +83,16 @@ type BidResult struct {
 }
 
 func submit(ctx context.Context, client *rpc.Client, tx *wire.Tx) (wire.Hash, error) {
-	var res api.SubmitResult
-	if err := client.Call(ctx, "tx.submit", api.SubmitParams{Raw: hex.EncodeToString(tx.Encode())}, &res); err != nil {
+	res, err := apiclient.New(client).Submit(ctx, tx)
+	if err != nil {
 		return wire.Hash{}, err
 	}
 	return res.ID, nil
 }
 
 func nextNonce(ctx context.Context, client *rpc.Client, pub keys.PubKey) (uint64, error) {
-	var n uint64
-	if err := client.Call(ctx, "account.nextNonce", api.NonceParams{PubKey: pub.String(), Chain: "auction"}, &n); err != nil {
+	n, err := apiclient.New(client).NextNonce(ctx, pub, "auction")
+	if err != nil {
 		return 0, fmt.Errorf("account.nextNonce: %w", err)
 	}
 	return n, nil
@@ -99,8 +100,8 @@ func nextNonce(ctx context.Context, client *rpc.Client, pub keys.PubKey) (uint64
 
 // Balance returns an address's auction-chain balance.
 func (b *Bidder) Balance(ctx context.Context, client *rpc.Client, addr keys.Address) (uint64, error) {
-	var acct api.Account
-	if err := client.Call(ctx, "account.get", api.AddressParams{Address: addr.Encode(b.Net.AddressHRP)}, &acct); err != nil {
+	acct, err := apiclient.New(client).Account(ctx, addr.Encode(b.Net.AddressHRP))
+	if err != nil {
 		return 0, fmt.Errorf("account.get: %w", err)
 	}
 	return acct.Balance, nil
@@ -168,8 +169,8 @@ func (b *Bidder) Bid(ctx context.Context, client *rpc.Client, key *keys.PrivateK
 			skip("not a device key: %v", err)
 			continue
 		}
-		var next api.NextAuctionResult
-		if err := client.Call(ctx, "auction.next", api.DeviceParams{Device: d}, &next); err != nil {
+		next, err := apiclient.New(client).NextAuction(ctx, d)
+		if err != nil {
 			return nil, fmt.Errorf("auction.next %s: %w", d, err)
 		}
 		switch {
@@ -183,9 +184,9 @@ func (b *Bidder) Bid(ctx context.Context, client *rpc.Client, key *keys.PrivateK
 			skip("reserve %d per point is above the maximum price %d", next.Terms.ReservePerPoint, maxPricePerPoint)
 			continue
 		}
-		deposit, ok := auction.FullDeposit(next.Terms, maxPricePerPoint)
+		deposit, ok := auction.FullDeposit(registry.Terms(next.Terms), maxPricePerPoint)
 		if b.BondOnly {
-			deposit, ok = auction.MinDeposit(b.Net, next.Terms, maxPricePerPoint)
+			deposit, ok = auction.MinDeposit(b.Net, registry.Terms(next.Terms), maxPricePerPoint)
 		}
 		if !ok {
 			skip("price × %d points overflows", next.Terms.PointsPerPeriod)
@@ -193,7 +194,7 @@ func (b *Bidder) Bid(ctx context.Context, client *rpc.Client, key *keys.PrivateK
 		}
 		if !next.Opens {
 			// Already bid in this auction from another wallet file?
-			if av, err := getAuction(ctx, client, next.ID); err == nil && av != nil && bidOf(av, addr) != nil {
+			if av, err := getAuction(ctx, client, next.ID); err == nil && av != nil && bidOf(av, addr.Encode(b.Net.AddressHRP)) != nil {
 				skip("this key already bid in auction %s", next.ID)
 				continue
 			}
@@ -266,7 +267,7 @@ func (b *Bidder) Bid(ctx context.Context, client *rpc.Client, key *keys.PrivateK
 }
 
 // bidOf returns addr's bid in an auction read from the API, or nil.
-func bidOf(a *api.BidderAuction, addr keys.Address) *auction.Bid {
+func bidOf(a *apitypes.BidderAuction, addr string) *apitypes.Bid {
 	if a.Bid != nil && a.Bid.Bidder == addr {
 		return a.Bid
 	}
@@ -278,24 +279,20 @@ func bidOf(a *api.BidderAuction, addr keys.Address) *auction.Bid {
 	return nil
 }
 
-func getAuction(ctx context.Context, client *rpc.Client, id wire.Hash) (*api.BidderAuction, error) {
-	var raw json.RawMessage
-	if err := client.Call(ctx, "auction.get", api.AuctionIDParams{ID: id}, &raw); err != nil {
+func getAuction(ctx context.Context, client *rpc.Client, id wire.Hash) (*apitypes.BidderAuction, error) {
+	av, err := apiclient.New(client).Auction(ctx, id)
+	if err != nil {
 		return nil, fmt.Errorf("auction.get %s: %w", id, err)
 	}
-	if string(raw) == "null" {
+	if av == nil {
 		return nil, nil
 	}
-	var a api.BidderAuction
-	if err := json.Unmarshal(raw, &a); err != nil {
-		return nil, fmt.Errorf("auction.get %s: %w", id, err)
-	}
-	return &a, nil
+	return &apitypes.BidderAuction{AuctionView: *av}, nil
 }
 
-func auctionsOfBidder(ctx context.Context, client *rpc.Client, addr string) ([]api.BidderAuction, error) {
-	var out []api.BidderAuction
-	if err := client.Call(ctx, "auction.ofBidder", api.AddressParams{Address: addr}, &out); err != nil {
+func auctionsOfBidder(ctx context.Context, client *rpc.Client, addr string) ([]apitypes.BidderAuction, error) {
+	out, err := apiclient.New(client).AuctionsOfBidder(ctx, addr)
+	if err != nil {
 		return nil, fmt.Errorf("auction.ofBidder: %w", err)
 	}
 	return out, nil
@@ -304,8 +301,7 @@ func auctionsOfBidder(ctx context.Context, client *rpc.Client, addr string) ([]a
 // txPending reports whether a transaction waits in the node's auction
 // mempool.
 func txPending(ctx context.Context, client *rpc.Client, id wire.Hash) bool {
-	var tr api.TxResult
-	err := client.Call(ctx, "chain.getTransaction", api.TxQuery{Chain: "auction", ID: id}, &tr)
+	tr, err := apiclient.New(client).Transaction(ctx, "auction", id)
 	return err == nil && tr.Status == "pending"
 }
 
@@ -339,18 +335,18 @@ func (b *Bidder) RevealDue(ctx context.Context, client *rpc.Client, key *keys.Pr
 		if err != nil {
 			return nil, err
 		}
-		var onChain *auction.Bid
+		var onChain *apitypes.Bid
 		if a != nil {
-			onChain = bidOf(a, addr)
+			onChain = bidOf(a, addr.Encode(b.Net.AddressHRP))
 		}
 		switch {
-		case onChain != nil && onChain.Status == auction.BidForfeited && r.State == BidStateCommitting:
+		case onChain != nil && onChain.Status == apitypes.BidForfeited && r.State == BidStateCommitting:
 			// Never revealed: the reveal phase passed without us.
 			missed = append(missed, r.Auction)
-		case onChain != nil && onChain.Status != auction.BidSealed:
+		case onChain != nil && onChain.Status != apitypes.BidSealed:
 			revealed = append(revealed, r.Auction)
 			heights[r.Auction] = onChain.Height
-		case a != nil && a.Status != auction.StatusOpen || a != nil && onChain == nil && a.Phase != "commit" && !txPending(ctx, client, r.CommitTx):
+		case a != nil && a.Status != apitypes.StatusOpen || a != nil && onChain == nil && a.Phase != "commit" && !txPending(ctx, client, r.CommitTx):
 			// Settled with our bid still sealed, or the reveal phase
 			// runs and our commitment never made it.
 			missed = append(missed, r.Auction)
@@ -438,10 +434,10 @@ func (b *Bidder) PayDue(ctx context.Context, client *rpc.Client, key *keys.Priva
 	for _, r := range saved {
 		payTx[r.Auction] = r.PayTx
 	}
-	var due []*api.BidderAuction
+	var due []*apitypes.BidderAuction
 	for i := range list {
 		a := &list[i]
-		if a.Status != auction.StatusAwaitingPayment || a.Winner != addr {
+		if a.Status != apitypes.StatusAwaitingPayment || a.Winner != addr.Encode(b.Net.AddressHRP) {
 			continue
 		}
 		if id := payTx[a.ID]; !id.IsZero() && txPending(ctx, client, id) {
@@ -463,7 +459,7 @@ func (b *Bidder) PayDue(ctx context.Context, client *rpc.Client, key *keys.Priva
 			return res, fmt.Errorf("payment for auction %s: %w", a.ID, err)
 		}
 		var dep uint64
-		if bid := bidOf(a, addr); bid != nil {
+		if bid := bidOf(a, addr.Encode(b.Net.AddressHRP)); bid != nil {
 			dep = bid.Deposit
 		}
 		if a.Price > dep {
@@ -514,12 +510,12 @@ func (b *Bidder) Keys(ctx context.Context, client *rpc.Client, key *keys.Private
 	out := []AccessKey{}
 	for _, a := range list {
 		d := a.Delivery
-		if d == nil || d.Winner != addr {
+		if d == nil || d.Winner != addr.Encode(b.Net.AddressHRP) {
 			continue
 		}
-		ak := AccessKey{Auction: d.Auction, Device: d.Device.String(), Points: d.Points, Height: d.Height,
-			From: time.UnixMilli(d.Time).UTC(), Expires: time.UnixMilli(d.Expires).UTC(), Valid: d.ValidAt(now)}
-		k, err := auction.OpenDelivery(key, d)
+		ak := AccessKey{Auction: d.Auction, Device: d.Device, Points: d.Points, Height: d.Height,
+			From: time.UnixMilli(d.Time).UTC(), Expires: time.UnixMilli(d.Expires).UTC(), Valid: now >= d.Time && now < d.Expires}
+		k, err := d.Open(key)
 		if err != nil {
 			ak.Error, ak.Valid = err.Error(), false
 		} else {
@@ -571,17 +567,15 @@ func (b *Bidder) Auctions(ctx context.Context, client *rpc.Client, addr keys.Add
 	}
 	out := []MyAuction{}
 	seen := map[wire.Hash]bool{}
-	var zero keys.Address
+	self := addr.Encode(b.Net.AddressHRP)
 	for _, a := range list {
 		seen[a.ID] = true
-		m := MyAuction{Auction: a.ID, Device: a.Device.String(), Seq: a.Seq, Phase: a.Phase, Height: a.Height,
-			CommitEnd: a.CommitEnd, CloseHeight: a.CloseHeight, Bidders: a.Bids, Won: a.Winner == addr && a.Status != auction.StatusOpen,
+		m := MyAuction{Auction: a.ID, Device: a.Device, Seq: a.Seq, Phase: a.Phase, Height: a.Height,
+			CommitEnd: a.CommitEnd, CloseHeight: a.CloseHeight, Bidders: a.Bids, Won: a.Winner == self && a.Status != apitypes.StatusOpen,
 			PricePerPoint: a.PricePerPoint, Price: a.Price, Delivered: a.Delivery != nil}
-		if a.Winner != zero {
-			m.Winner = a.Winner.Encode(b.Net.AddressHRP)
-		}
-		if bid := bidOf(&a, addr); bid != nil {
-			m.BidStatus, m.AmountPerPoint, m.Deposit = bid.Status.String(), bid.AmountPerPoint, bid.Deposit
+		m.Winner = a.Winner
+		if bid := bidOf(&a, self); bid != nil {
+			m.BidStatus, m.AmountPerPoint, m.Deposit = string(bid.Status), bid.AmountPerPoint, bid.Deposit
 		}
 		if r := book[a.ID]; r != nil {
 			m.WalletState = r.State
@@ -638,13 +632,12 @@ func (b *Bidder) Watch(ctx context.Context, client *rpc.Client, key *keys.Privat
 		}
 		return fn(ev)
 	}
-	heads, stop, err := client.Subscribe(ctx, "newHeads", "auction")
+	heads, stop, err := apiclient.SubscribeHeads(ctx, client, "auction")
 	if err == nil {
 		defer stop()
 		// The first step covers every head before the subscription: it
 		// reports the tip height it saw (0 if chain.info fails).
-		var info api.ChainInfoResult
-		_ = client.Call(ctx, "chain.info", nil, &info)
+		info, _ := apiclient.New(client).ChainInfo(ctx)
 		if step(info.Auction.Height) {
 			return ctx.Err()
 		}
@@ -652,14 +645,12 @@ func (b *Bidder) Watch(ctx context.Context, client *rpc.Client, key *keys.Privat
 			select {
 			case <-ctx.Done():
 				return ctx.Err()
-			case raw, ok := <-heads:
+			case h, ok := <-heads:
 				if !ok {
 					// Subscription ended (connection lost or fell
 					// behind): carry on by polling.
 					return b.pollLoop(ctx, client, poll, step)
 				}
-				var h api.HeaderJSON
-				_ = json.Unmarshal(raw, &h)
 				if step(h.Height) {
 					return ctx.Err()
 				}
@@ -675,8 +666,7 @@ func (b *Bidder) pollLoop(ctx context.Context, client *rpc.Client, poll time.Dur
 	t := time.NewTicker(poll)
 	defer t.Stop()
 	for {
-		var info api.ChainInfoResult
-		err := client.Call(ctx, "chain.info", nil, &info)
+		info, err := apiclient.New(client).ChainInfo(ctx)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}

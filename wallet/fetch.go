@@ -5,14 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	apiclient "github.com/thingchain/thingchain/api/client"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
 
-	"github.com/thingchain/thingchain/api"
 	"github.com/thingchain/thingchain/api/rpc"
-	"github.com/thingchain/thingchain/registry"
+	"github.com/thingchain/thingchain/chain/keys"
 )
 
 // DataEndpoint picks the data URL from a Thing Description: the named
@@ -83,8 +83,12 @@ func DataEndpoint(td json.RawMessage, property string) (string, error) {
 // carries "Authorization: Bearer <auction-id-hex>.<key-hex>". A refusal
 // by the device comes back as an error with the device's message.
 func FetchData(ctx context.Context, client *rpc.Client, hc *http.Client, key *AccessKey, property string) (endpoint string, data json.RawMessage, err error) {
-	var rec *registry.Device
-	if err := client.Call(ctx, "registry.device", api.DeviceParams{Device: key.Device}, &rec); err != nil {
+	dev, err := keys.ParsePubKeyHex(key.Device)
+	if err != nil {
+		return "", nil, fmt.Errorf("access key's device: %w", err)
+	}
+	rec, err := apiclient.New(client).Device(ctx, dev)
+	if err != nil {
 		return "", nil, fmt.Errorf("registry.device: %w", err)
 	}
 	if rec == nil {

@@ -3,11 +3,10 @@ package wallet
 import (
 	"context"
 	"fmt"
+	"github.com/thingchain/thingchain/api/apitypes"
 	"time"
 
-	"github.com/thingchain/thingchain/api"
 	"github.com/thingchain/thingchain/api/rpc"
-	"github.com/thingchain/thingchain/auction"
 	"github.com/thingchain/thingchain/chain/keys"
 	"github.com/thingchain/thingchain/chain/wire"
 	"github.com/thingchain/thingchain/ledger"
@@ -67,7 +66,7 @@ func (b *Bidder) Progress(ctx context.Context, client *rpc.Client, addr keys.Add
 	if err != nil {
 		return nil, err
 	}
-	chainView := make(map[wire.Hash]*api.BidderAuction, len(list))
+	chainView := make(map[wire.Hash]*apitypes.BidderAuction, len(list))
 	for i := range list {
 		chainView[list[i].ID] = &list[i]
 	}
@@ -80,7 +79,7 @@ func (b *Bidder) Progress(ctx context.Context, client *rpc.Client, addr keys.Add
 		if only == nil && r.Outcome != "" {
 			continue
 		}
-		p := progressOf(&r, chainView[r.Auction], addr)
+		p := progressOf(&r, chainView[r.Auction], addr.Encode(b.Net.AddressHRP))
 		if p.Done && r.Outcome == "" {
 			ended[r.Auction] = p.Outcome
 		}
@@ -104,7 +103,7 @@ func (b *Bidder) Progress(ctx context.Context, client *rpc.Client, addr keys.Add
 
 // progressOf reads one saved bid's stage from the chain's view of its
 // auction (nil while the commit has not landed).
-func progressOf(r *BidRecord, a *api.BidderAuction, addr keys.Address) BidProgress {
+func progressOf(r *BidRecord, a *apitypes.BidderAuction, addr string) BidProgress {
 	p := BidProgress{Auction: r.Auction, Device: r.Device.String(), Full: r.Full}
 	set := func(stage, format string, args ...any) {
 		p.Stage, p.Detail = stage, fmt.Sprintf(format, args...)
@@ -117,7 +116,7 @@ func progressOf(r *BidRecord, a *api.BidderAuction, addr keys.Address) BidProgre
 		end(r.Outcome, "ended: %s", r.Outcome)
 		return p
 	}
-	var bid *auction.Bid
+	var bid *apitypes.Bid
 	if a != nil {
 		bid = bidOf(a, addr)
 	}
@@ -133,47 +132,47 @@ func progressOf(r *BidRecord, a *api.BidderAuction, addr keys.Address) BidProgre
 		return p
 	}
 	switch bid.Status {
-	case auction.BidSealed:
+	case apitypes.BidSealed:
 		if a.Phase == "commit" {
 			set("committed", "sealed bid on chain; reveal phase from height %d", a.CommitEnd)
 		} else {
 			set("revealing", "reveal phase until height %d", a.CloseHeight)
 		}
-	case auction.BidRevealed:
+	case apitypes.BidRevealed:
 		switch {
-		case a.Status == auction.StatusOpen:
+		case a.Status == apitypes.StatusOpen:
 			set("revealed", "revealed %s per point; the auction closes at height %d", ledger.FormatAmount(bid.AmountPerPoint), a.CloseHeight)
-		case a.Status == auction.StatusAwaitingPayment && a.Winner == addr:
+		case a.Status == apitypes.StatusAwaitingPayment && a.Winner == addr:
 			set("payment_due", "won at %s: pay %s more by height %d (bond-only bid; the watcher pays it)",
 				ledger.FormatAmount(a.Price), ledger.FormatAmount(a.Price-min(a.Price, bid.Deposit)), a.PayDeadline)
 		default:
 			set("fallback", "next in line if the winner does not pay by height %d", a.PayDeadline)
 		}
-	case auction.BidWon:
+	case apitypes.BidWon:
 		switch a.Status {
-		case auction.StatusDelivered:
+		case apitypes.StatusDelivered:
 			end(OutcomeDelivered, "won at %s; access key delivered", ledger.FormatAmount(a.Price))
-		case auction.StatusUndelivered:
+		case apitypes.StatusUndelivered:
 			end(OutcomeUndelivered, "won at %s, the device missed its delivery deadline: price refunded", ledger.FormatAmount(a.Price))
 		default:
 			set("awaiting_key", "won at %s (paid from the deposit); the device delivers the key by height %d", ledger.FormatAmount(a.Price), a.DeliveryDeadline)
 		}
-	case auction.BidRefunded:
-		if a.Status == auction.StatusUndelivered && a.Winner == addr {
+	case apitypes.BidRefunded:
+		if a.Status == apitypes.StatusUndelivered && a.Winner == addr {
 			end(OutcomeUndelivered, "the device missed its delivery deadline: price refunded")
-		} else if a.Status == auction.StatusNoSale || a.Status == auction.StatusOpen {
+		} else if a.Status == apitypes.StatusNoSale || a.Status == apitypes.StatusOpen {
 			end(OutcomeLost, "below the reserve or no sale: deposit refunded")
 		} else {
 			end(OutcomeLost, "outbid (price %s): deposit refunded", ledger.FormatAmount(a.Price))
 		}
-	case auction.BidForfeited:
+	case apitypes.BidForfeited:
 		if bid.AmountPerPoint != 0 {
 			end(OutcomeForfeited, "won but not paid in the payment window: bond forfeited")
 		} else {
 			end(OutcomeForfeited, "not revealed in the reveal phase: deposit (of a full-deposit bid: its bond) forfeited")
 		}
 	default:
-		set(bid.Status.String(), "bid %s", bid.Status)
+		set(string(bid.Status), "bid %s", bid.Status)
 	}
 	return p
 }

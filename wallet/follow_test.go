@@ -3,6 +3,7 @@ package wallet_test
 import (
 	"context"
 	"crypto/rand"
+	"github.com/thingchain/thingchain/api/apitypes"
 	"strings"
 	"testing"
 	"time"
@@ -157,10 +158,10 @@ func TestFollowFullDepositBids(t *testing.T) {
 		}
 		var a0 api.AuctionView
 		r.call("auction.get", api.AuctionIDParams{ID: res.Bids[0].Auction}, &a0)
-		if a0.Status == auction.StatusAwaitingPayment {
+		if a0.Status == apitypes.StatusAwaitingPayment {
 			t.Fatalf("full-deposit winner awaits payment: %+v", a0.Auction)
 		}
-		if a0.Status == auction.StatusPaid && !delivered {
+		if a0.Status == apitypes.StatusPaid && !delivered {
 			tx, err := auction.NewDeliverKeyTx(net, devs[0], r.nonce(devs[0], "auction"), 1000, a0.ID, alice.PubKey(), []byte("access key"), rand.Reader)
 			if err != nil {
 				t.Fatal(err)

@@ -73,9 +73,9 @@ type vectorFile struct {
 	Txs      []txVector      `json:"txs"`
 	Keystore vectorKeystore  `json:"keystore"`
 	BidBook  json.RawMessage `json:"bid_book"`
-	// ECIES is an access key delivery as keys.EncryptECIES writes it
-	// today ("thingchain ECIES v1"), to the vector key.
-	ECIES vectorECIES `json:"ecies_thingchain_v1"`
+	// ECIES is an access key delivery as keys.EncryptECIES writes it (the
+	// eciesjs format, docs/auction.md §9), to the vector key.
+	ECIES vectorECIES `json:"ecies"`
 }
 
 type vectorECIES struct {

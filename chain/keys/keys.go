@@ -143,14 +143,8 @@ func Verify(pub PubKey, hash [32]byte, sig Signature) bool {
 
 // VerifyPureGo is Verify with dcrd's pure-Go secp256k1, whatever the build.
 func VerifyPureGo(pub PubKey, hash [32]byte, sig Signature) bool {
-	var r, s secp256k1.ModNScalar
-	var buf [32]byte
-	copy(buf[:], sig[:32])
-	if r.SetBytes(&buf) != 0 || r.IsZero() {
-		return false
-	}
-	copy(buf[:], sig[32:])
-	if s.SetBytes(&buf) != 0 || s.IsZero() || s.IsOverHalfOrder() {
+	r, s, ok := sig.scalars()
+	if !ok {
 		return false
 	}
 	key, err := pub.secp()
@@ -158,4 +152,29 @@ func VerifyPureGo(pub PubKey, hash [32]byte, sig Signature) bool {
 		return false
 	}
 	return ecdsa.NewSignature(&r, &s).Verify(hash[:], key)
+}
+
+// scalars decodes r and s, refusing what no verifier may accept: either
+// out of range or zero, or s in the upper half (malleable).
+func (sig Signature) scalars() (r, s secp256k1.ModNScalar, ok bool) {
+	var buf [32]byte
+	copy(buf[:], sig[:32])
+	if r.SetBytes(&buf) != 0 || r.IsZero() {
+		return r, s, false
+	}
+	copy(buf[:], sig[32:])
+	if s.SetBytes(&buf) != 0 || s.IsZero() || s.IsOverHalfOrder() {
+		return r, s, false
+	}
+	return r, s, true
+}
+
+// ParsePubKeyHex parses the API's text form of a public key: 66 lowercase
+// or uppercase hex digits of the compressed key.
+func ParsePubKeyHex(s string) (PubKey, error) {
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		return PubKey{}, fmt.Errorf("%w: %q is not hex", ErrPubKey, s)
+	}
+	return ParsePubKey(b)
 }

@@ -36,14 +36,7 @@ func verifyBackend(pub PubKey, hash [32]byte, sig Signature) bool {
 	if pub[0] != secp256k1.PubKeyFormatCompressedEven && pub[0] != secp256k1.PubKeyFormatCompressedOdd {
 		return false
 	}
-	var r, s secp256k1.ModNScalar
-	var buf [32]byte
-	copy(buf[:], sig[:32])
-	if r.SetBytes(&buf) != 0 || r.IsZero() {
-		return false
-	}
-	copy(buf[:], sig[32:])
-	if s.SetBytes(&buf) != 0 || s.IsZero() || s.IsOverHalfOrder() {
+	if _, _, ok := sig.scalars(); !ok {
 		return false
 	}
 	ok := C.thingchain_verify((*C.uchar)(unsafe.Pointer(&pub[0])), (*C.uchar)(unsafe.Pointer(&hash[0])), (*C.uchar)(unsafe.Pointer(&sig[0])))

@@ -1,7 +1,9 @@
 // Package miner owns proof-of-work block production: signing a template
 // with the miner key, grinding nonces on several threads, and a loop that
 // mines both chains at once and abandons a template as soon as its chain's
-// tip moves.
+// tip moves. Pause holds the loop between rounds (abandoning a nonce
+// search in progress) while blocks are generated on demand with the same
+// key, so the two never race with identical blocks.
 //
 // It must not decide validity: every block it finds goes through
 // chain.ProcessBlock like a block from the network. It must not import the

@@ -45,6 +45,13 @@ type Miner struct {
 	cfg    Config
 	hashes atomic.Uint64
 	mined  atomic.Uint64
+
+	// gate is held (read) by each loop for one round: template, solve,
+	// process. Pause takes it (write) so no round runs while paused.
+	gate    sync.RWMutex
+	pauseMu sync.Mutex
+	pausing chan struct{} // closed while a pause is requested or held; see Pause
+	pauses  int
 }
 
 // New returns a miner; Run starts it.
@@ -52,7 +59,42 @@ func New(cfg Config) *Miner {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Miner{cfg: cfg}
+	return &Miner{cfg: cfg, pausing: make(chan struct{})}
+}
+
+// Pause stops mining on every chain until resume is called: a nonce
+// search in progress is abandoned and Pause returns once no round is
+// running, so blocks built meanwhile (admin.generate, with the same key
+// and template) do not race the miner's own identical blocks. Pauses
+// nest; mining resumes when the last one ends. Safe before Run and after
+// it ends.
+func (m *Miner) Pause() (resume func()) {
+	m.pauseMu.Lock()
+	if m.pauses == 0 {
+		close(m.pausing)
+	}
+	m.pauses++
+	m.pauseMu.Unlock()
+	m.gate.Lock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			m.gate.Unlock()
+			m.pauseMu.Lock()
+			m.pauses--
+			if m.pauses == 0 {
+				m.pausing = make(chan struct{})
+			}
+			m.pauseMu.Unlock()
+		})
+	}
+}
+
+// pauseRequested is closed while a pause is requested or held.
+func (m *Miner) pauseRequested() <-chan struct{} {
+	m.pauseMu.Lock()
+	defer m.pauseMu.Unlock()
+	return m.pausing
 }
 
 // Hashes is the number of nonces tried so far.
@@ -100,39 +142,56 @@ func (m *Miner) loop(ctx context.Context, t Target) {
 		case <-tipChanged:
 		default:
 		}
-		blk, err := m.template(t)
-		if err != nil {
-			log.Error("cannot build block template", "err", err)
-			select {
-			case <-ctx.Done():
-			case <-time.After(time.Second):
-			}
-			continue
+		m.gate.RLock() // waits here while paused
+		m.round(ctx, t, log, tipChanged)
+		m.gate.RUnlock()
+	}
+}
+
+// round builds, solves and submits one block; it gives up when the tip
+// changes, a pause is requested or ctx ends.
+func (m *Miner) round(ctx context.Context, t Target, log *slog.Logger, tipChanged <-chan struct{}) {
+	paused := m.pauseRequested()
+	select {
+	case <-paused:
+		return // a pause is waiting for the gate; let it in
+	default:
+	}
+	blk, err := m.template(t)
+	if err != nil {
+		log.Error("cannot build block template", "err", err)
+		select {
+		case <-ctx.Done():
+		case <-paused:
+		case <-time.After(time.Second):
 		}
-		solveCtx, cancel := context.WithCancel(ctx)
-		go func() {
-			select {
-			case <-tipChanged:
-				cancel()
-			case <-solveCtx.Done():
-			}
-		}()
-		solved := Solve(solveCtx, &blk.Header, m.cfg.Threads, &m.hashes)
-		cancel()
-		if !solved {
-			continue
+		return
+	}
+	solveCtx, cancel := context.WithCancel(ctx)
+	go func() {
+		select {
+		case <-tipChanged:
+			cancel()
+		case <-paused:
+			cancel()
+		case <-solveCtx.Done():
 		}
-		res, err := t.Chain.ProcessBlock(ctx, blk)
-		if err != nil {
-			if !errors.Is(err, context.Canceled) {
-				log.Warn("mined block rejected", "height", blk.Header.Height, "err", err)
-			}
-			continue
+	}()
+	solved := Solve(solveCtx, &blk.Header, m.cfg.Threads, &m.hashes)
+	cancel()
+	if !solved {
+		return
+	}
+	res, err := t.Chain.ProcessBlock(ctx, blk)
+	if err != nil {
+		if !errors.Is(err, context.Canceled) {
+			log.Warn("mined block rejected", "height", blk.Header.Height, "err", err)
 		}
-		if res.MainTip {
-			m.mined.Add(1)
-			log.Info("mined block", "height", blk.Header.Height, "hash", res.Hash, "txs", len(blk.Txs))
-		}
+		return
+	}
+	if res.MainTip {
+		m.mined.Add(1)
+		log.Info("mined block", "height", blk.Header.Height, "hash", res.Hash, "txs", len(blk.Txs))
 	}
 }
 
@@ -161,6 +220,10 @@ func (m *Miner) template(t Target) (*wire.Block, error) {
 
 // Generate mines n blocks on c one after another (regtest and tests) and
 // returns their hashes. It fails if a block is not accepted as the new tip.
+// A background Miner with the same key must be paused meanwhile (Pause):
+// it would otherwise race these blocks with its own on the same tips. A
+// block it stored first that is identical to one generated here counts as
+// generated.
 func Generate(ctx context.Context, c *chain.Chain, n int, key *keys.PrivateKey, reward keys.Address, txs func() []*wire.Tx, anchor func() (wire.Anchor, error)) ([]wire.Hash, error) {
 	m := New(Config{Key: key, Reward: reward, Threads: 1})
 	t := Target{Chain: c, Candidates: txs, Anchor: anchor}
@@ -174,6 +237,12 @@ func Generate(ctx context.Context, c *chain.Chain, n int, key *keys.PrivateKey, 
 			return out, ctx.Err()
 		}
 		res, err := c.ProcessBlock(ctx, blk)
+		if errors.Is(err, consensus.ErrDuplicateBlock) && c.Tip().Hash == blk.Hash() {
+			// Another miner with this key built and stored the very same
+			// block first: the chain has the block this call wanted.
+			out = append(out, blk.Hash())
+			continue
+		}
 		if err != nil {
 			return out, err
 		}

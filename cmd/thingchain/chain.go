@@ -3,6 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/thingchain/thingchain/api/apitypes"
+	apiclient "github.com/thingchain/thingchain/api/client"
+	"github.com/thingchain/thingchain/chain/wire"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -14,7 +17,6 @@ import (
 	"github.com/thingchain/thingchain/api/rpc"
 	"github.com/thingchain/thingchain/chain"
 	"github.com/thingchain/thingchain/chain/miner"
-	"github.com/thingchain/thingchain/chain/wire"
 	"github.com/thingchain/thingchain/consensus"
 	"github.com/thingchain/thingchain/node"
 )
@@ -65,10 +67,13 @@ Example:
 	}
 }
 
-type chainSummary struct {
-	Network  string        `json:"network"`
-	Metadata chain.TipInfo `json:"metadata"`
-	Auction  chain.TipInfo `json:"auction"`
+// chainSummary is chain.info's result, from the running node or read
+// from a stopped node's data directory.
+type chainSummary = apitypes.ChainInfo
+
+// tipOf renders a tip as the API does.
+func tipOf(t chain.TipInfo) apitypes.TipInfo {
+	return apitypes.TipInfo{Hash: t.Hash, Height: t.Height, Work: t.WorkHex, Bits: fmt.Sprintf("%08x", t.Bits), Difficulty: t.Difficulty, Time: t.Time}
 }
 
 // openForTool opens a stopped node's data directory.
@@ -105,7 +110,7 @@ func chainInfo(c *cli.Context) error {
 			return err
 		}
 		defer cs.Close()
-		s = chainSummary{Network: net.Name, Metadata: cs.Metadata.Tip(), Auction: cs.Auction.Tip()}
+		s = chainSummary{Network: net.Name, Metadata: tipOf(cs.Metadata.Tip()), Auction: tipOf(cs.Auction.Tip())}
 	}
 	if c.Bool("json") {
 		return printJSON(c.App.Writer, s)
@@ -114,9 +119,9 @@ func chainInfo(c *cli.Context) error {
 	fmt.Fprintf(w, "network %s\n", s.Network)
 	for _, row := range []struct {
 		name string
-		t    chain.TipInfo
+		t    apitypes.TipInfo
 	}{{"metadata", s.Metadata}, {"auction", s.Auction}} {
-		fmt.Fprintf(w, "%-9s height %-8d hash %s\n          work 0x%s  difficulty %.4g  bits %08x\n", row.name, row.t.Height, row.t.Hash, row.t.WorkHex, row.t.Difficulty, row.t.Bits)
+		fmt.Fprintf(w, "%-9s height %-8d hash %s\n          work 0x%s  difficulty %.4g  bits %s\n", row.name, row.t.Height, row.t.Hash, row.t.Work, row.t.Difficulty, row.t.Bits)
 	}
 	return nil
 }
@@ -175,8 +180,8 @@ func chainSummaryFromNode(c *cli.Context) (chainSummary, error) {
 	if err != nil {
 		return s, err
 	}
-	err = client.Call(c.Context, "chain.info", nil, &s)
-	return s, err
+	defer client.Close()
+	return apiclient.New(client).ChainInfo(c.Context)
 }
 
 // generateViaNode asks a running node to mine, with its cookie.
@@ -185,8 +190,9 @@ func generateViaNode(c *cli.Context, info node.Info, kind consensus.ChainKind, c
 	if err != nil {
 		return err
 	}
-	var hashes []wire.Hash
-	if err := client.Call(c.Context, "admin.generate", map[string]any{"chain": kind.String(), "count": count}, &hashes); err != nil {
+	defer client.Close()
+	hashes, err := apiclient.New(client).Generate(c.Context, kind.String(), count)
+	if err != nil {
 		return err
 	}
 	if c.Bool("json") {
@@ -217,7 +223,8 @@ func chainReconsider(c *cli.Context) error {
 		if err != nil {
 			return err
 		}
-		if err := client.Call(c.Context, "admin.reconsiderBlock", map[string]any{"chain": kind.String(), "hash": hash}, &res); err != nil {
+		defer client.Close()
+		if res, err = apiclient.New(client).ReconsiderBlock(c.Context, kind.String(), hash); err != nil {
 			return err
 		}
 	} else {

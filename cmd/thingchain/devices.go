@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	apiclient "github.com/thingchain/thingchain/api/client"
 	"os"
 	"strconv"
 	"strings"
@@ -11,7 +12,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/thingchain/thingchain/api"
+	"github.com/thingchain/thingchain/api/apitypes"
 	"github.com/thingchain/thingchain/consensus"
 	"github.com/thingchain/thingchain/devicesim/wotcheck"
 	"github.com/thingchain/thingchain/registry"
@@ -73,8 +74,8 @@ Example:
 }
 
 // parseDeviceFilters turns KEY=VALUE arguments into an API filter.
-func parseDeviceFilters(args []string) (api.DeviceFilter, error) {
-	var f api.DeviceFilter
+func parseDeviceFilters(args []string) (apitypes.DeviceFilter, error) {
+	var f apitypes.DeviceFilter
 	for _, a := range args {
 		key, value, ok := strings.Cut(a, "=")
 		if !ok || key == "" {
@@ -142,8 +143,8 @@ func devicesList(c *cli.Context) error {
 		return err
 	}
 	defer client.Close()
-	var res registry.QueryResult
-	if err := client.Call(c.Context, "registry.devices", f, &res); err != nil {
+	res, err := apiclient.New(client).Devices(c.Context, f)
+	if err != nil {
 		return err
 	}
 	if c.Bool("json") {

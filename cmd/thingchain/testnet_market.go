@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/thingchain/thingchain/api/apitypes"
+	apiclient "github.com/thingchain/thingchain/api/client"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -128,7 +130,7 @@ func (m *market) runBidders(ctx context.Context, dir string, n int, interval tim
 	wg.Wait()
 }
 
-const bidderFee = 10_000 // base units; the test network's mempools accept any fee
+const bidderFee = 10_000 // base units; above the test network's relay floor (1 unit per byte) for batches up to 10 kB
 
 func (m *market) runBidder(ctx context.Context, net *consensus.Params, dir string, i int, interval time.Duration) error {
 	url := m.nodes[0].RPCURL
@@ -155,8 +157,7 @@ func (m *market) runBidder(ctx context.Context, net *consensus.Params, dir strin
 	// Every other bidder bids bond-only, so the testnet shows both kinds
 	// of deposit (its watcher pays the bond-only wins in their window).
 	b.BondOnly = i%2 == 1
-	var res api.SubmitResult
-	if err := client.Call(ctx, "faucet.request", api.FaucetParams{Address: addr, Amount: 100_000 * ledger.Coin}, &res); err != nil {
+	if _, err := apiclient.New(client).Faucet(ctx, addr, 100_000*ledger.Coin); err != nil {
 		return fmt.Errorf("faucet: %w", err)
 	}
 	log := m.log.With("bidder", i, "address", addr)
@@ -212,8 +213,8 @@ func (m *market) runBidder(ctx context.Context, net *consensus.Params, dir strin
 // and three times the highest of their reserves: the bidder's true value.
 func (m *market) bidRound(ctx context.Context, client *rpc.Client, b *wallet.Bidder, key *keys.PrivateKey, rng *rand.Rand, log *slog.Logger) {
 	enabled := true
-	var page registry.QueryResult
-	if err := client.Call(ctx, "registry.devices", api.DeviceFilter{Enabled: &enabled, Limit: registry.MaxQueryLimit}, &page); err != nil || len(page.Devices) == 0 {
+	page, err := apiclient.New(client).Devices(ctx, apitypes.DeviceFilter{Enabled: &enabled, Limit: registry.MaxQueryLimit})
+	if err != nil || len(page.Devices) == 0 {
 		return
 	}
 	rng.Shuffle(len(page.Devices), func(x, y int) { page.Devices[x], page.Devices[y] = page.Devices[y], page.Devices[x] })

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	apiclient "github.com/thingchain/thingchain/api/client"
 	"io"
 	"net/http"
 	"os"
@@ -240,8 +241,8 @@ func walletBid(c *cli.Context) error {
 	}
 	defer s.client.Close()
 	s.b.BondOnly = c.Bool("bond-only")
-	var found registry.QueryResult
-	if err := s.client.Call(c.Context, "registry.devices", f, &found); err != nil {
+	found, err := apiclient.New(s.client).Devices(c.Context, f)
+	if err != nil {
 		return fmt.Errorf("registry.devices: %w", err)
 	}
 	if len(found.Devices) == 0 {

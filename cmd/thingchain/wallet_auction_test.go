@@ -210,15 +210,15 @@ func TestWalletAuctionCommands(t *testing.T) {
 			id = m.Auction
 		}
 	}
-	var av struct {
-		BidList []struct {
-			BidderKey keys.PubKey `json:"bidder_key"`
-		} `json:"bid_list"`
-	}
+	var av api.AuctionView
 	if err := c.Call(ctx, "auction.get", api.AuctionIDParams{ID: id}, &av); err != nil || len(av.BidList) != 1 {
 		t.Fatalf("auction.get: %v %+v", err, av)
 	}
-	dtx, err := auction.NewDeliverKeyTx(net, dev, txNonce(t, c, dev, "auction"), 1000, id, av.BidList[0].BidderKey, accessKey, rand.Reader)
+	winnerKey, err := keys.ParsePubKeyHex(av.BidList[0].BidderKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dtx, err := auction.NewDeliverKeyTx(net, dev, txNonce(t, c, dev, "auction"), 1000, id, winnerKey, accessKey, rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}

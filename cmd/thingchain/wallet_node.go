@@ -2,15 +2,16 @@ package main
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
+	apiclient "github.com/thingchain/thingchain/api/client"
+	"github.com/thingchain/thingchain/chain/wire"
 	"path/filepath"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/thingchain/thingchain/api"
+	"github.com/thingchain/thingchain/api/apitypes"
 	"github.com/thingchain/thingchain/api/rpc"
 	"github.com/thingchain/thingchain/chain"
 	"github.com/thingchain/thingchain/chain/keys"
@@ -69,10 +70,10 @@ func offlineOK(c *cli.Context, err error) bool {
 // offlineAccount reads an account from the auction chain of the stopped
 // node on --datadir (a running node holds the directory's lock: then the
 // error says to stop it or use the API).
-func offlineAccount(c *cli.Context, addr keys.Address) (api.Account, error) {
+func offlineAccount(c *cli.Context, addr keys.Address) (apitypes.Account, error) {
 	net, cs, err := openForTool(c)
 	if err != nil {
-		return api.Account{}, err
+		return apitypes.Account{}, err
 	}
 	defer cs.Close()
 	auc := cs.Auction
@@ -81,10 +82,10 @@ func offlineAccount(c *cli.Context, addr keys.Address) (api.Account, error) {
 		acct, err = ledger.GetAccount(v, addr)
 		return err
 	}); err != nil {
-		return api.Account{}, err
+		return apitypes.Account{}, err
 	}
 	fmt.Fprintf(c.App.ErrWriter, "no node running on %s: balance read from its data directory at auction height %d (pending transactions not counted)\n", c.String("datadir"), auc.Tip().Height)
-	return api.Account{Address: addr.Encode(net.AddressHRP), Balance: acct.Balance, Nonce: acct.Nonce, PendingNonce: acct.Nonce}, nil
+	return apitypes.Account{Address: addr.Encode(net.AddressHRP), Balance: acct.Balance, Nonce: acct.Nonce, PendingNonce: acct.Nonce}, nil
 }
 
 // resolveAddress accepts a bech32 address or the name of a key in the
@@ -164,7 +165,7 @@ func walletBalance(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	var acct api.Account
+	var acct apitypes.Account
 	client, err := dialNode(c, w)
 	if err != nil {
 		if !offlineOK(c, err) {
@@ -174,7 +175,7 @@ func walletBalance(c *cli.Context) error {
 		if acct, err = offlineAccount(c, addr); err != nil {
 			return err
 		}
-	} else if err := client.Call(c.Context, "account.get", api.AddressParams{Address: addr.Encode(w.net.AddressHRP)}, &acct); err != nil {
+	} else if err := client.Call(c.Context, "account.get", apitypes.AddressParams{Address: addr.Encode(w.net.AddressHRP)}, &acct); err != nil {
 		return err
 	}
 	if c.Bool("json") {
@@ -220,20 +221,20 @@ func walletSend(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	var nonce uint64
-	if err := client.Call(c.Context, "account.nextNonce", api.NonceParams{PubKey: key.PubKey().String()}, &nonce); err != nil {
+	nonce, err := apiclient.New(client).NextNonce(c.Context, key.PubKey(), "auction")
+	if err != nil {
 		return err
 	}
 	tx := ledger.NewTransfer(w.net, key, to, amount, fee, nonce)
-	var res api.SubmitResult
-	if err := client.Call(c.Context, "tx.submit", api.SubmitParams{Raw: hex.EncodeToString(tx.Encode())}, &res); err != nil {
+	res, err := apiclient.New(client).Submit(c.Context, tx)
+	if err != nil {
 		return err
 	}
 	out := map[string]any{"txid": res.ID, "from": kf.Address, "to": to.Encode(w.net.AddressHRP), "amount": amount, "fee": fee, "nonce": nonce, "status": "pending"}
 	if c.Bool("wait") {
 		ctx, cancel := context.WithTimeout(c.Context, c.Duration("timeout"))
 		defer cancel()
-		tr, err := waitConfirmed(ctx, client, res.ID.String())
+		tr, err := waitConfirmed(ctx, client, res.ID)
 		if err != nil {
 			return err
 		}
@@ -249,12 +250,11 @@ func walletSend(c *cli.Context) error {
 // waitConfirmed polls until a transaction is in a block. (A newHeads
 // subscription would save the polling; the wallet keeps to plain HTTP so it
 // works through any proxy.)
-func waitConfirmed(ctx context.Context, client *rpc.Client, txid string) (api.TxResult, error) {
+func waitConfirmed(ctx context.Context, client *rpc.Client, txid wire.Hash) (apitypes.TxResult, error) {
 	t := time.NewTicker(500 * time.Millisecond)
 	defer t.Stop()
 	for {
-		var tr api.TxResult
-		err := client.Call(ctx, "chain.getTransaction", map[string]string{"chain": "auction", "txid": txid}, &tr)
+		tr, err := apiclient.New(client).Transaction(ctx, "auction", txid)
 		if err == nil && tr.Status == "confirmed" {
 			return tr, nil
 		}
@@ -275,8 +275,8 @@ func walletHistory(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	var hist []api.HistoryEntry
-	if err := client.Call(c.Context, "account.history", api.HistoryParams{Address: addr.Encode(w.net.AddressHRP), Blocks: c.Int("blocks")}, &hist); err != nil {
+	hist, err := apiclient.New(client).History(c.Context, apitypes.HistoryParams{Address: addr.Encode(w.net.AddressHRP), Blocks: c.Int("blocks")})
+	if err != nil {
 		return err
 	}
 	if c.Bool("json") {
@@ -304,8 +304,8 @@ func walletFaucet(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	var res api.SubmitResult
-	if err := client.Call(c.Context, "faucet.request", api.FaucetParams{Address: addr.Encode(w.net.AddressHRP), Amount: amount}, &res); err != nil {
+	res, err := apiclient.New(client).Faucet(c.Context, addr.Encode(w.net.AddressHRP), amount)
+	if err != nil {
 		return err
 	}
 	out := map[string]any{"txid": res.ID, "address": addr.Encode(w.net.AddressHRP), "amount": amount, "status": "pending"}
@@ -319,7 +319,7 @@ func walletFaucet(c *cli.Context) error {
 		}
 		ctx, cancel := context.WithTimeout(c.Context, c.Duration("timeout"))
 		defer cancel()
-		tr, err := waitConfirmed(ctx, client, res.ID.String())
+		tr, err := waitConfirmed(ctx, client, res.ID)
 		if err != nil {
 			return err
 		}

@@ -1,8 +1,8 @@
-// Opening delivered access keys: the eciesjs format (encrypted here with
-// eciesjs itself) and the Go node's current "thingchain ECIES v1" format
-// (a vector from wallet/txvectors_test.go), both through openDelivery, the
-// function the Data page uses; and the API byte spellings encoding.js
-// accepts (base64 today, hex after issue 11).
+// Opening delivered access keys: the eciesjs format, encrypted here with
+// eciesjs itself and by the Go node (a vector from
+// wallet/txvectors_test.go), both through openDelivery, the function the
+// Data page uses; and the API byte spellings encoding.js accepts (hex
+// since issue 11, base64 before).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -17,7 +17,7 @@ const V = JSON.parse(readFileSync(new URL('../../testdata/tx_vectors.json', impo
 const priv = hexToBytes(V.key.private);
 
 test('a key delivered in the Go node format opens, from hex or base64', () => {
-  const e = V.ecies_thingchain_v1;
+  const e = V.ecies;
   const ct = hexToBytes(e.ciphertext);
   for (const spelled of [e.ciphertext, Buffer.from(ct).toString('base64')]) {
     assert.equal(bytesToHex(openDelivery(priv, byteCandidates(spelled), e.key_hash)), e.plaintext);
@@ -31,7 +31,7 @@ test('a key delivered in the eciesjs format opens', () => {
 });
 
 test('a key that does not match its hash, or is for someone else, is refused', () => {
-  const e = V.ecies_thingchain_v1;
+  const e = V.ecies;
   assert.throws(() => openDelivery(priv, byteCandidates(e.ciphertext), '00'.repeat(32)), /cannot be opened/);
   const other = sha256(new TextEncoder().encode('other key'));
   assert.throws(() => openDelivery(other, byteCandidates(e.ciphertext), e.key_hash), /cannot be opened/);
