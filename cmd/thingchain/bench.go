@@ -58,6 +58,7 @@ Examples:
 			&cli.IntFlag{Name: "devices", Value: 10, Usage: "simulated devices to check in and auction (0: no bids)"},
 			&cli.IntFlag{Name: "bidders", Value: 4, Usage: "simulated bidders (0: no bids)"},
 			&cli.DurationFlag{Name: "bid-every", Value: time.Second, Usage: "how often each bidder bids (one batch on the devices of --bid-devices it has no open bid on)"},
+			&cli.StringFlag{Name: "bid-via", Value: "others", Usage: "which nodes the bidders use: others (every node but node0, the devices' node; node0 when there is no other) or node0"},
 			&cli.IntFlag{Name: "bid-devices", Value: 20, Usage: "devices, drawn at random, each bidder bids on per round (0: every enabled device)"},
 			&cli.DurationFlag{Name: "setup-timeout", Value: 3 * time.Minute, Usage: "limit on starting nodes, funding accounts and checking devices in"},
 			&cli.StringFlag{Name: "dir", Usage: "parent directory of the local nodes' data (default: a temporary directory, removed on exit)"},
@@ -94,6 +95,7 @@ type benchReport struct {
 	AuctionsSettledPerMin float64          `json:"auctions_settled_per_min"`
 	AuctionsByStatus      map[string]int   `json:"auctions_by_status,omitempty"` // the settled ones, by status now
 	Bidders               int              `json:"bidders"`
+	BidVia                string           `json:"bid_via"`
 	Bids                  int64            `json:"bids"`
 	BidTxs                int64            `json:"bid_txs"`
 	BidsPerS              float64          `json:"bids_per_s"`
@@ -148,6 +150,9 @@ func runBench(c *cli.Context) error {
 		if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
 			return fmt.Errorf("--node %q: give the API URL, e.g. http://127.0.0.1:29741", u)
 		}
+	}
+	if v := c.String("bid-via"); v != "others" && v != "node0" {
+		return fmt.Errorf("--bid-via %q: use others or node0", v)
 	}
 	network := c.String("network")
 	if network != "regtest" && network != "test" {
@@ -272,7 +277,7 @@ func runBench(c *cli.Context) error {
 	if simErr != nil {
 		return simErr
 	}
-	rep.Devices, rep.Bidders = c.Int("devices"), bidders
+	rep.Devices, rep.Bidders, rep.BidVia = c.Int("devices"), bidders, c.String("bid-via")
 	if bidders == 0 {
 		rep.Devices = 0
 	}
@@ -285,7 +290,7 @@ func runBench(c *cli.Context) error {
 	load := &transferLoad{net: net, rate: c.Float64("rate"), accounts: senders, targets: batchers, clients: clients, tracker: tracker}
 	bids := &bidLoad{net: net, url: nodes[0].RPC, token: nodes[0].Cookie, dir: dir, interval: c.Duration("bid-every"), perRound: c.Int("bid-devices"), log: log}
 	for _, bn := range nodes[1:] {
-		if bn.Cookie != "" { // a node whose rate limits the bench is exempt from
+		if bn.Cookie != "" && c.String("bid-via") == "others" { // a node whose rate limits the bench is exempt from
 			bids.nodes = append(bids.nodes, bn)
 		}
 	}

@@ -98,6 +98,7 @@ func TestBenchFlagErrors(t *testing.T) {
 		{[]string{"--rate", "-1"}, "--rate"},
 		{[]string{"--network", "main"}, "--network"},
 		{[]string{"--node", "127.0.0.1:1"}, "API URL"},
+		{[]string{"--bid-via", "node9"}, "--bid-via"},
 	} {
 		app := newApp()
 		var out strings.Builder

@@ -82,8 +82,9 @@ func (m *market) run(ctx context.Context, dir string, devices, bidders int, bidE
 }
 
 // auth authenticates the testnet's own clients with node0's cookie
-// token: the node exempts its operator from rate limits, and the
-// simulated market is the operator's load, not an abusive client's.
+// token (bidders use their own node's): the node exempts its operator
+// from rate limits, and the simulated market is the operator's load, not
+// an abusive client's.
 func (m *market) auth() rpc.ClientOption { return rpc.WithToken(m.nodes[0].RPC.Token()) }
 
 // summaryLine describes the market as node0 sees it.
@@ -115,7 +116,7 @@ type bidderStats struct {
 	bids, reveals, payments, keys, fetches, refused atomic.Int64
 }
 
-// runBidders starts n simulated data scientists against node0: each is
+// runBidders starts n simulated data scientists, spread over the nodes: each is
 // funded by the faucet, bids truthfully (sealed, second price; full
 // deposits, every other bidder bond-only) on a few enabled devices every
 // interval, reveals and pays bond-only wins through the wallet's
@@ -138,13 +139,17 @@ func (m *market) runBidders(ctx context.Context, dir string, n int, interval tim
 const bidderFee = 10_000 // base units; above the test network's relay floor (1 unit per byte) for batches up to 10 kB
 
 func (m *market) runBidder(ctx context.Context, net *consensus.Params, dir string, i int, interval time.Duration) error {
-	url := m.nodes[0].RPCURL
-	client, err := rpc.Dial(ctx, url, m.auth())
+	// Bidders are spread over the nodes (node0 also serves the devices),
+	// as a real market's bidders reach it through many nodes.
+	nd := m.nodes[i%len(m.nodes)]
+	auth := rpc.WithToken(nd.RPC.Token())
+	url := nd.RPCURL
+	client, err := rpc.Dial(ctx, url, auth)
 	if err != nil {
 		return err
 	}
 	defer client.Close()
-	ws, err := rpc.Dial(ctx, "ws"+strings.TrimPrefix(url, "http"), m.auth())
+	ws, err := rpc.Dial(ctx, "ws"+strings.TrimPrefix(url, "http"), auth)
 	if err != nil {
 		return err
 	}
@@ -179,6 +184,7 @@ func (m *market) runBidder(ctx context.Context, net *consensus.Params, dir strin
 		return false
 	})
 	rng := rand.New(rand.NewPCG(uint64(i)+1, uint64(time.Now().UnixNano())))
+	total := 0 // enabled devices at the last bid round
 	fetched := map[wire.Hash]bool{}
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -188,7 +194,7 @@ func (m *market) runBidder(ctx context.Context, net *consensus.Params, dir strin
 			return nil
 		case <-t.C:
 		}
-		m.bidRound(ctx, client, b, key, rng, log)
+		m.bidRound(ctx, client, b, key, rng, log, &total)
 		ks, err := b.Keys(ctx, client, key)
 		if err != nil {
 			continue
@@ -216,14 +222,22 @@ func (m *market) runBidder(ctx context.Context, net *consensus.Params, dir strin
 
 // bidRound bids on a few random enabled devices at a price between one
 // and three times the highest of their reserves: the bidder's true value.
-func (m *market) bidRound(ctx context.Context, client *rpc.Client, b *wallet.Bidder, key *keys.PrivateKey, rng *rand.Rand, log *slog.Logger) {
+// It reads one page of that many records at a random offset (total
+// carries the number of enabled devices from round to round), not every
+// device's record.
+func (m *market) bidRound(ctx context.Context, client *rpc.Client, b *wallet.Bidder, key *keys.PrivateKey, rng *rand.Rand, log *slog.Logger, total *int) {
 	enabled := true
-	page, err := apiclient.New(client).Devices(ctx, apitypes.DeviceFilter{Enabled: &enabled, Limit: registry.MaxQueryLimit})
+	want := 2 + rng.IntN(4)
+	f := apitypes.DeviceFilter{Enabled: &enabled, Limit: want}
+	if *total > want {
+		f.Offset = rng.IntN(*total - want + 1)
+	}
+	page, err := apiclient.New(client).Devices(ctx, f)
 	if err != nil || len(page.Devices) == 0 {
 		return
 	}
-	rng.Shuffle(len(page.Devices), func(x, y int) { page.Devices[x], page.Devices[y] = page.Devices[y], page.Devices[x] })
-	pick := page.Devices[:min(len(page.Devices), 2+rng.IntN(4))]
+	*total = page.Total
+	pick := page.Devices
 	var devices []string
 	var reserve uint64
 	for _, d := range pick {
