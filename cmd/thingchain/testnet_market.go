@@ -87,6 +87,32 @@ func (m *market) run(ctx context.Context, dir string, devices, bidders int, bidE
 // an abusive client's.
 func (m *market) auth() rpc.ClientOption { return rpc.WithToken(m.nodes[0].RPC.Token()) }
 
+// fund pays a simulated participant from node0's faucet. Every request
+// goes to the one node, whose faucet takes the faucet key's nonces in
+// turn (faucets on several nodes would pick the same nonces); when the
+// mempool holds its most of the faucet's transactions, fund waits for
+// the next auction block and asks again.
+func (m *market) fund(ctx context.Context, to keys.Address, amount uint64) error {
+	n := m.nodes[0]
+	for {
+		tip := n.Auction.Tip().Hash
+		_, err := n.Faucet(to, amount)
+		if err == nil || !(strings.Contains(err.Error(), "ErrNonceTooFarAhead") || strings.Contains(err.Error(), "ErrReplacementUnderpriced")) {
+			return err
+		}
+		t := time.NewTicker(100 * time.Millisecond)
+		for n.Auction.Tip().Hash == tip {
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return ctx.Err()
+			case <-t.C:
+			}
+		}
+		t.Stop()
+	}
+}
+
 // summaryLine describes the market as node0 sees it.
 func (m *market) summaryLine() string {
 	m.mu.Lock()
@@ -167,7 +193,7 @@ func (m *market) runBidder(ctx context.Context, net *consensus.Params, dir strin
 	// Every other bidder bids bond-only, so the testnet shows both kinds
 	// of deposit (its watcher pays the bond-only wins in their window).
 	b.BondOnly = i%2 == 1
-	if _, err := apiclient.New(client).Faucet(ctx, addr, 100_000*ledger.Coin); err != nil {
+	if err := m.fund(ctx, key.PubKey().Address(), 100_000*ledger.Coin); err != nil {
 		return fmt.Errorf("faucet: %w", err)
 	}
 	log := m.log.With("bidder", i, "address", addr)
