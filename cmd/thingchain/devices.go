@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	apiclient "github.com/thingchain/thingchain/api/client"
 	"os"
 	"strconv"
 	"strings"
@@ -13,7 +12,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/thingchain/thingchain/api/apitypes"
-	"github.com/thingchain/thingchain/consensus"
+	apiclient "github.com/thingchain/thingchain/api/client"
 	"github.com/thingchain/thingchain/devicesim/wotcheck"
 	"github.com/thingchain/thingchain/registry"
 )
@@ -134,11 +133,7 @@ func devicesList(c *cli.Context) error {
 	if f.Offset < 0 || f.Limit < 1 || f.Limit > registry.MaxQueryLimit {
 		return fmt.Errorf("--offset must be ≥ 0 and --limit between 1 and %d", registry.MaxQueryLimit)
 	}
-	net, err := consensus.ForNetwork(c.String("network"))
-	if err != nil {
-		return err
-	}
-	client, err := dialAPI(c, net)
+	_, client, err := dialNetwork(c)
 	if err != nil {
 		return err
 	}

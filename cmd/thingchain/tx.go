@@ -83,11 +83,7 @@ func txStatus(c *cli.Context) error {
 	if err := exactArgs(c, 1, "TXID"); err != nil {
 		return err
 	}
-	net, err := consensus.ForNetwork(c.String("network"))
-	if err != nil {
-		return err
-	}
-	client, err := dialAPI(c, net)
+	_, client, err := dialNetwork(c)
 	if err != nil {
 		return err
 	}
