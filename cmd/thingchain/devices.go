@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	apiclient "github.com/thingchain/thingchain/api/client"
 	"os"
 	"strconv"
 	"strings"
@@ -12,7 +13,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/thingchain/thingchain/api/apitypes"
-	apiclient "github.com/thingchain/thingchain/api/client"
+	"github.com/thingchain/thingchain/consensus"
 	"github.com/thingchain/thingchain/devicesim/wotcheck"
 	"github.com/thingchain/thingchain/registry"
 )
@@ -133,7 +134,11 @@ func devicesList(c *cli.Context) error {
 	if f.Offset < 0 || f.Limit < 1 || f.Limit > registry.MaxQueryLimit {
 		return fmt.Errorf("--offset must be ≥ 0 and --limit between 1 and %d", registry.MaxQueryLimit)
 	}
-	_, client, err := dialNetwork(c)
+	net, err := consensus.ForNetwork(c.String("network"))
+	if err != nil {
+		return err
+	}
+	client, err := dialAPI(c, net)
 	if err != nil {
 		return err
 	}

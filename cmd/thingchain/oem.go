@@ -8,6 +8,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/thingchain/thingchain/api"
+	"github.com/thingchain/thingchain/consensus"
 	"github.com/thingchain/thingchain/registry"
 )
 
@@ -170,7 +171,11 @@ func oemModel(c *cli.Context) error {
 	if err := exactArgs(c, 1, "ID"); err != nil {
 		return err
 	}
-	net, client, err := dialNetwork(c)
+	net, err := consensus.ForNetwork(c.String("network"))
+	if err != nil {
+		return err
+	}
+	client, err := dialAPI(c, net)
 	if err != nil {
 		return err
 	}

@@ -126,20 +126,6 @@ func openWalletForDevice(c *cli.Context) (*walletContext, keys.PubKey, error) {
 	return w, device, nil
 }
 
-// dialNetwork reads --network and dials that network's node (--node or
-// --datadir); the caller closes the client.
-func dialNetwork(c *cli.Context) (*consensus.Params, *rpc.Client, error) {
-	net, err := consensus.ForNetwork(c.String("network"))
-	if err != nil {
-		return nil, nil, err
-	}
-	client, err := dialAPI(c, net)
-	if err != nil {
-		return nil, nil, err
-	}
-	return net, client, nil
-}
-
 // TxFile is a signed transaction written by --out: everything another
 // machine needs to submit it, and a summary a person can check first.
 type TxFile struct {

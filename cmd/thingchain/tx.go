@@ -83,7 +83,11 @@ func txStatus(c *cli.Context) error {
 	if err := exactArgs(c, 1, "TXID"); err != nil {
 		return err
 	}
-	_, client, err := dialNetwork(c)
+	net, err := consensus.ForNetwork(c.String("network"))
+	if err != nil {
+		return err
+	}
+	client, err := dialAPI(c, net)
 	if err != nil {
 		return err
 	}
