@@ -2,16 +2,18 @@ package auction
 
 // Aliases and thin wrappers of the engine-free auctiontx package, which owns
 // these declarations (see its doc.go), so engine code and existing
-// callers keep their names. Generated from auctiontx's exported declarations.
+// callers keep their names: one name here for every exported declaration
+// of auctiontx (api/client TestEngineReexportsClientSide holds that).
 
 import (
+	"io"
+
 	"github.com/thingchain/thingchain/auction/auctiontx"
 	"github.com/thingchain/thingchain/chain/keys"
 	"github.com/thingchain/thingchain/chain/wire"
 	"github.com/thingchain/thingchain/chain/wire/payload"
 	"github.com/thingchain/thingchain/consensus"
 	"github.com/thingchain/thingchain/registry/registrytx"
-	"io"
 )
 
 type (

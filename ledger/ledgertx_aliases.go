@@ -2,7 +2,8 @@ package ledger
 
 // Aliases and thin wrappers of the engine-free ledgertx package, which owns
 // these declarations (see its doc.go), so engine code and existing
-// callers keep their names. Generated from ledgertx's exported declarations.
+// callers keep their names: one name here for every exported declaration
+// of ledgertx (api/client TestEngineReexportsClientSide holds that).
 
 import (
 	"github.com/thingchain/thingchain/chain/keys"

@@ -2,7 +2,8 @@ package registry
 
 // Aliases and thin wrappers of the engine-free registrytx package, which owns
 // these declarations (see its doc.go), so engine code and existing
-// callers keep their names. Generated from registrytx's exported declarations.
+// callers keep their names: one name here for every exported declaration
+// of registrytx (api/client TestEngineReexportsClientSide holds that).
 
 import (
 	"github.com/thingchain/thingchain/chain/keys"

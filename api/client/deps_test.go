@@ -1,6 +1,9 @@
 package client
 
 import (
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os/exec"
 	"path/filepath"
 	"runtime"
@@ -78,6 +81,75 @@ func TestClientDependencies(t *testing.T) {
 		for _, f := range serverSide {
 			if linked(deps, f) {
 				t.Errorf("%s links %s: clients must use api/client, api/apitypes and the engine-free *tx packages, not the server side", pkg, f)
+			}
+		}
+	}
+}
+
+// topLevelNames returns the package-level names (not methods) declared in
+// the non-test Go files of dir: exported ones only when exportedOnly.
+func topLevelNames(t *testing.T, dir string, exportedOnly bool) map[string]bool {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no Go files in %s: %v", dir, err)
+	}
+	names := map[string]bool{}
+	fset := token.NewFileSet()
+	for _, path := range files {
+		if strings.HasSuffix(path, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, path, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		add := func(id *ast.Ident) {
+			if !exportedOnly || id.IsExported() {
+				names[id.Name] = true
+			}
+		}
+		for _, d := range f.Decls {
+			switch d := d.(type) {
+			case *ast.FuncDecl:
+				if d.Recv == nil {
+					add(d.Name)
+				}
+			case *ast.GenDecl:
+				for _, s := range d.Specs {
+					switch s := s.(type) {
+					case *ast.TypeSpec:
+						add(s.Name)
+					case *ast.ValueSpec:
+						for _, n := range s.Names {
+							add(n)
+						}
+					}
+				}
+			}
+		}
+	}
+	return names
+}
+
+// TestEngineReexportsClientSide: every exported name of an engine-free
+// *tx package is declared again, under the same name, by the engine
+// package it was split from, so engine code, the CLI and tests can keep
+// one import (docs/architecture.md, "Client-side packages").
+func TestEngineReexportsClientSide(t *testing.T) {
+	for engine, tx := range map[string]string{
+		"auction":  "auction/auctiontx",
+		"ledger":   "ledger/ledgertx",
+		"registry": "registry/registrytx",
+	} {
+		want := topLevelNames(t, filepath.Join("..", "..", tx), true)
+		if len(want) < 5 {
+			t.Fatalf("%s exports %d names; the scan is broken", tx, len(want))
+		}
+		have := topLevelNames(t, filepath.Join("..", "..", engine), false)
+		for name := range want {
+			if !have[name] {
+				t.Errorf("%s.%s is not re-exported by %s: add it to %s/%s_aliases.go", filepath.Base(tx), name, engine, engine, filepath.Base(tx))
 			}
 		}
 	}
