@@ -25,6 +25,13 @@ func chainCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "chain",
 		Usage: "inspect and extend the chains of a data directory",
+		Description: `Reads the running node on --datadir through its API, or the data directory
+itself when no node runs there.
+
+Examples:
+   thingchain chain info --datadir ./n1 --json
+   thingchain chain generate 10 --chain auction --datadir ./n1     # regtest only
+   thingchain chain reconsider 3f1c…9a0b --chain auction --datadir ./n1`,
 		Subcommands: []*cli.Command{
 			{
 				Name:  "info",

@@ -22,6 +22,9 @@ func devicesCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "devices",
 		Usage: "query the device records of the metadata chain",
+		Description: `Examples:
+   thingchain devices list --filter kind=thermostat --filter region=EU --datadir ./n1 --json
+   thingchain devices check http://127.0.0.1:8123/things/02ab...ef/td --token "$ACCESS_KEY"`,
 		Subcommands: []*cli.Command{
 			{
 				Name:  "list",

@@ -43,6 +43,7 @@ Examples:
    thingchain node --network test --bootstrap /ip4/127.0.0.1/tcp/19740/p2p/12D3KooW...`,
 		Flags: []cli.Flag{
 			networkFlag, dataDirFlag,
+			&cli.BoolFlag{Name: "json", Usage: "write the log as JSON lines (same as the global --log-format json)"},
 			&cli.BoolFlag{Name: "mine", Usage: "mine both chains"},
 			&cli.IntFlag{Name: "mine-threads", Value: 2, Usage: "mining threads, split between the two chains"},
 			&cli.StringFlag{Name: "reward", Usage: "address that receives mining fees (default: the node's miner key)"},
@@ -59,6 +60,11 @@ Examples:
 			// start-up still shuts down cleanly.
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			if c.Bool("json") { // a node's output is its log
+				if err := c.Set("log-format", "json"); err != nil {
+					return err
+				}
+			}
 			log, err := newLogger(c, os.Stderr)
 			if err != nil {
 				return err

@@ -13,6 +13,13 @@ func txCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "tx",
 		Usage: "submit and inspect signed transaction files (offline signing)",
+		Description: `The gov, oem and owner commands can write a signed transaction to a file
+(--out) instead of submitting it, so the key never meets the network.
+
+Examples:
+   thingchain tx show attest-0001.json
+   thingchain tx submit attest-0001.json --wait --network regtest --datadir ./n1
+   thingchain tx status 9ea23a5c… --chain auction --network regtest --datadir ./n1 --json`,
 		Subcommands: []*cli.Command{
 			{
 				Name:  "submit",

@@ -66,6 +66,13 @@ func walletCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "wallet",
 		Usage: "manage keys and coins (keystore files encrypted with scrypt and AES-256-GCM)",
+		Description: `Keys live in ~/.thingchain/wallets/<network> (or --wallet-dir); the password
+comes from --password-file, $` + wallet.PasswordEnvVar + ` or a prompt.
+
+Examples:
+   thingchain wallet new alice --network regtest
+   thingchain wallet faucet alice --amount 100 --wait --network regtest --datadir ./n1
+   thingchain wallet bid alice --filter kind=thermostat --max-price-per-point 0.0005 --network regtest --datadir ./n1`,
 		Subcommands: append([]*cli.Command{
 			{
 				Name:      "new",

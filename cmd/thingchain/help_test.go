@@ -1,0 +1,49 @@
+package main
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/urfave/cli/v2"
+)
+
+// TestEveryCommandDocumented walks the whole command tree: every command
+// and subcommand has an example in its usage text or description, and
+// its --help prints it; every command that runs (has an Action) takes
+// --json. A group of subcommands (no Action of its own) prints nothing
+// but its help, so it needs the example and not the flag.
+func TestEveryCommandDocumented(t *testing.T) {
+	var walk func(path []string, cmds []*cli.Command)
+	seen := 0
+	walk = func(path []string, cmds []*cli.Command) {
+		for _, c := range cmds {
+			if c.Name == "help" {
+				continue
+			}
+			p := append(slices.Clone(path), c.Name)
+			name := strings.Join(p, " ")
+			seen++
+			if !strings.Contains(c.UsageText, "Example") && !strings.Contains(c.Description, "Example") {
+				t.Errorf("%s: neither its usage text nor its description has an example", name)
+			}
+			if c.Action != nil {
+				hasJSON := false
+				for _, f := range c.Flags {
+					hasJSON = hasJSON || slices.Contains(f.Names(), "json")
+				}
+				if !hasJSON {
+					t.Errorf("%s: no --json flag", name)
+				}
+			}
+			if out := runApp(t, false, append(p, "--help")...); !strings.Contains(out, "Example") {
+				t.Errorf("%s --help does not show the example:\n%s", name, out)
+			}
+			walk(p, c.Subcommands)
+		}
+	}
+	walk(nil, newApp().Commands)
+	if seen < 40 {
+		t.Fatalf("walked only %d commands: the walk is broken", seen)
+	}
+}
