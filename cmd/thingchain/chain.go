@@ -83,11 +83,16 @@ func tipOf(t chain.TipInfo) apitypes.TipInfo {
 	return apitypes.TipInfo{Hash: t.Hash, Height: t.Height, Work: t.WorkHex, Bits: fmt.Sprintf("%08x", t.Bits), Difficulty: t.Difficulty, Time: t.Time}
 }
 
-// openForTool opens a stopped node's data directory.
-// Close the returned chains with Chains.Close.
-func openForTool(c *cli.Context) (*consensus.Params, *node.Chains, error) {
+// openForTool opens a stopped node's data directory. Only a command that
+// writes blocks (create) makes a new one: a command that reads would
+// otherwise answer from an empty chain it just created after a typo in
+// --datadir. Close the returned chains with Chains.Close.
+func openForTool(c *cli.Context, create bool) (*consensus.Params, *node.Chains, error) {
 	dir := dataDir(c)
-	if _, err := os.Stat(dir); err != nil && c.String("network") == "" {
+	if _, err := os.Stat(dir); err != nil && (!create || c.String("network") == "") {
+		if !create {
+			return nil, nil, fmt.Errorf("no data directory at %s: start a node there first (`thingchain node --datadir %s --network main|test|regtest`), or check --datadir", dir, dir)
+		}
 		return nil, nil, fmt.Errorf("data directory %s: %w (start a node with --datadir first, or pass --network to create one)", dir, err)
 	}
 	net, err := node.ResolveNetwork(dir, c.String("network"))
@@ -112,7 +117,7 @@ func openForTool(c *cli.Context) (*consensus.Params, *node.Chains, error) {
 func chainInfo(c *cli.Context) error {
 	s, err := chainSummaryFromNode(c)
 	if err != nil {
-		net, cs, err := openForTool(c)
+		net, cs, err := openForTool(c, false)
 		if err != nil {
 			return err
 		}
@@ -148,7 +153,7 @@ func chainGenerate(c *cli.Context) error {
 	if info, err := node.RunningInfo(dataDir(c)); err == nil {
 		return generateViaNode(c, info, kind, count)
 	}
-	net, cs, err := openForTool(c)
+	net, cs, err := openForTool(c, true)
 	if err != nil {
 		return err
 	}
@@ -235,7 +240,7 @@ func chainReconsider(c *cli.Context) error {
 			return err
 		}
 	} else {
-		_, cs, err := openForTool(c)
+		_, cs, err := openForTool(c, false)
 		if err != nil {
 			return err
 		}

@@ -13,8 +13,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/thingchain/thingchain/api/apitypes"
-	"github.com/thingchain/thingchain/consensus"
 	"github.com/thingchain/thingchain/devicesim/wotcheck"
+	"github.com/thingchain/thingchain/ledger"
 	"github.com/thingchain/thingchain/registry"
 )
 
@@ -137,7 +137,7 @@ func devicesList(c *cli.Context) error {
 	if f.Offset < 0 || f.Limit < 1 || f.Limit > registry.MaxQueryLimit {
 		return fmt.Errorf("--offset must be ≥ 0 and --limit between 1 and %d", registry.MaxQueryLimit)
 	}
-	net, err := consensus.ForNetwork(c.String("network"))
+	net, err := commandNetwork(c)
 	if err != nil {
 		return err
 	}
@@ -154,9 +154,9 @@ func devicesList(c *cli.Context) error {
 		return printJSON(c.App.Writer, res)
 	}
 	tw := tabwriter.NewWriter(c.App.Writer, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "DEVICE\tKIND\tMODEL\tREGION\tRESERVE/PT\tPOINTS\tENABLED\tOWNER")
+	fmt.Fprintln(tw, "DEVICE\tKIND\tMODEL\tREGION\tRESERVE/POINT\tPOINTS\tENABLED\tOWNER")
 	for _, d := range res.Devices {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%v\t%s\n", d.Device, d.Kind, d.Model, d.Region, d.Terms.ReservePerPoint, d.Terms.PointsPerPeriod, d.Enabled, d.Owner)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%v\t%s\n", d.Device, d.Kind, d.Model, d.Region, ledger.FormatAmount(d.Terms.ReservePerPoint), d.Terms.PointsPerPeriod, d.Enabled, d.Owner)
 	}
 	tw.Flush()
 	fmt.Fprintf(c.App.Writer, "%d of %d matching devices (offset %d)\n", len(res.Devices), res.Total, f.Offset)

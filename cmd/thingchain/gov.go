@@ -225,7 +225,7 @@ Example:
 }
 
 func govAuthorities(c *cli.Context) error {
-	net, err := consensus.ForNetwork(c.String("network"))
+	net, err := commandNetwork(c)
 	if err != nil {
 		return err
 	}
@@ -344,7 +344,7 @@ func govStatus(c *cli.Context) error {
 	if err := exactArgs(c, 1, "FILE"); err != nil {
 		return err
 	}
-	net, err := consensus.ForNetwork(c.String("network"))
+	net, err := commandNetwork(c)
 	if err != nil {
 		return err
 	}

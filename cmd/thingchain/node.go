@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/thingchain/thingchain/consensus"
 	"github.com/thingchain/thingchain/node"
 )
 
@@ -26,6 +29,34 @@ func dataDir(c *cli.Context) string {
 		network = "test"
 	}
 	return node.DefaultDataDir(network)
+}
+
+// commandNetwork is the network a client command works on: --network
+// when given; else the network recorded in --datadir, so `--datadir ./n1`
+// alone is enough for a regtest node's directory; else the flag's default
+// (test). An explicit --network that disagrees with --datadir's is refused
+// with both names.
+func commandNetwork(c *cli.Context) (*consensus.Params, error) {
+	requested := ""
+	if c.IsSet("network") {
+		requested = c.String("network")
+	}
+	if d := c.String("datadir"); d != "" {
+		if _, err := os.Stat(filepath.Join(d, "network")); err == nil {
+			net, err := node.ResolveNetwork(d, requested)
+			if err != nil {
+				return nil, fmt.Errorf("%w, or drop --network", err)
+			}
+			return net, nil
+		}
+	}
+	if requested == "" {
+		requested = c.String("network") // the flag's own default, if it has one
+	}
+	if requested == "" {
+		requested = "test"
+	}
+	return consensus.ForNetwork(requested)
 }
 
 func nodeCommand() *cli.Command {

@@ -90,7 +90,7 @@ func txStatus(c *cli.Context) error {
 	if err := exactArgs(c, 1, "TXID"); err != nil {
 		return err
 	}
-	net, err := consensus.ForNetwork(c.String("network"))
+	net, err := commandNetwork(c)
 	if err != nil {
 		return err
 	}

@@ -71,7 +71,7 @@ func offlineOK(c *cli.Context, err error) bool {
 // node on --datadir (a running node holds the directory's lock: then the
 // error says to stop it or use the API).
 func offlineAccount(c *cli.Context, addr keys.Address) (apitypes.Account, error) {
-	net, cs, err := openForTool(c)
+	net, cs, err := openForTool(c, false)
 	if err != nil {
 		return apitypes.Account{}, err
 	}
