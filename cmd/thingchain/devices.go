@@ -176,7 +176,9 @@ func devicesCheck(c *cli.Context) error {
 	var td []byte
 	var err error
 	if arg := c.Args().First(); !strings.HasPrefix(arg, "http://") && !strings.HasPrefix(arg, "https://") {
-		td, err = os.ReadFile(arg) // a TD file; its base or absolute hrefs say where the device is
+		if td, err = os.ReadFile(arg); err != nil { // a TD file; its base or absolute hrefs say where the device is
+			err = fmt.Errorf("%w: give a Thing Description file or its http(s):// URL", err)
+		}
 	} else {
 		td, err = wotcheck.FetchTD(ctx, arg, opts)
 	}

@@ -106,7 +106,7 @@ func (f *ProposalFile) progress() string {
 func readProposal(path string) (*ProposalFile, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("proposal file: %w (`thingchain gov propose --out FILE` writes one)", err)
 	}
 	var f ProposalFile
 	if err := json.Unmarshal(b, &f); err != nil {
