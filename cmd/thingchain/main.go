@@ -1,5 +1,3 @@
-// Command thingchain is the thingchain node, wallet and tools in one
-// binary. Run `thingchain --help` for the commands.
 package main
 
 import (
