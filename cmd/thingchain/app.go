@@ -31,6 +31,7 @@ Examples:
    thingchain chain info --datadir ./node1 --json`,
 		Version:              version,
 		EnableBashCompletion: true,
+		Suggest:              true, // "Did you mean 'send'?" after an unknown command
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error"},
 			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "text or json"},
@@ -51,6 +52,34 @@ Examples:
 		},
 		ExitErrHandler: func(*cli.Context, error) {}, // main prints errors once
 	}
+}
+
+// friendlyError rewrites urfave/cli's message for an unknown command
+// ("No help topic for 'sned'") into one that says what happened and what
+// to do.
+func friendlyError(args []string, err error) error {
+	rest, ok := strings.CutPrefix(err.Error(), "No help topic for ")
+	if !ok {
+		return err
+	}
+	name, hint, _ := strings.Cut(rest, ". ")
+	where := "thingchain"
+	for i := 1; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case "'"+a+"'" == name:
+			i = len(args)
+		case a == "--log-level" || a == "--log-format":
+			i++ // the global flag's value
+		case !strings.HasPrefix(a, "-"):
+			where += " " + a
+		}
+	}
+	msg := fmt.Sprintf("unknown command %s", name)
+	if hint != "" {
+		msg += " (" + strings.TrimSuffix(hint, ".") + ")"
+	}
+	return fmt.Errorf("%s: `%s --help` lists the commands", msg, where)
 }
 
 // newLogger builds the process logger from the global flags.

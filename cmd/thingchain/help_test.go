@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -45,5 +46,23 @@ func TestEveryCommandDocumented(t *testing.T) {
 	walk(nil, newApp().Commands)
 	if seen < 40 {
 		t.Fatalf("walked only %d commands: the walk is broken", seen)
+	}
+}
+
+// TestUnknownCommandSaysWhatToDo: a mistyped command or subcommand fails
+// with a suggestion and the help command to run, not urfave/cli's "No
+// help topic".
+func TestUnknownCommandSaysWhatToDo(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"wallet", "sned", "alice", "bob", "1"}, "unknown command 'sned' (Did you mean \"send\"?): `thingchain wallet --help` lists the commands"},
+		{[]string{"--log-level", "debug", "walet", "new"}, "unknown command 'walet' (Did you mean \"wallet\"?): `thingchain --help` lists the commands"},
+	} {
+		err := friendlyError(append([]string{"thingchain"}, tc.args...), errors.New(runApp(t, true, tc.args...)))
+		if err.Error() != tc.want {
+			t.Errorf("%v: %q, want %q", tc.args, err, tc.want)
+		}
 	}
 }

@@ -11,7 +11,7 @@ func main() {
 	node.Version = version
 	app := newApp()
 	if err := app.Run(interspersed(app, os.Args)); err != nil {
-		fmt.Fprintln(os.Stderr, "error:", err)
+		fmt.Fprintln(os.Stderr, "error:", friendlyError(os.Args, err))
 		os.Exit(1)
 	}
 }
