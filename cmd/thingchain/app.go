@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/thingchain/thingchain/api/rpc"
 	"github.com/thingchain/thingchain/chain/keys"
 )
 
@@ -54,10 +56,20 @@ Examples:
 	}
 }
 
-// friendlyError rewrites urfave/cli's message for an unknown command
-// ("No help topic for 'sned'") into one that says what happened and what
-// to do.
+// friendlyError adds what to do to errors that do not say it: a node's
+// refusal for want of funds, and urfave/cli's message for an unknown
+// command ("No help topic for 'sned'").
 func friendlyError(args []string, err error) error {
+	var refusal *rpc.Error
+	if errors.As(err, &refusal) && refusal.Kind() != "" {
+		// A rule refusal: its message says what was wrong; the JSON-RPC
+		// code only says that it was the application's answer.
+		msg := strings.Replace(err.Error(), refusal.Error(), "the node refused it: "+refusal.Message, 1)
+		if refusal.Kind() == "ErrInsufficientFunds" {
+			msg += ": spend less, or get coins first (on test and regtest: `thingchain wallet faucet NAME --amount A --wait`)"
+		}
+		return errors.New(msg)
+	}
 	rest, ok := strings.CutPrefix(err.Error(), "No help topic for ")
 	if !ok {
 		return err

@@ -2,11 +2,14 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/thingchain/thingchain/api/rpc"
 )
 
 // TestEveryCommandDocumented walks the whole command tree: every command
@@ -64,5 +67,20 @@ func TestUnknownCommandSaysWhatToDo(t *testing.T) {
 		if err.Error() != tc.want {
 			t.Errorf("%v: %q, want %q", tc.args, err, tc.want)
 		}
+	}
+}
+
+// TestRefusalSaysWhatToDo: a node's rule refusal drops the JSON-RPC code
+// and, for missing funds, says how to get coins.
+func TestRefusalSaysWhatToDo(t *testing.T) {
+	refusal := &rpc.Error{Code: rpc.CodeApplication, Message: "ErrInsufficientFunds: tcr1q has 1 THG, needs 5 THG", Data: rpc.ErrorData{Kind: "ErrInsufficientFunds"}}
+	got := friendlyError([]string{"thingchain"}, fmt.Errorf("submit: %w", refusal)).Error()
+	want := "submit: the node refused it: ErrInsufficientFunds: tcr1q has 1 THG, needs 5 THG: spend less, or get coins first"
+	if !strings.HasPrefix(got, want) {
+		t.Fatalf("%q, want it to start with %q", got, want)
+	}
+	plain := errors.New("no node running")
+	if friendlyError([]string{"thingchain"}, plain) != plain {
+		t.Fatal("an error that says what to do is changed")
 	}
 }
