@@ -7,6 +7,7 @@ import (
 	apiclient "github.com/thingchain/thingchain/api/client"
 	"github.com/thingchain/thingchain/chain/wire"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -98,7 +99,11 @@ func resolveAddress(w *walletContext, s string) (keys.Address, error) {
 	if errors.Is(err, keys.ErrAddressPrefix) || errors.Is(err, keys.ErrAddressChecksum) {
 		return a, err // it is an address, just not a usable one: say why
 	}
+	decodeErr := err
 	kf, err := w.store.Get(s)
+	if err != nil && strings.HasPrefix(strings.ToLower(s), w.net.AddressHRP+"1") {
+		return keys.Address{}, fmt.Errorf("%q looks like a %s address but is not one (%v): copy it again, e.g. from `thingchain wallet list`", s, w.net.Name, decodeErr)
+	}
 	if err != nil {
 		return keys.Address{}, fmt.Errorf("%q is neither an address of network %q nor a key in the keystore: %w", s, w.net.Name, err)
 	}
