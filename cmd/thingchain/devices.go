@@ -102,7 +102,12 @@ func parseDeviceFilters(args []string) (apitypes.DeviceFilter, error) {
 		case key == "max-reserve":
 			n, err := strconv.ParseUint(value, 10, 64)
 			if err != nil {
-				return f, fmt.Errorf("filter %q: max-reserve takes a whole number of base units", a)
+				if units, perr := ledger.ParseAmount(value); perr == nil {
+					// The filter language (shared with the web app) counts
+					// base units; say what the amount the user meant is.
+					return f, fmt.Errorf("filter %q: max-reserve takes a whole number of base units: %s is max-reserve=%d", a, ledger.FormatAmount(units), units)
+				}
+				return f, fmt.Errorf("filter %q: max-reserve takes a whole number of base units (1 THG = %d)", a, ledger.Coin)
 			}
 			f.MaxReserve = &n
 		case strings.HasPrefix(key, "prop:") && len(key) > len("prop:"):
