@@ -61,9 +61,9 @@ Examples:
 // command ("No help topic for 'sned'").
 func friendlyError(args []string, err error) error {
 	var refusal *rpc.Error
-	if errors.As(err, &refusal) && refusal.Kind() != "" {
-		// A rule refusal: its message says what was wrong; the JSON-RPC
-		// code only says that it was the application's answer.
+	if errors.As(err, &refusal) && (refusal.Kind() != "" || refusal.Code == rpc.CodeInvalidParams) {
+		// A rule refusal or bad parameters: the message says what was
+		// wrong; the JSON-RPC code adds nothing a person can act on.
 		msg := strings.Replace(err.Error(), refusal.Error(), "the node refused it: "+refusal.Message, 1)
 		if refusal.Kind() == "ErrInsufficientFunds" {
 			msg += ": spend less, or get coins first (on test and regtest: `thingchain wallet faucet NAME --amount A --wait`)"

@@ -114,7 +114,28 @@ func openForTool(c *cli.Context, create bool) (*consensus.Params, *node.Chains, 
 	return net, cs, nil
 }
 
+// checkDataDirNetwork refuses an explicit --network that disagrees with
+// the network recorded in --datadir, also when a running node answers for
+// the directory (which would otherwise answer for its own network).
+func checkDataDirNetwork(c *cli.Context) error {
+	if c.String("network") == "" {
+		return nil
+	}
+	dir := dataDir(c)
+	if _, err := os.Stat(filepath.Join(dir, "network")); err != nil {
+		return nil // a new directory, or none: the command decides
+	}
+	_, err := node.ResolveNetwork(dir, c.String("network"))
+	if err != nil {
+		return fmt.Errorf("%w, or drop --network", err)
+	}
+	return nil
+}
+
 func chainInfo(c *cli.Context) error {
+	if err := checkDataDirNetwork(c); err != nil {
+		return err
+	}
 	s, err := chainSummaryFromNode(c)
 	if err != nil {
 		net, cs, err := openForTool(c, false)
@@ -140,6 +161,9 @@ func chainInfo(c *cli.Context) error {
 
 func chainGenerate(c *cli.Context) error {
 	if err := exactArgs(c, 1, "N"); err != nil {
+		return err
+	}
+	if err := checkDataDirNetwork(c); err != nil {
 		return err
 	}
 	count, err := strconv.Atoi(c.Args().First())
@@ -219,6 +243,9 @@ type reconsiderResult = api.ReconsiderResult
 
 func chainReconsider(c *cli.Context) error {
 	if err := exactArgs(c, 1, "HASH"); err != nil {
+		return err
+	}
+	if err := checkDataDirNetwork(c); err != nil {
 		return err
 	}
 	hash, err := wire.ParseHash(c.Args().First())
