@@ -429,7 +429,7 @@ func walletAuctions(c *cli.Context) error {
 		return nil
 	}
 	tw := tabwriter.NewWriter(c.App.Writer, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "AUCTION\tDEVICE\tPHASE\tCLOSE\tBID/PT\tDEPOSIT\tMY BID\tWINNER\tPRICE\t")
+	fmt.Fprintln(tw, "AUCTION\tDEVICE\tPHASE\tCLOSE\tBID/PT\tDEPOSIT\tMY BID\tWINNER\tPRICE (TOTAL)\t")
 	for _, a := range list {
 		winner := "-"
 		switch {
