@@ -211,5 +211,24 @@ func devicesCheck(c *cli.Context) error {
 		fmt.Fprintf(c.App.Writer, "%s %-28s %-18s %s %s\n", mark, r.Affordance, r.Op, r.URL, r.Detail)
 	}
 	fmt.Fprintf(c.App.Writer, "%q: %d passed, %d failed, %d skipped\n", rep.Title, rep.Passed, rep.Failed, rep.Skipped)
+	if err := rep.Err(); err != nil && c.String("token") == "" && onlyUnauthorized(rep) {
+		return fmt.Errorf("%w: the device wants an access key for every interaction: pass --token AUCTION.KEY (`thingchain wallet keys NAME --json` gives a won auction and its key)", err)
+	}
 	return rep.Err()
+}
+
+// onlyUnauthorized reports whether every failed interaction was refused
+// with HTTP 401 (no access key), the expected answer of a device checked
+// without --token.
+func onlyUnauthorized(rep *wotcheck.Report) bool {
+	failed := 0
+	for _, r := range rep.Results {
+		if !r.OK && !r.Skipped {
+			if r.Status != 401 {
+				return false
+			}
+			failed++
+		}
+	}
+	return failed > 0
 }

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/thingchain/thingchain/devicesim/wotcheck"
 	"github.com/thingchain/thingchain/wallet"
 )
 
@@ -31,6 +32,26 @@ func TestMatchDevice(t *testing.T) {
 			}
 		} else if err == nil || !strings.Contains(err.Error(), tc.err) {
 			t.Errorf("%q: err %v, want one mentioning %q", tc.arg, err, tc.err)
+		}
+	}
+}
+
+// TestOnlyUnauthorized: devices check without --token explains a device
+// that refused everything for want of a key, and nothing else.
+func TestOnlyUnauthorized(t *testing.T) {
+	r := func(ok, skipped bool, status int) wotcheck.Result {
+		return wotcheck.Result{OK: ok, Skipped: skipped, Status: status}
+	}
+	for _, tc := range []struct {
+		results []wotcheck.Result
+		want    bool
+	}{
+		{[]wotcheck.Result{r(false, false, 401), r(false, false, 401), r(false, true, 0)}, true},
+		{[]wotcheck.Result{r(false, false, 401), r(false, false, 500)}, false},
+		{[]wotcheck.Result{r(true, false, 200)}, false},
+	} {
+		if got := onlyUnauthorized(&wotcheck.Report{Results: tc.results}); got != tc.want {
+			t.Errorf("%+v: %v, want %v", tc.results, got, tc.want)
 		}
 	}
 }
