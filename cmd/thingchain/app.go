@@ -61,10 +61,15 @@ Examples:
 // command ("No help topic for 'sned'").
 func friendlyError(args []string, err error) error {
 	var refusal *rpc.Error
-	if errors.As(err, &refusal) && (refusal.Kind() != "" || refusal.Code == rpc.CodeInvalidParams) {
-		// A rule refusal or bad parameters: the message says what was
-		// wrong; the JSON-RPC code adds nothing a person can act on.
-		msg := strings.Replace(err.Error(), refusal.Error(), "the node refused it: "+refusal.Message, 1)
+	if errors.As(err, &refusal) && (refusal.Kind() != "" || refusal.Code == rpc.CodeInvalidParams || refusal.Code == rpc.CodeApplication) {
+		// A rule refusal, bad parameters or the method's own answer ("not
+		// found"): the message says what was wrong; the JSON-RPC code adds
+		// nothing a person can act on.
+		prefix := "the node answered: "
+		if refusal.Kind() != "" || refusal.Code == rpc.CodeInvalidParams {
+			prefix = "the node refused it: "
+		}
+		msg := strings.Replace(err.Error(), refusal.Error(), prefix+refusal.Message, 1)
 		if refusal.Kind() == "ErrInsufficientFunds" {
 			msg += ": spend less, or get coins first (on test and regtest: `thingchain wallet faucet NAME --amount A --wait`)"
 		}

@@ -147,8 +147,8 @@ Example (regtest, whose authority keys are well known):
 			{
 				Name:      "authorities",
 				Usage:     "show the network's authority set and threshold",
-				UsageText: "thingchain gov authorities [--network NET] [--json]\n\nExample:\n   thingchain gov authorities --network test",
-				Flags:     netFlags,
+				UsageText: "thingchain gov authorities [--network NET | --datadir DIR] [--json]\n\nExamples:\n   thingchain gov authorities --network test\n   thingchain gov authorities --datadir ./n1 --json   # the network of ./n1",
+				Flags:     append(slices.Clone(netFlags), dataDirFlag),
 				Action:    govAuthorities,
 			},
 			{

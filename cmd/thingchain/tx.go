@@ -101,7 +101,16 @@ func txStatus(c *cli.Context) error {
 	defer client.Close()
 	var tr api.TxResult
 	if err := client.Call(c.Context, "chain.getTransaction", map[string]string{"chain": c.String("chain"), "txid": c.Args().First()}, &tr); err != nil {
-		return err
+		// Not on the chain asked (metadata by default)? A transfer or a
+		// bid is on the auction chain: look there before giving up.
+		other := "auction"
+		if c.String("chain") == "auction" {
+			other = "metadata"
+		}
+		if c.IsSet("chain") || client.Call(c.Context, "chain.getTransaction", map[string]string{"chain": other, "txid": c.Args().First()}, &tr) != nil {
+			return err
+		}
+		fmt.Fprintf(c.App.ErrWriter, "note: not on the %s chain; found on the %s chain (--chain %s)\n", c.String("chain"), other, other)
 	}
 	if c.Bool("json") {
 		return printJSON(c.App.Writer, tr)
