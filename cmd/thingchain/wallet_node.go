@@ -8,6 +8,7 @@ import (
 	"github.com/thingchain/thingchain/chain/wire"
 	"path/filepath"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -288,12 +289,16 @@ func walletHistory(c *cli.Context) error {
 		return printJSON(c.App.Writer, hist)
 	}
 	if len(hist) == 0 {
-		fmt.Fprintln(c.App.Writer, "no transactions in the scanned blocks")
+		fmt.Fprintln(c.App.Writer, "no transactions in the scanned blocks (--blocks scans further back)")
+		return nil
 	}
+	tw := tabwriter.NewWriter(c.App.Writer, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "HEIGHT\tIN/OUT\tAMOUNT\tFEE\tTYPE\tTXID")
 	for _, h := range hist {
-		fmt.Fprintf(c.App.Writer, "%8d  %-3s  %-20s fee %-14s %s\n", h.Height, h.Direction, ledger.FormatAmount(h.Amount), ledger.FormatAmount(h.Fee), h.ID)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\n", h.Height, h.Direction, ledger.FormatAmount(h.Amount), ledger.FormatAmount(h.Fee), h.Type, h.ID)
 	}
-	return nil
+	fmt.Fprintln(tw, "(TYPE: 1 transfer, 10 open auction, 11/15 sealed bids (bond-only/full deposit), 12 reveal, 13 payment, 14 key delivery: docs/auction.md §4)")
+	return tw.Flush()
 }
 
 func walletFaucet(c *cli.Context) error {
