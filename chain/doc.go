@@ -9,6 +9,11 @@
 // choice is most cumulative work, and a reorganisation disconnects blocks
 // through their undo data and connects the new branch, one atomic Badger
 // transaction per block so a kill -9 at any moment leaves a consistent tip.
+// Every signature of a block is verified in one parallel batch before any
+// state is touched; fork choice searches a candidate set of side-branch
+// blocks, not the whole index (candidates.go); a block arriving as bytes
+// is decoded once; transactions the state machine allows are applied on
+// all cores with the result of applying them in order (parallelapply.go).
 //
 // What a transaction means is not chain's business: a StateMachine plugs
 // in to check and apply transactions, reading and writing state only
