@@ -304,7 +304,7 @@ func applyPublishModel(v *chain.View, tx *wire.Tx, ctx *chain.BlockContext) erro
 		schema = []Field{}
 	}
 	model := &Model{ID: p.ModelID, OEM: sender.String(), Kind: p.Kind, Title: p.Title, Version: p.Version,
-		MetadataSchema: schema, Height: ctx.Height, ThingModel: compactJSON(p.ThingModel)}
+		MetadataSchema: schema, Height: ctx.Height, ThingModel: CompactJSON(p.ThingModel)}
 	rec := EncodeModel(model)
 	v.Put(keyWith(prefixModel, []byte(p.ModelID)), rec)
 	v.Put(modelVersionKey(p.ModelID, p.Version), rec)
@@ -401,7 +401,7 @@ func (m Machine) applyCheckIn(v *chain.View, tx *wire.Tx, ctx *chain.BlockContex
 	}
 	rec.Owner, rec.Enabled, rec.EnabledHeight = owner, true, ctx.Height
 	rec.Region, rec.Terms, rec.ModelVersion = c.Region, c.Terms, version
-	rec.TD, rec.Metadata = compactJSON(c.ThingDescription), compactJSON(c.Metadata)
+	rec.TD, rec.Metadata = CompactJSON(c.ThingDescription), CompactJSON(c.Metadata)
 	putDevice(v, rec, device, ctx.Height)
 	return nil
 }

@@ -9,7 +9,7 @@ import (
 	"github.com/thingchain/thingchain/api/rpc"
 	"github.com/thingchain/thingchain/chain/keys"
 	"github.com/thingchain/thingchain/chain/wire"
-	"github.com/thingchain/thingchain/ledger"
+	"github.com/thingchain/thingchain/ledger/ledgertx"
 )
 
 // Following bids to their end: Progress reads where every unfinished bid
@@ -141,10 +141,10 @@ func progressOf(r *BidRecord, a *apitypes.BidderAuction, addr string) BidProgres
 	case apitypes.BidRevealed:
 		switch {
 		case a.Status == apitypes.StatusOpen:
-			set("revealed", "revealed %s per point; the auction closes at height %d", ledger.FormatAmount(bid.AmountPerPoint), a.CloseHeight)
+			set("revealed", "revealed %s per point; the auction closes at height %d", ledgertx.FormatAmount(bid.AmountPerPoint), a.CloseHeight)
 		case a.Status == apitypes.StatusAwaitingPayment && a.Winner == addr:
 			set("payment_due", "won at %s: pay %s more by height %d (bond-only bid; the watcher pays it)",
-				wonPrice(a), ledger.FormatAmount(a.Price-min(a.Price, bid.Deposit)), a.PayDeadline)
+				wonPrice(a), ledgertx.FormatAmount(a.Price-min(a.Price, bid.Deposit)), a.PayDeadline)
 		default:
 			set("fallback", "next in line if the winner does not pay by height %d", a.PayDeadline)
 		}
@@ -163,7 +163,7 @@ func progressOf(r *BidRecord, a *apitypes.BidderAuction, addr string) BidProgres
 		} else if a.Status == apitypes.StatusNoSale || a.Status == apitypes.StatusOpen {
 			end(OutcomeLost, "below the reserve or no sale: deposit refunded")
 		} else {
-			end(OutcomeLost, "outbid (price %s): deposit refunded", ledger.FormatAmount(a.Price))
+			end(OutcomeLost, "outbid (price %s): deposit refunded", ledgertx.FormatAmount(a.Price))
 		}
 	case apitypes.BidForfeited:
 		if bid.AmountPerPoint != 0 {
@@ -254,7 +254,7 @@ func (b *Bidder) Follow(ctx context.Context, client *rpc.Client, key *keys.Priva
 // second price per point it comes from (bids are stated per point).
 func wonPrice(a *apitypes.BidderAuction) string {
 	if a.PricePerPoint == 0 || a.Price == a.PricePerPoint {
-		return ledger.FormatAmount(a.Price)
+		return ledgertx.FormatAmount(a.Price)
 	}
-	return fmt.Sprintf("%s (%s per point)", ledger.FormatAmount(a.Price), ledger.FormatAmount(a.PricePerPoint))
+	return fmt.Sprintf("%s (%s per point)", ledgertx.FormatAmount(a.Price), ledgertx.FormatAmount(a.PricePerPoint))
 }
