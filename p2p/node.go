@@ -20,6 +20,9 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/p2p/discovery/mdns"
 	"github.com/libp2p/go-libp2p/p2p/net/connmgr"
+	libp2pquic "github.com/libp2p/go-libp2p/p2p/transport/quic"
+	"github.com/libp2p/go-libp2p/p2p/transport/quicreuse"
+	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
 	ma "github.com/multiformats/go-multiaddr"
 
 	"golang.org/x/time/rate"
@@ -331,6 +334,12 @@ func newHost(cfg *Config, listen []string, key crypto.PrivKey, g *gater, cm *con
 		libp2p.ConnectionGater(g),
 		libp2p.ConnectionManager(cm),
 		libp2p.DisableRelay(),
+		// TCP and QUIC only, without SO_REUSEPORT: with it, a second node
+		// started on a port another node holds would bind it too and the
+		// kernel would split incoming connections between the two.
+		libp2p.Transport(tcp.NewTCPTransport, tcp.DisableReuseport()),
+		libp2p.Transport(libp2pquic.NewTransport),
+		libp2p.QUICReuse(quicreuse.NewConnManager, quicreuse.DisableReuseport()),
 	}
 	if key != nil {
 		opts = append(opts, libp2p.Identity(key))
