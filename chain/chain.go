@@ -99,6 +99,9 @@ type Chain struct {
 	commitment *lthash.Hash // state commitment at the tip
 	orphans    *orphanPool
 	pendingN   int // blocks with a pending flag; see RetryPending
+	// batchBlocks holds the decoded blocks ProcessBlocks is connecting,
+	// so connectBranch need not read them back (batch.go).
+	batchBlocks map[wire.Hash]*wire.Block
 
 	nextSeq uint64 // sequence number of the next event (guarded by mu)
 
