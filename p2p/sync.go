@@ -447,33 +447,46 @@ func (cn *chainNet) syncWith(p peer.ID) {
 	}
 	locator := limitLocator(cn.h.Chain.Locator())
 	var (
-		last    *wire.Header // last header of the previous round
-		work    *big.Int     // cumulative work of the branch up to last
-		need    []wire.Hash  // blocks of the branch we lack, not yet fetched
-		proven  bool         // the branch has more work than our tip
+		work    *big.Int    // cumulative work of the branch up to the last round
+		need    []wire.Hash // blocks of the branch we lack, not yet fetched
+		proven  bool        // the branch has more work than our tip
 		headers int
 	)
-	for ctx.Err() == nil {
-		resp, err := cn.request(ctx, p, &GetHeaders{Locator: locator, Max: MaxHeadersPerMsg})
-		if err != nil {
+	// Headers are fetched and checked one round ahead, on their own
+	// goroutine, while this one fetches and connects the blocks of the
+	// round before.
+	hctx, hcancel := context.WithCancel(ctx)
+	rounds := make(chan headerRound, 1)
+	var hwg sync.WaitGroup
+	hwg.Add(1)
+	go func() {
+		defer hwg.Done()
+		cn.streamHeaders(hctx, p, locator, rounds)
+	}()
+	defer func() {
+		hcancel()
+		hwg.Wait()
+	}()
+	for r := range rounds {
+		if err := r.err; err != nil {
 			if isTimeout(err) && ctx.Err() == nil {
 				cn.silent(p)
 			}
 			cn.peerError(p, "headers", err)
 			return
 		}
-		hs := resp.(*Headers).Headers
+		hs := r.hs
 		if len(hs) == 0 {
 			break
 		}
 		prog.headers += len(hs)
-		if last != nil && hs[0].PrevHash != last.Hash() {
+		if r.moved {
 			// The peer's chain changed under us (or it lies): stop
 			// without judging; the next round starts afresh.
 			cn.n.log.Debug("sync headers no longer continue; stopping", "chain", cn.name, "peer", p)
 			return
 		}
-		if err := cn.checkHeaders(hs, last); err != nil {
+		if err := r.bad; err != nil {
 			pen := PenaltyInvalidBlock
 			if !isPeerFault(err) {
 				pen = PenaltyMalformed // headers that do not chain up
@@ -496,7 +509,6 @@ func (cn *chainNet) syncWith(p peer.ID) {
 			}
 		}
 		headers += len(hs)
-		last = &hs[len(hs)-1]
 		if !proven && work.Cmp(cn.h.Chain.Tip().Work) > 0 {
 			proven = true
 			cn.delivered(p)
@@ -517,8 +529,6 @@ func (cn *chainNet) syncWith(p peer.ID) {
 		if len(hs) < MaxHeadersPerMsg {
 			break
 		}
-		// Continue after the last header.
-		locator = []wire.Hash{last.Hash()}
 	}
 	if ctx.Err() != nil || proven {
 		return
@@ -527,6 +537,47 @@ func (cn *chainNet) syncWith(p peer.ID) {
 	// more work than we now have, the claim was a lie.
 	if st.Work.Cmp(cn.h.Chain.Tip().Work) > 0 {
 		cn.unproven(p, st.Work, fmt.Sprintf("its headers (%d) end with less work than our tip", headers))
+	}
+}
+
+// headerRound is one Headers answer of a sync, checked.
+type headerRound struct {
+	hs    []wire.Header
+	err   error // the request failed
+	moved bool  // the headers do not continue the previous round
+	bad   error // the headers failed checkHeaders
+}
+
+// streamHeaders fetches the peer's headers after locator round by round,
+// checks each round (checkHeaders, on all cores) and sends it to out, the
+// next request going out as soon as a round is sent (out's buffer bounds
+// how far it runs ahead). It stops after a short or failed round, or when
+// ctx ends, and closes out.
+func (cn *chainNet) streamHeaders(ctx context.Context, p peer.ID, locator []wire.Hash, out chan<- headerRound) {
+	defer close(out)
+	var last *wire.Header
+	for ctx.Err() == nil {
+		var r headerRound
+		resp, err := cn.request(ctx, p, &GetHeaders{Locator: locator, Max: MaxHeadersPerMsg})
+		if err != nil {
+			r.err = err
+		} else if r.hs = resp.(*Headers).Headers; len(r.hs) > 0 {
+			if last != nil && r.hs[0].PrevHash != last.Hash() {
+				r.moved = true
+			} else {
+				r.bad = cn.checkHeaders(r.hs, last)
+			}
+		}
+		select {
+		case out <- r:
+		case <-ctx.Done():
+			return
+		}
+		if r.err != nil || r.moved || r.bad != nil || len(r.hs) < MaxHeadersPerMsg {
+			return
+		}
+		last = &r.hs[len(r.hs)-1]
+		locator = []wire.Hash{last.Hash()}
 	}
 }
 
