@@ -202,7 +202,7 @@ func (s *Service) Mempool(_ context.Context, p PoolParams) (PoolInfo, error) {
 func (s *Service) Faucet(_ context.Context, p FaucetParams) (SubmitResult, error) {
 	if s.b.Faucet == nil {
 		return SubmitResult{}, &rpc.Error{Code: rpc.CodeApplication, Message: fmt.Sprintf("network %q has no faucet", s.b.Net.Name),
-			Data: rpc.ErrorData{Kind: apitypes.KindNoFaucet}}
+			Data: rpc.ErrorData{Kind: string(apitypes.ErrNoFaucet)}}
 	}
 	addr, err := s.address(p.Address)
 	if err != nil {

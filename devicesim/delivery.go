@@ -345,7 +345,7 @@ func (s *Simulator) fundAll(ctx context.Context) {
 	for _, a := range s.agents {
 		ok, err := a.Fund(ctx, DefaultFunding, FundingThreshold)
 		if err != nil {
-			if hasKind(err, apitypes.KindNoFaucet) {
+			if hasKind(err, string(apitypes.ErrNoFaucet)) {
 				s.log.Info("this network has no faucet: devices pay delivery fees from their own balance", "fee", s.cfg.DeliveryFee)
 				return
 			}

@@ -234,10 +234,14 @@ type NodeInfo struct {
 	Peers   []PeerInfo `json:"peers,omitempty"`
 }
 
-// KindNoFaucet is error.data.kind of faucet.request's refusal on a
-// network without a faucet (main). Rule refusals carry their rule's kind
+// ErrorKind names a refusal the API makes itself, outside any chain's
+// rules, as error.data.kind; rule refusals carry their rule's kind
 // (docs/api.md, "Rule errors").
-const KindNoFaucet = "ErrNoFaucet"
+type ErrorKind string
+
+// ErrNoFaucet is faucet.request's refusal on a network without a faucet
+// (main).
+const ErrNoFaucet = ErrorKind("ErrNoFaucet")
 
 // RawJSON is a JSON value passed through unchanged (a Thing Description,
 // a metadata object).
