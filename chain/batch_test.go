@@ -275,3 +275,40 @@ func TestBatchCrashRecovery(t *testing.T) {
 		h.close()
 	}
 }
+
+// TestProcessBlocksPending: a batch whose blocks wait for something
+// outside the chain (ErrPending, as an auction block whose metadata
+// anchor is not on the metadata main chain yet) is stored without error,
+// reported pending, kept off the main chain and not marked invalid; once
+// the wait is over, RetryPending connects the whole branch.
+func TestProcessBlocksPending(t *testing.T) {
+	a, b, gate, _ := gatedPair(t)
+	gate.set(b.key.PubKey().Address(), gatePending)
+	own := a.mine()
+	var branch []*wire.Block
+	for range 6 {
+		branch = append(branch, b.mine())
+	}
+	syncClocks(a, b)
+	pendings := 0
+	a.c.onPending = func() { pendings++ }
+	res, err := importBatch(t, a, branch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustEqual(t, "stored", res.Stored, len(branch))
+	mustEqual(t, "pending", res.Pending, true)
+	mustEqual(t, "OnPending calls", pendings, 1)
+	mustEqual(t, "tip while pending", a.c.Tip().Hash, own.Hash())
+	for i, blk := range branch {
+		info, ok := a.c.BlockInfo(blk.Hash())
+		if !ok || !info.HaveData || info.Invalid || info.MainChain {
+			t.Fatalf("pending block %d: %+v (known %v)", i, info, ok)
+		}
+	}
+	gate.set(b.key.PubKey().Address(), gateOpen)
+	if err := a.c.RetryPending(); err != nil {
+		t.Fatal(err)
+	}
+	sameChain(t, "after the wait", a.c, b.c)
+}
