@@ -278,9 +278,14 @@ func (c *Chain) storeAndActivate(nodes []*blockNode, blocks map[wire.Hash]*Verif
 	for _, n := range nodes {
 		c.index[n.hash] = n
 	}
-	last := nodes[len(nodes)-1]
-	if last.work.Cmp(c.tipNode().work) <= 0 && c.tipHoldsPin() {
-		return nil, nil // a side branch with less work: stored, not connected
+	heaviest := nodes[0]
+	for _, n := range nodes[1:] {
+		if n.work.Cmp(heaviest.work) > 0 {
+			heaviest = n
+		}
+	}
+	if heaviest.work.Cmp(c.tipNode().work) <= 0 && c.tipHoldsPin() {
+		return nil, nil // side branches with less work: stored, not connected
 	}
 	c.batchBlocks = make(map[wire.Hash]*wire.Block, len(nodes))
 	for _, n := range nodes {
