@@ -25,11 +25,14 @@
 //     covers the bid, settled from escrow, an unrevealed one forfeits
 //     only its bond) and bond-only (TxCommitBids: payment window and
 //     next-highest fallback);
-//   - payload codecs (exact-consumption binary decoders), builders of
-//     signed transactions (build.go) and read helpers for the node's API,
-//     the wallet and device agents (GetAuction, BidsOfAuction,
+//   - read helpers of state for the node's API (GetAuction, BidsOfAuction,
 //     AuctionsOfDevice, NextAuction, BidsOfBidder, GetDelivery, Strikes,
 //     Escrow, MetadataPool, LastAnchor, ChooseAnchor).
+//
+// Payload codecs, builders of signed transactions, deposit arithmetic
+// and the rule error kinds live in the engine-free subpackage auctiontx,
+// which wallets and devices import; auctiontx_aliases.go re-exports them
+// here under the same names.
 //
 // Terms are registry.Terms (a type alias): importing registry for that
 // one struct keeps one definition of the owner's terms on both chains.

@@ -1,8 +1,7 @@
 package auction
 
 import (
-	"math/bits"
-
+	"github.com/thingchain/thingchain/auction/auctiontx"
 	"github.com/thingchain/thingchain/chain"
 	"github.com/thingchain/thingchain/chain/keys"
 	"github.com/thingchain/thingchain/chain/wire"
@@ -10,13 +9,9 @@ import (
 	"github.com/thingchain/thingchain/ledger"
 )
 
-// totalPrice is per-point × points, refusing overflow.
+// totalPrice is auctiontx.TotalPrice.
 func totalPrice(perPoint, points uint64) (uint64, error) {
-	hi, lo := bits.Mul64(perPoint, points)
-	if hi != 0 {
-		return 0, consensus.RuleErrorf(ledger.ErrOverflow, "%d per point × %d points exceeds 2^64-1 units", perPoint, points)
-	}
-	return lo, nil
+	return auctiontx.TotalPrice(perPoint, points)
 }
 
 // escrowFrom debits amount from an address into escrow.

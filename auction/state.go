@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/bits"
 
+	"github.com/thingchain/thingchain/auction/auctiontx"
 	"github.com/thingchain/thingchain/chain"
 	"github.com/thingchain/thingchain/chain/keys"
 	"github.com/thingchain/thingchain/chain/wire"
@@ -554,14 +555,8 @@ func mulDivPermille(amount, permille uint64) uint64 {
 	return q
 }
 
-// bondOf is the least deposit for a total price: ⌈total × bond / 1000⌉.
-func bondOf(total, permille uint64) uint64 {
-	hi, lo := bits.Mul64(total, permille)
-	lo, c := bits.Add64(lo, 999, 0)
-	hi += c
-	q, _ := bits.Div64(hi, lo, 1000)
-	return q
-}
+// bondOf is auctiontx.Bond.
+func bondOf(total, permille uint64) uint64 { return auctiontx.Bond(total, permille) }
 
 // --- due lists ---
 

@@ -183,7 +183,7 @@ func (c *Chain) ProcessBlocks(ctx context.Context, blocks []*VerifiedBlock) (Bat
 	// Blocks after a gap: one by one, as orphans (or connected, if the
 	// gap filled meanwhile).
 	for _, vb := range rest {
-		r, perr := c.processBlock(ctx, vb.blk, len(vb.raw))
+		r, perr := c.processBlock(ctx, vb.blk, vb.raw, true)
 		if perr != nil && !errors.Is(perr, consensus.ErrDuplicateBlock) {
 			return res, &BatchError{Index: len(blocks) - len(rest), Hash: vb.hash, Err: perr}
 		}
@@ -277,6 +277,7 @@ func (c *Chain) storeAndActivate(nodes []*blockNode, blocks map[wire.Hash]*Verif
 	}
 	for _, n := range nodes {
 		c.index[n.hash] = n
+		c.addCandidate(n)
 	}
 	heaviest := nodes[0]
 	for _, n := range nodes[1:] {

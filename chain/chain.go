@@ -99,9 +99,14 @@ type Chain struct {
 	commitment *lthash.Hash // state commitment at the tip
 	orphans    *orphanPool
 	pendingN   int // blocks with a pending flag; see RetryPending
+	arriving   *arrivingBlock
+	candidates map[*blockNode]struct{} // fork-choice candidates; see candidates.go
 	// batchBlocks holds the decoded blocks ProcessBlocks is connecting,
 	// so connectBranch need not read them back (batch.go).
 	batchBlocks map[wire.Hash]*wire.Block
+
+	tipStatesMu sync.Mutex
+	tipStates   map[*TipState]struct{} // open snapshots, released by Close
 
 	nextSeq uint64 // sequence number of the next event (guarded by mu)
 
@@ -152,6 +157,7 @@ func Open(cfg Config) (*Chain, error) {
 func (c *Chain) Close() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.closeTipStates()
 	return c.db.Close()
 }
 
@@ -314,6 +320,9 @@ func (c *Chain) loadIndex() error {
 	for n := tip; n != nil; n = n.parent {
 		c.main[n.height()] = n
 	}
+	for _, n := range c.index {
+		c.addCandidate(n)
+	}
 	if c.commitment, err = lthash.FromBytes(commitment); err != nil {
 		return err
 	}
@@ -350,7 +359,7 @@ type Result struct {
 // consensus.RuleError values (peers that send them can be penalised);
 // anything else is this node's problem. Orphans are not errors.
 func (c *Chain) ProcessBlock(ctx context.Context, blk *wire.Block) (Result, error) {
-	return c.processBlock(ctx, blk, len(blk.Encode()))
+	return c.processBlock(ctx, blk, blk.Encode(), false)
 }
 
 // ProcessBlockBytes decodes and processes a block received as bytes.
@@ -359,10 +368,14 @@ func (c *Chain) ProcessBlockBytes(ctx context.Context, b []byte) (Result, error)
 	if err != nil {
 		return Result{}, consensus.RuleErrorf(consensus.ErrMalformed, "%v", err)
 	}
-	return c.processBlock(ctx, blk, len(b))
+	return c.processBlock(ctx, blk, b, true)
 }
 
-func (c *Chain) processBlock(ctx context.Context, blk *wire.Block, size int) (Result, error) {
+// processBlock validates and stores blk, whose encoding is raw. owned says
+// that nobody else holds blk (it was decoded from raw here), so connecting
+// it can use it as it is instead of decoding raw again.
+func (c *Chain) processBlock(ctx context.Context, blk *wire.Block, raw []byte, owned bool) (Result, error) {
+	size := len(raw)
 	hash := blk.Hash()
 	res := Result{Hash: hash}
 	// A cheap early answer for blocks already known; asked again under the
@@ -391,7 +404,7 @@ func (c *Chain) processBlock(ctx context.Context, blk *wire.Block, size int) (Re
 		c.log.Debug("orphan block", "hash", hash, "height", blk.Header.Height, "missing_parent", blk.Header.PrevHash)
 		return res, nil
 	}
-	events, err := c.acceptBlock(blk, parent, &res)
+	events, err := c.acceptBlock(blk, raw, owned, parent, &res)
 	// Children that were waiting for this block can now be processed.
 	var children []*wire.Block
 	if err == nil {
@@ -426,7 +439,7 @@ func (c *Chain) knownBlockLocked(hash wire.Hash) error {
 
 // acceptBlock stores a sanity-checked block whose parent is known and
 // switches to its branch if it has the most work. Called with c.mu held.
-func (c *Chain) acceptBlock(blk *wire.Block, parent *blockNode, res *Result) ([]Event, error) {
+func (c *Chain) acceptBlock(blk *wire.Block, raw []byte, owned bool, parent *blockNode, res *Result) ([]Event, error) {
 	hash := res.Hash
 	if parent.status&statusInvalid != 0 {
 		return nil, consensus.RuleErrorf(consensus.ErrInvalidAncestor, "parent %s is invalid", parent.hash)
@@ -440,7 +453,7 @@ func (c *Chain) acceptBlock(blk *wire.Block, parent *blockNode, res *Result) ([]
 	}
 	n.status |= statusHaveData
 	err := c.db.Update(func(txn *badger.Txn) error {
-		if err := txn.Set(blockKey(hash), blk.Encode()); err != nil {
+		if err := txn.Set(blockKey(hash), raw); err != nil {
 			return err
 		}
 		return txn.Set(headerKey(hash), encodeHeaderRecord(&n.header, n.status))
@@ -449,11 +462,18 @@ func (c *Chain) acceptBlock(blk *wire.Block, parent *blockNode, res *Result) ([]
 		return nil, fmt.Errorf("store block %s: %w", hash, err)
 	}
 	c.index[hash] = n
+	c.addCandidate(n)
 	res.Accepted = true
 	if n.work.Cmp(c.tipNode().work) <= 0 && c.tipHoldsPin() {
 		return nil, nil // a side branch with less work: stored, not connected
 	}
+	// The block is in memory: connecting it need not read it back.
+	c.arriving = &arrivingBlock{hash: hash, raw: raw}
+	if owned {
+		c.arriving.blk = blk
+	}
 	events, err := c.activateBestChain()
+	c.arriving = nil
 	res.MainTip = c.tipNode() == n
 	if err != nil {
 		return events, err
@@ -469,3 +489,13 @@ func (c *Chain) acceptBlock(blk *wire.Block, parent *blockNode, res *Result) ([]
 }
 
 func (c *Chain) tipNode() *blockNode { return c.main[len(c.main)-1] }
+
+// arrivingBlock is the block acceptBlock is storing, kept in memory while
+// fork choice may connect it, so that a block is decoded once on its way
+// to disk (connectBlock uses it instead of reading it back). blk is set
+// when the chain owns the decoded block; otherwise raw is decoded once.
+type arrivingBlock struct {
+	hash wire.Hash
+	raw  []byte
+	blk  *wire.Block
+}

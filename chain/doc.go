@@ -13,6 +13,11 @@
 // Initial sync imports runs of blocks through VerifyBlocks (context-free
 // checks on all cores, no lock) and ProcessBlocks (store, then connect
 // under one lock), which end where ProcessBlock on each block would.
+// Every signature of a block is verified in one parallel batch before any
+// state is touched; fork choice searches a candidate set of side-branch
+// blocks, not the whole index (candidates.go); a block arriving as bytes
+// is decoded once; transactions the state machine allows are applied on
+// all cores with the result of applying them in order (parallelapply.go).
 //
 // What a transaction means is not chain's business: a StateMachine plugs
 // in to check and apply transactions, reading and writing state only

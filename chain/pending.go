@@ -185,6 +185,7 @@ func (c *Chain) clearInvalid(nodes []*blockNode) error {
 	for _, d := range nodes {
 		d.status &^= statusInvalid
 		d.invalidErr = nil
+		c.addCandidate(d)
 	}
 	return nil
 }

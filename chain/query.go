@@ -239,24 +239,18 @@ func (c *Chain) OrphanCount() int {
 // (nil for those that applied; a failed one is rolled back and the rest go
 // on). Nothing is written. The mempool uses it for stateful validation.
 func (c *Chain) ApplyOnTip(txs []*wire.Tx) ([]error, TipInfo, error) {
-	c.mu.RLock()
-	tip := c.tipInfoLocked()
-	parent := c.tipNode()
-	txn := c.db.NewTransaction(false)
-	c.mu.RUnlock()
-	defer txn.Discard()
-	hdr := wire.Header{ChainID: c.params.ChainID, Height: parent.height() + 1, PrevHash: parent.hash, Timestamp: max(c.now().UnixMilli(), parent.header.Timestamp+1)}
-	bctx := &BlockContext{Params: c.params, Net: c.net, Height: hdr.Height, Time: hdr.Timestamp, Header: &hdr}
-	view := newView(txnReader{txn})
+	s := c.OpenTipState()
+	defer s.Close()
+	x := s.NewScratch()
 	errs := make([]error, len(txs))
 	for i, tx := range txs {
-		rejected, err := c.tryApply(view, tx, bctx)
+		rejected, err := x.Apply(tx)
 		if err != nil {
-			return nil, tip, err
+			return nil, s.tip, err
 		}
 		errs[i] = rejected
 	}
-	return errs, tip, nil
+	return errs, s.tip, nil
 }
 
 // tryApply applies one candidate transaction (expiry, then the state

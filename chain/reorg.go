@@ -17,15 +17,16 @@ import (
 // contains the pinned block (Config.Pinned). Ties keep the current tip
 // (first seen wins), so equal-work forks do not flap. When the tip itself
 // lacks the pinned block, the best branch containing it wins even with
-// less work than the tip.
+// less work than the tip. Only the candidate set is searched
+// (candidates.go), not the whole block index.
 func (c *Chain) bestCandidate() *blockNode {
 	pin := c.pinNode()
 	var best *blockNode
 	if tip := c.tipNode(); pin == nil || descends(tip, pin) {
 		best = tip
 	}
-	for _, n := range c.index {
-		if best != nil && n.work.Cmp(best.work) <= 0 {
+	for n := range c.candidates {
+		if !c.candidateLive(n) || (best != nil && n.work.Cmp(best.work) <= 0) {
 			continue
 		}
 		if n.status&statusInvalid != 0 || n.pending != nil || (pin != nil && !descends(n, pin)) || !c.branchConnectable(n) {
@@ -214,8 +215,15 @@ func (c *Chain) loadBlock(txn *badger.Txn, h wire.Hash) (*wire.Block, error) {
 func (c *Chain) connectBlock(n *blockNode) (*wire.Block, error) {
 	txn := c.db.NewTransaction(true)
 	defer txn.Discard()
-	blk, err := c.loadBlock(txn, n.hash)
-	if err != nil {
+	var blk *wire.Block
+	var err error
+	if a := c.arriving; a != nil && a.hash == n.hash {
+		if blk = a.blk; blk == nil {
+			if blk, err = wire.DecodeBlock(a.raw); err != nil {
+				return nil, fmt.Errorf("block %s: %w", n.hash, err)
+			}
+		}
+	} else if blk, err = c.loadBlock(txn, n.hash); err != nil {
 		return nil, err
 	}
 	view := newView(txnReader{txn})
@@ -243,15 +251,12 @@ func (c *Chain) connectBlock(n *blockNode) (*wire.Block, error) {
 }
 
 // applyBlock runs the state machine over a block in a view: expiry, each
-// transaction, then the block's own effects.
+// transaction (in parallel where the state machine allows,
+// parallelapply.go, with the result of applying them in order), then the
+// block's own effects.
 func (c *Chain) applyBlock(view *View, blk *wire.Block, bctx *BlockContext) error {
-	for i, tx := range blk.Txs {
-		if tx.Expiry != 0 && bctx.Height > tx.Expiry {
-			return consensus.RuleErrorf(consensus.ErrTxExpired, "transaction %d expired at height %d", i, tx.Expiry)
-		}
-		if err := c.sm.ApplyTx(view, tx, bctx); err != nil {
-			return fmt.Errorf("transaction %d (%s): %w", i, tx.ID(), err)
-		}
+	if err := c.applyTxs(view, blk.Txs, bctx); err != nil {
+		return err
 	}
 	return c.sm.FinishBlock(view, blk, bctx)
 }
@@ -355,5 +360,6 @@ func (c *Chain) disconnectTip() (*wire.Block, error) {
 	}
 	c.commitment = &acc
 	c.main = c.main[:len(c.main)-1]
+	c.addCandidate(n)
 	return blk, nil
 }

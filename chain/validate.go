@@ -36,9 +36,13 @@ func checkHeaderSanity(p *consensus.ChainParams, h *wire.Header, sigs *keys.SigC
 }
 
 // checkBlockSanity runs every context-free rule on a block: the header's,
-// then size, transaction count, Merkle root, duplicates, each transaction's
-// envelope and state-machine sanity, and all signatures in parallel. It
-// does not look at the parent or at state.
+// then size, transaction count, duplicates, each transaction's chain, the
+// Merkle root, every signature of the block (envelopes
+// and those the state machine lists, SignatureLister) in one parallel
+// batch, and last the state machine's sanity rules on all cores. When
+// several transactions break a rule of the same stage, the lowest index is
+// reported. A sender key that is not a valid point fails with its
+// signature (ErrTxBadSig, naming the key). It does not look at the parent or at state.
 func (c *Chain) checkBlockSanity(ctx context.Context, blk *wire.Block, encodedSize int) error {
 	p := c.params
 	if err := checkHeaderSanity(p, &blk.Header, c.sigs); err != nil {
@@ -50,39 +54,82 @@ func (c *Chain) checkBlockSanity(ctx context.Context, blk *wire.Block, encodedSi
 	if len(blk.Txs) > p.MaxBlockTxs {
 		return consensus.RuleErrorf(consensus.ErrTooManyTxs, "block has %d transactions, limit %d", len(blk.Txs), p.MaxBlockTxs)
 	}
-	ids := make([]wire.Hash, len(blk.Txs))
-	jobs := make([]keys.VerifyJob, len(blk.Txs))
-	var firstErr error
-	runParallel(len(blk.Txs), parallelism(len(blk.Txs), 256), func(_, lo, hi int) {
+	n := len(blk.Txs)
+	ids := make([]wire.Hash, n)
+	own := make([]keys.VerifyJob, n)     // envelope signatures, by transaction
+	extra := make([][]keys.VerifyJob, n) // listed signatures, by transaction
+	lister, _ := c.sm.(SignatureLister)
+	runParallel(n, parallelism(n, 256), func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {
 			tx := blk.Txs[i]
 			ids[i] = tx.ID()
-			jobs[i] = keys.VerifyJob{Pub: keys.PubKey(tx.Sender), Hash: tx.SigHash(), Sig: keys.Signature(tx.Sig)}
+			own[i] = keys.VerifyJob{Pub: keys.PubKey(tx.Sender), Hash: tx.SigHash(), Sig: keys.Signature(tx.Sig)}
+			if lister != nil {
+				extra[i] = lister.TxSignatures(tx)
+			}
 		}
 	})
-	seen := make(map[wire.Hash]struct{}, len(ids))
+	seen := make(map[wire.Hash]struct{}, n)
 	for i, id := range ids {
 		if _, dup := seen[id]; dup {
 			return consensus.RuleErrorf(consensus.ErrDuplicateTx, "transaction %s appears twice (second at index %d)", id, i)
 		}
 		seen[id] = struct{}{}
-		if err := c.checkTxEnvelope(blk.Txs[i]); err != nil {
-			firstErr = err
-			break
+		if tx := blk.Txs[i]; tx.ChainID != p.ChainID {
+			return consensus.RuleErrorf(consensus.ErrTxWrongChain, "transaction %d chain ID %08x, this chain is %08x (%s)", i, tx.ChainID, p.ChainID, p.Kind)
 		}
-	}
-	if firstErr != nil {
-		return firstErr
+		// The sender key's validity is part of its signature check below
+		// (parsing it here would decompress it twice).
 	}
 	root := wire.MerkleRoot(ids)
 	if root != blk.Header.TxRoot {
 		return consensus.RuleErrorf(consensus.ErrBadTxRoot, "header tx root %s, transactions hash to %s", blk.Header.TxRoot, root)
 	}
-	if bad, ok := keys.VerifyBatch(ctx, jobs, c.sigs, 0); !ok {
+	// One batch, transaction by transaction: its envelope, then its listed
+	// signatures, so the lowest failing job names the lowest failing tx.
+	jobs := make([]keys.VerifyJob, 0, n)
+	owner := make([]int32, 0, n) // jobs[j] belongs to blk.Txs[owner[j]]
+	for i := range own {
+		jobs = append(jobs, own[i])
+		owner = append(owner, int32(i))
+		for _, j := range extra[i] {
+			jobs = append(jobs, j)
+			owner = append(owner, int32(i))
+		}
+	}
+	for from := 0; from < len(jobs); {
+		bad, ok := keys.VerifyBatch(ctx, jobs[from:], c.sigs, 0)
+		if ok {
+			break
+		}
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		return consensus.RuleErrorf(consensus.ErrTxBadSig, "transaction %d (%s): signature does not verify", bad, ids[bad])
+		bad += from
+		i := int(owner[bad])
+		if jobs[bad] == own[i] {
+			if _, err := keys.ParsePubKey(blk.Txs[i].Sender[:]); err != nil {
+				return consensus.RuleErrorf(consensus.ErrTxBadSig, "transaction %d (%s): sender key: %v", i, ids[i], err)
+			}
+			return consensus.RuleErrorf(consensus.ErrTxBadSig, "transaction %d (%s): signature does not verify", i, ids[i])
+		}
+		if err := c.sm.CheckTxSanity(blk.Txs[i]); err != nil {
+			return err // the machine's own error for its signature
+		}
+		from = bad + 1 // a listed signature the rules did not need
+	}
+	errs := make([]error, n)
+	runParallel(n, parallelism(n, 64), func(_, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			if errs[i] = c.sm.CheckTxSanity(blk.Txs[i]); errs[i] != nil {
+				return // later ones in this range cannot be the lowest
+			}
+		}
+	})
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -91,13 +138,22 @@ func (c *Chain) checkBlockSanity(ctx context.Context, blk *wire.Block, encodedSi
 // and sender key) and then the state machine's context-free rules. The
 // signature is verified separately so block validation can batch it.
 func (c *Chain) checkTxEnvelope(tx *wire.Tx) error {
+	if err := c.checkTxKeys(tx); err != nil {
+		return err
+	}
+	return c.sm.CheckTxSanity(tx)
+}
+
+// checkTxKeys checks the transaction's chain and that its sender is a
+// valid public key.
+func (c *Chain) checkTxKeys(tx *wire.Tx) error {
 	if tx.ChainID != c.params.ChainID {
 		return consensus.RuleErrorf(consensus.ErrTxWrongChain, "transaction chain ID %08x, this chain is %08x (%s)", tx.ChainID, c.params.ChainID, c.params.Kind)
 	}
 	if _, err := keys.ParsePubKey(tx.Sender[:]); err != nil {
 		return consensus.RuleErrorf(consensus.ErrTxBadSig, "sender key: %v", err)
 	}
-	return c.sm.CheckTxSanity(tx)
+	return nil
 }
 
 // CheckTxSanity runs every context-free check on one transaction,
@@ -142,3 +198,8 @@ func (c *Chain) checkHeaderContext(h *wire.Header, parent *blockNode, now time.T
 	}
 	return nil
 }
+
+// CheckTxEnvelope runs CheckTxSanity's checks except the envelope
+// signature, for callers that verify signatures themselves in a batch
+// (keys.VerifyBatch through SigCache), as the mempool's SubmitBatch does.
+func (c *Chain) CheckTxEnvelope(tx *wire.Tx) error { return c.checkTxEnvelope(tx) }

@@ -22,7 +22,7 @@ import (
 	"github.com/thingchain/thingchain/chain/keys"
 	"github.com/thingchain/thingchain/chain/wire"
 	"github.com/thingchain/thingchain/consensus"
-	"github.com/thingchain/thingchain/registry"
+	"github.com/thingchain/thingchain/registry/registrytx"
 )
 
 // Agent is one simulated device: its device key (attested by its kind's
@@ -35,7 +35,7 @@ type Agent struct {
 	OwnerKey  *keys.PrivateKey
 	Region    string
 	Seed      uint64
-	Terms     registry.Terms
+	Terms     registrytx.Terms
 	Net       *consensus.Params
 	Client    Caller
 	// Access guards the data endpoints; nil means DenyAll.
@@ -72,7 +72,7 @@ type agentFile struct {
 	Seed      uint64 `json:"seed"`
 	Port      int    `json:"port,omitempty"` // last HTTP port, tried first on restart
 	// Terms the owner set (SetTerms); nil: the kind's defaults.
-	Terms *registry.Terms `json:"terms,omitempty"`
+	Terms *registrytx.Terms `json:"terms,omitempty"`
 }
 
 // NewAgent creates an agent with fresh keys, a random region and seed.
@@ -288,15 +288,15 @@ func (a *Agent) Metadata() []byte { return a.Kind.Metadata(a.Seed) }
 
 // CheckInRequest is what the device proposes to its owner: region, terms,
 // TD and metadata.
-func (a *Agent) CheckInRequest() registry.CheckInRequest {
-	return registry.CheckInRequest{Region: a.Region, Terms: a.CurrentTerms(), ThingDescription: a.ThingDescription(), Metadata: a.Metadata()}
+func (a *Agent) CheckInRequest() registrytx.CheckInRequest {
+	return registrytx.CheckInRequest{Region: a.Region, Terms: a.CurrentTerms(), ThingDescription: a.ThingDescription(), Metadata: a.Metadata()}
 }
 
 // Attest submits the OEM's attestation of this device. ErrDeviceExists
 // (attested meanwhile) is not an error.
 func (a *Agent) Attest(ctx context.Context, oem *Sender) (wire.Hash, error) {
 	id, err := oem.Submit(ctx, func(n uint64) *wire.Tx {
-		return registry.NewAttestTx(a.Net.Metadata.ChainID, oem.Key, n, a.DeviceKey.PubKey(), a.Kind.Model.ModelID)
+		return registrytx.NewAttestTx(a.Net.Metadata.ChainID, oem.Key, n, a.DeviceKey.PubKey(), a.Kind.Model.ModelID)
 	})
 	if hasKind(err, kindDeviceExists) {
 		return wire.Hash{}, nil
@@ -313,19 +313,19 @@ func (a *Agent) CheckIn(ctx context.Context) (wire.Hash, error) {
 	}
 	req := a.CheckInRequest()
 	return a.device.Submit(ctx, func(n uint64) *wire.Tx {
-		return registry.NewSignedCheckInTx(a.Net.Metadata.ChainID, a.DeviceKey, n, a.OwnerKey, req)
+		return registrytx.NewSignedCheckInTx(a.Net.Metadata.ChainID, a.DeviceKey, n, a.OwnerKey, req)
 	})
 }
 
 // SetTerms submits the owner's change of terms; the agent's Terms follow
 // once it is submitted and are persisted, so a restarted simulator does
 // not check in with the defaults again.
-func (a *Agent) SetTerms(ctx context.Context, t registry.Terms) (wire.Hash, error) {
+func (a *Agent) SetTerms(ctx context.Context, t registrytx.Terms) (wire.Hash, error) {
 	if err := t.Check(); err != nil {
 		return wire.Hash{}, err
 	}
 	id, err := a.owner.Submit(ctx, func(n uint64) *wire.Tx {
-		return registry.NewSetTermsTx(a.Net.Metadata.ChainID, a.OwnerKey, n, a.DeviceKey.PubKey(), t)
+		return registrytx.NewSetTermsTx(a.Net.Metadata.ChainID, a.OwnerKey, n, a.DeviceKey.PubKey(), t)
 	})
 	if err != nil {
 		return id, err
@@ -338,7 +338,7 @@ func (a *Agent) SetTerms(ctx context.Context, t registry.Terms) (wire.Hash, erro
 
 // CurrentTerms are the terms the agent checks in with (safe while
 // SetTerms runs).
-func (a *Agent) CurrentTerms() registry.Terms {
+func (a *Agent) CurrentTerms() registrytx.Terms {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.Terms
@@ -353,5 +353,5 @@ func (a *Agent) Record(ctx context.Context) (*apitypes.Device, error) {
 // by its owner, with its TD, metadata, region and terms.
 func (a *Agent) InSync(rec *apitypes.Device) bool {
 	return rec != nil && rec.Enabled && rec.Owner == a.OwnerAddress() && rec.Region == a.Region &&
-		registry.Terms(rec.Terms) == a.CurrentTerms() && bytes.Equal(rec.TD, a.ThingDescription()) && bytes.Equal(rec.Metadata, a.Metadata())
+		registrytx.Terms(rec.Terms) == a.CurrentTerms() && bytes.Equal(rec.TD, a.ThingDescription()) && bytes.Equal(rec.Metadata, a.Metadata())
 }

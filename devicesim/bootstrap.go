@@ -13,7 +13,7 @@ import (
 	"github.com/thingchain/thingchain/chain/keys"
 	"github.com/thingchain/thingchain/chain/wire"
 	"github.com/thingchain/thingchain/consensus"
-	"github.com/thingchain/thingchain/registry"
+	"github.com/thingchain/thingchain/registry/registrytx"
 )
 
 // BootstrapConfig tunes Bootstrap. The zero value bootstraps every kind
@@ -44,11 +44,11 @@ func (c *BootstrapConfig) defaults() {
 // ErrNoDevKeys: the network has no well-known dev authority or OEM keys
 // (main, or a network with its own authorities), so the simulator cannot
 // admit OEMs by itself.
-var ErrNoDevKeys = errors.New("this network's authorities are not the well-known dev keys (registry.DevAuthorityKeys): admit the simulator's OEMs by governance first")
+var ErrNoDevKeys = errors.New("this network's authorities are not the well-known dev keys (registrytx.DevAuthorityKeys): admit the simulator's OEMs by governance first")
 
 // DevOEM returns the well-known dev OEM key of a kind on net.
 func DevOEM(net *consensus.Params, kind string) (*keys.PrivateKey, error) {
-	k, ok := registry.DevOEMKey(net, kind)
+	k, ok := registrytx.DevOEMKey(net, kind)
 	if !ok {
 		return nil, fmt.Errorf("no dev OEM key for %s on network %q: %w", kind, net.Name, ErrNoDevKeys)
 	}
@@ -60,20 +60,20 @@ func DevOEM(net *consensus.Params, kind string) (*keys.PrivateKey, error) {
 // signatures), so the node keeps one and answers the other
 // ErrAlreadyKnown. After a revocation, the revoked height makes the
 // proposal nonce fresh.
-func admitProposal(oem keys.PubKey, kind string, revokedHeight uint64) registry.Proposal {
+func admitProposal(oem keys.PubKey, kind string, revokedHeight uint64) registrytx.Proposal {
 	h := sha256.New()
 	h.Write([]byte("devicesim admit-oem"))
 	h.Write(oem[:])
 	binary.Write(h, binary.LittleEndian, revokedHeight)
-	return registry.Proposal{
-		Action: registry.AdmitOEM, Subject: oem,
+	return registrytx.Proposal{
+		Action: registrytx.AdmitOEM, Subject: oem,
 		Name:          "devicesim dev OEM: " + kind,
 		ProposalNonce: binary.LittleEndian.Uint64(h.Sum(nil)),
 	}
 }
 
 // Bootstrap makes sure that on a test or regtest network each kind's dev
-// OEM (registry.DevOEMKey) is admitted — a governance transaction approved
+// OEM (registrytx.DevOEMKey) is admitted — a governance transaction approved
 // by the first AuthorityThreshold dev authorities — and has published the
 // kind's model, then waits until both are in the chain. It is idempotent:
 // it asks the node first and skips what is done, and it tolerates another
@@ -113,7 +113,7 @@ func Bootstrap(ctx context.Context, client Caller, net *consensus.Params, cfg Bo
 			// Valid even while the admission is pending: the node applies
 			// the OEM's pending run in nonce order.
 			_, err := sender.Submit(ctx, func(n uint64) *wire.Tx {
-				return registry.NewPublishModelTx(net.Metadata.ChainID, oemKey, n, k.Model)
+				return registrytx.NewPublishModelTx(net.Metadata.ChainID, oemKey, n, k.Model)
 			})
 			switch {
 			case hasKind(err, kindModelExists):
@@ -160,7 +160,7 @@ func bootstrapState(ctx context.Context, client Caller, oem keys.PubKey, k *Kind
 }
 
 func submitAdmission(ctx context.Context, client Caller, net *consensus.Params, oem *Sender, k *Kind) error {
-	authorities, ok := registry.DevAuthorityKeys(net)
+	authorities, ok := registrytx.DevAuthorityKeys(net)
 	if !ok {
 		return ErrNoDevKeys
 	}
@@ -184,7 +184,7 @@ func submitAdmission(ctx context.Context, client Caller, net *consensus.Params, 
 	// The OEM key submits its own admission: it is the key whose nonce
 	// sequence the model and the attestations continue.
 	_, err = oem.Submit(ctx, func(n uint64) *wire.Tx {
-		return registry.NewApprovedGovernanceTx(net.Metadata.ChainID, oem.Key, n, p, authorities, idx)
+		return registrytx.NewApprovedGovernanceTx(net.Metadata.ChainID, oem.Key, n, p, authorities, idx)
 	})
 	if hasKind(err, kindAlreadyAdmited, kindProposalReused) {
 		return nil // another simulator got there first

@@ -15,17 +15,17 @@ import (
 	"time"
 
 	"github.com/thingchain/thingchain/api/apitypes"
-	"github.com/thingchain/thingchain/auction"
+	"github.com/thingchain/thingchain/auction/auctiontx"
 	"github.com/thingchain/thingchain/chain/keys"
 	"github.com/thingchain/thingchain/chain/wire"
-	"github.com/thingchain/thingchain/ledger"
+	"github.com/thingchain/thingchain/ledger/ledgertx"
 )
 
 // Key delivery: a device watches its auctions and, for each one whose
 // price is paid (status awaiting_delivery) and not delivered yet, draws a
 // fresh 32-byte access key, saves it (0600, atomically) BEFORE submitting
 // anything, and posts it ECIES-encrypted to the winner's key with
-// auction.NewDeliverKeyTx, signed by the device key on the auction chain.
+// auctiontx.NewDeliverKeyTx, signed by the device key on the auction chain.
 // A restart reuses the saved key, so the winner never sees two keys for
 // one auction; an auction already delivered on chain is skipped.
 
@@ -38,7 +38,7 @@ const DefaultDeliveryFee = 10_000
 // DefaultFunding is what the simulator asks the test faucet for, per
 // device, when its auction-chain balance is below FundingThreshold.
 const (
-	DefaultFunding   = ledger.Coin
+	DefaultFunding   = ledgertx.Coin
 	FundingThreshold = 100 * DefaultDeliveryFee
 )
 
@@ -263,7 +263,7 @@ func (a *Agent) deliver(ctx context.Context, id wire.Hash, fee uint64) (sent boo
 		a.auction.Reset() // a dropped delivery left the local sequence ahead
 	}
 	_, err = a.auction.SubmitE(ctx, func(nonce uint64) (*wire.Tx, error) {
-		return auction.NewDeliverKeyTx(a.Net, a.DeviceKey, nonce, fee, id, winnerKey, key, crand.Reader)
+		return auctiontx.NewDeliverKeyTx(a.Net, a.DeviceKey, nonce, fee, id, winnerKey, key, crand.Reader)
 	})
 	if err != nil {
 		if hasKind(err, "ErrAlreadyDelivered") {

@@ -37,9 +37,10 @@
 //
 // It talks to a node only through its JSON-RPC API (the Caller
 // interface, satisfied by *rpc.Client) and builds every transaction with
-// the registry and auction packages' builders (it uses the auction
-// package for builders, IDs and record types only, never its state
-// machine). It must not import node or chain internals, and never touches
-// a node's data directory: a simulator is a client like any wallet.
+// the engine-free builders of registry/registrytx and auction/auctiontx.
+// It must not import the chain engine, a state machine (auction, ledger,
+// registry), the mempool, p2p, the node or Badger (api/client
+// TestClientDependencies holds that), and never touches a node's data
+// directory: a simulator is a client like any wallet.
 // DenyAll, which refuses every data request, remains for tests.
 package devicesim

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/thingchain/thingchain/consensus"
-	"github.com/thingchain/thingchain/registry"
+	"github.com/thingchain/thingchain/registry/registrytx"
 )
 
 // Property is one property affordance of a kind's Thing Description.
@@ -25,10 +25,10 @@ type Property struct {
 // properties, its terms and its data.
 type Kind struct {
 	Name           string
-	Model          registry.PublishModel
+	Model          registrytx.PublishModel
 	Properties     []Property
-	SampleInterval time.Duration  // spacing of the data series the endpoint serves
-	Terms          registry.Terms // defaults on test networks; see TermsFor
+	SampleInterval time.Duration    // spacing of the data series the endpoint serves
+	Terms          registrytx.Terms // defaults on test networks; see TermsFor
 	metadata       func(r *rand.Rand) map[string]any
 	sample         func(env Env, t time.Time) map[string]any
 }
@@ -74,7 +74,7 @@ const reserveUnit = 10_000
 
 // TermsFor returns the kind's default terms on a network: on regtest the
 // access period is ten minutes so auctions can run in a test.
-func (k *Kind) TermsFor(net *consensus.Params) registry.Terms {
+func (k *Kind) TermsFor(net *consensus.Params) registrytx.Terms {
 	t := k.Terms
 	if net != nil && net.MineOnDemand {
 		t.AccessPeriodSeconds = 600
@@ -88,10 +88,10 @@ func pick[T any](r *rand.Rand, xs ...T) T { return xs[r.IntN(len(xs))] }
 func ptr(v float64) *float64 { return &v }
 
 // common schema fields every model carries.
-var commonFields = []registry.Field{
-	{Name: "manufacturer", Type: registry.TypeString, Required: true},
-	{Name: "model_year", Type: registry.TypeInteger, Required: true},
-	{Name: "firmware_version", Type: registry.TypeString, Required: false},
+var commonFields = []registrytx.Field{
+	{Name: "manufacturer", Type: registrytx.TypeString, Required: true},
+	{Name: "model_year", Type: registrytx.TypeInteger, Required: true},
+	{Name: "firmware_version", Type: registrytx.TypeString, Required: false},
 }
 
 func commonMetadata(r *rand.Rand, manufacturer string) map[string]any {
@@ -102,7 +102,7 @@ func commonMetadata(r *rand.Rand, manufacturer string) map[string]any {
 	return m
 }
 
-func fields(extra ...registry.Field) []registry.Field {
+func fields(extra ...registrytx.Field) []registrytx.Field {
 	return append(slices.Clone(commonFields), extra...)
 }
 
@@ -121,11 +121,11 @@ const month = 30 * 24 * 3600
 var kinds = []*Kind{
 	{
 		Name: "fridge",
-		Model: registry.PublishModel{ModelID: "acme-fridge-x1", Kind: "fridge", Title: "Acme CoolMaster X1 refrigerator",
+		Model: registrytx.PublishModel{ModelID: "acme-fridge-x1", Kind: "fridge", Title: "Acme CoolMaster X1 refrigerator",
 			MetadataSchema: fields(
-				registry.Field{Name: "capacity_liters", Type: registry.TypeInteger, Required: true},
-				registry.Field{Name: "energy_class", Type: registry.TypeString, Required: true},
-				registry.Field{Name: "has_freezer", Type: registry.TypeBoolean, Required: false},
+				registrytx.Field{Name: "capacity_liters", Type: registrytx.TypeInteger, Required: true},
+				registrytx.Field{Name: "energy_class", Type: registrytx.TypeString, Required: true},
+				registrytx.Field{Name: "has_freezer", Type: registrytx.TypeBoolean, Required: false},
 			)},
 		Properties: []Property{
 			{Name: "temperature_c", Type: "number", Unit: "°C", Description: "cabinet temperature", Min: ptr(-5), Max: ptr(20)},
@@ -133,7 +133,7 @@ var kinds = []*Kind{
 			{Name: "power_w", Type: "number", Unit: "W", Description: "electrical power draw", Min: ptr(0), Max: ptr(300)},
 		},
 		SampleInterval: 5 * time.Minute,
-		Terms:          registry.Terms{ReservePerPoint: 2 * reserveUnit, PointsPerPeriod: month / 300, AccessPeriodSeconds: month},
+		Terms:          registrytx.Terms{ReservePerPoint: 2 * reserveUnit, PointsPerPeriod: month / 300, AccessPeriodSeconds: month},
 		metadata: func(r *rand.Rand) map[string]any {
 			m := commonMetadata(r, "Acme")
 			m["capacity_liters"] = pick(r, 250, 310, 360, 420)
@@ -145,11 +145,11 @@ var kinds = []*Kind{
 	},
 	{
 		Name: "tv",
-		Model: registry.PublishModel{ModelID: "vista-tv-s55", Kind: "tv", Title: "Vista S55 smart TV",
+		Model: registrytx.PublishModel{ModelID: "vista-tv-s55", Kind: "tv", Title: "Vista S55 smart TV",
 			MetadataSchema: fields(
-				registry.Field{Name: "screen_inches", Type: registry.TypeNumber, Required: true},
-				registry.Field{Name: "resolution", Type: registry.TypeString, Required: true},
-				registry.Field{Name: "hdr", Type: registry.TypeBoolean, Required: false},
+				registrytx.Field{Name: "screen_inches", Type: registrytx.TypeNumber, Required: true},
+				registrytx.Field{Name: "resolution", Type: registrytx.TypeString, Required: true},
+				registrytx.Field{Name: "hdr", Type: registrytx.TypeBoolean, Required: false},
 			)},
 		Properties: []Property{
 			{Name: "on", Type: "boolean", Description: "screen switched on"},
@@ -158,7 +158,7 @@ var kinds = []*Kind{
 			{Name: "power_w", Type: "number", Unit: "W", Description: "electrical power draw", Min: ptr(0), Max: ptr(250)},
 		},
 		SampleInterval: time.Minute,
-		Terms:          registry.Terms{ReservePerPoint: 1 * reserveUnit, PointsPerPeriod: month / 60, AccessPeriodSeconds: month},
+		Terms:          registrytx.Terms{ReservePerPoint: 1 * reserveUnit, PointsPerPeriod: month / 60, AccessPeriodSeconds: month},
 		metadata: func(r *rand.Rand) map[string]any {
 			m := commonMetadata(r, "Vista")
 			m["screen_inches"] = pick(r, 43.0, 50.0, 55.0, 65.0, 77.5)
@@ -170,10 +170,10 @@ var kinds = []*Kind{
 	},
 	{
 		Name: "thermostat",
-		Model: registry.PublishModel{ModelID: "nordheat-t3", Kind: "thermostat", Title: "NordHeat T3 smart thermostat",
+		Model: registrytx.PublishModel{ModelID: "nordheat-t3", Kind: "thermostat", Title: "NordHeat T3 smart thermostat",
 			MetadataSchema: fields(
-				registry.Field{Name: "heating_type", Type: registry.TypeString, Required: true},
-				registry.Field{Name: "zones", Type: registry.TypeInteger, Required: true},
+				registrytx.Field{Name: "heating_type", Type: registrytx.TypeString, Required: true},
+				registrytx.Field{Name: "zones", Type: registrytx.TypeInteger, Required: true},
 			)},
 		Properties: []Property{
 			{Name: "setpoint_c", Type: "number", Unit: "°C", Description: "target temperature", Min: ptr(5), Max: ptr(30)},
@@ -182,7 +182,7 @@ var kinds = []*Kind{
 			{Name: "humidity_pct", Type: "number", Unit: "%", Description: "relative humidity", Min: ptr(0), Max: ptr(100)},
 		},
 		SampleInterval: 5 * time.Minute,
-		Terms:          registry.Terms{ReservePerPoint: 2 * reserveUnit, PointsPerPeriod: month / 300, AccessPeriodSeconds: month},
+		Terms:          registrytx.Terms{ReservePerPoint: 2 * reserveUnit, PointsPerPeriod: month / 300, AccessPeriodSeconds: month},
 		metadata: func(r *rand.Rand) map[string]any {
 			m := commonMetadata(r, "NordHeat")
 			m["heating_type"] = pick(r, "gas", "heat-pump", "electric", "district")
@@ -193,11 +193,11 @@ var kinds = []*Kind{
 	},
 	{
 		Name: "energy-meter",
-		Model: registry.PublishModel{ModelID: "voltix-em200", Kind: "energy-meter", Title: "Voltix EM200 smart electricity meter",
+		Model: registrytx.PublishModel{ModelID: "voltix-em200", Kind: "energy-meter", Title: "Voltix EM200 smart electricity meter",
 			MetadataSchema: fields(
-				registry.Field{Name: "phases", Type: registry.TypeInteger, Required: true},
-				registry.Field{Name: "max_current_a", Type: registry.TypeNumber, Required: true},
-				registry.Field{Name: "tariff", Type: registry.TypeString, Required: false},
+				registrytx.Field{Name: "phases", Type: registrytx.TypeInteger, Required: true},
+				registrytx.Field{Name: "max_current_a", Type: registrytx.TypeNumber, Required: true},
+				registrytx.Field{Name: "tariff", Type: registrytx.TypeString, Required: false},
 			)},
 		Properties: []Property{
 			{Name: "power_w", Type: "number", Unit: "W", Description: "household power draw", Min: ptr(0), Max: ptr(10000)},
@@ -205,7 +205,7 @@ var kinds = []*Kind{
 			{Name: "voltage_v", Type: "number", Unit: "V", Description: "line voltage", Min: ptr(200), Max: ptr(260)},
 		},
 		SampleInterval: 15 * time.Minute,
-		Terms:          registry.Terms{ReservePerPoint: 3 * reserveUnit, PointsPerPeriod: month / 900, AccessPeriodSeconds: month},
+		Terms:          registrytx.Terms{ReservePerPoint: 3 * reserveUnit, PointsPerPeriod: month / 900, AccessPeriodSeconds: month},
 		metadata: func(r *rand.Rand) map[string]any {
 			m := commonMetadata(r, "Voltix")
 			m["phases"] = pick(r, 1, 3)
@@ -217,11 +217,11 @@ var kinds = []*Kind{
 	},
 	{
 		Name: "car",
-		Model: registry.PublishModel{ModelID: "electra-ev4", Kind: "car", Title: "Electra EV4 electric car",
+		Model: registrytx.PublishModel{ModelID: "electra-ev4", Kind: "car", Title: "Electra EV4 electric car",
 			MetadataSchema: fields(
-				registry.Field{Name: "powertrain", Type: registry.TypeString, Required: true},
-				registry.Field{Name: "battery_kwh", Type: registry.TypeNumber, Required: true},
-				registry.Field{Name: "body_type", Type: registry.TypeString, Required: false},
+				registrytx.Field{Name: "powertrain", Type: registrytx.TypeString, Required: true},
+				registrytx.Field{Name: "battery_kwh", Type: registrytx.TypeNumber, Required: true},
+				registrytx.Field{Name: "body_type", Type: registrytx.TypeString, Required: false},
 			)},
 		Properties: []Property{
 			{Name: "odometer_km", Type: "number", Unit: "km", Description: "total distance driven", Min: ptr(0)},
@@ -231,7 +231,7 @@ var kinds = []*Kind{
 			{Name: "region", Type: "string", Description: "coarse region code the car is in (country and subdivision at most)"},
 		},
 		SampleInterval: time.Minute,
-		Terms:          registry.Terms{ReservePerPoint: 5 * reserveUnit, PointsPerPeriod: month / 60, AccessPeriodSeconds: month},
+		Terms:          registrytx.Terms{ReservePerPoint: 5 * reserveUnit, PointsPerPeriod: month / 60, AccessPeriodSeconds: month},
 		metadata: func(r *rand.Rand) map[string]any {
 			m := commonMetadata(r, "Electra")
 			m["powertrain"] = "bev"

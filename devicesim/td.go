@@ -8,7 +8,7 @@ import (
 	"slices"
 
 	"github.com/thingchain/thingchain/chain/keys"
-	"github.com/thingchain/thingchain/registry"
+	"github.com/thingchain/thingchain/registry/registrytx"
 )
 
 // Paths of an agent's HTTP endpoint, relative to its base URL. device is
@@ -133,7 +133,7 @@ func (k *Kind) doc(device, baseURL string) tdDoc {
 	slices.Sort(values.Required)
 	limit := maxSeriesPoints
 	d := tdDoc{
-		Context:     []any{registry.TDContext11},
+		Context:     []any{registrytx.TDContext11},
 		Title:       k.Model.Title,
 		Description: fmt.Sprintf("%s (model %s). Data needs an access key from a won thingchain auction.", k.Model.Title, k.Model.ModelID),
 		Properties:  props,
@@ -159,11 +159,11 @@ func (k *Kind) doc(device, baseURL string) tdDoc {
 		},
 	}
 	if isTM {
-		d.Type = registry.ThingModelType
+		d.Type = registrytx.ThingModelType
 		d.Version = map[string]string{"model": fmt.Sprintf("%d.0.0", max(k.Model.Version, 1))}
 		return d
 	}
-	d.ID = registry.DeviceURN(mustDeviceKey(device))
+	d.ID = registrytx.DeviceURN(mustDeviceKey(device))
 	d.Title = fmt.Sprintf("%s %s", k.Model.Title, shortKey(device))
 	d.Description = fmt.Sprintf("Simulated %s (model %s). Data needs an access key from a won thingchain auction.", k.Name, k.Model.ModelID)
 	d.SecurityDefinitions = map[string]tdSecurity{SecurityScheme: {

@@ -28,4 +28,9 @@
 //
 // Amounts are uint64 base units; 1 THG = 100,000,000 units. All arithmetic
 // is overflow-checked (ErrOverflow).
+//
+// What clients need without the engine (the amount syntax, the transfer
+// payload and builder, the error kinds) lives in the engine-free
+// subpackage ledgertx; ledgertx_aliases.go re-exports it here under the
+// same names.
 package ledger

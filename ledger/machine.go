@@ -170,3 +170,14 @@ func (m *Machine) FinishBlock(v *chain.View, blk *wire.Block, ctx *chain.BlockCo
 	}
 	return m.payFees(v, blk, ctx, fees)
 }
+
+var _ chain.ConcurrentApplier = (*Machine)(nil)
+
+// ApplyConcurrently opts no ledger transaction in to parallel application:
+// a transfer's ApplyTx (two account reads and writes) costs about what the
+// engine's speculation and in-order merge cost, so applying transfers in
+// parallel is slower on the machines measured (chain's
+// BenchmarkParallelApply, docs/performance.md). It is here so that the
+// choice is explicit; auction types read the metadata chain and must stay
+// in order anyway.
+func (m *Machine) ApplyConcurrently(tx *wire.Tx) bool { return false }

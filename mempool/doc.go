@@ -4,9 +4,16 @@
 //
 // Submit validates fully before accepting: the context-free checks and the
 // signature (through the chain's shared signature cache, so block import
-// does not verify the transaction again), then per-sender nonce
-// sequencing, then the sender's pending run followed by the new
-// transaction applied on the tip state (ChainView.ApplyOnTip).
+// does not verify the transaction again), outside the pool's lock, then
+// per-sender nonce sequencing, then the state check: the new transaction
+// applied on the tip state after the sender's pending run. The pool keeps
+// a per-sender pending-state cache (pendingstate.go: the state after the
+// sender's run, on one snapshot of the tip, chain.TipState), so a
+// transaction that extends the run is applied alone instead of replaying
+// the run; the cache is dropped when the tip moves. SubmitBatch takes many
+// transactions at once (a peer's or a client's batch): context-free checks
+// on every core and signatures in parallel batches (keys.VerifyBatch),
+// overlapping the stateful checks of the previous chunk.
 //
 // Policies, each refused with a PolicyError of its own kind (error.go):
 //   - Nonces: a transaction after a nonce gap (at most MaxNonceGap ahead)

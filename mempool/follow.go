@@ -23,6 +23,9 @@ func (p *Pool) Expire() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.lastExpire = now
+	if p.tipState != nil && now.Sub(p.tipState.Opened()) >= tipStateMaxAge {
+		p.dropTipStateLocked() // an idle pool holds no Badger snapshot
+	}
 	n := 0
 	for _, e := range p.byID {
 		if now.Sub(e.added) > p.cfg.TxTTL || (e.tx.Expiry != 0 && e.tx.Expiry < next) {
@@ -70,6 +73,7 @@ func (p *Pool) onChainEvent(ev chain.Event) {
 		}
 	}
 	p.mu.Lock()
+	p.dropTipStateLocked() // of the old tip; releases its Badger snapshot
 	for id := range applied {
 		if e, ok := p.byID[id]; ok {
 			p.removeLocked(e)

@@ -3,7 +3,6 @@ package mempool
 import (
 	"log/slog"
 	"math/bits"
-	"slices"
 	"sync"
 	"time"
 
@@ -25,6 +24,14 @@ type ChainView interface {
 	Subscribe(fn func(chain.Event))
 	// Tip is the main chain's best block (for expiry heights).
 	Tip() chain.TipInfo
+	// OpenTipState snapshots the tip state for the per-sender pending
+	// state cache.
+	OpenTipState() *chain.TipState
+	// CheckTxEnvelope is CheckTxSanity without the envelope signature,
+	// which SubmitBatch verifies in one batch through SigCache.
+	CheckTxEnvelope(tx *wire.Tx) error
+	// SigCache is the signature cache shared with block import.
+	SigCache() *keys.SigCache
 }
 
 var _ ChainView = (*chain.Chain)(nil)
@@ -132,6 +139,9 @@ type Pool struct {
 	bytes      int
 	seq        uint64
 	lastExpire time.Time
+	tipState   *chain.TipState              // snapshot the pending states apply on
+	pending    map[keys.PubKey]*senderState // per-sender pending-state cache
+	replayRuns bool                         // tests: ignore the cache, replay every run
 
 	hookMu sync.RWMutex
 	hooks  []func(*wire.Tx)
@@ -157,7 +167,7 @@ func New(cfg Config) *Pool {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	p := &Pool{cfg: cfg, byID: map[wire.Hash]*entry{}, senders: map[keys.PubKey]*senderQueue{}, lastExpire: cfg.Now()}
+	p := &Pool{cfg: cfg, byID: map[wire.Hash]*entry{}, senders: map[keys.PubKey]*senderQueue{}, pending: map[keys.PubKey]*senderState{}, lastExpire: cfg.Now()}
 	cfg.Chain.Subscribe(p.onChainEvent)
 	return p
 }
@@ -223,23 +233,46 @@ func (p *Pool) Submit(tx *wire.Tx) (AddResult, error) {
 // add is Submit without the hooks; added is when the transaction first
 // reached this node (now, or as saved before a restart), for the TTL.
 func (p *Pool) add(tx *wire.Tx, added time.Time) (AddResult, error) {
-	e := &entry{tx: tx, id: tx.ID(), sender: keys.PubKey(tx.Sender), size: tx.EncodedSize(), added: added}
-	e.feeRate = feeRate(tx.Fee, e.size)
-	res := AddResult{ID: e.id}
+	e := p.newEntry(tx, added)
 	if p.Has(e.id) {
-		return res, policyErrorf(ErrAlreadyKnown, "transaction %s", e.id)
+		return AddResult{ID: e.id}, policyErrorf(ErrAlreadyKnown, "transaction %s", e.id)
 	}
-	if err := p.CheckRelayFee(tx); err != nil {
-		return res, err
-	}
-	if e.size > p.cfg.MaxBytes {
-		return res, policyErrorf(ErrPoolFull, "transaction of %d bytes exceeds the pool's %d", e.size, p.cfg.MaxBytes)
+	if err := p.precheck(e); err != nil {
+		return AddResult{ID: e.id}, err
 	}
 	if err := p.cfg.Chain.CheckTxSanity(tx); err != nil {
-		return res, err
+		return AddResult{ID: e.id}, err
 	}
-	if tip := p.cfg.Chain.Tip(); tx.Expiry != 0 && tx.Expiry <= tip.Height {
-		return res, consensus.RuleErrorf(consensus.ErrTxExpired, "transaction expired at height %d; the next block is %d", tx.Expiry, tip.Height+1)
+	return p.addChecked(e)
+}
+
+func (p *Pool) newEntry(tx *wire.Tx, added time.Time) *entry {
+	e := &entry{tx: tx, id: tx.ID(), sender: keys.PubKey(tx.Sender), size: tx.EncodedSize(), added: added}
+	e.feeRate = feeRate(tx.Fee, e.size)
+	return e
+}
+
+// precheck runs the pool's cheap policy checks: fee rate and size.
+func (p *Pool) precheck(e *entry) error {
+	if err := p.CheckRelayFee(e.tx); err != nil {
+		return err
+	}
+	if e.size > p.cfg.MaxBytes {
+		return policyErrorf(ErrPoolFull, "transaction of %d bytes exceeds the pool's %d", e.size, p.cfg.MaxBytes)
+	}
+	return nil
+}
+
+// addChecked does the stateful part of Submit for a transaction whose
+// context-free checks and signature passed: expiry, then under the pool's
+// lock nonce sequencing, the state check, replacement and room.
+func (p *Pool) addChecked(e *entry) (AddResult, error) {
+	tx := e.tx
+	res := AddResult{ID: e.id}
+	if tx.Expiry != 0 {
+		if tip := p.cfg.Chain.Tip(); tx.Expiry <= tip.Height {
+			return res, consensus.RuleErrorf(consensus.ErrTxExpired, "transaction expired at height %d; the next block is %d", tx.Expiry, tip.Height+1)
+		}
 	}
 
 	p.mu.Lock()
@@ -284,30 +317,31 @@ func (p *Pool) add(tx *wire.Tx, added time.Time) (AddResult, error) {
 	}
 	k := int(tx.Nonce - q.base) // tx's index in seq if pending
 	var invalid *entry          // a run member the new state no longer admits
+	var keep func(commit bool)  // keeps or undoes the run's cached state
 	if k < len(seq) {
-		txs := make([]*wire.Tx, len(seq))
-		for i, c := range seq {
-			txs[i] = c.tx
-		}
-		errs, _, err := p.cfg.Chain.ApplyOnTip(txs)
+		f, rejected, done, err := p.checkRunLocked(e.sender, q.base, seq, k)
 		if err != nil {
 			return res, err
 		}
-		f := slices.IndexFunc(errs, func(err error) bool { return err != nil })
 		switch {
 		case f == k:
-			return res, errs[k]
+			done(false)
+			return res, rejected
 		case f >= 0:
 			// seq[f] fails: it became invalid (f < k: the tip changed under
 			// it; f > k: tx spends what it needed). It leaves; what follows
 			// it waits behind the gap.
 			invalid = seq[f]
-			p.cfg.Logger.Debug("mempool: pending transaction no longer applies", "txid", invalid.id, "err", errs[f])
+			p.cfg.Logger.Debug("mempool: pending transaction no longer applies", "txid", invalid.id, "err", rejected)
 			seq = seq[:f]
 		}
+		keep = done
 	}
 	evicted, err := p.makeRoomLocked(e, old)
 	if err != nil {
+		if keep != nil {
+			keep(false)
+		}
 		return res, err
 	}
 	res.Evicted = evicted
@@ -324,6 +358,9 @@ func (p *Pool) add(tx *wire.Tx, added time.Time) (AddResult, error) {
 	p.senders[e.sender] = q
 	p.byID[e.id] = e
 	p.bytes += e.size
+	if keep != nil {
+		keep(true) // after the removals above, which drop the sender's cache
+	}
 	res.Status = StatusHeld
 	if k < len(seq) {
 		res.Status = StatusPending
@@ -386,6 +423,7 @@ func (p *Pool) removeLocked(e *entry) {
 	}
 	delete(p.byID, e.id)
 	p.bytes -= e.size
+	p.forgetSenderLocked(e.sender)
 	if q := p.senders[e.sender]; q != nil {
 		if q.txs[e.tx.Nonce] == e {
 			delete(q.txs, e.tx.Nonce)

@@ -18,8 +18,6 @@
 //   - device records (GetDevice, IsAuctionable for the auction chain's
 //     anchor rule, ScanDevices) and an in-memory query Index fed from
 //     chain events;
-//   - builders of signed transactions (build.go) for the simulator, CLI and
-//     tests, and the well-known test keys (DevAuthorityKeys, DevOEMKey);
 //   - the blocks-mined counter per reward address (MinedKey), which the
 //     auction chain uses to pay metadata miners.
 //
@@ -30,6 +28,12 @@
 // metadata schema) and the network's authority set from the BlockContext.
 // State records use the binary layouts of records.go. docs/device-api.md
 // is the wire specification.
+//
+// Payloads, builders of signed transactions, the well-known test keys,
+// the TD/TM and personal-data checks and the rule error kinds live in the
+// engine-free subpackage registrytx, which the simulator and other
+// clients import; registrytx_aliases.go re-exports them here under the
+// same names.
 //
 // registry must not import the auction, ledger, mempool, network or API
 // packages; it plugs into chain through chain.StateMachine.

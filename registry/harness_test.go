@@ -29,10 +29,11 @@ func newNode(t testing.TB, net *consensus.Params, clock *time.Time) *node {
 	t.Helper()
 	mk := mustKey(t)
 	n := &node{t: t, net: net, miner: mk, clock: clock}
+	sigs := keys.NewSigCache(100_000) // shared by chain and machine, as the node does
 	c, err := chain.Open(chain.Config{
 		Net: net, Kind: consensus.MetadataChain, Dir: t.TempDir(),
-		StateMachine: NewMachine(net, keys.NewSigCache(1000)),
-		Now:          func() time.Time { return *n.clock },
+		StateMachine: NewMachine(net, sigs), SigCache: sigs,
+		Now: func() time.Time { return *n.clock },
 	})
 	if err != nil {
 		t.Fatal(err)

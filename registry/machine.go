@@ -304,7 +304,7 @@ func applyPublishModel(v *chain.View, tx *wire.Tx, ctx *chain.BlockContext) erro
 		schema = []Field{}
 	}
 	model := &Model{ID: p.ModelID, OEM: sender.String(), Kind: p.Kind, Title: p.Title, Version: p.Version,
-		MetadataSchema: schema, Height: ctx.Height, ThingModel: compactJSON(p.ThingModel)}
+		MetadataSchema: schema, Height: ctx.Height, ThingModel: CompactJSON(p.ThingModel)}
 	rec := EncodeModel(model)
 	v.Put(keyWith(prefixModel, []byte(p.ModelID)), rec)
 	v.Put(modelVersionKey(p.ModelID, p.Version), rec)
@@ -401,7 +401,7 @@ func (m Machine) applyCheckIn(v *chain.View, tx *wire.Tx, ctx *chain.BlockContex
 	}
 	rec.Owner, rec.Enabled, rec.EnabledHeight = owner, true, ctx.Height
 	rec.Region, rec.Terms, rec.ModelVersion = c.Region, c.Terms, version
-	rec.TD, rec.Metadata = compactJSON(c.ThingDescription), compactJSON(c.Metadata)
+	rec.TD, rec.Metadata = CompactJSON(c.ThingDescription), CompactJSON(c.Metadata)
 	putDevice(v, rec, device, ctx.Height)
 	return nil
 }
@@ -486,3 +486,31 @@ func TouchedDevices(blk *wire.Block) []keys.PubKey {
 	}
 	return out
 }
+
+var _ chain.SignatureLister = Machine{}
+
+// TxSignatures lists a check-in's owner signature, so block validation
+// verifies it in one batch with the block's envelope signatures and
+// checkCheckIn finds it in the shared cache (Machine.Sigs must be the
+// chain's cache, as the node wires it). Governance approvals are verified
+// at application (they need the authority set) and are not listed.
+func (m Machine) TxSignatures(tx *wire.Tx) []keys.VerifyJob {
+	if tx.Type != TxCheckIn {
+		return nil
+	}
+	c, err := DecodeCheckIn(tx.Payload)
+	if err != nil {
+		return nil
+	}
+	device := keys.PubKey(tx.Sender)
+	return []keys.VerifyJob{{Pub: c.Owner, Hash: c.EnableHash(tx.ChainID, device, tx.Nonce), Sig: c.OwnerSig}}
+}
+
+var _ chain.ConcurrentApplier = Machine{}
+
+// ApplyConcurrently allows check-ins to be applied in parallel: their
+// ApplyTx reads the device, its OEM and model through the View, checks
+// the TD and metadata with pure functions and writes the device's record
+// and nonce, nothing else (the engine validates the reads and re-applies
+// in order on a conflict, such as two check-ins of one device).
+func (Machine) ApplyConcurrently(tx *wire.Tx) bool { return tx.Type == TxCheckIn }

@@ -50,12 +50,12 @@ func samplePayloads(t testing.TB) map[string][]byte {
 	req := fridgeRequest(t)
 	return map[string][]byte{
 		"governance": (&Governance{Proposal: Proposal{Action: RevokeMiner, Subject: k1, Name: "Pool ü", ProposalNonce: 1 << 40},
-			Approvals: []Approval{{0, sig}, {2, sig}}}).Encode(),
+			Approvals: []Approval{{AuthorityIndex: 0, Sig: sig}, {AuthorityIndex: 2, Sig: sig}}}).Encode(),
 		"publish": func() []byte { m := fridgeModel(); return m.Encode() }(),
 		"attest":  (&AttestDevice{DeviceKey: k1, ModelID: "m.1"}).Encode(),
 		"checkin": (&CheckIn{Owner: k2, Region: "US-CA", Terms: req.Terms, ThingDescription: req.ThingDescription, Metadata: req.Metadata, OwnerSig: sig}).Encode(),
 		"disable": (&DeviceRef{DeviceKey: k1}).Encode(),
-		"terms":   (&SetTerms{DeviceKey: k2, Terms: Terms{1, 2, 3}}).Encode(),
+		"terms":   (&SetTerms{DeviceKey: k2, Terms: Terms{ReservePerPoint: 1, PointsPerPeriod: 2, AccessPeriodSeconds: 3}}).Encode(),
 	}
 }
 

@@ -104,7 +104,7 @@ func DecodeModel(b []byte) (*Model, error) {
 		m.MetadataSchema = append(m.MetadataSchema, Field{Name: r.Str("field name", recordLimit), Type: FieldType(r.U8("field type")), Required: r.Bool("field required")})
 	}
 	m.Height = r.U64("height")
-	m.ThingModel = r.Blob("thing model", maxDocBlobBytes)
+	m.ThingModel = r.Blob("thing model", MaxDocBlobBytes)
 	return m, r.Finish()
 }
 
@@ -122,7 +122,7 @@ func EncodeDevice(d *Device) []byte {
 	w.U64(d.AttestedHeight)
 	w.U64(d.EnabledHeight)
 	w.Str(d.Region)
-	d.Terms.encode(w)
+	d.Terms.AppendTo(w)
 	w.Blob(d.TD)
 	w.Blob(d.Metadata)
 	w.U64(d.Strikes)
@@ -131,7 +131,7 @@ func EncodeDevice(d *Device) []byte {
 		w.U64(h.Height)
 		w.Bool(h.Enabled)
 		w.Str(h.Owner)
-		h.Terms.encode(w)
+		h.Terms.AppendTo(w)
 	}
 	w.Bool(d.HistoryTruncated)
 	return w.Bytes()
@@ -144,13 +144,13 @@ func DecodeDevice(b []byte) (*Device, error) {
 	d := &Device{Device: readHexKey(r, "device"), OEM: readHexKey(r, "oem"), Model: r.Str("model", recordLimit), ModelVersion: r.U32("model version"),
 		Kind: r.Str("kind", recordLimit), Owner: r.Str("owner", recordLimit), Enabled: r.Bool("enabled"),
 		AttestedHeight: r.U64("attested height"), EnabledHeight: r.U64("enabled height"), Region: r.Str("region", recordLimit)}
-	d.Terms = readTerms(r)
-	d.TD = r.Blob("td", maxDocBlobBytes)
-	d.Metadata = r.Blob("metadata", maxDocBlobBytes)
+	d.Terms = ReadTerms(r)
+	d.TD = r.Blob("td", MaxDocBlobBytes)
+	d.Metadata = r.Blob("metadata", MaxDocBlobBytes)
 	d.Strikes = r.U64("strikes")
 	n := int(r.U8("history count"))
 	for i := 0; i < n && r.Err() == nil; i++ {
-		d.History = append(d.History, StatusAt{Height: r.U64("history height"), Enabled: r.Bool("history enabled"), Owner: r.Str("history owner", recordLimit), Terms: readTerms(r)})
+		d.History = append(d.History, StatusAt{Height: r.U64("history height"), Enabled: r.Bool("history enabled"), Owner: r.Str("history owner", recordLimit), Terms: ReadTerms(r)})
 	}
 	d.HistoryTruncated = r.Bool("history truncated")
 	return d, r.Finish()

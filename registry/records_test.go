@@ -21,7 +21,7 @@ func sampleRecords(t testing.TB) (*Member, *Model, *Device) {
 		Owner: "tcr1qexampleaddress", Enabled: true, AttestedHeight: 13, EnabledHeight: 20, Region: "EU-DE",
 		Terms: Terms{ReservePerPoint: 5, PointsPerPeriod: 100, AccessPeriodSeconds: 3600},
 		TD:    []byte(`{"title":"x"}`), Metadata: []byte(`{"energy_class":"A"}`), Strikes: 1,
-		History: []StatusAt{{Height: 20, Enabled: true, Owner: "tcr1qexampleaddress", Terms: Terms{1, 2, 3}}}, HistoryTruncated: true}
+		History: []StatusAt{{Height: 20, Enabled: true, Owner: "tcr1qexampleaddress", Terms: Terms{ReservePerPoint: 1, PointsPerPeriod: 2, AccessPeriodSeconds: 3}}}, HistoryTruncated: true}
 	return member, model, device
 }
 
@@ -106,8 +106,8 @@ func TestRecordGolden(t *testing.T) {
 	model := EncodeModel(&Model{ID: "m1", OEM: oem.String(), Kind: "lamp", Title: "L", Version: 2,
 		MetadataSchema: []Field{{Name: "fw", Type: TypeString, Required: true}}, Height: 5, ThingModel: []byte(`{}`)})
 	device := EncodeDevice(&Device{Device: dev.String(), OEM: oem.String(), Model: "m1", ModelVersion: 2, Kind: "lamp",
-		Owner: "tcr1x", Enabled: true, AttestedHeight: 6, EnabledHeight: 7, Region: "DE", Terms: Terms{1, 2, 3},
-		TD: []byte(`{}`), Metadata: []byte(`{}`), Strikes: 0, History: []StatusAt{{Height: 7, Enabled: true, Owner: "tcr1x", Terms: Terms{1, 2, 3}}}})
+		Owner: "tcr1x", Enabled: true, AttestedHeight: 6, EnabledHeight: 7, Region: "DE", Terms: Terms{ReservePerPoint: 1, PointsPerPeriod: 2, AccessPeriodSeconds: 3},
+		TD: []byte(`{}`), Metadata: []byte(`{}`), Strikes: 0, History: []StatusAt{{Height: 7, Enabled: true, Owner: "tcr1x", Terms: Terms{ReservePerPoint: 1, PointsPerPeriod: 2, AccessPeriodSeconds: 3}}}})
 	for name, c := range map[string]struct {
 		got  []byte
 		want string

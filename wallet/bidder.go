@@ -12,12 +12,12 @@ import (
 
 	"github.com/thingchain/thingchain/api/apitypes"
 	"github.com/thingchain/thingchain/api/rpc"
-	"github.com/thingchain/thingchain/auction"
+	"github.com/thingchain/thingchain/auction/auctiontx"
 	"github.com/thingchain/thingchain/chain/keys"
 	"github.com/thingchain/thingchain/chain/wire"
 	"github.com/thingchain/thingchain/consensus"
-	"github.com/thingchain/thingchain/ledger"
-	"github.com/thingchain/thingchain/registry"
+	"github.com/thingchain/thingchain/ledger/ledgertx"
+	"github.com/thingchain/thingchain/registry/registrytx"
 )
 
 // Bidder places, reveals and pays for sealed bids through a node's API,
@@ -126,8 +126,8 @@ func chunks[T any](s []T, n int) [][]T {
 // bid now, in one commit transaction per MaxBidsPerTx bids. In a
 // second-price auction the best strategy is to bid one's true value, so
 // the bid is the maximum price itself; the deposit is its whole total
-// (auction.FullDeposit), or with BondOnly the least the chain accepts
-// (auction.MinDeposit). Devices that cannot be bid on (reveal
+// (auctiontx.FullDeposit), or with BondOnly the least the chain accepts
+// (auctiontx.MinDeposit). Devices that cannot be bid on (reveal
 // phase running, not enabled, reserve above the price, already bid) are
 // skipped with a reason. The balance must cover every deposit and fee,
 // else nothing is sent and the error wraps ErrInsufficientFunds. Sealed
@@ -149,7 +149,7 @@ func (b *Bidder) Bid(ctx context.Context, client *rpc.Client, key *keys.PrivateK
 		}
 	}
 	seen := map[string]bool{}
-	var sealed []auction.SealedBid
+	var sealed []auctiontx.SealedBid
 	for _, d := range devices {
 		d = strings.ToLower(strings.TrimSpace(d))
 		if seen[d] {
@@ -184,9 +184,9 @@ func (b *Bidder) Bid(ctx context.Context, client *rpc.Client, key *keys.PrivateK
 			skip("reserve %d per point is above the maximum price %d", next.Terms.ReservePerPoint, maxPricePerPoint)
 			continue
 		}
-		deposit, ok := auction.FullDeposit(registry.Terms(next.Terms), maxPricePerPoint)
+		deposit, ok := auctiontx.FullDeposit(registrytx.Terms(next.Terms), maxPricePerPoint)
 		if b.BondOnly {
-			deposit, ok = auction.MinDeposit(b.Net, registry.Terms(next.Terms), maxPricePerPoint)
+			deposit, ok = auctiontx.MinDeposit(b.Net, registrytx.Terms(next.Terms), maxPricePerPoint)
 		}
 		if !ok {
 			skip("price × %d points overflows", next.Terms.PointsPerPeriod)
@@ -199,7 +199,7 @@ func (b *Bidder) Bid(ctx context.Context, client *rpc.Client, key *keys.PrivateK
 				continue
 			}
 		}
-		sb := auction.SealBid(addr, dev, next.Seq, maxPricePerPoint, deposit, auction.NewSalt())
+		sb := auctiontx.SealBid(addr, dev, next.Seq, maxPricePerPoint, deposit, auctiontx.NewSalt())
 		sb.Full = !b.BondOnly
 		sealed = append(sealed, sb)
 		res.Bids = append(res.Bids, PlacedBid{Device: d, Auction: sb.Auction, Seq: sb.Seq, Opens: next.Opens,
@@ -223,7 +223,7 @@ func (b *Bidder) Bid(ctx context.Context, client *rpc.Client, key *keys.PrivateK
 	}
 	if carry != 0 || c2 != 0 || bal < need {
 		return res, fmt.Errorf("%w: %s has %s, the %d deposits and %d fees need %s",
-			ErrInsufficientFunds, addr.Encode(b.Net.AddressHRP), ledger.FormatAmount(bal), len(sealed), len(groups), ledger.FormatAmount(need))
+			ErrInsufficientFunds, addr.Encode(b.Net.AddressHRP), ledgertx.FormatAmount(bal), len(sealed), len(groups), ledgertx.FormatAmount(need))
 	}
 	nonce, err := nextNonce(ctx, client, key.PubKey())
 	if err != nil {
@@ -232,7 +232,7 @@ func (b *Bidder) Bid(ctx context.Context, client *rpc.Client, key *keys.PrivateK
 	bidder := addr.Encode(b.Net.AddressHRP)
 	i := 0
 	for gi, g := range groups {
-		tx := auction.NewCommitTx(b.Net, key, nonce+uint64(gi), fee, g...)
+		tx := auctiontx.NewCommitTx(b.Net, key, nonce+uint64(gi), fee, g...)
 		id := tx.ID()
 		recs := make([]BidRecord, len(g))
 		ids := make([]wire.Hash, len(g))
@@ -324,7 +324,7 @@ func (b *Bidder) RevealDue(ctx context.Context, client *rpc.Client, key *keys.Pr
 	if err != nil {
 		return nil, err
 	}
-	var due []auction.SealedBid
+	var due []auctiontx.SealedBid
 	var revealed, missed []wire.Hash
 	heights := map[wire.Hash]uint64{}
 	for _, r := range saved {
@@ -388,7 +388,7 @@ func (b *Bidder) RevealDue(ctx context.Context, client *rpc.Client, key *keys.Pr
 		return nil, err
 	}
 	for gi, g := range chunks(due, b.Net.Auctions.MaxBidsPerTx) {
-		tx := auction.NewRevealTx(b.Net, key, nonce+uint64(gi), fee, g...)
+		tx := auctiontx.NewRevealTx(b.Net, key, nonce+uint64(gi), fee, g...)
 		id, err := submit(ctx, client, tx)
 		if err != nil {
 			return res, fmt.Errorf("reveal transaction: %w", err)
@@ -453,7 +453,7 @@ func (b *Bidder) PayDue(ctx context.Context, client *rpc.Client, key *keys.Priva
 		return nil, err
 	}
 	for i, a := range due {
-		tx := auction.NewPayTx(b.Net, key, nonce+uint64(i), fee, a.ID)
+		tx := auctiontx.NewPayTx(b.Net, key, nonce+uint64(i), fee, a.ID)
 		id, err := submit(ctx, client, tx)
 		if err != nil {
 			return res, fmt.Errorf("payment for auction %s: %w", a.ID, err)

@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/thingchain/thingchain/auction"
+	"github.com/thingchain/thingchain/auction/auctiontx"
 	"github.com/thingchain/thingchain/chain/wire"
 )
 
@@ -55,7 +55,7 @@ const (
 
 // BidRecord is one saved sealed bid with what the wallet did with it.
 type BidRecord struct {
-	auction.SealedBid
+	auctiontx.SealedBid
 	Bidder       string    `json:"bidder"` // bech32 address of the bidding key
 	State        BidState  `json:"state"`
 	Created      time.Time `json:"created"`

@@ -12,8 +12,11 @@
 //     reveals and pays when due (Watch), opens delivered access keys and
 //     fetches a device's data with them (FetchData).
 //
-// It uses chain/keys for key material and the auction package's builders
-// for transactions, and talks to a node only through api/rpc. It must not
-// open chain state, the mempool or the network directly. Network address
-// prefixes (HRPs) and parameters are passed in by the caller.
+// It uses chain/keys for key material and auction/auctiontx's builders
+// for transactions, and talks to a node only through api/rpc, api/client
+// and api/apitypes. It must not import the chain engine, a state machine
+// (auction, ledger, registry: use their engine-free *tx packages), the
+// mempool, p2p, the node or Badger (api/client TestClientDependencies
+// holds that). Network address prefixes (HRPs) and parameters are passed
+// in by the caller.
 package wallet

@@ -9,7 +9,7 @@ import (
 	"github.com/thingchain/thingchain/api/rpc"
 	"github.com/thingchain/thingchain/chain/keys"
 	"github.com/thingchain/thingchain/chain/wire"
-	"github.com/thingchain/thingchain/ledger"
+	"github.com/thingchain/thingchain/ledger/ledgertx"
 )
 
 // Following bids to their end: Progress reads where every unfinished bid
@@ -141,21 +141,21 @@ func progressOf(r *BidRecord, a *apitypes.BidderAuction, addr string) BidProgres
 	case apitypes.BidRevealed:
 		switch {
 		case a.Status == apitypes.StatusOpen:
-			set("revealed", "revealed %s per point; the auction closes at height %d", ledger.FormatAmount(bid.AmountPerPoint), a.CloseHeight)
+			set("revealed", "revealed %s per point; the auction closes at height %d", ledgertx.FormatAmount(bid.AmountPerPoint), a.CloseHeight)
 		case a.Status == apitypes.StatusAwaitingPayment && a.Winner == addr:
 			set("payment_due", "won at %s: pay %s more by height %d (bond-only bid; the watcher pays it)",
-				ledger.FormatAmount(a.Price), ledger.FormatAmount(a.Price-min(a.Price, bid.Deposit)), a.PayDeadline)
+				ledgertx.FormatAmount(a.Price), ledgertx.FormatAmount(a.Price-min(a.Price, bid.Deposit)), a.PayDeadline)
 		default:
 			set("fallback", "next in line if the winner does not pay by height %d", a.PayDeadline)
 		}
 	case apitypes.BidWon:
 		switch a.Status {
 		case apitypes.StatusDelivered:
-			end(OutcomeDelivered, "won at %s; access key delivered", ledger.FormatAmount(a.Price))
+			end(OutcomeDelivered, "won at %s; access key delivered", ledgertx.FormatAmount(a.Price))
 		case apitypes.StatusUndelivered:
-			end(OutcomeUndelivered, "won at %s, the device missed its delivery deadline: price refunded", ledger.FormatAmount(a.Price))
+			end(OutcomeUndelivered, "won at %s, the device missed its delivery deadline: price refunded", ledgertx.FormatAmount(a.Price))
 		default:
-			set("awaiting_key", "won at %s (paid from the deposit); the device delivers the key by height %d", ledger.FormatAmount(a.Price), a.DeliveryDeadline)
+			set("awaiting_key", "won at %s (paid from the deposit); the device delivers the key by height %d", ledgertx.FormatAmount(a.Price), a.DeliveryDeadline)
 		}
 	case apitypes.BidRefunded:
 		if a.Status == apitypes.StatusUndelivered && a.Winner == addr {
@@ -163,7 +163,7 @@ func progressOf(r *BidRecord, a *apitypes.BidderAuction, addr string) BidProgres
 		} else if a.Status == apitypes.StatusNoSale || a.Status == apitypes.StatusOpen {
 			end(OutcomeLost, "below the reserve or no sale: deposit refunded")
 		} else {
-			end(OutcomeLost, "outbid (price %s): deposit refunded", ledger.FormatAmount(a.Price))
+			end(OutcomeLost, "outbid (price %s): deposit refunded", ledgertx.FormatAmount(a.Price))
 		}
 	case apitypes.BidForfeited:
 		if bid.AmountPerPoint != 0 {

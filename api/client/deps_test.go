@@ -1,6 +1,9 @@
 package client
 
 import (
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os/exec"
 	"path/filepath"
 	"runtime"
@@ -11,10 +14,15 @@ import (
 const module = "github.com/thingchain/thingchain"
 
 // serverSide are packages a client must not link: the API server, the
-// chain engine, the mempool, storage, the p2p stack and the node.
+// chain engine and the state machines built on it (auction, ledger,
+// registry: clients use their engine-free auctiontx, ledgertx and
+// registrytx), the mempool, storage, the p2p stack and the node.
 var serverSide = []string{
 	module + "/api",
 	module + "/chain",
+	module + "/auction",
+	module + "/ledger",
+	module + "/registry",
 	module + "/mempool",
 	module + "/p2p",
 	module + "/node",
@@ -50,39 +58,99 @@ func linked(deps []string, forbidden string) bool {
 }
 
 // TestClientDependencies holds the API split to its rule: the typed
-// client and the API types link none of the server side, and the wallet
-// and the device simulator reach the node only through them (never the
-// API server package, the mempool, p2p or the node).
-//
-// Not yet held: wallet and devicesim still link the chain engine and
-// Badger through the auction, ledger and registry packages, whose
-// transaction builders and payload types live next to their state
-// machines; allowedForNow names that gap until those builders move to
-// engine-free packages (docs/api.md, "Go client").
+// client, the API types, the engine-free transaction packages, the wallet
+// and the device simulator link none of the server side. They reach the
+// node only through api/client and api/apitypes, and build transactions
+// with auction/auctiontx, ledger/ledgertx and registry/registrytx
+// (docs/architecture.md, "Client-side packages").
 func TestClientDependencies(t *testing.T) {
-	allowedForNow := map[string]bool{
-		module + "/chain":                true,
-		"github.com/dgraph-io/badger/v4": true,
-	}
-	for _, tc := range []struct {
-		pkg     string
-		lenient bool
-	}{
-		{"./api/apitypes", false},
-		{"./api/client", false},
-		{"./wallet", true},
-		{"./devicesim", true},
+	for _, pkg := range []string{
+		"./api/apitypes",
+		"./api/client",
+		"./auction/auctiontx",
+		"./ledger/ledgertx",
+		"./registry/registrytx",
+		"./wallet",
+		"./devicesim",
+		"./devicesim/wotcheck",
 	} {
-		deps := goList(t, "../../"+strings.TrimPrefix(tc.pkg, "./"))
+		deps := goList(t, "../../"+strings.TrimPrefix(pkg, "./"))
+		if len(deps) < 2 {
+			t.Fatalf("go list -deps %s listed %d packages; the check is broken", pkg, len(deps))
+		}
 		for _, f := range serverSide {
-			if !linked(deps, f) {
-				continue
+			if linked(deps, f) {
+				t.Errorf("%s links %s: clients must use api/client, api/apitypes and the engine-free *tx packages, not the server side", pkg, f)
 			}
-			if tc.lenient && allowedForNow[f] {
-				t.Logf("%s still links %s (through auction/ledger/registry; see the test's comment)", tc.pkg, f)
-				continue
+		}
+	}
+}
+
+// topLevelNames returns the package-level names (not methods) declared in
+// the non-test Go files of dir: exported ones only when exportedOnly.
+func topLevelNames(t *testing.T, dir string, exportedOnly bool) map[string]bool {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no Go files in %s: %v", dir, err)
+	}
+	names := map[string]bool{}
+	fset := token.NewFileSet()
+	for _, path := range files {
+		if strings.HasSuffix(path, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, path, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		add := func(id *ast.Ident) {
+			if !exportedOnly || id.IsExported() {
+				names[id.Name] = true
 			}
-			t.Errorf("%s links %s: clients must use api/client and api/apitypes, not the server side", tc.pkg, f)
+		}
+		for _, d := range f.Decls {
+			switch d := d.(type) {
+			case *ast.FuncDecl:
+				if d.Recv == nil {
+					add(d.Name)
+				}
+			case *ast.GenDecl:
+				for _, s := range d.Specs {
+					switch s := s.(type) {
+					case *ast.TypeSpec:
+						add(s.Name)
+					case *ast.ValueSpec:
+						for _, n := range s.Names {
+							add(n)
+						}
+					}
+				}
+			}
+		}
+	}
+	return names
+}
+
+// TestEngineReexportsClientSide: every exported name of an engine-free
+// *tx package is declared again, under the same name, by the engine
+// package it was split from, so engine code, the CLI and tests can keep
+// one import (docs/architecture.md, "Client-side packages").
+func TestEngineReexportsClientSide(t *testing.T) {
+	for engine, tx := range map[string]string{
+		"auction":  "auction/auctiontx",
+		"ledger":   "ledger/ledgertx",
+		"registry": "registry/registrytx",
+	} {
+		want := topLevelNames(t, filepath.Join("..", "..", tx), true)
+		if len(want) < 5 {
+			t.Fatalf("%s exports %d names; the scan is broken", tx, len(want))
+		}
+		have := topLevelNames(t, filepath.Join("..", "..", engine), false)
+		for name := range want {
+			if !have[name] {
+				t.Errorf("%s.%s is not re-exported by %s: add it to %s/%s_aliases.go", filepath.Base(tx), name, engine, engine, filepath.Base(tx))
+			}
 		}
 	}
 }

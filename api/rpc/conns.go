@@ -1,6 +1,8 @@
 package rpc
 
 import (
+	"bytes"
+	"io"
 	"log/slog"
 	"net"
 	"strconv"
@@ -42,15 +44,34 @@ func (l *capListener) Accept() (net.Conn, error) {
 	}
 }
 
-// refuseConn answers a connection over the cap with a JSON-RPC error.
+// refuseConn answers a connection over the cap with a JSON-RPC error. It
+// reads the request head first (briefly, bounded), so that an HTTP client
+// that has just written its request reads the 503 as the answer to it
+// rather than as an unsolicited response on an idle connection, and it
+// half-closes before closing so the answer is not lost to a reset.
 func refuseConn(c net.Conn, limit int64) {
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(2 * time.Second))
+	head := make([]byte, 0, 1024)
+	buf := make([]byte, 1024)
+	for len(head) < 8<<10 && !bytes.Contains(head, []byte("\r\n\r\n")) {
+		n, err := c.Read(buf)
+		head = append(head, buf[:n]...)
+		if err != nil {
+			break
+		}
+	}
 	body := encodeError(nullID, &Error{Code: CodeOverCapacity,
 		Message: "too many open connections to this node's API (limit " + strconv.FormatInt(limit, 10) + "): close idle ones or retry later"})
 	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
 	_, _ = c.Write([]byte("HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: " +
 		strconv.Itoa(len(body)) + "\r\n\r\n"))
 	_, _ = c.Write(body)
-	_ = c.Close()
+	if tc, ok := c.(*net.TCPConn); ok {
+		_ = tc.CloseWrite()
+		_ = c.SetReadDeadline(time.Now().Add(time.Second))
+		_, _ = io.Copy(io.Discard, io.LimitReader(c, 64<<10))
+	}
 }
 
 // countedConn gives its slot back exactly once, however often it is closed

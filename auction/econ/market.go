@@ -178,14 +178,14 @@ type sealed struct {
 
 // market is one run in progress.
 type market struct {
-	s      Scenario
-	net    *consensus.Params
-	c      *chain.Chain
-	meta   *metaModel
-	rng    *rand.Rand
-	crypto *rand.ChaCha8 // encryption randomness and salts
-	now    time.Time
-	step   time.Duration
+	s            Scenario
+	net          *consensus.Params
+	c            *chain.Chain
+	meta         *metaModel
+	rng          *rand.Rand
+	crypto       *rand.ChaCha8 // encryption randomness and salts
+	now          time.Time
+	step         time.Duration
 	metaPerBlock float64 // metadata blocks per auction block
 	metaDebt     float64
 
@@ -275,10 +275,10 @@ func newMarket(s Scenario, dir string) (*market, error) {
 	binary.LittleEndian.PutUint64(seedBytes[:], s.Seed)
 	m := &market{
 		s: s, net: net,
-		rng:    rand.New(rand.NewPCG(s.Seed, 0x7468696e67636861)),
-		crypto: rand.NewChaCha8(seedBytes),
-		now:    time.UnixMilli(net.Auction.GenesisTime).Add(time.Second),
-		step:   named.Auction.TargetSpacing,
+		rng:          rand.New(rand.NewPCG(s.Seed, 0x7468696e67636861)),
+		crypto:       rand.NewChaCha8(seedBytes),
+		now:          time.UnixMilli(net.Auction.GenesisTime).Add(time.Second),
+		step:         named.Auction.TargetSpacing,
 		metaPerBlock: float64(named.Auction.TargetSpacing) / float64(named.Metadata.TargetSpacing),
 		fee:          units(s.TxFee),
 	}

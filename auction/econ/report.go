@@ -15,7 +15,7 @@ import (
 
 // Report is a baseline run, the sensitivity sweep and what they show.
 type Report struct {
-	Baseline *Result     `json:"baseline"`
+	Baseline *Result      `json:"baseline"`
 	Sweep    []AxisResult `json:"sweep,omitempty"`
 	Findings Findings     `json:"findings"`
 }
@@ -263,15 +263,15 @@ type pageData struct {
 }
 
 var reportPage = template.Must(template.New("report").Funcs(template.FuncMap{
-	"thg":  func(v float64) string { return fmt.Sprintf("%.4f", v) },
-	"pct":  func(v float64) string { return fmt.Sprintf("%.1f %%", 100*v) },
-	"num":  func(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) },
-	"neg":  func(v float64) bool { return v < 0 },
-	"flow": func(p PartyFlows, party string) Flow { return p.Get(party) },
+	"thg":     func(v float64) string { return fmt.Sprintf("%.4f", v) },
+	"pct":     func(v float64) string { return fmt.Sprintf("%.1f %%", 100*v) },
+	"num":     func(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) },
+	"neg":     func(v float64) bool { return v < 0 },
+	"flow":    func(p PartyFlows, party string) Flow { return p.Get(party) },
 	"svgname": func(axis string) string { return "sweep_" + axis + ".svg" },
-	"at": func(m map[string]template.HTML, k string) template.HTML { return m[k] },
-	"netAt": func(p Point, party string) float64 { return p.NetPerMonth[party] },
-	"sorted": sortedPoints,
+	"at":      func(m map[string]template.HTML, k string) template.HTML { return m[k] },
+	"netAt":   func(p Point, party string) float64 { return p.NetPerMonth[party] },
+	"sorted":  sortedPoints,
 }).Parse(reportHTML))
 
 const reportHTML = `<!doctype html>

@@ -10,9 +10,9 @@ import (
 // Axis is one parameter the sensitivity sweep varies, with the values it
 // tries; Apply sets one value on a copy of the base scenario.
 type Axis struct {
-	Name   string    `json:"name"`
-	Label  string    `json:"label"`
-	Values []float64 `json:"values"`
+	Name   string                       `json:"name"`
+	Label  string                       `json:"label"`
+	Values []float64                    `json:"values"`
 	Apply  func(s *Scenario, v float64) `json:"-"`
 }
 

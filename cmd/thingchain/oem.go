@@ -144,11 +144,7 @@ func oemPublishModel(c *cli.Context) error {
 	if c.Uint("version") == 0 || c.Uint("version") > 1<<32-1 {
 		return fmt.Errorf("--version must be between 1 and %d", uint32(1<<32-1))
 	}
-	key, err := loadKey(c, w, c.String("key"), "OEM")
-	if err != nil {
-		return err
-	}
-	nonce, err := metadataNonce(c, w, key.PubKey())
+	key, nonce, err := metadataSigner(c, w, c.String("key"), "OEM")
 	if err != nil {
 		return err
 	}
@@ -159,19 +155,11 @@ func oemPublishModel(c *cli.Context) error {
 }
 
 func oemAttest(c *cli.Context) error {
-	w, err := openWallet(c)
+	w, device, err := openWalletForDevice(c)
 	if err != nil {
 		return err
 	}
-	device, err := resolvePubKey(w, c.String("device"), "--device")
-	if err != nil {
-		return err
-	}
-	key, err := loadKey(c, w, c.String("key"), "OEM")
-	if err != nil {
-		return err
-	}
-	nonce, err := metadataNonce(c, w, key.PubKey())
+	key, nonce, err := metadataSigner(c, w, c.String("key"), "OEM")
 	if err != nil {
 		return err
 	}

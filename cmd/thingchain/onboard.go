@@ -96,6 +96,36 @@ func metadataNonce(c *cli.Context, w *walletContext, sender keys.PubKey) (uint64
 	return n, nil
 }
 
+// metadataSigner decrypts the keystore key called name (role names whose
+// key it is in prompts and errors) and finds its next metadata-chain
+// nonce (metadataNonce): the two steps before every signed onboarding
+// transaction.
+func metadataSigner(c *cli.Context, w *walletContext, name, role string) (*keys.PrivateKey, uint64, error) {
+	key, err := loadKey(c, w, name, role)
+	if err != nil {
+		return nil, 0, err
+	}
+	nonce, err := metadataNonce(c, w, key.PubKey())
+	if err != nil {
+		return nil, 0, err
+	}
+	return key, nonce, nil
+}
+
+// openWalletForDevice opens the wallet and resolves --device (a hex
+// public key or a keystore name), as the commands about one device do.
+func openWalletForDevice(c *cli.Context) (*walletContext, keys.PubKey, error) {
+	w, err := openWallet(c)
+	if err != nil {
+		return nil, keys.PubKey{}, err
+	}
+	device, err := resolvePubKey(w, c.String("device"), "--device")
+	if err != nil {
+		return nil, keys.PubKey{}, err
+	}
+	return w, device, nil
+}
+
 // TxFile is a signed transaction written by --out: everything another
 // machine needs to submit it, and a summary a person can check first.
 type TxFile struct {

@@ -157,11 +157,7 @@ func ownerCheckIn(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	device, err := loadKey(c, w, c.String("device-key"), "device")
-	if err != nil {
-		return err
-	}
-	nonce, err := metadataNonce(c, w, device.PubKey())
+	device, nonce, err := metadataSigner(c, w, c.String("device-key"), "device")
 	if err != nil {
 		return err
 	}
@@ -218,11 +214,7 @@ func ownerCheckIn(c *cli.Context) error {
 }
 
 func ownerEnable(c *cli.Context) error {
-	w, err := openWallet(c)
-	if err != nil {
-		return err
-	}
-	device, err := resolvePubKey(w, c.String("device"), "--device")
+	w, device, err := openWalletForDevice(c)
 	if err != nil {
 		return err
 	}
@@ -267,19 +259,11 @@ func ownerEnable(c *cli.Context) error {
 }
 
 func ownerDisable(c *cli.Context) error {
-	w, err := openWallet(c)
+	w, device, err := openWalletForDevice(c)
 	if err != nil {
 		return err
 	}
-	device, err := resolvePubKey(w, c.String("device"), "--device")
-	if err != nil {
-		return err
-	}
-	owner, err := loadKey(c, w, c.String("owner-key"), "owner")
-	if err != nil {
-		return err
-	}
-	nonce, err := metadataNonce(c, w, owner.PubKey())
+	owner, nonce, err := metadataSigner(c, w, c.String("owner-key"), "owner")
 	if err != nil {
 		return err
 	}
@@ -288,11 +272,7 @@ func ownerDisable(c *cli.Context) error {
 }
 
 func ownerTerms(c *cli.Context) error {
-	w, err := openWallet(c)
-	if err != nil {
-		return err
-	}
-	device, err := resolvePubKey(w, c.String("device"), "--device")
+	w, device, err := openWalletForDevice(c)
 	if err != nil {
 		return err
 	}
@@ -300,11 +280,7 @@ func ownerTerms(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	owner, err := loadKey(c, w, c.String("owner-key"), "owner")
-	if err != nil {
-		return err
-	}
-	nonce, err := metadataNonce(c, w, owner.PubKey())
+	owner, nonce, err := metadataSigner(c, w, c.String("owner-key"), "owner")
 	if err != nil {
 		return err
 	}

@@ -1,14 +1,13 @@
-package auction
+package auctiontx
 
 import (
 	"crypto/rand"
-	"errors"
-	"fmt"
 	"io"
 
 	"github.com/thingchain/thingchain/chain/keys"
 	"github.com/thingchain/thingchain/chain/wire"
 	"github.com/thingchain/thingchain/consensus"
+	"github.com/thingchain/thingchain/registry/registrytx"
 )
 
 // Builders of signed auction transactions for the wallet, device agents
@@ -77,19 +76,19 @@ func (s SealedBid) Reveal() Reveal {
 // MinDeposit is the least deposit that lets a bid of amountPerPoint be
 // revealed under terms: the bond share of its total price. It returns
 // false if the total price overflows.
-func MinDeposit(net *consensus.Params, terms Terms, amountPerPoint uint64) (uint64, bool) {
-	total, err := totalPrice(amountPerPoint, terms.PointsPerPeriod)
+func MinDeposit(net *consensus.Params, terms registrytx.Terms, amountPerPoint uint64) (uint64, bool) {
+	total, err := TotalPrice(amountPerPoint, terms.PointsPerPeriod)
 	if err != nil {
 		return 0, false
 	}
-	return max(bondOf(total, net.Auctions.BondPermille), 1), true
+	return max(Bond(total, net.Auctions.BondPermille), 1), true
 }
 
 // FullDeposit is the deposit of a full-deposit bid of amountPerPoint
 // under terms: its whole total price. It returns false if the total
 // overflows.
-func FullDeposit(terms Terms, amountPerPoint uint64) (uint64, bool) {
-	total, err := totalPrice(amountPerPoint, terms.PointsPerPeriod)
+func FullDeposit(terms registrytx.Terms, amountPerPoint uint64) (uint64, bool) {
+	total, err := TotalPrice(amountPerPoint, terms.PointsPerPeriod)
 	return total, err == nil
 }
 
@@ -138,21 +137,4 @@ func NewDeliverKeyTx(net *consensus.Params, device *keys.PrivateKey, nonce, fee 
 	}
 	d := DeliverKey{Auction: auction, KeyHash: KeyHash(accessKey), EncryptedKey: ct}
 	return signTx(net, TxDeliverKey, device, nonce, fee, d.Encode()), nil
-}
-
-// ErrKeyMismatch means a delivered key decrypted but does not match the
-// hash the device committed to.
-var ErrKeyMismatch = errors.New("auction: delivered key does not match its hash commitment")
-
-// OpenDelivery decrypts a delivered access key with the winner's private
-// key and checks it against the delivery's hash commitment.
-func OpenDelivery(winner *keys.PrivateKey, d *Delivery) ([]byte, error) {
-	k, err := winner.DecryptECIES(d.EncryptedKey)
-	if err != nil {
-		return nil, fmt.Errorf("auction %s: %w", d.Auction, err)
-	}
-	if KeyHash(k) != d.KeyHash {
-		return nil, fmt.Errorf("auction %s: %w", d.Auction, ErrKeyMismatch)
-	}
-	return k, nil
 }

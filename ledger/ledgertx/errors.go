@@ -1,4 +1,4 @@
-package ledger
+package ledgertx
 
 import "github.com/thingchain/thingchain/consensus"
 

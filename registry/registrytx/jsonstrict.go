@@ -1,4 +1,4 @@
-package registry
+package registrytx
 
 import (
 	"bytes"
@@ -21,7 +21,7 @@ func (o *object) get(k string) (any, bool) { v, ok := o.vals[k]; return v, ok }
 // string, []any or *object. Unlike encoding/json's defaults it rejects
 // what lets two readers see different documents: invalid UTF-8 (silently
 // replaced otherwise), duplicate object keys (last-wins in Go, varying
-// elsewhere), trailing data, and nesting deeper than maxJSONDepth.
+// elsewhere), trailing data, and nesting deeper than MaxJSONDepth.
 func parseStrictJSON(b []byte) (any, error) {
 	if !utf8.Valid(b) {
 		return nil, errors.New("not valid UTF-8")
@@ -39,8 +39,8 @@ func parseStrictJSON(b []byte) (any, error) {
 }
 
 func parseValue(dec *json.Decoder, depth int) (any, error) {
-	if depth > maxJSONDepth {
-		return nil, fmt.Errorf("nested deeper than %d levels", maxJSONDepth)
+	if depth > MaxJSONDepth {
+		return nil, fmt.Errorf("nested deeper than %d levels", MaxJSONDepth)
 	}
 	tok, err := dec.Token()
 	if err != nil {
@@ -94,9 +94,9 @@ func parseValue(dec *json.Decoder, depth int) (any, error) {
 	}
 }
 
-// compactJSON returns b without insignificant whitespace and without
+// CompactJSON returns b without insignificant whitespace and without
 // HTML escaping, the form device records store.
-func compactJSON(b []byte) []byte {
+func CompactJSON(b []byte) []byte {
 	var buf bytes.Buffer
 	if err := json.Compact(&buf, b); err != nil {
 		return append([]byte(nil), b...)

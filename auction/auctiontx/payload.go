@@ -1,4 +1,4 @@
-package auction
+package auctiontx
 
 import (
 	"crypto/sha256"
@@ -11,7 +11,7 @@ import (
 )
 
 // Payloads and state records use the binary layout of chain/wire/payload,
-// as the metadata chain's payloads do (newReader at the end of this file):
+// as the metadata chain's payloads do (NewReader at the end of this file):
 // hashes and salts as 32 raw bytes, public keys as 33-byte compressed keys,
 // addresses as 20 bytes, counts as u16 and blobs as a u32 length and the
 // bytes. A value has exactly one encoding, so decoders need no re-encode
@@ -32,11 +32,12 @@ const (
 	TxCommitFullBids uint16 = 15
 )
 
-// Format ceilings of the decoders; consensus (MaxBidsPerTx,
+// Format ceilings of the decoders (MaxBatchFormat entries, MaxKeyFormat
+// bytes of encrypted key); consensus (MaxBidsPerTx,
 // MaxKeyCiphertext) is tighter.
 const (
-	maxBatchFormat  = 0xffff
-	maxKeyFormat    = 64 << 10
+	MaxBatchFormat  = 0xffff
+	MaxKeyFormat    = 64 << 10
 	commitEntrySize = keys.PubKeySize + 8 + 32 + 8
 	revealEntrySize = 32 + 8 + 32
 )
@@ -85,7 +86,7 @@ func (o OpenAuction) Encode() []byte {
 
 // DecodeOpenAuction parses a TxOpenAuction payload.
 func DecodeOpenAuction(b []byte) (OpenAuction, error) {
-	r := newReader(b, "open auction")
+	r := NewReader(b, "open auction")
 	o := OpenAuction{Device: r.PubKey("device"), Seq: r.U64("seq")}
 	return o, r.Finish()
 }
@@ -121,8 +122,8 @@ func (c CommitBids) Encode() []byte {
 
 // DecodeCommitBids parses a TxCommitBids payload.
 func DecodeCommitBids(b []byte) (CommitBids, error) {
-	r := newReader(b, "commit bids")
-	n := r.Count("bids", maxBatchFormat)
+	r := NewReader(b, "commit bids")
+	n := r.Count("bids", MaxBatchFormat)
 	if r.Err() == nil && len(b)-2 != n*commitEntrySize {
 		r.Fail("%d bytes for %d bids, want %d", len(b)-2, n, n*commitEntrySize)
 	}
@@ -170,8 +171,8 @@ func (rb RevealBids) Encode() []byte {
 
 // DecodeRevealBids parses a TxRevealBids payload.
 func DecodeRevealBids(b []byte) (RevealBids, error) {
-	r := newReader(b, "reveal bids")
-	n := r.Count("reveals", maxBatchFormat)
+	r := NewReader(b, "reveal bids")
+	n := r.Count("reveals", MaxBatchFormat)
 	if r.Err() == nil && len(b)-2 != n*revealEntrySize {
 		r.Fail("%d bytes for %d reveals, want %d", len(b)-2, n, n*revealEntrySize)
 	}
@@ -201,7 +202,7 @@ func (p Pay) Encode() []byte { return append([]byte(nil), p.Auction[:]...) }
 
 // DecodePay parses a TxPay payload.
 func DecodePay(b []byte) (Pay, error) {
-	r := newReader(b, "pay")
+	r := NewReader(b, "pay")
 	var p Pay
 	r.Fixed(p.Auction[:], "auction")
 	return p, r.Finish()
@@ -227,21 +228,21 @@ func (d DeliverKey) Encode() []byte {
 
 // DecodeDeliverKey parses a TxDeliverKey payload.
 func DecodeDeliverKey(b []byte) (DeliverKey, error) {
-	r := newReader(b, "deliver key")
+	r := NewReader(b, "deliver key")
 	var d DeliverKey
 	r.Fixed(d.Auction[:], "auction")
 	r.Fixed(d.KeyHash[:], "key hash")
-	d.EncryptedKey = r.Blob("encrypted key", maxKeyFormat)
+	d.EncryptedKey = r.Blob("encrypted key", MaxKeyFormat)
 	if err := r.Finish(); err != nil {
 		return DeliverKey{}, err
 	}
 	return d, nil
 }
 
-// newReader reads a payload or a state record. Its errors are ErrBadAuctionPayload
+// NewReader reads a payload or a state record. Its errors are ErrBadAuctionPayload
 // rule errors "<what>: <field>: <reason>", e.g. "commit bids: seq:
 // truncated"; the record decoders turn them into assertion errors.
-func newReader(b []byte, what string) *payload.Reader {
+func NewReader(b []byte, what string) *payload.Reader {
 	return payload.NewReader(b, what, func(what, reason string) error {
 		return consensus.RuleErrorf(ErrBadAuctionPayload, "%s: %s", what, reason)
 	})

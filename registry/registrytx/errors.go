@@ -1,6 +1,10 @@
-package registry
+package registrytx
 
-import "github.com/thingchain/thingchain/consensus"
+import (
+	"slices"
+
+	"github.com/thingchain/thingchain/consensus"
+)
 
 // Rule error kinds of the metadata chain. A wrong sender nonce is
 // consensus.ErrBadNonce. Every rejection a client can cause names one of
@@ -66,3 +70,7 @@ var allErrorKinds = []consensus.ErrorKind{
 	ErrDeviceExists, ErrNotAttested, ErrMetadataSchema, ErrNotOwner, ErrNotEnabled,
 	ErrTDIsThingModel, ErrTDPlaceholder, ErrTDMissingAffordance, ErrTDSchemaMismatch,
 }
+
+// ErrorKinds returns every kind this package declares (a fresh slice), for
+// table tests and documentation.
+func ErrorKinds() []consensus.ErrorKind { return slices.Clone(allErrorKinds) }

@@ -1,4 +1,4 @@
-package registry
+package registrytx
 
 import (
 	"crypto/sha256"
@@ -35,14 +35,14 @@ const (
 	MaxTDBytes       = 64 << 10 // Thing Description, measured compacted (ErrTDTooLarge)
 	MaxMetadataBytes = 16 << 10 // metadata object
 	MaxRegionBytes   = 16       // decode limit; the region pattern allows at most 6 ("FR-75A")
-	// maxJSONDepth is the nesting allowed inside a TD, TM or metadata:
+	// MaxJSONDepth is the nesting allowed inside a TD, TM or metadata:
 	// each object or array is one level. W3C TD examples with object
 	// schemas inside actions inside the Thing reach about 20.
-	maxJSONDepth = 64
-	// maxDocBlobBytes bounds the raw TD or TM blob in a payload; the
+	MaxJSONDepth = 64
+	// MaxDocBlobBytes bounds the raw TD or TM blob in a payload; the
 	// compacted form must still fit MaxTDBytes or MaxTMBytes. Pretty-
 	// printed documents fit as long as the transaction does.
-	maxDocBlobBytes = wire.MaxPayloadBytes
+	MaxDocBlobBytes = wire.MaxPayloadBytes
 )
 
 // Domain tags of the hashes signed by authorities and owners. Each is
@@ -269,7 +269,7 @@ func DecodePublishModel(b []byte) (*PublishModel, error) {
 		m.MetadataSchema = append(m.MetadataSchema, Field{Name: r.Str("field name", MaxIDBytes), Type: FieldType(r.U8("field type")), Required: r.Bool("field required")})
 	}
 	m.Version = r.U32("version")
-	m.ThingModel = r.Blob("thing model", maxDocBlobBytes)
+	m.ThingModel = r.Blob("thing model", MaxDocBlobBytes)
 	if err := r.Finish(); err != nil {
 		return nil, err
 	}
@@ -347,13 +347,16 @@ type Terms struct {
 	AccessPeriodSeconds uint64 `json:"access_period_seconds"` // length of one access period
 }
 
-func (t Terms) encode(w *payload.Writer) {
+// AppendTo writes the terms' canonical encoding (three u64, in field
+// order), as payloads and stored device records carry them.
+func (t Terms) AppendTo(w *payload.Writer) {
 	w.U64(t.ReservePerPoint)
 	w.U64(t.PointsPerPeriod)
 	w.U64(t.AccessPeriodSeconds)
 }
 
-func readTerms(r *payload.Reader) Terms {
+// ReadTerms reads terms written by AppendTo.
+func ReadTerms(r *payload.Reader) Terms {
 	return Terms{ReservePerPoint: r.U64("reserve per point"), PointsPerPeriod: r.U64("points per period"), AccessPeriodSeconds: r.U64("access period")}
 }
 
@@ -390,7 +393,7 @@ func (c *CheckIn) EnableHash(chainID uint32, device keys.PubKey, deviceNonce uin
 	w.Raw(td[:])
 	w.Raw(md[:])
 	w.Str(c.Region)
-	c.Terms.encode(w)
+	c.Terms.AppendTo(w)
 	w.U64(deviceNonce)
 	return wire.DoubleSHA256(w.Bytes())
 }
@@ -400,7 +403,7 @@ func (c *CheckIn) Encode() []byte {
 	w := payload.NewWriter(200 + len(c.ThingDescription) + len(c.Metadata))
 	w.Raw(c.Owner[:])
 	w.Str(c.Region)
-	c.Terms.encode(w)
+	c.Terms.AppendTo(w)
 	w.Blob(c.ThingDescription)
 	w.Blob(c.Metadata)
 	w.Raw(c.OwnerSig[:])
@@ -415,8 +418,8 @@ func DecodeCheckIn(b []byte) (*CheckIn, error) {
 	c := &CheckIn{}
 	c.Owner = r.PubKey("owner")
 	c.Region = r.Str("region", MaxRegionBytes)
-	c.Terms = readTerms(r)
-	c.ThingDescription = r.Blob("thing description", maxDocBlobBytes)
+	c.Terms = ReadTerms(r)
+	c.ThingDescription = r.Blob("thing description", MaxDocBlobBytes)
 	c.Metadata = r.Blob("metadata", MaxMetadataBytes)
 	c.OwnerSig = r.Sig("owner signature")
 	if err := r.Finish(); err != nil {
@@ -459,7 +462,7 @@ type SetTerms struct {
 func (s *SetTerms) Encode() []byte {
 	var w payload.Writer
 	w.Raw(s.DeviceKey[:])
-	s.Terms.encode(&w)
+	s.Terms.AppendTo(&w)
 	return w.Bytes()
 }
 
@@ -467,7 +470,7 @@ func (s *SetTerms) Encode() []byte {
 func DecodeSetTerms(b []byte) (*SetTerms, error) {
 	r := newReader(b, "set-terms payload")
 	s := &SetTerms{DeviceKey: r.PubKey("device key")}
-	s.Terms = readTerms(r)
+	s.Terms = ReadTerms(r)
 	if err := r.Finish(); err != nil {
 		return nil, err
 	}
