@@ -1,6 +1,7 @@
 package node
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -124,7 +125,16 @@ func (l *metadataLink) settle() {
 		}
 	}
 	if old := l.want.Swap(want).(wire.Hash); old != want && want != (wire.Hash{}) {
-		l.log.Info("metadata chain follows a heavier auction branch's anchor", "anchor", want, "height", l.heightOf(want))
+		// An anchor that extends the metadata tip is the everyday case of
+		// a node catching up (the auction block arrived before its anchor
+		// connected): not worth an info line per block. One on a side
+		// branch is a real switch of the metadata chain.
+		level := slog.LevelInfo
+		tip := l.meta.Tip()
+		if a, ok := l.meta.AncestorAt(want, tip.Height); ok && a.Hash() == tip.Hash {
+			level = slog.LevelDebug
+		}
+		l.log.Log(context.Background(), level, "metadata chain follows a heavier auction branch's anchor", "anchor", want, "height", l.heightOf(want))
 	}
 	if pin := l.Pinned(); pin != l.lastPin {
 		l.lastPin = pin

@@ -3,10 +3,12 @@ package node
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"github.com/thingchain/thingchain/api"
 	"github.com/thingchain/thingchain/api/apitypes"
@@ -95,6 +97,9 @@ func (n *Node) startRPC(ctx context.Context) error {
 	n.RPC.Register(rpc.Method{Name: "admin.setNetworkActive", Admin: true,
 		Summary: "turn peer-to-peer networking off (disconnect all, refuse all) or on again {active}", Handler: n.setNetworkActive})
 	bound, err := n.RPC.ListenAndServe(ctx, addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("API: %w: another node (or program) uses %s; give this one --rpc 127.0.0.1:0 (any free port) or another address, and --listen for its peer-to-peer port", err, addr)
+	}
 	if err != nil {
 		return err
 	}

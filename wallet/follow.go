@@ -144,18 +144,18 @@ func progressOf(r *BidRecord, a *apitypes.BidderAuction, addr string) BidProgres
 			set("revealed", "revealed %s per point; the auction closes at height %d", ledgertx.FormatAmount(bid.AmountPerPoint), a.CloseHeight)
 		case a.Status == apitypes.StatusAwaitingPayment && a.Winner == addr:
 			set("payment_due", "won at %s: pay %s more by height %d (bond-only bid; the watcher pays it)",
-				ledgertx.FormatAmount(a.Price), ledgertx.FormatAmount(a.Price-min(a.Price, bid.Deposit)), a.PayDeadline)
+				wonPrice(a), ledgertx.FormatAmount(a.Price-min(a.Price, bid.Deposit)), a.PayDeadline)
 		default:
 			set("fallback", "next in line if the winner does not pay by height %d", a.PayDeadline)
 		}
 	case apitypes.BidWon:
 		switch a.Status {
 		case apitypes.StatusDelivered:
-			end(OutcomeDelivered, "won at %s; access key delivered", ledgertx.FormatAmount(a.Price))
+			end(OutcomeDelivered, "won at %s; access key delivered", wonPrice(a))
 		case apitypes.StatusUndelivered:
-			end(OutcomeUndelivered, "won at %s, the device missed its delivery deadline: price refunded", ledgertx.FormatAmount(a.Price))
+			end(OutcomeUndelivered, "won at %s, the device missed its delivery deadline: price refunded", wonPrice(a))
 		default:
-			set("awaiting_key", "won at %s (paid from the deposit); the device delivers the key by height %d", ledgertx.FormatAmount(a.Price), a.DeliveryDeadline)
+			set("awaiting_key", "won at %s, paid from the deposit; the device delivers the key by height %d", wonPrice(a), a.DeliveryDeadline)
 		}
 	case apitypes.BidRefunded:
 		if a.Status == apitypes.StatusUndelivered && a.Winner == addr {
@@ -248,4 +248,13 @@ func (b *Bidder) Follow(ctx context.Context, client *rpc.Client, key *keys.Priva
 		return nil
 	}
 	return err
+}
+
+// wonPrice is an auction's price as a bidder reads it: the total, and the
+// second price per point it comes from (bids are stated per point).
+func wonPrice(a *apitypes.BidderAuction) string {
+	if a.PricePerPoint == 0 || a.Price == a.PricePerPoint {
+		return ledgertx.FormatAmount(a.Price)
+	}
+	return fmt.Sprintf("%s (%s per point)", ledgertx.FormatAmount(a.Price), ledgertx.FormatAmount(a.PricePerPoint))
 }

@@ -303,7 +303,7 @@ func (s *Server) dispatch(ctx context.Context, c *call, p *peer, starts *[]func(
 		return nil, &Error{Code: CodeMethodNotFound, Message: fmt.Sprintf("method %q not found; call %q for the list of methods", c.method, methodList)}
 	}
 	if m.Admin && !p.admin {
-		return nil, &Error{Code: CodeUnauthorized, Message: fmt.Sprintf("method %q requires admin authentication (cookie)", c.method)}
+		return nil, &Error{Code: CodeUnauthorized, Message: fmt.Sprintf("method %q requires admin authentication: send the node's cookie, e.g. curl --user \"$(cat DIR/.cookie)\" (the CLI does so with --datadir DIR)", c.method)}
 	}
 	defer func() {
 		if r := recover(); r != nil {

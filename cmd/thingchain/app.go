@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/thingchain/thingchain/api/rpc"
 	"github.com/thingchain/thingchain/chain/keys"
 )
 
@@ -31,6 +33,7 @@ Examples:
    thingchain chain info --datadir ./node1 --json`,
 		Version:              version,
 		EnableBashCompletion: true,
+		Suggest:              true, // "Did you mean 'send'?" after an unknown command
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error"},
 			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "text or json"},
@@ -51,6 +54,49 @@ Examples:
 		},
 		ExitErrHandler: func(*cli.Context, error) {}, // main prints errors once
 	}
+}
+
+// friendlyError adds what to do to errors that do not say it: a node's
+// refusal for want of funds, and urfave/cli's message for an unknown
+// command ("No help topic for 'sned'").
+func friendlyError(args []string, err error) error {
+	var refusal *rpc.Error
+	if errors.As(err, &refusal) && (refusal.Kind() != "" || refusal.Code == rpc.CodeInvalidParams || refusal.Code == rpc.CodeApplication) {
+		// A rule refusal, bad parameters or the method's own answer ("not
+		// found"): the message says what was wrong; the JSON-RPC code adds
+		// nothing a person can act on.
+		prefix := "the node answered: "
+		if refusal.Kind() != "" || refusal.Code == rpc.CodeInvalidParams {
+			prefix = "the node refused it: "
+		}
+		msg := strings.Replace(err.Error(), refusal.Error(), prefix+refusal.Message, 1)
+		if refusal.Kind() == "ErrInsufficientFunds" {
+			msg += ": spend less, or get coins first (on test and regtest: `thingchain wallet faucet NAME --amount A --wait`)"
+		}
+		return errors.New(msg)
+	}
+	rest, ok := strings.CutPrefix(err.Error(), "No help topic for ")
+	if !ok {
+		return err
+	}
+	name, hint, _ := strings.Cut(rest, ". ")
+	where := "thingchain"
+	for i := 1; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case "'"+a+"'" == name:
+			i = len(args)
+		case a == "--log-level" || a == "--log-format":
+			i++ // the global flag's value
+		case !strings.HasPrefix(a, "-"):
+			where += " " + a
+		}
+	}
+	msg := fmt.Sprintf("unknown command %s", name)
+	if hint != "" {
+		msg += " (" + strings.TrimSuffix(hint, ".") + ")"
+	}
+	return fmt.Errorf("%s: `%s --help` lists the commands", msg, where)
 }
 
 // newLogger builds the process logger from the global flags.

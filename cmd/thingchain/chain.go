@@ -26,6 +26,13 @@ func chainCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "chain",
 		Usage: "inspect and extend the chains of a data directory",
+		Description: `Reads the running node on --datadir through its API, or the data directory
+itself when no node runs there.
+
+Examples:
+   thingchain chain info --datadir ./n1 --json
+   thingchain chain generate 10 --chain auction --datadir ./n1     # regtest only
+   thingchain chain reconsider 3f1c…9a0b --chain auction --datadir ./n1`,
 		Subcommands: []*cli.Command{
 			{
 				Name:  "info",
@@ -77,11 +84,16 @@ func tipOf(t chain.TipInfo) apitypes.TipInfo {
 	return apitypes.TipInfo{Hash: t.Hash, Height: t.Height, Work: t.WorkHex, Bits: fmt.Sprintf("%08x", t.Bits), Difficulty: t.Difficulty, Time: t.Time}
 }
 
-// openForTool opens a stopped node's data directory.
-// Close the returned chains with Chains.Close.
-func openForTool(c *cli.Context) (*consensus.Params, *node.Chains, error) {
+// openForTool opens a stopped node's data directory. Only a command that
+// writes blocks (create) makes a new one: a command that reads would
+// otherwise answer from an empty chain it just created after a typo in
+// --datadir. Close the returned chains with Chains.Close.
+func openForTool(c *cli.Context, create bool) (*consensus.Params, *node.Chains, error) {
 	dir := dataDir(c)
-	if _, err := os.Stat(dir); err != nil && c.String("network") == "" {
+	if _, err := os.Stat(dir); err != nil && (!create || c.String("network") == "") {
+		if !create {
+			return nil, nil, fmt.Errorf("no data directory at %s: start a node there first (`thingchain node --datadir %s --network main|test|regtest`), or check --datadir", dir, dir)
+		}
 		return nil, nil, fmt.Errorf("data directory %s: %w (start a node with --datadir first, or pass --network to create one)", dir, err)
 	}
 	net, err := node.ResolveNetwork(dir, c.String("network"))
@@ -103,10 +115,31 @@ func openForTool(c *cli.Context) (*consensus.Params, *node.Chains, error) {
 	return net, cs, nil
 }
 
+// checkDataDirNetwork refuses an explicit --network that disagrees with
+// the network recorded in --datadir, also when a running node answers for
+// the directory (which would otherwise answer for its own network).
+func checkDataDirNetwork(c *cli.Context) error {
+	if c.String("network") == "" {
+		return nil
+	}
+	dir := dataDir(c)
+	if _, err := os.Stat(filepath.Join(dir, "network")); err != nil {
+		return nil // a new directory, or none: the command decides
+	}
+	_, err := node.ResolveNetwork(dir, c.String("network"))
+	if err != nil {
+		return fmt.Errorf("%w, or drop --network", err)
+	}
+	return nil
+}
+
 func chainInfo(c *cli.Context) error {
+	if err := checkDataDirNetwork(c); err != nil {
+		return err
+	}
 	s, err := chainSummaryFromNode(c)
 	if err != nil {
-		net, cs, err := openForTool(c)
+		net, cs, err := openForTool(c, false)
 		if err != nil {
 			return err
 		}
@@ -151,6 +184,9 @@ func chainGenerate(c *cli.Context) error {
 	if err := exactArgs(c, 1, "N"); err != nil {
 		return err
 	}
+	if err := checkDataDirNetwork(c); err != nil {
+		return err
+	}
 	count, err := strconv.Atoi(c.Args().First())
 	if err != nil || count < 1 || count > 100000 {
 		return fmt.Errorf("N must be a whole number from 1 to 100000, got %q", c.Args().First())
@@ -162,7 +198,7 @@ func chainGenerate(c *cli.Context) error {
 	if info, err := node.RunningInfo(dataDir(c)); err == nil {
 		return generateViaNode(c, info, kind, count)
 	}
-	net, cs, err := openForTool(c)
+	net, cs, err := openForTool(c, true)
 	if err != nil {
 		return err
 	}
@@ -230,6 +266,9 @@ func chainReconsider(c *cli.Context) error {
 	if err := exactArgs(c, 1, "HASH"); err != nil {
 		return err
 	}
+	if err := checkDataDirNetwork(c); err != nil {
+		return err
+	}
 	hash, err := wire.ParseHash(c.Args().First())
 	if err != nil {
 		return fmt.Errorf("HASH: %w (give the 64-hex-digit block hash, as chain info or the node's log print it)", err)
@@ -249,7 +288,7 @@ func chainReconsider(c *cli.Context) error {
 			return err
 		}
 	} else {
-		_, cs, err := openForTool(c)
+		_, cs, err := openForTool(c, false)
 		if err != nil {
 			return err
 		}

@@ -13,8 +13,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/thingchain/thingchain/api/apitypes"
-	"github.com/thingchain/thingchain/consensus"
 	"github.com/thingchain/thingchain/devicesim/wotcheck"
+	"github.com/thingchain/thingchain/ledger"
 	"github.com/thingchain/thingchain/registry"
 )
 
@@ -22,6 +22,9 @@ func devicesCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "devices",
 		Usage: "query the device records of the metadata chain",
+		Description: `Examples:
+   thingchain devices list --filter kind=thermostat --filter region=EU --datadir ./n1 --json
+   thingchain devices check http://127.0.0.1:8123/things/02ab...ef/td --token "$ACCESS_KEY"`,
 		Subcommands: []*cli.Command{
 			{
 				Name:  "list",
@@ -99,7 +102,12 @@ func parseDeviceFilters(args []string) (apitypes.DeviceFilter, error) {
 		case key == "max-reserve":
 			n, err := strconv.ParseUint(value, 10, 64)
 			if err != nil {
-				return f, fmt.Errorf("filter %q: max-reserve takes a whole number of base units", a)
+				if units, perr := ledger.ParseAmount(value); perr == nil {
+					// The filter language (shared with the web app) counts
+					// base units; say what the amount the user meant is.
+					return f, fmt.Errorf("filter %q: max-reserve takes a whole number of base units: %s is max-reserve=%d", a, ledger.FormatAmount(units), units)
+				}
+				return f, fmt.Errorf("filter %q: max-reserve takes a whole number of base units (1 THG = %d)", a, ledger.Coin)
 			}
 			f.MaxReserve = &n
 		case strings.HasPrefix(key, "prop:") && len(key) > len("prop:"):
@@ -134,7 +142,7 @@ func devicesList(c *cli.Context) error {
 	if f.Offset < 0 || f.Limit < 1 || f.Limit > registry.MaxQueryLimit {
 		return fmt.Errorf("--offset must be ≥ 0 and --limit between 1 and %d", registry.MaxQueryLimit)
 	}
-	net, err := consensus.ForNetwork(c.String("network"))
+	net, err := commandNetwork(c)
 	if err != nil {
 		return err
 	}
@@ -151,9 +159,9 @@ func devicesList(c *cli.Context) error {
 		return printJSON(c.App.Writer, res)
 	}
 	tw := tabwriter.NewWriter(c.App.Writer, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "DEVICE\tKIND\tMODEL\tREGION\tRESERVE/PT\tPOINTS\tENABLED\tOWNER")
+	fmt.Fprintln(tw, "DEVICE\tKIND\tMODEL\tREGION\tRESERVE/POINT\tPOINTS\tENABLED\tOWNER")
 	for _, d := range res.Devices {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%v\t%s\n", d.Device, d.Kind, d.Model, d.Region, d.Terms.ReservePerPoint, d.Terms.PointsPerPeriod, d.Enabled, d.Owner)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%v\t%s\n", d.Device, d.Kind, d.Model, d.Region, ledger.FormatAmount(d.Terms.ReservePerPoint), d.Terms.PointsPerPeriod, d.Enabled, d.Owner)
 	}
 	tw.Flush()
 	fmt.Fprintf(c.App.Writer, "%d of %d matching devices (offset %d)\n", len(res.Devices), res.Total, f.Offset)
@@ -173,7 +181,9 @@ func devicesCheck(c *cli.Context) error {
 	var td []byte
 	var err error
 	if arg := c.Args().First(); !strings.HasPrefix(arg, "http://") && !strings.HasPrefix(arg, "https://") {
-		td, err = os.ReadFile(arg) // a TD file; its base or absolute hrefs say where the device is
+		if td, err = os.ReadFile(arg); err != nil { // a TD file; its base or absolute hrefs say where the device is
+			err = fmt.Errorf("%w: give a Thing Description file or its http(s):// URL", err)
+		}
 	} else {
 		td, err = wotcheck.FetchTD(ctx, arg, opts)
 	}
@@ -201,5 +211,24 @@ func devicesCheck(c *cli.Context) error {
 		fmt.Fprintf(c.App.Writer, "%s %-28s %-18s %s %s\n", mark, r.Affordance, r.Op, r.URL, r.Detail)
 	}
 	fmt.Fprintf(c.App.Writer, "%q: %d passed, %d failed, %d skipped\n", rep.Title, rep.Passed, rep.Failed, rep.Skipped)
+	if err := rep.Err(); err != nil && c.String("token") == "" && onlyUnauthorized(rep) {
+		return fmt.Errorf("%w: the device wants an access key for every interaction: pass --token AUCTION.KEY (`thingchain wallet keys NAME --json` gives a won auction and its key)", err)
+	}
 	return rep.Err()
+}
+
+// onlyUnauthorized reports whether every failed interaction was refused
+// with HTTP 401 (no access key), the expected answer of a device checked
+// without --token.
+func onlyUnauthorized(rep *wotcheck.Report) bool {
+	failed := 0
+	for _, r := range rep.Results {
+		if !r.OK && !r.Skipped {
+			if r.Status != 401 {
+				return false
+			}
+			failed++
+		}
+	}
+	return failed > 0
 }

@@ -16,7 +16,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/thingchain/thingchain/api/rpc"
-	"github.com/thingchain/thingchain/consensus"
 	"github.com/thingchain/thingchain/devicesim"
 	"github.com/thingchain/thingchain/node"
 )
@@ -86,7 +85,7 @@ func runDevicesim(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	dialNet, err := consensus.ForNetwork(c.String("network"))
+	dialNet, err := commandNetwork(c)
 	if err != nil {
 		return err
 	}

@@ -70,6 +70,16 @@ func econRun(c *cli.Context) error {
 	if out == "" {
 		return fmt.Errorf("--out DIR is required: the directory the report is written to")
 	}
+	// Refuse an unwritable --out now, not after minutes of simulation.
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return fmt.Errorf("--out %s: %w: choose a directory you can write", out, err)
+	}
+	probe, err := os.CreateTemp(out, ".econ-write-test-*")
+	if err != nil {
+		return fmt.Errorf("--out %s: %w: choose a directory you can write", out, err)
+	}
+	probe.Close()
+	os.Remove(probe.Name())
 	s := base
 	if path := c.String("scenario"); path != "" {
 		var err error

@@ -106,7 +106,7 @@ func (f *ProposalFile) progress() string {
 func readProposal(path string) (*ProposalFile, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("proposal file: %w (`thingchain gov propose --out FILE` writes one)", err)
 	}
 	var f ProposalFile
 	if err := json.Unmarshal(b, &f); err != nil {
@@ -147,8 +147,8 @@ Example (regtest, whose authority keys are well known):
 			{
 				Name:      "authorities",
 				Usage:     "show the network's authority set and threshold",
-				UsageText: "thingchain gov authorities [--network NET] [--json]\n\nExample:\n   thingchain gov authorities --network test",
-				Flags:     netFlags,
+				UsageText: "thingchain gov authorities [--network NET | --datadir DIR] [--json]\n\nExamples:\n   thingchain gov authorities --network test\n   thingchain gov authorities --datadir ./n1 --json   # the network of ./n1",
+				Flags:     append(slices.Clone(netFlags), dataDirFlag),
 				Action:    govAuthorities,
 			},
 			{
@@ -225,7 +225,7 @@ Example:
 }
 
 func govAuthorities(c *cli.Context) error {
-	net, err := consensus.ForNetwork(c.String("network"))
+	net, err := commandNetwork(c)
 	if err != nil {
 		return err
 	}
@@ -344,7 +344,7 @@ func govStatus(c *cli.Context) error {
 	if err := exactArgs(c, 1, "FILE"); err != nil {
 		return err
 	}
-	net, err := consensus.ForNetwork(c.String("network"))
+	net, err := commandNetwork(c)
 	if err != nil {
 		return err
 	}

@@ -1,5 +1,3 @@
-// Command thingchain is the thingchain node, wallet and tools in one
-// binary. Run `thingchain --help` for the commands.
 package main
 
 import (
@@ -13,7 +11,7 @@ func main() {
 	node.Version = version
 	app := newApp()
 	if err := app.Run(interspersed(app, os.Args)); err != nil {
-		fmt.Fprintln(os.Stderr, "error:", err)
+		fmt.Fprintln(os.Stderr, "error:", friendlyError(os.Args, err))
 		os.Exit(1)
 	}
 }

@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/thingchain/thingchain/consensus"
 	"github.com/thingchain/thingchain/node"
 )
 
@@ -28,6 +31,34 @@ func dataDir(c *cli.Context) string {
 	return node.DefaultDataDir(network)
 }
 
+// commandNetwork is the network a client command works on: --network
+// when given; else the network recorded in --datadir, so `--datadir ./n1`
+// alone is enough for a regtest node's directory; else the flag's default
+// (test). An explicit --network that disagrees with --datadir's is refused
+// with both names.
+func commandNetwork(c *cli.Context) (*consensus.Params, error) {
+	requested := ""
+	if c.IsSet("network") {
+		requested = c.String("network")
+	}
+	if d := c.String("datadir"); d != "" {
+		if _, err := os.Stat(filepath.Join(d, "network")); err == nil {
+			net, err := node.ResolveNetwork(d, requested)
+			if err != nil {
+				return nil, fmt.Errorf("%w, or drop --network", err)
+			}
+			return net, nil
+		}
+	}
+	if requested == "" {
+		requested = c.String("network") // the flag's own default, if it has one
+	}
+	if requested == "" {
+		requested = "test"
+	}
+	return consensus.ForNetwork(requested)
+}
+
 func nodeCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "node",
@@ -43,6 +74,7 @@ Examples:
    thingchain node --network test --bootstrap /ip4/127.0.0.1/tcp/19740/p2p/12D3KooW...`,
 		Flags: []cli.Flag{
 			networkFlag, dataDirFlag,
+			&cli.BoolFlag{Name: "json", Usage: "write the log as JSON lines (same as the global --log-format json)"},
 			&cli.BoolFlag{Name: "mine", Usage: "mine both chains"},
 			&cli.IntFlag{Name: "mine-threads", Value: 2, Usage: "mining threads, split between the two chains"},
 			&cli.StringFlag{Name: "reward", Usage: "address that receives mining fees (default: the node's miner key)"},
@@ -59,6 +91,11 @@ Examples:
 			// start-up still shuts down cleanly.
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			if c.Bool("json") { // a node's output is its log
+				if err := c.Set("log-format", "json"); err != nil {
+					return err
+				}
+			}
 			log, err := newLogger(c, os.Stderr)
 			if err != nil {
 				return err

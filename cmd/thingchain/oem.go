@@ -8,7 +8,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/thingchain/thingchain/api"
-	"github.com/thingchain/thingchain/consensus"
 	"github.com/thingchain/thingchain/registry"
 )
 
@@ -171,7 +170,7 @@ func oemModel(c *cli.Context) error {
 	if err := exactArgs(c, 1, "ID"); err != nil {
 		return err
 	}
-	net, err := consensus.ForNetwork(c.String("network"))
+	net, err := commandNetwork(c)
 	if err != nil {
 		return err
 	}

@@ -143,7 +143,7 @@ type TxFile struct {
 func readTxFile(path string) (*TxFile, *wire.Tx, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("transaction file: %w (the gov, oem and owner commands write one with --out)", err)
 	}
 	var f TxFile
 	if err := json.Unmarshal(b, &f); err != nil {

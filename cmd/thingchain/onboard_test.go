@@ -9,12 +9,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/urfave/cli/v2"
 
 	"github.com/thingchain/thingchain/chain/keys"
 	"github.com/thingchain/thingchain/consensus"
@@ -250,39 +247,6 @@ func TestOnboardingWithCLIOnly(t *testing.T) {
 	for _, d := range res.Devices {
 		if d.ModelVersion != 1 {
 			t.Fatalf("device %s model version %d, want 1", d.Device, d.ModelVersion)
-		}
-	}
-}
-
-// TestOnboardingCommandsDocumented: every onboarding subcommand has a
-// usage text with an example and a --json flag, and its help prints.
-func TestOnboardingCommandsDocumented(t *testing.T) {
-	app := newApp()
-	for _, top := range []string{"gov", "oem", "owner", "tx", "devices"} {
-		var cmd *cli.Command
-		for _, c := range app.Commands {
-			if c.Name == top {
-				cmd = c
-			}
-		}
-		if cmd == nil {
-			t.Fatalf("no %s command", top)
-		}
-		for _, sub := range cmd.Subcommands {
-			name := top + " " + sub.Name
-			if !strings.Contains(sub.UsageText, "Example") {
-				t.Errorf("%s: usage text has no example", name)
-			}
-			hasJSON := false
-			for _, f := range sub.Flags {
-				hasJSON = hasJSON || slices.Contains(f.Names(), "json")
-			}
-			if !hasJSON {
-				t.Errorf("%s: no --json flag", name)
-			}
-			if out := runApp(t, false, top, sub.Name, "--help"); !strings.Contains(out, "Example") {
-				t.Errorf("%s --help does not show the example:\n%s", name, out)
-			}
 		}
 	}
 }

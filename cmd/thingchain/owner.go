@@ -172,7 +172,7 @@ func ownerCheckIn(c *cli.Context) error {
 	case c.String("consent") != "":
 		b, err := os.ReadFile(c.String("consent"))
 		if err != nil {
-			return err
+			return fmt.Errorf("--consent: %w (the owner writes it with `thingchain owner enable --consent-out FILE`)", err)
 		}
 		var cf ConsentFile
 		if err := json.Unmarshal(b, &cf); err != nil {

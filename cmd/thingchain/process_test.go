@@ -128,7 +128,7 @@ func TestCLIErrorsAreClear(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"chain", "info", "--datadir", dir}, "start a node with --datadir first"},
+		{[]string{"chain", "info", "--datadir", dir}, "no data directory at"},
 		{[]string{"node", "--network", "moon", "--datadir", dir}, `unknown network "moon"`},
 		{[]string{"chain", "generate", "--datadir", dir}, "needs 1 argument"},
 		{[]string{"chain", "generate", "ten", "--datadir", dir}, "whole number"},

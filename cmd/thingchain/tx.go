@@ -13,6 +13,13 @@ func txCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "tx",
 		Usage: "submit and inspect signed transaction files (offline signing)",
+		Description: `The gov, oem and owner commands can write a signed transaction to a file
+(--out) instead of submitting it, so the key never meets the network.
+
+Examples:
+   thingchain tx show attest-0001.json
+   thingchain tx submit attest-0001.json --wait --network regtest --datadir ./n1
+   thingchain tx status 9ea23a5c… --chain auction --network regtest --datadir ./n1 --json`,
 		Subcommands: []*cli.Command{
 			{
 				Name:  "submit",
@@ -83,7 +90,7 @@ func txStatus(c *cli.Context) error {
 	if err := exactArgs(c, 1, "TXID"); err != nil {
 		return err
 	}
-	net, err := consensus.ForNetwork(c.String("network"))
+	net, err := commandNetwork(c)
 	if err != nil {
 		return err
 	}
@@ -94,7 +101,16 @@ func txStatus(c *cli.Context) error {
 	defer client.Close()
 	var tr api.TxResult
 	if err := client.Call(c.Context, "chain.getTransaction", map[string]string{"chain": c.String("chain"), "txid": c.Args().First()}, &tr); err != nil {
-		return err
+		// Not on the chain asked (metadata by default)? A transfer or a
+		// bid is on the auction chain: look there before giving up.
+		other := "auction"
+		if c.String("chain") == "auction" {
+			other = "metadata"
+		}
+		if c.IsSet("chain") || client.Call(c.Context, "chain.getTransaction", map[string]string{"chain": other, "txid": c.Args().First()}, &tr) != nil {
+			return err
+		}
+		fmt.Fprintf(c.App.ErrWriter, "note: not on the %s chain; found on the %s chain (--chain %s)\n", c.String("chain"), other, other)
 	}
 	if c.Bool("json") {
 		return printJSON(c.App.Writer, tr)

@@ -17,7 +17,7 @@ var (
 	walletDirFlag    = &cli.StringFlag{Name: "wallet-dir", Usage: "keystore directory (default ~/.thingchain/wallets/<network>)"}
 	passwordFileFlag = &cli.StringFlag{Name: "password-file", Usage: "read the password from the first line of this file (else $" + wallet.PasswordEnvVar + ", else a prompt)"}
 	kdfFlag          = &cli.StringFlag{Name: "kdf", Value: "standard", Usage: "key derivation cost for new keys: standard (scrypt N=2^18) or light (N=2^12, for throwaway test keys)"}
-	walletNetFlag    = &cli.StringFlag{Name: "network", Aliases: []string{"n"}, Value: "test", Usage: "network whose address prefix new keys use: main, test or regtest"}
+	walletNetFlag    = &cli.StringFlag{Name: "network", Aliases: []string{"n"}, Usage: "main, test or regtest: the keystore and address prefix to use (default: the network of --datadir, else test)"}
 )
 
 // walletContext is what every wallet subcommand resolves first.
@@ -27,7 +27,7 @@ type walletContext struct {
 }
 
 func openWallet(c *cli.Context) (*walletContext, error) {
-	net, err := consensus.ForNetwork(c.String("network"))
+	net, err := commandNetwork(c)
 	if err != nil {
 		return nil, err
 	}
@@ -66,6 +66,13 @@ func walletCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "wallet",
 		Usage: "manage keys and coins (keystore files encrypted with scrypt and AES-256-GCM)",
+		Description: `Keys live in ~/.thingchain/wallets/<network> (or --wallet-dir); the password
+comes from --password-file, $` + wallet.PasswordEnvVar + ` or a prompt.
+
+Examples:
+   thingchain wallet new alice --network regtest
+   thingchain wallet faucet alice --amount 100 --wait --network regtest --datadir ./n1
+   thingchain wallet bid alice --filter kind=thermostat --max-price-per-point 0.0005 --network regtest --datadir ./n1`,
 		Subcommands: append([]*cli.Command{
 			{
 				Name:      "new",

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -122,12 +123,15 @@ Example:
 			Usage: "download a device's data with the access key won in its auction",
 			UsageText: `thingchain wallet fetch NAME DEVICE [--property P]
 
-Finds the valid access key delivered for DEVICE (hex key), reads the data
-endpoint from the device's Thing Description on the metadata chain, and
-GETs it with "Authorization: Bearer <auction-id>.<key>". Prints the JSON.
+Finds the valid access key delivered for DEVICE, reads the data endpoint
+from the device's Thing Description on the metadata chain, and GETs it with
+"Authorization: Bearer <auction-id>.<key>". Prints the JSON. DEVICE is the
+device's hex public key, the short form ` + "`wallet keys NAME`" + ` prints
+(0287de71…8d70b0) or a unique hex prefix of at least 6 characters.
 
-Example:
-   thingchain wallet fetch alice 03c1... --property temperature --network regtest --datadir ./n1`,
+Examples:
+   thingchain wallet fetch alice 0287de71…8d70b0 --datadir ./n1
+   thingchain wallet fetch alice 0287de71 --property room_temp_c --network regtest --datadir ./n1`,
 			Flags: withKey(
 				&cli.StringFlag{Name: "property", Aliases: []string{"p"}, Usage: "one property (default: all properties)"},
 				&cli.DurationFlag{Name: "http-timeout", Value: 30 * time.Second, Usage: "timeout of the data request"},
@@ -425,7 +429,7 @@ func walletAuctions(c *cli.Context) error {
 		return nil
 	}
 	tw := tabwriter.NewWriter(c.App.Writer, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "AUCTION\tDEVICE\tPHASE\tCLOSE\tBID/PT\tDEPOSIT\tMY BID\tWINNER\tPRICE\t")
+	fmt.Fprintln(tw, "AUCTION\tDEVICE\tPHASE\tCLOSE\tBID/PT\tDEPOSIT\tMY BID\tWINNER\tPRICE (TOTAL)\t")
 	for _, a := range list {
 		winner := "-"
 		switch {
@@ -483,11 +487,11 @@ func walletFetch(c *cli.Context) error {
 		return err
 	}
 	defer s.client.Close()
-	device := strings.ToLower(c.Args().Get(1))
-	if raw, err := hex.DecodeString(device); err != nil || len(raw) != keys.PubKeySize {
-		return fmt.Errorf("DEVICE %q: want the device's hex public key (%d hex characters)", c.Args().Get(1), 2*keys.PubKeySize)
-	}
 	ks, err := s.b.Keys(c.Context, s.client, s.key)
+	if err != nil {
+		return err
+	}
+	device, err := matchDevice(c.Args().Get(1), ks, c.Args().First())
 	if err != nil {
 		return err
 	}
@@ -524,6 +528,39 @@ func walletFetch(c *cli.Context) error {
 		return printJSON(c.App.Writer, map[string]any{"device": device, "auction": best.Auction, "endpoint": endpoint, "expires": best.Expires, "data": data})
 	}
 	return printJSON(c.App.Writer, data)
+}
+
+// matchDevice resolves wallet fetch's DEVICE: the device's full hex key,
+// the short form the tables print (0287de71…8d70b0, also with "..."), or
+// a hex prefix of at least 6 characters, matched against the devices the
+// wallet holds access keys for; ambiguous or unknown ones are refused
+// with what to type instead.
+func matchDevice(arg string, ks []wallet.AccessKey, name string) (string, error) {
+	s := strings.ToLower(strings.TrimSpace(arg))
+	if raw, err := hex.DecodeString(s); err == nil && len(raw) == keys.PubKeySize {
+		return s, nil
+	}
+	prefix, suffix, short := strings.Cut(s, "…")
+	if !short {
+		prefix, suffix, short = strings.Cut(s, "...")
+	}
+	isHex := func(x string) bool { return strings.Trim(x, "0123456789abcdef") == "" }
+	if !isHex(prefix) || !isHex(suffix) || len(prefix)+len(suffix) < 6 {
+		return "", fmt.Errorf("DEVICE %q: give the device's hex public key (%d hex characters), the short form `wallet keys %s` prints, or a hex prefix of at least 6 characters", arg, 2*keys.PubKeySize, name)
+	}
+	var found []string
+	for _, k := range ks {
+		if strings.HasPrefix(k.Device, prefix) && strings.HasSuffix(k.Device, suffix) && !slices.Contains(found, k.Device) {
+			found = append(found, k.Device)
+		}
+	}
+	switch len(found) {
+	case 1:
+		return found[0], nil
+	case 0:
+		return "", fmt.Errorf("DEVICE %q: no access key of %s is for a matching device: `thingchain wallet keys %s` lists them", arg, name, name)
+	}
+	return "", fmt.Errorf("DEVICE %q matches %d devices (%s): give more of the key", arg, len(found), strings.Join(found, ", "))
 }
 
 // watchClient returns a WebSocket connection to the same node as the

@@ -97,8 +97,11 @@ func paymentWindow(net *consensus.Params) string {
 // with the same wallet and node options.
 func resumeCommand(c *cli.Context) string {
 	parts := []string{"thingchain wallet watch", c.Args().First()}
-	for _, name := range []string{"network", "wallet-dir", "datadir", "node", "password-file"} {
-		if c.IsSet(name) || name == "network" {
+	if net, err := commandNetwork(c); err == nil { // the network in use, even when --datadir chose it
+		parts = append(parts, "--network", net.Name)
+	}
+	for _, name := range []string{"wallet-dir", "datadir", "node", "password-file"} {
+		if c.IsSet(name) {
 			parts = append(parts, "--"+name, shellQuote(c.String(name)))
 		}
 	}

@@ -7,6 +7,8 @@ import (
 	apiclient "github.com/thingchain/thingchain/api/client"
 	"github.com/thingchain/thingchain/chain/wire"
 	"path/filepath"
+	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -71,7 +73,7 @@ func offlineOK(c *cli.Context, err error) bool {
 // node on --datadir (a running node holds the directory's lock: then the
 // error says to stop it or use the API).
 func offlineAccount(c *cli.Context, addr keys.Address) (apitypes.Account, error) {
-	net, cs, err := openForTool(c)
+	net, cs, err := openForTool(c, false)
 	if err != nil {
 		return apitypes.Account{}, err
 	}
@@ -98,7 +100,11 @@ func resolveAddress(w *walletContext, s string) (keys.Address, error) {
 	if errors.Is(err, keys.ErrAddressPrefix) || errors.Is(err, keys.ErrAddressChecksum) {
 		return a, err // it is an address, just not a usable one: say why
 	}
+	decodeErr := err
 	kf, err := w.store.Get(s)
+	if err != nil && strings.HasPrefix(strings.ToLower(s), w.net.AddressHRP+"1") {
+		return keys.Address{}, fmt.Errorf("%q looks like a %s address but is not one (%v): copy it again, e.g. from `thingchain wallet list`", s, w.net.Name, decodeErr)
+	}
 	if err != nil {
 		return keys.Address{}, fmt.Errorf("%q is neither an address of network %q nor a key in the keystore: %w", s, w.net.Name, err)
 	}
@@ -283,12 +289,16 @@ func walletHistory(c *cli.Context) error {
 		return printJSON(c.App.Writer, hist)
 	}
 	if len(hist) == 0 {
-		fmt.Fprintln(c.App.Writer, "no transactions in the scanned blocks")
+		fmt.Fprintln(c.App.Writer, "no transactions in the scanned blocks (--blocks scans further back)")
+		return nil
 	}
+	tw := tabwriter.NewWriter(c.App.Writer, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "HEIGHT\tIN/OUT\tAMOUNT\tFEE\tTYPE\tTXID")
 	for _, h := range hist {
-		fmt.Fprintf(c.App.Writer, "%8d  %-3s  %-20s fee %-14s %s\n", h.Height, h.Direction, ledger.FormatAmount(h.Amount), ledger.FormatAmount(h.Fee), h.ID)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\n", h.Height, h.Direction, ledger.FormatAmount(h.Amount), ledger.FormatAmount(h.Fee), h.Type, h.ID)
 	}
-	return nil
+	fmt.Fprintln(tw, "(TYPE: 1 transfer, 10 open auction, 11/15 sealed bids (bond-only/full deposit), 12 reveal, 13 payment, 14 key delivery: docs/auction.md §4)")
+	return tw.Flush()
 }
 
 func walletFaucet(c *cli.Context) error {

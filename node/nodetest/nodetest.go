@@ -1,6 +1,3 @@
-// Package nodetest starts real nodes inside a test process: one place for
-// what the node, wallet, device simulator and CLI tests all need. It is
-// imported by tests only.
 package nodetest
 
 import (
