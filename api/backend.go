@@ -1,6 +1,7 @@
 package api
 
 import (
+	"github.com/thingchain/thingchain/api/apitypes"
 	"github.com/thingchain/thingchain/auction"
 	"github.com/thingchain/thingchain/chain"
 	"github.com/thingchain/thingchain/chain/keys"
@@ -42,4 +43,7 @@ type Backend struct {
 	DescribeTransfer func(tx *wire.Tx) (to keys.Address, amount uint64, ok bool)
 	// NodeInfo describes the node (version, addresses, peers).
 	NodeInfo func() any
+	// Sync reports a chain's sync with its peers; nil for a node without
+	// a network.
+	Sync func(kind consensus.ChainKind) apitypes.SyncProgress
 }

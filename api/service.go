@@ -42,13 +42,22 @@ func (s *Service) chain(name string) (*chain.Chain, consensus.ChainKind, error) 
 	return s.b.Chains[kind], kind, nil
 }
 
-// ChainInfo returns both tips.
+// ChainInfo returns both tips and how far each chain's sync has come.
 func (s *Service) ChainInfo(context.Context) (ChainInfoResult, error) {
+	meta, auc := s.b.Chains[consensus.MetadataChain].Tip(), s.b.Chains[consensus.AuctionChain].Tip()
 	return ChainInfoResult{
 		Network:  s.b.Net.Name,
-		Metadata: tipJSON(s.b.Chains[consensus.MetadataChain].Tip()),
-		Auction:  tipJSON(s.b.Chains[consensus.AuctionChain].Tip()),
+		Metadata: tipJSON(meta),
+		Auction:  tipJSON(auc),
+		Sync:     apitypes.ChainSyncs{Metadata: s.syncOf(consensus.MetadataChain, meta), Auction: s.syncOf(consensus.AuctionChain, auc)},
 	}, nil
+}
+
+func (s *Service) syncOf(kind consensus.ChainKind, tip chain.TipInfo) apitypes.SyncProgress {
+	if s.b.Sync == nil {
+		return apitypes.SyncProgress{Height: tip.Height, Target: tip.Height}
+	}
+	return s.b.Sync(kind)
 }
 
 // GetBlock returns a block by hash (any branch) or main-chain height.

@@ -7,7 +7,8 @@ package chain
 // invalid cannot be connected. The set is kept as a superset, pruned as
 // bestCandidate meets entries that no longer qualify, so adding is cheap
 // and only a few places add:
-//   - acceptBlock, when a block's data is stored;
+//   - acceptBlock and storeAndActivate (a batch), when a block's data is
+//     stored;
 //   - disconnectTip, when a block leaves the main chain;
 //   - clearInvalid, when invalid marks are cleared (Reconsider, open);
 //   - loadIndex, for every stored block at open.

@@ -101,6 +101,9 @@ type Chain struct {
 	pendingN   int // blocks with a pending flag; see RetryPending
 	arriving   *arrivingBlock
 	candidates map[*blockNode]struct{} // fork-choice candidates; see candidates.go
+	// batchBlocks holds the decoded blocks ProcessBlocks is connecting,
+	// so connectBranch need not read them back (batch.go).
+	batchBlocks map[wire.Hash]*wire.Block
 
 	tipStatesMu sync.Mutex
 	tipStates   map[*TipState]struct{} // open snapshots, released by Close

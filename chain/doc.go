@@ -7,8 +7,12 @@
 // runs in stages by the data each needs (checkBlockSanity: the block alone;
 // checkHeaderContext: the parent header chain; connectBlock: the state), fork
 // choice is most cumulative work, and a reorganisation disconnects blocks
-// through their undo data and connects the new branch, one atomic Badger
-// transaction per block so a kill -9 at any moment leaves a consistent tip.
+// through their undo data and connects the new branch in atomic Badger
+// transactions of whole blocks (several per commit on a long branch,
+// connectBranch) so a kill -9 at any moment leaves a consistent tip.
+// Initial sync imports runs of blocks through VerifyBlocks (context-free
+// checks on all cores, no lock) and ProcessBlocks (store, then connect
+// under one lock), which end where ProcessBlock on each block would.
 // Every signature of a block is verified in one parallel batch before any
 // state is touched; fork choice searches a candidate set of side-branch
 // blocks, not the whole index (candidates.go); a block arriving as bytes

@@ -3,6 +3,7 @@ package chain
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/dgraph-io/badger/v4"
 
@@ -112,9 +113,9 @@ func (c *Chain) activateBestChain() ([]Event, error) {
 }
 
 // reorganize moves the main chain to target: disconnect back to the fork
-// point, then connect target's branch block by block. Each block is one
-// atomic Badger transaction, so a crash leaves the tip on a consistent
-// block of either branch, and Open finishes the switch. A rule violation
+// point, then connect target's branch (connectBranch: several blocks per
+// atomic Badger transaction, each ending on a whole block), so a crash
+// leaves the tip on a consistent block of either branch, and Open finishes the switch. A rule violation
 // while connecting marks the block invalid and returns its RuleError with
 // the tip wherever the last good block left it.
 func (c *Chain) reorganize(target *blockNode) (*Event, error) {
@@ -135,21 +136,17 @@ func (c *Chain) reorganize(target *blockNode) (*Event, error) {
 	for n := target; n != fork; n = n.parent {
 		attach = append(attach, n)
 	}
-	for i := len(attach) - 1; i >= 0; i-- {
-		n := attach[i]
-		blk, err := c.connectBlock(n)
-		if err != nil {
-			var rerr consensus.RuleError
-			switch {
-			case errors.As(err, &rerr):
-				c.markInvalid(n, err)
-				c.log.Warn("block failed to connect", "hash", n.hash, "height", n.height(), "err", err)
-			case errors.Is(err, ErrPending):
-				c.markPending(n, err)
-			}
-			return c.finishEvent(ev), err
+	slices.Reverse(attach)
+	if n, err := c.connectBranch(attach, ev); err != nil {
+		var rerr consensus.RuleError
+		switch {
+		case errors.As(err, &rerr):
+			c.markInvalid(n, err)
+			c.log.Warn("block failed to connect", "hash", n.hash, "height", n.height(), "err", err)
+		case errors.Is(err, ErrPending):
+			c.markPending(n, err)
 		}
-		ev.Applied = append(ev.Applied, blk)
+		return c.finishEvent(ev), err
 	}
 	if len(ev.Reverted) > 0 {
 		c.log.Info("reorganized", "fork_height", fork.height(), "reverted", len(ev.Reverted), "applied", len(ev.Applied), "tip", target.hash)

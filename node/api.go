@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -60,6 +61,7 @@ func (n *Node) Backend() api.Backend {
 			return t.To, t.Amount, err == nil
 		},
 		NodeInfo: func() any { return n.info() },
+		Sync:     n.syncProgress,
 	}
 	if _, ok := ledger.FaucetKey(n.Net); ok {
 		b.Faucet = n.Faucet
@@ -128,4 +130,21 @@ func (n *Node) setNetworkActive(_ context.Context, raw json.RawMessage) (any, er
 	}
 	n.P2P.SetNetworkActive(*p.Active)
 	return apitypes.NetworkActive{Active: n.P2P.NetworkActive()}, nil
+}
+
+// syncProgress reports kind's sync with its peers (none without a
+// network: the tip is the target).
+func (n *Node) syncProgress(kind consensus.ChainKind) apitypes.SyncProgress {
+	c := n.Metadata
+	if kind == consensus.AuctionChain {
+		c = n.Auction
+	}
+	tip := c.Tip().Height
+	pn := n.P2P
+	if pn == nil {
+		return apitypes.SyncProgress{Height: tip, Target: tip}
+	}
+	sp := pn.SyncProgress(kind)
+	return apitypes.SyncProgress{Syncing: sp.Syncing, Height: sp.Height, Target: sp.Target,
+		BlocksPerS: math.Round(sp.BlocksPerSec*10) / 10, ETASeconds: math.Round(sp.ETA.Seconds()*10) / 10, Peers: sp.Peers}
 }

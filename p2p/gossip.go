@@ -57,6 +57,7 @@ type chainNet struct {
 	flights         map[wire.Hash]*flight // blocks a sync is fetching
 	recordsMu       sync.Mutex
 	records         map[peer.ID]*peerRecord // what sync learnt of each peer
+	meter           syncMeter               // progress of this chain's syncs
 }
 
 // Topic and protocol names for one chain of one network.

@@ -42,6 +42,12 @@ type ChainAPI interface {
 	// ProcessBlockBytes validates and stores a block; RuleErrors (other
 	// than ErrDuplicateBlock) are the sender's fault.
 	ProcessBlockBytes(ctx context.Context, b []byte) (chain.Result, error)
+	// VerifyBlocks runs the context-free rules on a run of blocks on all
+	// cores, and ProcessBlocks stores and connects verified blocks
+	// several per commit: initial sync's pipeline (chain/batch.go). Their
+	// errors are *chain.BatchError naming the block at fault.
+	VerifyBlocks(ctx context.Context, raws [][]byte) ([]*chain.VerifiedBlock, error)
+	ProcessBlocks(ctx context.Context, blocks []*chain.VerifiedBlock) (chain.BatchResult, error)
 	CheckHeaderSanity(h *wire.Header) error
 	// CheckBlockSanity runs every context-free block rule (Merkle root
 	// and transaction signatures included).

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/thingchain/thingchain/chain"
 	"github.com/thingchain/thingchain/chain/keys"
 	"github.com/thingchain/thingchain/chain/wire"
 	"github.com/thingchain/thingchain/consensus"
@@ -446,5 +448,47 @@ func TestIdentityPersists(t *testing.T) {
 	var perr *os.PathError
 	if _, err := LoadIdentity(filepath.Join(t.TempDir(), "missing-dir", "key")); err == nil || !errors.As(err, &perr) {
 		t.Fatalf("identity in a missing directory: %v", err)
+	}
+}
+
+// TestSyncProgressReported: while a fresh node catches up, SyncProgress
+// reports the sync (the peer's tip as target, a rate and the time left)
+// on every chain change it makes.
+func TestSyncProgressReported(t *testing.T) {
+	const blocks = 4 * 500
+	k := consensus.AuctionChain
+	src := newTestNode(t)
+	src.mine(k, blocks, nil)
+	tip := src.chain(k).Tip()
+	d := newTestNode(t)
+	var mu sync.Mutex
+	var seen []SyncProgress
+	d.chain(k).Subscribe(func(ev chain.Event) {
+		sp := d.p2p.SyncProgress(k)
+		mu.Lock()
+		seen = append(seen, sp)
+		mu.Unlock()
+	})
+	d.connect(src)
+	waitTip(t, d.chain(k), tip.Hash, time.Minute)
+	mu.Lock()
+	defer mu.Unlock()
+	rated := 0
+	for i, sp := range seen {
+		if !sp.Syncing || sp.Target != tip.Height || sp.Peers != 1 {
+			t.Fatalf("progress %d of %d: %+v, want syncing towards %d from 1 peer", i, len(seen), sp, tip.Height)
+		}
+		if sp.BlocksPerSec > 0 {
+			rated++
+			if sp.Height < sp.Target && sp.ETA <= 0 {
+				t.Fatalf("progress %d: %+v has a rate but no ETA", i, sp)
+			}
+		}
+	}
+	if len(seen) < 2 || rated == 0 {
+		t.Fatalf("%d progress reports, %d with a rate: want several, with rates", len(seen), rated)
+	}
+	if sp := d.p2p.SyncProgress(consensus.MetadataChain); sp.Syncing {
+		t.Fatalf("metadata chain reports a sync: %+v", sp)
 	}
 }

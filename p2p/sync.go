@@ -18,6 +18,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	"golang.org/x/time/rate"
 
+	"github.com/thingchain/thingchain/chain"
 	"github.com/thingchain/thingchain/chain/keys"
 	"github.com/thingchain/thingchain/chain/wire"
 	"github.com/thingchain/thingchain/consensus"
@@ -438,8 +439,7 @@ func (cn *chainNet) syncWith(p peer.ID) {
 	if st.Work.Cmp(cn.h.Chain.Tip().Work) <= 0 {
 		return
 	}
-	now := time.Now()
-	prog := &progress{cn: cn, peer: p, target: st.Height, start: now, lastLog: now}
+	prog := cn.newProgress(p, st.Height)
 	defer prog.done()
 	limit := cn.n.cfg.presyncLimit
 	if limit <= 0 {
@@ -447,33 +447,46 @@ func (cn *chainNet) syncWith(p peer.ID) {
 	}
 	locator := limitLocator(cn.h.Chain.Locator())
 	var (
-		last    *wire.Header // last header of the previous round
-		work    *big.Int     // cumulative work of the branch up to last
-		need    []wire.Hash  // blocks of the branch we lack, not yet fetched
-		proven  bool         // the branch has more work than our tip
+		work    *big.Int    // cumulative work of the branch up to the last round
+		need    []wire.Hash // blocks of the branch we lack, not yet fetched
+		proven  bool        // the branch has more work than our tip
 		headers int
 	)
-	for ctx.Err() == nil {
-		resp, err := cn.request(ctx, p, &GetHeaders{Locator: locator, Max: MaxHeadersPerMsg})
-		if err != nil {
+	// Headers are fetched and checked one round ahead, on their own
+	// goroutine, while this one fetches and connects the blocks of the
+	// round before.
+	hctx, hcancel := context.WithCancel(ctx)
+	rounds := make(chan headerRound, 1)
+	var hwg sync.WaitGroup
+	hwg.Add(1)
+	go func() {
+		defer hwg.Done()
+		cn.streamHeaders(hctx, p, locator, rounds)
+	}()
+	defer func() {
+		hcancel()
+		hwg.Wait()
+	}()
+	for r := range rounds {
+		if err := r.err; err != nil {
 			if isTimeout(err) && ctx.Err() == nil {
 				cn.silent(p)
 			}
 			cn.peerError(p, "headers", err)
 			return
 		}
-		hs := resp.(*Headers).Headers
+		hs := r.hs
 		if len(hs) == 0 {
 			break
 		}
 		prog.headers += len(hs)
-		if last != nil && hs[0].PrevHash != last.Hash() {
+		if r.moved {
 			// The peer's chain changed under us (or it lies): stop
 			// without judging; the next round starts afresh.
 			cn.n.log.Debug("sync headers no longer continue; stopping", "chain", cn.name, "peer", p)
 			return
 		}
-		if err := cn.checkHeaders(hs, last); err != nil {
+		if err := r.bad; err != nil {
 			pen := PenaltyInvalidBlock
 			if !isPeerFault(err) {
 				pen = PenaltyMalformed // headers that do not chain up
@@ -496,12 +509,12 @@ func (cn *chainNet) syncWith(p peer.ID) {
 			}
 		}
 		headers += len(hs)
-		last = &hs[len(hs)-1]
 		if !proven && work.Cmp(cn.h.Chain.Tip().Work) > 0 {
 			proven = true
 			cn.delivered(p)
 		}
 		if proven {
+			prog.fetch()
 			if err := cn.fetchBlocks(p, need, prog); err != nil {
 				return
 			}
@@ -516,8 +529,6 @@ func (cn *chainNet) syncWith(p peer.ID) {
 		if len(hs) < MaxHeadersPerMsg {
 			break
 		}
-		// Continue after the last header.
-		locator = []wire.Hash{last.Hash()}
 	}
 	if ctx.Err() != nil || proven {
 		return
@@ -526,6 +537,47 @@ func (cn *chainNet) syncWith(p peer.ID) {
 	// more work than we now have, the claim was a lie.
 	if st.Work.Cmp(cn.h.Chain.Tip().Work) > 0 {
 		cn.unproven(p, st.Work, fmt.Sprintf("its headers (%d) end with less work than our tip", headers))
+	}
+}
+
+// headerRound is one Headers answer of a sync, checked.
+type headerRound struct {
+	hs    []wire.Header
+	err   error // the request failed
+	moved bool  // the headers do not continue the previous round
+	bad   error // the headers failed checkHeaders
+}
+
+// streamHeaders fetches the peer's headers after locator round by round,
+// checks each round (checkHeaders, on all cores) and sends it to out, the
+// next request going out as soon as a round is sent (out's buffer bounds
+// how far it runs ahead). It stops after a short or failed round, or when
+// ctx ends, and closes out.
+func (cn *chainNet) streamHeaders(ctx context.Context, p peer.ID, locator []wire.Hash, out chan<- headerRound) {
+	defer close(out)
+	var last *wire.Header
+	for ctx.Err() == nil {
+		var r headerRound
+		resp, err := cn.request(ctx, p, &GetHeaders{Locator: locator, Max: MaxHeadersPerMsg})
+		if err != nil {
+			r.err = err
+		} else if r.hs = resp.(*Headers).Headers; len(r.hs) > 0 {
+			if last != nil && r.hs[0].PrevHash != last.Hash() {
+				r.moved = true
+			} else {
+				r.bad = cn.checkHeaders(r.hs, last)
+			}
+		}
+		select {
+		case out <- r:
+		case <-ctx.Done():
+			return
+		}
+		if r.err != nil || r.moved || r.bad != nil || len(r.hs) < MaxHeadersPerMsg {
+			return
+		}
+		last = &r.hs[len(r.hs)-1]
+		locator = []wire.Hash{last.Hash()}
 	}
 }
 
@@ -575,10 +627,13 @@ func (cn *chainNet) checkHeaders(hs []wire.Header, prev *wire.Header) error {
 
 // fetchBlocks downloads need from p in batches of MaxBlocksPerMsg with up
 // to blocksInFlight requests outstanding, and connects the blocks in
-// order. It stops at the first failure. Blocks that arrived meanwhile
-// are not asked for, and neither, at first, are blocks a concurrent sync
-// with another peer is fetching (see flights): those are waited for, up
-// to flightWait, and fetched from p only if they did not come.
+// order: a pipeline in which downloading, verifying (the context-free
+// rules, on all cores, as each batch arrives) and connecting (a batch at
+// a time, several blocks per Badger commit: chain.ProcessBlocks) overlap.
+// It stops at the first failure. Blocks that arrived meanwhile are not
+// asked for, and neither, at first, are blocks a concurrent sync with
+// another peer is fetching (see flights): those are waited for, up to
+// flightWait, and fetched from p only if they did not come.
 func (cn *chainNet) fetchBlocks(p peer.ID, need []wire.Hash, prog *progress) error {
 	if len(need) == 0 {
 		return nil
@@ -592,10 +647,11 @@ func (cn *chainNet) fetchBlocks(p peer.ID, need []wire.Hash, prog *progress) err
 		cn.releaseAll(run)
 	}()
 	type result struct {
-		want    []wire.Hash                 // the batch less what we had, in order
-		fetched map[wire.Hash][]byte        // from p: the hashes this run claimed
-		theirs  map[wire.Hash]chan struct{} // claimed by another sync
-		err     error
+		want     []wire.Hash                        // the batch less what we had, in order
+		verified map[wire.Hash]*chain.VerifiedBlock // from p, checked: the hashes this run claimed
+		theirs   map[wire.Hash]chan struct{}        // claimed by another sync
+		bad      *chain.BatchError                  // the first of p's blocks that failed verification
+		err      error                              // the download failed
 	}
 	var batches [][]wire.Hash
 	for i := 0; i < len(need); i += MaxBlocksPerMsg {
@@ -620,12 +676,20 @@ func (cn *chainNet) fetchBlocks(p peer.ID, need []wire.Hash, prog *progress) err
 				defer wg.Done()
 				want := slices.DeleteFunc(slices.Clone(batch), cn.h.Chain.HaveBlock)
 				mine, theirs := cn.claim(run, want)
-				blocks, err := cn.fetchBatch(ctx, p, mine)
-				fetched := make(map[wire.Hash][]byte, len(blocks))
-				for j, raw := range blocks {
-					fetched[mine[j]] = raw
+				r := result{want: want, theirs: theirs}
+				var raws [][]byte
+				if raws, r.err = cn.fetchBatch(ctx, p, mine); r.err == nil {
+					// Verified here, while earlier batches connect.
+					vs, err := cn.h.Chain.VerifyBlocks(ctx, raws)
+					r.verified = make(map[wire.Hash]*chain.VerifiedBlock, len(vs))
+					for _, v := range vs {
+						r.verified[v.Hash()] = v
+					}
+					if err != nil && !errors.As(err, &r.bad) {
+						r.err = err
+					}
 				}
-				results[i] <- result{want, fetched, theirs, err}
+				results[i] <- r
 			}()
 		}
 	}()
@@ -641,46 +705,84 @@ func (cn *chainNet) fetchBlocks(p peer.ID, need []wire.Hash, prog *progress) err
 			cn.peerError(p, "blocks", r.err)
 			return r.err
 		}
+		// The batch in order: p's blocks up to the first that failed
+		// verification, and blocks other syncs fetched or we fetch now.
+		var blocks []*chain.VerifiedBlock
+		var verifyErr error
 		for _, hash := range r.want {
-			raw, ok := r.fetched[hash]
-			if !ok {
-				var err error
-				if raw, err = cn.awaitFlight(ctx, p, hash, r.theirs[hash]); err != nil {
-					return err
-				}
-				if raw == nil {
-					continue // the other sync stored it
-				}
+			if v, ok := r.verified[hash]; ok {
+				blocks = append(blocks, v)
+				continue
 			}
-			cn.seenBlocks.add(hash)
-			_, err := cn.h.Chain.ProcessBlockBytes(ctx, raw)
-			cn.release(run, hash)
-			switch {
-			case err == nil, errors.Is(err, consensus.ErrDuplicateBlock):
-			case isPeerFault(err):
-				// A peer serves blocks of its main chain, which it has
-				// validated in full: an invalid one is its fault.
-				cn.n.penalize(p, PenaltyInvalidBlock, false, fmt.Sprintf("%s sync block %s: %v", cn.name, hash, err))
-				return err
-			default:
-				// Not the block's fault but a local failure (storing or
-				// connecting it failed here; a block merely waiting for
-				// the other chain is stored as pending with no error):
-				// ask again soon rather than a SyncInterval later.
-				if ctx.Err() == nil {
-					cn.n.log.Info("synced block waits", "chain", cn.name, "hash", hash, "reason", err)
-					time.AfterFunc(retryWaitingBlock, func() {
-						if cn.n.ctx.Err() == nil {
-							cn.requestSync(p)
-						}
-					})
-				}
+			if r.bad != nil && r.bad.Hash == hash {
+				verifyErr = r.bad
+				break
+			}
+			if _, ours := r.theirs[hash]; !ours && r.bad != nil {
+				break // after p's bad block
+			}
+			raw, err := cn.awaitFlight(ctx, p, hash, r.theirs[hash])
+			if err != nil {
 				return err
 			}
-			prog.block()
+			if raw == nil {
+				continue // the other sync stored it
+			}
+			vs, err := cn.h.Chain.VerifyBlocks(ctx, [][]byte{raw})
+			if err != nil {
+				verifyErr = err
+				break
+			}
+			blocks = append(blocks, vs[0])
+		}
+		if err := cn.connectRun(ctx, p, run, blocks, prog); err != nil {
+			return err
+		}
+		if verifyErr != nil {
+			if isPeerFault(verifyErr) {
+				cn.n.penalize(p, PenaltyInvalidBlock, false, fmt.Sprintf("%s sync: %v", cn.name, verifyErr))
+			}
+			return verifyErr
 		}
 	}
 	return nil
+}
+
+// connectRun stores and connects a run of verified blocks from p (one
+// chain.ProcessBlocks call), releasing their flights. A block that breaks
+// a rule costs p PenaltyInvalidBlock: a peer serves blocks of its main
+// chain, which it has validated in full. A local failure (storing or
+// connecting failed here; a block merely waiting for the other chain is
+// stored as pending with no error) asks p again soon.
+func (cn *chainNet) connectRun(ctx context.Context, p peer.ID, run *fetchRun, blocks []*chain.VerifiedBlock, prog *progress) error {
+	if len(blocks) == 0 {
+		return nil
+	}
+	for _, v := range blocks {
+		cn.seenBlocks.add(v.Hash())
+	}
+	res, err := cn.h.Chain.ProcessBlocks(ctx, blocks)
+	for _, v := range blocks {
+		cn.release(run, v.Hash())
+	}
+	prog.add(res.Stored)
+	switch {
+	case err == nil, errors.Is(err, consensus.ErrDuplicateBlock):
+		return nil
+	case isPeerFault(err):
+		cn.n.penalize(p, PenaltyInvalidBlock, false, fmt.Sprintf("%s sync: %v", cn.name, err))
+		return err
+	default:
+		if ctx.Err() == nil {
+			cn.n.log.Info("synced block waits", "chain", cn.name, "reason", err)
+			time.AfterFunc(retryWaitingBlock, func() {
+				if cn.n.ctx.Err() == nil {
+					cn.requestSync(p)
+				}
+			})
+		}
+		return err
+	}
 }
 
 // flightWait is how long a sync waits for a block another sync is
@@ -793,37 +895,4 @@ func limitLocator(l []wire.Hash) []wire.Hash {
 		return append(l[:MaxLocator-1:MaxLocator-1], l[len(l)-1])
 	}
 	return l
-}
-
-// progress logs a long sync every progressEvery while far behind.
-type progress struct {
-	cn      *chainNet
-	peer    peer.ID
-	target  uint64
-	start   time.Time
-	lastLog time.Time
-	headers int
-	blocks  int
-}
-
-func (p *progress) block() {
-	p.blocks++
-	if time.Since(p.lastLog) < progressEvery {
-		return
-	}
-	p.lastLog = time.Now()
-	tip := p.cn.h.Chain.Tip()
-	if tip.Height+progressMinLeft < p.target {
-		secs := time.Since(p.start).Seconds()
-		p.cn.n.log.Info("syncing", "chain", p.cn.name, "height", tip.Height, "target", p.target,
-			"blocks_per_s", int(float64(p.blocks)/secs), "headers_per_s", int(float64(p.headers)/secs), "peer", p.peer)
-	}
-}
-
-func (p *progress) done() {
-	if p.blocks >= progressMinLeft {
-		secs := time.Since(p.start).Seconds()
-		p.cn.n.log.Info("sync done", "chain", p.cn.name, "height", p.cn.h.Chain.Tip().Height, "blocks", p.blocks,
-			"seconds", fmt.Sprintf("%.1f", secs), "blocks_per_s", int(float64(p.blocks)/secs), "peer", p.peer)
-	}
 }

@@ -65,9 +65,28 @@ type TipInfo struct {
 
 // ChainInfo is the result of chain.info.
 type ChainInfo struct {
-	Network  string  `json:"network"`
-	Metadata TipInfo `json:"metadata"`
-	Auction  TipInfo `json:"auction"`
+	Network  string     `json:"network"`
+	Metadata TipInfo    `json:"metadata"`
+	Auction  TipInfo    `json:"auction"`
+	Sync     ChainSyncs `json:"sync"`
+}
+
+// ChainSyncs is each chain's sync with its peers.
+type ChainSyncs struct {
+	Metadata SyncProgress `json:"metadata"`
+	Auction  SyncProgress `json:"auction"`
+}
+
+// SyncProgress is how far a chain's sync has come: while syncing, the
+// highest tip a peer claimed, the rate blocks are stored (over the last
+// 10 s) and the time left at that rate.
+type SyncProgress struct {
+	Syncing    bool    `json:"syncing"`
+	Height     uint64  `json:"height"` // our tip
+	Target     uint64  `json:"target"` // the best peer's tip (our tip when not syncing)
+	BlocksPerS float64 `json:"blocks_per_s"`
+	ETASeconds float64 `json:"eta_s"` // 0 when not syncing or unknown
+	Peers      int     `json:"peers"` // peers blocks are fetched from
 }
 
 // BlockQuery selects a block by hash or main-chain height (chain.getBlock).

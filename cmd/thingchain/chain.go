@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -144,6 +145,8 @@ func chainInfo(c *cli.Context) error {
 		}
 		defer cs.Close()
 		s = chainSummary{Network: net.Name, Metadata: tipOf(cs.Metadata.Tip()), Auction: tipOf(cs.Auction.Tip())}
+		s.Sync.Metadata = apitypes.SyncProgress{Height: s.Metadata.Height, Target: s.Metadata.Height}
+		s.Sync.Auction = apitypes.SyncProgress{Height: s.Auction.Height, Target: s.Auction.Height}
 	}
 	if c.Bool("json") {
 		return printJSON(c.App.Writer, s)
@@ -153,10 +156,28 @@ func chainInfo(c *cli.Context) error {
 	for _, row := range []struct {
 		name string
 		t    apitypes.TipInfo
-	}{{"metadata", s.Metadata}, {"auction", s.Auction}} {
+		sync apitypes.SyncProgress
+	}{{"metadata", s.Metadata, s.Sync.Metadata}, {"auction", s.Auction, s.Sync.Auction}} {
 		fmt.Fprintf(w, "%-9s height %-8d hash %s\n          work 0x%s  difficulty %.4g  bits %s\n", row.name, row.t.Height, row.t.Hash, row.t.Work, row.t.Difficulty, row.t.Bits)
+		if sp := row.sync; sp.Syncing {
+			fmt.Fprintf(w, "          %s\n", syncLine(sp))
+		}
 	}
 	return nil
+}
+
+// syncLine renders a chain's sync progress for people: where it is, the
+// rate and the time left at that rate.
+func syncLine(sp apitypes.SyncProgress) string {
+	pct := 100.0
+	if sp.Target > 0 {
+		pct = 100 * float64(sp.Height) / float64(sp.Target)
+	}
+	eta := "ETA unknown"
+	if sp.ETASeconds > 0 {
+		eta = "ETA " + (time.Duration(sp.ETASeconds * float64(time.Second))).Round(time.Second).String()
+	}
+	return fmt.Sprintf("syncing  %d of %d (%.1f%%)  %.0f blocks/s  %s  from %d peer(s)", sp.Height, sp.Target, pct, sp.BlocksPerS, eta, sp.Peers)
 }
 
 func chainGenerate(c *cli.Context) error {
