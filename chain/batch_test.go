@@ -1,13 +1,10 @@
 package chain
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
-	"syscall"
 	"testing"
 	"time"
 
@@ -213,42 +210,7 @@ func TestBatchCrashRecovery(t *testing.T) {
 	var last uint64
 	for round := range 3 {
 		target := last + 1 + uint64(round)*150 // mid-batch kills land anywhere
-		cmd := exec.Command(os.Args[0], "-test.run=^TestHelperBatchProcess$", "-test.count=1")
-		cmd.Env = append(os.Environ(), batchCrashDirEnv+"="+dir)
-		cmd.Stderr = os.Stderr
-		out, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		killed := false
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			var height uint64
-			var hash string
-			if n, _ := fmt.Sscanf(sc.Text(), "synced %d %s", &height, &hash); n != 2 {
-				continue
-			}
-			h, err := wire.ParseHash(hash)
-			if err != nil {
-				t.Fatalf("child printed %q: %v", sc.Text(), err)
-			}
-			reported[height] = h
-			last = max(last, height)
-			if !killed && height >= target {
-				if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-					t.Fatal(err)
-				}
-				killed = true
-			}
-		}
-		err = cmd.Wait()
-		var exit *exec.ExitError
-		if !killed || !errors.As(err, &exit) || exit.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
-			t.Fatalf("round %d: child did not die by SIGKILL (killed %v): %v", round, killed, err)
-		}
+		killChildAt(t, "TestHelperBatchProcess", batchCrashDirEnv, dir, "synced", target, reported, &last, round)
 		h := newHarnessDir(t, consensus.RegTest(), dir)
 		tip := h.c.Tip()
 		if tip.Height < last {

@@ -82,42 +82,7 @@ func TestCrashRecovery(t *testing.T) {
 	var last uint64
 	for round := 0; round < 3; round++ {
 		target := last + 25 + uint64(round)*7
-		cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$", "-test.count=1")
-		cmd.Env = append(os.Environ(), crashDirEnv+"="+dir)
-		cmd.Stderr = os.Stderr
-		out, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		killed := false
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			var height uint64
-			var hash string
-			if n, _ := fmt.Sscanf(sc.Text(), "mined %d %s", &height, &hash); n != 2 {
-				continue
-			}
-			h, err := wire.ParseHash(hash)
-			if err != nil {
-				t.Fatalf("child printed %q: %v", sc.Text(), err)
-			}
-			reported[height] = h
-			last = max(last, height)
-			if !killed && height >= target {
-				if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-					t.Fatal(err)
-				}
-				killed = true
-			}
-		}
-		err = cmd.Wait()
-		var exit *exec.ExitError
-		if !killed || !errors.As(err, &exit) || exit.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
-			t.Fatalf("round %d: child did not die by SIGKILL (killed %v): %v", round, killed, err)
-		}
+		killChildAt(t, "TestHelperProcess", crashDirEnv, dir, "mined", target, reported, &last, round)
 
 		h := newHarnessDir(t, consensus.RegTest(), dir)
 		tip := h.c.Tip()
@@ -362,5 +327,49 @@ func TestOpenDamagedStore(t *testing.T) {
 				h.c = nil
 			})
 		}
+	}
+}
+
+// killChildAt runs the helper test helper as a child process writing to
+// dir (through envKey), reads its "<verb> HEIGHT HASH" lines into reported
+// and last, kills it with SIGKILL once it reports target, and checks that
+// SIGKILL is what ended it.
+func killChildAt(t *testing.T, helper, envKey, dir, verb string, target uint64, reported map[uint64]wire.Hash, last *uint64, round int) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^"+helper+"$", "-test.count=1")
+	cmd.Env = append(os.Environ(), envKey+"="+dir)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	killed := false
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		var height uint64
+		var hash string
+		if n, _ := fmt.Sscanf(sc.Text(), verb+" %d %s", &height, &hash); n != 2 {
+			continue
+		}
+		h, err := wire.ParseHash(hash)
+		if err != nil {
+			t.Fatalf("child printed %q: %v", sc.Text(), err)
+		}
+		reported[height] = h
+		*last = max(*last, height)
+		if !killed && height >= target {
+			if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			killed = true
+		}
+	}
+	err = cmd.Wait()
+	var exit *exec.ExitError
+	if !killed || !errors.As(err, &exit) || exit.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+		t.Fatalf("round %d: child did not die by SIGKILL (killed %v): %v", round, killed, err)
 	}
 }
