@@ -142,11 +142,7 @@ func devicesList(c *cli.Context) error {
 	if f.Offset < 0 || f.Limit < 1 || f.Limit > registry.MaxQueryLimit {
 		return fmt.Errorf("--offset must be ≥ 0 and --limit between 1 and %d", registry.MaxQueryLimit)
 	}
-	net, err := commandNetwork(c)
-	if err != nil {
-		return err
-	}
-	client, err := dialAPI(c, net)
+	_, client, err := dialCommandAPI(c)
 	if err != nil {
 		return err
 	}

@@ -170,11 +170,7 @@ func oemModel(c *cli.Context) error {
 	if err := exactArgs(c, 1, "ID"); err != nil {
 		return err
 	}
-	net, err := commandNetwork(c)
-	if err != nil {
-		return err
-	}
-	client, err := dialAPI(c, net)
+	net, client, err := dialCommandAPI(c)
 	if err != nil {
 		return err
 	}

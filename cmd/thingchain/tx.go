@@ -90,11 +90,7 @@ func txStatus(c *cli.Context) error {
 	if err := exactArgs(c, 1, "TXID"); err != nil {
 		return err
 	}
-	net, err := commandNetwork(c)
-	if err != nil {
-		return err
-	}
-	client, err := dialAPI(c, net)
+	_, client, err := dialCommandAPI(c)
 	if err != nil {
 		return err
 	}

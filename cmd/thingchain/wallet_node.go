@@ -39,6 +39,21 @@ func dialAPI(c *cli.Context, net *consensus.Params) (*rpc.Client, error) {
 	return rpc.Dial(c.Context, url, opts...)
 }
 
+// dialCommandAPI resolves the command's network (commandNetwork) and
+// connects to its node (dialAPI): the two steps of every read-only command
+// that asks a node and holds no wallet.
+func dialCommandAPI(c *cli.Context) (*consensus.Params, *rpc.Client, error) {
+	net, err := commandNetwork(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	client, err := dialAPI(c, net)
+	if err != nil {
+		return nil, nil, err
+	}
+	return net, client, nil
+}
+
 // apiEndpoint resolves the API URL and credentials dialAPI uses.
 func apiEndpoint(c *cli.Context, net *consensus.Params) (string, []rpc.ClientOption, error) {
 	url := c.String("node")
