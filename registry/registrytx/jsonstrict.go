@@ -97,19 +97,22 @@ func parseValue(dec *json.Decoder, depth int) (any, error) {
 // CompactJSON returns b without insignificant whitespace and without
 // HTML escaping, the form device records store.
 func CompactJSON(b []byte) []byte {
-	var buf bytes.Buffer
-	if err := json.Compact(&buf, b); err != nil {
-		return append([]byte(nil), b...)
-	}
-	return buf.Bytes()
+	c, _ := compactJSON(b)
+	return c
 }
 
 // compactLen is the length of b's compacted form, or len(b) if b is not
 // JSON (the parser then says what is wrong).
 func compactLen(b []byte) int {
+	_, n := compactJSON(b)
+	return n
+}
+
+// compactJSON returns CompactJSON(b) and compactLen(b) from one pass.
+func compactJSON(b []byte) ([]byte, int) {
 	var buf bytes.Buffer
 	if err := json.Compact(&buf, b); err != nil {
-		return len(b)
+		return append([]byte(nil), b...), len(b)
 	}
-	return buf.Len()
+	return buf.Bytes(), buf.Len()
 }

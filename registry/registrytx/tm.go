@@ -200,6 +200,11 @@ func CheckInstance(tdBytes, tmBytes []byte) error {
 	if err != nil {
 		return err
 	}
+	return checkInstance(td, tm)
+}
+
+// checkInstance is CheckInstance on the parsed documents.
+func checkInstance(td, tm *object) error {
 	if hasType(td, ThingModelType) {
 		return consensus.RuleErrorf(ErrTDIsThingModel, "the check-in carries a Thing Model (@type %s), not a Thing Description of one device", ThingModelType)
 	}
