@@ -26,13 +26,18 @@ type node struct {
 }
 
 func newNode(t testing.TB, net *consensus.Params, clock *time.Time) *node {
+	return newNodeWith(t, net, clock, NewMachine)
+}
+
+// newNodeWith is newNode with the state machine machine makes.
+func newNodeWith(t testing.TB, net *consensus.Params, clock *time.Time, machine func(*consensus.Params, *keys.SigCache) Machine) *node {
 	t.Helper()
 	mk := mustKey(t)
 	n := &node{t: t, net: net, miner: mk, clock: clock}
 	sigs := keys.NewSigCache(100_000) // shared by chain and machine, as the node does
 	c, err := chain.Open(chain.Config{
 		Net: net, Kind: consensus.MetadataChain, Dir: t.TempDir(),
-		StateMachine: NewMachine(net, sigs), SigCache: sigs,
+		StateMachine: machine(net, sigs), SigCache: sigs,
 		Now: func() time.Time { return *n.clock },
 	})
 	if err != nil {
