@@ -26,6 +26,16 @@ func parseStrictJSON(b []byte) (any, error) {
 	if !utf8.Valid(b) {
 		return nil, errors.New("not valid UTF-8")
 	}
+	if v, ok := parseFast(b); ok {
+		return v, nil
+	}
+	return parseTokens(b)
+}
+
+// parseTokens is parseStrictJSON on valid UTF-8 through encoding/json's
+// tokenizer: the reference that parseFast must agree with, and the
+// source of every error message.
+func parseTokens(b []byte) (any, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	v, err := parseValue(dec, 0)
