@@ -221,3 +221,39 @@ func TestRecordKey(t *testing.T) {
 		}
 	}
 }
+
+// TestOwnerKeyOffCurve: a check-in whose owner key is not a point on the
+// curve is refused with DecodeCheckIn's payload error, word for word,
+// whether the key is found by its signature check (CheckCheckIn leaves
+// it to that), with another fault in the payload, or in a block.
+func TestOwnerKeyOffCurve(t *testing.T) {
+	w := newWorld(t)
+	dev := w.attest()
+	var bad keys.PubKey
+	bad[0], bad[keys.PubKeySize-1] = 0x02, 5 // x = 5: no point on secp256k1
+	build := func(req CheckInRequest) *wire.Tx {
+		req.ThingDescription = withDeviceID(t, req.ThingDescription, dev.PubKey())
+		return NewCheckInTx(w.chainID(), dev, w.nonce(dev), bad, keys.Signature{}, req)
+	}
+	valid := build(fridgeRequest(t))
+	_, want := DecodeCheckIn(valid.Payload)
+	if !errors.Is(want, ErrBadPayload) || !strings.Contains(want.Error(), "owner") {
+		t.Fatalf("DecodeCheckIn: %v", want)
+	}
+	broken := fridgeRequest(t)
+	broken.ThingDescription = []byte(`{"not":"a TD"}`)
+	for name, tx := range map[string]*wire.Tx{"otherwise valid": valid, "with a bad TD too": build(broken)} {
+		for _, m := range []Machine{NewMachine(w.net, keys.NewSigCache(100)), {}} {
+			if got := m.CheckTxSanity(tx); errText(got) != errText(want) {
+				t.Errorf("%s: got %v, want %v", name, got, want)
+			}
+		}
+	}
+	blk, err := w.template(valid) // templates trust the mempool's sanity check
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.c.ProcessBlock(t.Context(), blk); errText(err) != errText(want) {
+		t.Fatalf("block: got %v, want %v", err, want)
+	}
+}

@@ -103,6 +103,9 @@ func (m Machine) checkCheckIn(tx *wire.Tx) error {
 		return err
 	}
 	if !keys.VerifyCached(m.Sigs, c.Owner, c.EnableHash, c.OwnerSig) {
+		if err := c.OwnerKeyError(); err != nil {
+			return err // not a key: a payload error, as DecodeCheckIn reports it
+		}
 		return consensus.RuleErrorf(ErrBadOwnerSig, "owner %s did not sign this check-in of device %s", c.Owner, c.Device)
 	}
 	return nil
@@ -511,7 +514,10 @@ var _ chain.SignatureLister = Machine{}
 // chain's cache, as the node wires it). Listing runs the check-in's
 // context-free checks (CheckCheckIn) on all cores and leaves their result
 // in the memo for sanity and application; a check-in that fails them is
-// not listed (CheckTxSanity then reports why). Governance approvals are verified
+// not listed (CheckTxSanity then reports why). The owner key's curve
+// check is part of its signature's: a check-in listed with a key that is
+// not on the curve fails in the batch, and CheckTxSanity then reports
+// the key as a payload error. Governance approvals are verified
 // at application (they need the authority set) and are not listed.
 func (m Machine) TxSignatures(tx *wire.Tx) []keys.VerifyJob {
 	if tx.Type != TxCheckIn {

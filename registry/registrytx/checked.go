@@ -7,7 +7,8 @@ import (
 )
 
 // CheckedCheckIn is a check-in transaction that passed every context-free
-// check but its owner signature (CheckCheckIn), with what the rest of its
+// check but its owner signature and the owner key's curve check
+// (CheckCheckIn), with what the rest of its
 // validation needs worked out once: the decoded payload, the owner
 // signature's hash, the parsed Thing Description and metadata and their
 // compacted forms. Block import decodes each check-in once into this form
@@ -37,26 +38,41 @@ type CheckedCheckIn struct {
 // formats (DecodeCheckIn), owner key not the device key, the Thing
 // Description (CheckThingDescription), the metadata object
 // (CheckMetadataObject), each under the chain's endpoint policy
-// (PolicyForChain). The owner signature is left to the caller, which
-// verifies EnableHash in a batch or through a cache.
+// (PolicyForChain). It returns the same error as those functions called
+// in that order.
+//
+// The owner signature is left to the caller, which verifies EnableHash
+// in a batch or through a cache, and with it the owner key: verifying
+// parses the key, so CheckCheckIn does not take a square root on the
+// curve for it too. When the signature does not verify, OwnerKeyError
+// says whether the key was the reason.
 func CheckCheckIn(tx *wire.Tx) (*CheckedCheckIn, error) {
-	c, err := DecodeCheckIn(tx.Payload)
+	c, err := decodeCheckIn(tx.Payload, false)
 	if err != nil {
+		_, err = DecodeCheckIn(tx.Payload) // the first error, owner key included
+		return nil, err
+	}
+	// Any later error is reported after an invalid owner key's, which
+	// DecodeCheckIn would have found first.
+	fail := func(err error) (*CheckedCheckIn, error) {
+		if kerr := ownerKeyError(c.Owner); kerr != nil {
+			return nil, kerr
+		}
 		return nil, err
 	}
 	device := keys.PubKey(tx.Sender)
 	if c.Owner == device {
-		return nil, consensus.RuleErrorf(ErrBadPayload, "owner key equals the device key: a device cannot enable itself")
+		return fail(consensus.RuleErrorf(ErrBadPayload, "owner key equals the device key: a device cannot enable itself"))
 	}
 	policy := PolicyForChain(tx.ChainID)
 	tdCompact, tdLen := compactJSON(c.ThingDescription)
 	_, td, err := checkThingDescription(c.ThingDescription, tdLen, device, policy)
 	if err != nil {
-		return nil, err
+		return fail(err)
 	}
 	md, err := CheckMetadataObject(c.Metadata, policy)
 	if err != nil {
-		return nil, err
+		return fail(err)
 	}
 	out := &CheckedCheckIn{
 		CheckIn: c, Device: device, OwnerAddr: c.Owner.Address(),
@@ -68,6 +84,23 @@ func CheckCheckIn(tx *wire.Tx) (*CheckedCheckIn, error) {
 		out.schemaErr = checkPersonalMetadata(md, "", schemaPolicy)
 	}
 	return out, nil
+}
+
+// OwnerKeyError is DecodeCheckIn's error for this check-in when its owner
+// key is not a point on the curve, else nil. Callers ask it when the
+// owner signature does not verify, to report the key as DecodeCheckIn
+// would have.
+func (c *CheckedCheckIn) OwnerKeyError() error { return ownerKeyError(c.Owner) }
+
+// ownerKeyError is DecodeCheckIn's error for a payload with this owner
+// key when the key is invalid: the owner is the payload's first field, so
+// decoding the key alone gives that error, word for word.
+func ownerKeyError(owner keys.PubKey) error {
+	if _, err := keys.ParsePubKey(owner[:]); err == nil {
+		return nil
+	}
+	_, err := DecodeCheckIn(owner[:])
+	return err
 }
 
 // ThingModel is a Thing Model parsed once (ParseThingModel), for
