@@ -25,21 +25,32 @@ import (
 // again whichever copy of the transaction comes back (a block decoded
 // anew for connecting, a mempool transaction in a block) and a
 // transaction changed after it was checked is checked again. Memory is
-// bounded: two generations of at most memoGeneration check-ins (a block
-// of more check-ins than that checks the excess again, as without the
-// memo) and at most memoModels Thing Models.
+// bounded: two generations of check-ins, each at most memoGeneration of
+// them and memoGenerationBytes of estimated memory (a block of more
+// check-ins than that checks the excess again, as without the memo), and
+// Thing Models up to memoModels of them and memoModelBytes.
 type checkMemo struct {
-	mu       sync.Mutex
-	seed     maphash.Seed
-	cur, old map[uint64]memoCheckIn
-	models   map[string]*ThingModel
+	mu         sync.Mutex
+	seed       maphash.Seed
+	cur, old   map[uint64]memoCheckIn
+	curBytes   int
+	models     map[string]*ThingModel
+	modelBytes int
 }
 
-// memoGeneration is how many check-ins one generation of the memo holds.
-const memoGeneration = 4096
+// Bounds of the memo. A checked check-in takes about ten times its
+// payload in memory (the parsed documents, their compacted copies, the
+// payload's copy: 8 KiB for a 788-byte payload), a parsed Thing Model
+// about ten times its text; memoCost over-estimates both.
+const (
+	memoGeneration      = 4096
+	memoGenerationBytes = 32 << 20
+	memoModels          = 256
+	memoModelBytes      = 16 << 20
+)
 
-// memoModels is how many parsed Thing Models the memo holds.
-const memoModels = 256
+// memoCost is the memory a memo entry made from n bytes is reckoned at.
+func memoCost(n int) int { return 12*n + 1024 }
 
 // memoCheckIn is a remembered check-in and what its checks read.
 type memoCheckIn struct {
@@ -92,12 +103,14 @@ func (m *checkMemo) putCheckIn(tx *wire.Tx, c *CheckedCheckIn) {
 	}
 	k := m.key(tx)
 	e := memoCheckIn{chainID: tx.ChainID, nonce: tx.Nonce, sender: tx.Sender, payload: bytes.Clone(tx.Payload), checked: c}
+	cost := memoCost(len(tx.Payload))
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if len(m.cur) >= memoGeneration {
-		m.old, m.cur = m.cur, make(map[uint64]memoCheckIn, memoGeneration)
+	if len(m.cur) >= memoGeneration || m.curBytes+cost > memoGenerationBytes {
+		m.old, m.cur, m.curBytes = m.cur, make(map[uint64]memoCheckIn, len(m.cur)), 0
 	}
 	m.cur[k] = e
+	m.curBytes += cost
 }
 
 // thingModel returns a model's Thing Model parsed (ParseThingModel).
@@ -115,11 +128,14 @@ func (m *checkMemo) thingModel(text []byte) (*ThingModel, error) {
 	if err != nil {
 		return nil, err
 	}
+	cost := memoCost(len(text))
 	m.mu.Lock()
-	if len(m.models) >= memoModels {
+	if len(m.models) >= memoModels || m.modelBytes+cost > memoModelBytes {
 		clear(m.models)
+		m.modelBytes = 0
 	}
 	m.models[string(text)] = tm
+	m.modelBytes += cost
 	m.mu.Unlock()
 	return tm, nil
 }

@@ -141,14 +141,24 @@ func TestCheckInMemo(t *testing.T) {
 	renonced.Nonce++
 	wantKind(t, m.CheckTxSanity(renonced), ErrBadOwnerSig)
 
-	// Bounded: at most two generations of check-ins.
+	// Bounded: at most two generations of check-ins, by count and by
+	// memory.
 	for i := 0; i < 3*memoGeneration; i++ {
 		fake := *tx
 		fake.Nonce = uint64(i)
 		m.memo.putCheckIn(&fake, first)
 	}
-	if n := len(m.memo.cur) + len(m.memo.old); n > 2*memoGeneration {
+	if n := len(m.memo.cur) + len(m.memo.old); n > 2*memoGeneration || n == 0 {
 		t.Fatalf("memo holds %d check-ins, bound %d", n, 2*memoGeneration)
+	}
+	big := *tx
+	big.Payload = make([]byte, 1<<20)
+	for i := 0; i < 3*memoGenerationBytes/memoCost(len(big.Payload)); i++ {
+		big.Nonce = uint64(i)
+		m.memo.putCheckIn(&big, first)
+	}
+	if n, limit := len(m.memo.cur)+len(m.memo.old), 2*memoGenerationBytes/memoCost(len(big.Payload)); n > limit {
+		t.Fatalf("memo holds %d check-ins of 1 MiB, bound %d", n, limit)
 	}
 	for i := 0; i < memoModels+10; i++ {
 		if _, err := m.memo.thingModel(EmptyThingModel(fmt.Sprintf("model %d", i))); err != nil {
