@@ -2,7 +2,6 @@ package registry
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -189,18 +188,7 @@ func TestImportWithoutMemo(t *testing.T) {
 		checkIns = append(checkIns, w.checkIn(w.attest(), owner, req))
 	}
 	blk := w.mine(checkIns...)
-	for h := uint64(1); h <= blk.Header.Height; h++ {
-		b, err := w.c.BlockByHeight(h)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := peer.c.ProcessBlock(context.Background(), b); err != nil {
-			t.Fatalf("peer without the memo, block %d: %v", h, err)
-		}
-	}
-	if peer.c.Tip().Hash != w.c.Tip().Hash {
-		t.Fatal("the peer is not on the miner's tip")
-	}
+	peer.syncFrom(w.node, blk.Header.Height)
 }
 
 // TestRecordKey: keys read from records are checked for form, not on the

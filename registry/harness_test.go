@@ -128,6 +128,24 @@ func (n *node) mine(txs ...*wire.Tx) *wire.Block {
 	return blk
 }
 
+// syncFrom processes src's main-chain blocks 1 to height on n, failing
+// the test on the first error, and checks that n ends on src's tip.
+func (n *node) syncFrom(src *node, height uint64) {
+	n.t.Helper()
+	for h := uint64(1); h <= height; h++ {
+		b, err := src.c.BlockByHeight(h)
+		if err != nil {
+			n.t.Fatal(err)
+		}
+		if _, err := n.c.ProcessBlock(context.Background(), b); err != nil {
+			n.t.Fatalf("block %d: %v", h, err)
+		}
+	}
+	if n.c.Tip().Hash != src.c.Tip().Hash {
+		n.t.Fatal("not on the source's tip")
+	}
+}
+
 func (n *node) nonce(k *keys.PrivateKey) uint64 {
 	n.t.Helper()
 	var out uint64
