@@ -27,6 +27,7 @@ type CheckedCheckIn struct {
 	TDCompact, MetadataCompact []byte
 
 	td, metadata *object
+	shape        tdShape
 	// schemaErr is the personal-data rule on the metadata under the
 	// policy CheckMetadata applies (schemaPolicy), when the chain's own
 	// policy differs from it.
@@ -78,7 +79,7 @@ func CheckCheckIn(tx *wire.Tx) (*CheckedCheckIn, error) {
 		CheckIn: c, Device: device, OwnerAddr: c.Owner.Address(),
 		EnableHash: c.EnableHash(tx.ChainID, device, tx.Nonce),
 		TDCompact:  tdCompact, MetadataCompact: CompactJSON(c.Metadata),
-		td: td, metadata: md,
+		td: td, metadata: md, shape: tdFacts(td),
 	}
 	if policy != schemaPolicy {
 		out.schemaErr = checkPersonalMetadata(md, "", schemaPolicy)
@@ -106,7 +107,8 @@ func ownerKeyError(owner keys.PubKey) error {
 // ThingModel is a Thing Model parsed once (ParseThingModel), for
 // comparing many Thing Descriptions with it. Read-only once made.
 type ThingModel struct {
-	tm *object
+	tm       *object
+	optional map[string]bool
 }
 
 // ParseThingModel runs CheckThingModel and keeps the parsed model.
@@ -115,13 +117,17 @@ func ParseThingModel(b []byte) (*ThingModel, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &ThingModel{tm: tm}, nil
+	optional, err := optionalSet(tm) // cannot fail: CheckThingModel ran it
+	if err != nil {
+		return nil, err
+	}
+	return &ThingModel{tm: tm, optional: optional}, nil
 }
 
 // Instantiates is CheckInstance(c.ThingDescription, the model's text) on
 // the parsed documents: the same rules, the same errors.
 func (c *CheckedCheckIn) Instantiates(tm *ThingModel) error {
-	return checkInstance(c.td, tm.tm)
+	return instanceOf(c.td, c.shape, tm.tm, tm.optional, nil)
 }
 
 // MatchesSchema is CheckMetadata(c.Metadata, schema) on the parsed
