@@ -26,7 +26,13 @@
 // Thing Model, personal-data rule, owner signature); ApplyTx needs state
 // (nonce, membership, models, records, TD against the model's Thing Model,
 // metadata schema) and the network's authority set from the BlockContext.
-// State records use the binary layouts of records.go. docs/device-api.md
+// A check-in's context-free work (decoding, the parsed Thing Description
+// and metadata, the owner's signed hash) is done once per block, on all
+// cores, while its owner signature is listed for the block's batch
+// (SignatureLister); sanity and ApplyTx find it in a memo
+// (checkmemo.go), so application in block order only compares the
+// parsed documents with the model in state. State records use the
+// binary layouts of records.go. docs/device-api.md
 // is the wire specification.
 //
 // Payloads, builders of signed transactions, the well-known test keys,

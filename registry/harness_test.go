@@ -26,13 +26,18 @@ type node struct {
 }
 
 func newNode(t testing.TB, net *consensus.Params, clock *time.Time) *node {
+	return newNodeWith(t, net, clock, NewMachine)
+}
+
+// newNodeWith is newNode with the state machine machine makes.
+func newNodeWith(t testing.TB, net *consensus.Params, clock *time.Time, machine func(*consensus.Params, *keys.SigCache) Machine) *node {
 	t.Helper()
 	mk := mustKey(t)
 	n := &node{t: t, net: net, miner: mk, clock: clock}
 	sigs := keys.NewSigCache(100_000) // shared by chain and machine, as the node does
 	c, err := chain.Open(chain.Config{
 		Net: net, Kind: consensus.MetadataChain, Dir: t.TempDir(),
-		StateMachine: NewMachine(net, sigs), SigCache: sigs,
+		StateMachine: machine(net, sigs), SigCache: sigs,
 		Now: func() time.Time { return *n.clock },
 	})
 	if err != nil {
@@ -121,6 +126,24 @@ func (n *node) mine(txs ...*wire.Tx) *wire.Block {
 		n.t.Fatal(err)
 	}
 	return blk
+}
+
+// syncFrom processes src's main-chain blocks 1 to height on n, failing
+// the test on the first error, and checks that n ends on src's tip.
+func (n *node) syncFrom(src *node, height uint64) {
+	n.t.Helper()
+	for h := uint64(1); h <= height; h++ {
+		b, err := src.c.BlockByHeight(h)
+		if err != nil {
+			n.t.Fatal(err)
+		}
+		if _, err := n.c.ProcessBlock(context.Background(), b); err != nil {
+			n.t.Fatalf("block %d: %v", h, err)
+		}
+	}
+	if n.c.Tip().Hash != src.c.Tip().Hash {
+		n.t.Fatal("not on the source's tip")
+	}
 }
 
 func (n *node) nonce(k *keys.PrivateKey) uint64 {

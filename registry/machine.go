@@ -24,6 +24,10 @@ type Machine struct {
 	// a check-in verified by the mempool is not verified again at block
 	// import (share the chain's cache).
 	Sigs *keys.SigCache
+
+	// memo, when set (NewMachine), shares each check-in's context-free
+	// checks between listing its signature, sanity and application.
+	memo *checkMemo
 }
 
 var _ chain.StateMachine = Machine{}
@@ -31,7 +35,7 @@ var _ chain.StateMachine = Machine{}
 // NewMachine returns the metadata state machine for a network. sigs may
 // be nil.
 func NewMachine(net *consensus.Params, sigs *keys.SigCache) Machine {
-	return Machine{Net: net, Sigs: sigs}
+	return Machine{Net: net, Sigs: sigs, memo: newCheckMemo()}
 }
 
 // MinedKey is the state key counting blocks mined by a reward address.
@@ -80,8 +84,7 @@ func (m Machine) CheckTxSanity(tx *wire.Tx) error {
 		_, err := DecodeAttestDevice(tx.Payload)
 		return err
 	case TxCheckIn:
-		_, err := m.checkCheckIn(tx, true)
-		return err
+		return m.checkCheckIn(tx)
 	case TxDisable:
 		_, err := DecodeDeviceRef(tx.Payload)
 		return err
@@ -92,28 +95,44 @@ func (m Machine) CheckTxSanity(tx *wire.Tx) error {
 	return consensus.RuleErrorf(ErrUnknownTxType, "metadata chain transaction type %d is not defined", tx.Type)
 }
 
-// checkCheckIn decodes a check-in and runs its context-free checks, the
-// owner signature only when verifySig.
-func (m Machine) checkCheckIn(tx *wire.Tx, verifySig bool) (*CheckIn, error) {
-	c, err := DecodeCheckIn(tx.Payload)
+// checkCheckIn runs a check-in's context-free checks, owner signature
+// included.
+func (m Machine) checkCheckIn(tx *wire.Tx) error {
+	c, err := m.checkedCheckIn(tx)
+	if err != nil {
+		return err
+	}
+	if !keys.VerifyCached(m.Sigs, c.Owner, c.EnableHash, c.OwnerSig) {
+		if err := c.OwnerKeyError(); err != nil {
+			return err // not a key: a payload error, as DecodeCheckIn reports it
+		}
+		return consensus.RuleErrorf(ErrBadOwnerSig, "owner %s did not sign this check-in of device %s", c.Owner, c.Device)
+	}
+	return nil
+}
+
+// checkedCheckIn returns CheckCheckIn(tx), from the memo when listing,
+// sanity or the mempool has already worked it out.
+func (m Machine) checkedCheckIn(tx *wire.Tx) (*CheckedCheckIn, error) {
+	if c := m.memo.checkIn(tx); c != nil {
+		return c, nil
+	}
+	c, err := CheckCheckIn(tx)
 	if err != nil {
 		return nil, err
 	}
-	device := keys.PubKey(tx.Sender)
-	if c.Owner == device {
-		return nil, consensus.RuleErrorf(ErrBadPayload, "owner key equals the device key: a device cannot enable itself")
-	}
-	policy := PolicyForChain(tx.ChainID)
-	if _, err := CheckThingDescription(c.ThingDescription, device, policy); err != nil {
-		return nil, err
-	}
-	if _, err := CheckMetadataObject(c.Metadata, policy); err != nil {
-		return nil, err
-	}
-	if verifySig && !keys.VerifyCached(m.Sigs, c.Owner, c.EnableHash(tx.ChainID, device, tx.Nonce), c.OwnerSig) {
-		return nil, consensus.RuleErrorf(ErrBadOwnerSig, "owner %s did not sign this check-in of device %s", c.Owner, device)
-	}
+	m.memo.putCheckIn(tx, c)
 	return c, nil
+}
+
+// instantiates is CheckInstance(c's Thing Description, model's Thing
+// Model), with the model parsed once (the memo).
+func (m Machine) instantiates(c *CheckedCheckIn, model *Model) error {
+	tm, err := m.memo.thingModel(model.ThingModel)
+	if err != nil {
+		return err
+	}
+	return c.Instantiates(tm)
 }
 
 // ApplyTx checks the sender's nonce, then the type's state rules. The
@@ -344,15 +363,15 @@ func applyAttest(v *chain.View, tx *wire.Tx, ctx *chain.BlockContext) error {
 }
 
 func (m Machine) applyCheckIn(v *chain.View, tx *wire.Tx, ctx *chain.BlockContext) error {
-	// The TD, the metadata's field names and the owner signature were
-	// checked by CheckTxSanity (the engine runs it on every block
-	// transaction, the mempool on every candidate); only the decode, which
-	// also gives the values, is repeated.
-	c, err := DecodeCheckIn(tx.Payload)
+	// The context-free checks and the owner signature passed in
+	// CheckTxSanity (the engine runs it on every block transaction, the
+	// mempool on every candidate); their result, with the documents
+	// parsed, comes from the memo (or is worked out again on a miss).
+	c, err := m.checkedCheckIn(tx)
 	if err != nil {
 		return err
 	}
-	device := keys.PubKey(tx.Sender)
+	device := c.Device
 	rec, err := GetDevice(v, device)
 	if err != nil {
 		return err
@@ -382,26 +401,26 @@ func (m Machine) applyCheckIn(v *chain.View, tx *wire.Tx, ctx *chain.BlockContex
 	// version the device was last checked in under: publishing a new
 	// version does not strand devices whose firmware has not caught up.
 	version := model.Version
-	if err := CheckInstance(c.ThingDescription, model.ThingModel); err != nil {
+	if err := m.instantiates(c, model); err != nil {
 		prev, perr := GetModelVersion(v, rec.Model, rec.ModelVersion)
 		if perr != nil {
 			return perr
 		}
-		if rec.ModelVersion == 0 || rec.ModelVersion == model.Version || prev == nil || CheckInstance(c.ThingDescription, prev.ThingModel) != nil {
+		if rec.ModelVersion == 0 || rec.ModelVersion == model.Version || prev == nil || m.instantiates(c, prev) != nil {
 			return err
 		}
 		model, version = prev, prev.Version
 	}
-	if err := CheckMetadata(c.Metadata, model.MetadataSchema); err != nil {
+	if err := c.MatchesSchema(model.MetadataSchema); err != nil {
 		return err
 	}
-	owner := c.Owner.Address().Encode(ctx.Net.AddressHRP)
+	owner := c.OwnerAddr.Encode(ctx.Net.AddressHRP)
 	if rec.Enabled && rec.Owner != owner {
 		return consensus.RuleErrorf(ErrNotOwner, "device %s is enabled by %s; it must be disabled before %s can enable it", device, rec.Owner, owner)
 	}
 	rec.Owner, rec.Enabled, rec.EnabledHeight = owner, true, ctx.Height
 	rec.Region, rec.Terms, rec.ModelVersion = c.Region, c.Terms, version
-	rec.TD, rec.Metadata = CompactJSON(c.ThingDescription), CompactJSON(c.Metadata)
+	rec.TD, rec.Metadata = c.TDCompact, c.MetadataCompact
 	putDevice(v, rec, device, ctx.Height)
 	return nil
 }
@@ -492,25 +511,31 @@ var _ chain.SignatureLister = Machine{}
 // TxSignatures lists a check-in's owner signature, so block validation
 // verifies it in one batch with the block's envelope signatures and
 // checkCheckIn finds it in the shared cache (Machine.Sigs must be the
-// chain's cache, as the node wires it). Governance approvals are verified
+// chain's cache, as the node wires it). Listing runs the check-in's
+// context-free checks (CheckCheckIn) on all cores and leaves their result
+// in the memo for sanity and application; a check-in that fails them is
+// not listed (CheckTxSanity then reports why). The owner key's curve
+// check is part of its signature's: a check-in listed with a key that is
+// not on the curve fails in the batch, and CheckTxSanity then reports
+// the key as a payload error. Governance approvals are verified
 // at application (they need the authority set) and are not listed.
 func (m Machine) TxSignatures(tx *wire.Tx) []keys.VerifyJob {
 	if tx.Type != TxCheckIn {
 		return nil
 	}
-	c, err := DecodeCheckIn(tx.Payload)
+	c, err := m.checkedCheckIn(tx)
 	if err != nil {
 		return nil
 	}
-	device := keys.PubKey(tx.Sender)
-	return []keys.VerifyJob{{Pub: c.Owner, Hash: c.EnableHash(tx.ChainID, device, tx.Nonce), Sig: c.OwnerSig}}
+	return []keys.VerifyJob{{Pub: c.Owner, Hash: c.EnableHash, Sig: c.OwnerSig}}
 }
 
 var _ chain.ConcurrentApplier = Machine{}
 
 // ApplyConcurrently allows check-ins to be applied in parallel: their
 // ApplyTx reads the device, its OEM and model through the View, checks
-// the TD and metadata with pure functions and writes the device's record
-// and nonce, nothing else (the engine validates the reads and re-applies
+// the TD and metadata with pure functions (their memo is safe for
+// concurrent use and never changes a result) and writes the device's
+// record and nonce, nothing else (the engine validates the reads and re-applies
 // in order on a conflict, such as two check-ins of one device).
 func (Machine) ApplyConcurrently(tx *wire.Tx) bool { return tx.Type == TxCheckIn }

@@ -1,7 +1,6 @@
 package registry
 
 import (
-	"context"
 	"fmt"
 	"runtime"
 	"testing"
@@ -46,16 +45,5 @@ func TestParallelCheckInsConnect(t *testing.T) {
 	if len(blk.Txs) != n+n/9 {
 		t.Fatalf("block holds %d check-ins, want %d", len(blk.Txs), n+n/9)
 	}
-	for h := uint64(1); h <= blk.Header.Height; h++ {
-		b, err := w.c.BlockByHeight(h)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := peer.c.ProcessBlock(context.Background(), b); err != nil {
-			t.Fatalf("peer, block %d: %v", h, err)
-		}
-	}
-	if peer.c.Tip().Hash != w.c.Tip().Hash {
-		t.Fatal("the peer is not on the miner's tip")
-	}
+	peer.syncFrom(w.node, blk.Header.Height)
 }

@@ -40,8 +40,12 @@ func newRecordReader(b []byte, what string) *payload.Reader {
 	})
 }
 
+// writeHexKey writes a record's hex key as its 33 raw bytes. Only the
+// form is checked (recordKey): every key reaches a record from a payload
+// or transaction that checked it on the curve, so checking again would
+// cost a square root on the curve per key per record written.
 func writeHexKey(w *payload.Writer, s string) {
-	k, err := parseHexKey(s)
+	k, err := recordKey(s)
 	if err != nil {
 		panic(consensus.AssertError("registry: record with bad key: " + err.Error()))
 	}
@@ -82,12 +86,7 @@ func EncodeModel(m *Model) []byte {
 	w.Str(m.Kind)
 	w.Str(m.Title)
 	w.U32(m.Version)
-	w.U8(uint8(len(m.MetadataSchema)))
-	for _, f := range m.MetadataSchema {
-		w.Str(f.Name)
-		w.U8(uint8(f.Type))
-		w.Bool(f.Required)
-	}
+	AppendSchema(w, m.MetadataSchema)
 	w.U64(m.Height)
 	w.Blob(m.ThingModel)
 	return w.Bytes()
@@ -98,10 +97,8 @@ func DecodeModel(b []byte) (*Model, error) {
 	r := newRecordReader(b, "model record")
 	readVersion(r)
 	m := &Model{ID: r.Str("id", recordLimit), OEM: readHexKey(r, "oem"), Kind: r.Str("kind", recordLimit), Title: r.Str("title", recordLimit), Version: r.U32("version")}
-	n := int(r.U8("field count"))
-	m.MetadataSchema = make([]Field, 0, n)
-	for i := 0; i < n && r.Err() == nil; i++ {
-		m.MetadataSchema = append(m.MetadataSchema, Field{Name: r.Str("field name", recordLimit), Type: FieldType(r.U8("field type")), Required: r.Bool("field required")})
+	if m.MetadataSchema = ReadSchema(r, 0xff, recordLimit); m.MetadataSchema == nil {
+		m.MetadataSchema = []Field{} // JSON: [], as published
 	}
 	m.Height = r.U64("height")
 	m.ThingModel = r.Blob("thing model", MaxDocBlobBytes)

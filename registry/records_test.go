@@ -68,10 +68,10 @@ func FuzzDeviceRecord(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if _, err := parseHexKey(d.Device); err != nil {
-			return // keys are stored without a curve check; EncodeDevice needs valid ones
+		if _, err := recordKey(d.Device); err != nil {
+			return // keys are stored without a curve check; EncodeDevice needs their form
 		}
-		if _, err := parseHexKey(d.OEM); err != nil {
+		if _, err := recordKey(d.OEM); err != nil {
 			return
 		}
 		if !bytes.Equal(EncodeDevice(d), b) {
@@ -89,7 +89,7 @@ func FuzzModelRecord(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if _, err := parseHexKey(m.OEM); err != nil {
+		if _, err := recordKey(m.OEM); err != nil {
 			return
 		}
 		if !bytes.Equal(EncodeModel(m), b) {

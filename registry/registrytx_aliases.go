@@ -29,6 +29,8 @@ type (
 	SetTerms       = registrytx.SetTerms
 	EndpointPolicy = registrytx.EndpointPolicy
 	TDProperty     = registrytx.TDProperty
+	CheckedCheckIn = registrytx.CheckedCheckIn
+	ThingModel     = registrytx.ThingModel
 )
 
 const (
@@ -190,6 +192,20 @@ func DecodeAttestDevice(b []byte) (*AttestDevice, error) { return registrytx.Dec
 
 // ReadTerms is registrytx.ReadTerms.
 func ReadTerms(r *payload.Reader) Terms { return registrytx.ReadTerms(r) }
+
+// AppendSchema is registrytx.AppendSchema.
+func AppendSchema(w *payload.Writer, schema []Field) { registrytx.AppendSchema(w, schema) }
+
+// ReadSchema is registrytx.ReadSchema.
+func ReadSchema(r *payload.Reader, maxFields, maxName int) []Field {
+	return registrytx.ReadSchema(r, maxFields, maxName)
+}
+
+// CheckCheckIn is registrytx.CheckCheckIn.
+func CheckCheckIn(tx *wire.Tx) (*CheckedCheckIn, error) { return registrytx.CheckCheckIn(tx) }
+
+// ParseThingModel is registrytx.ParseThingModel.
+func ParseThingModel(b []byte) (*ThingModel, error) { return registrytx.ParseThingModel(b) }
 
 // DecodeCheckIn is registrytx.DecodeCheckIn.
 func DecodeCheckIn(b []byte) (*CheckIn, error) { return registrytx.DecodeCheckIn(b) }

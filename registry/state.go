@@ -109,18 +109,30 @@ type Device struct {
 	HistoryTruncated bool       `json:"history_truncated,omitempty"`
 }
 
-// PubKey parses the record's device key.
-func (d *Device) PubKey() (keys.PubKey, error) { return parseHexKey(d.Device) }
+// PubKey returns the record's device key (recordKey).
+func (d *Device) PubKey() (keys.PubKey, error) { return recordKey(d.Device) }
 
-// OEMKey parses the record's OEM key.
-func (d *Device) OEMKey() (keys.PubKey, error) { return parseHexKey(d.OEM) }
+// OEMKey returns the record's OEM key (recordKey).
+func (d *Device) OEMKey() (keys.PubKey, error) { return recordKey(d.OEM) }
 
-func parseHexKey(s string) (keys.PubKey, error) {
-	b, err := hex.DecodeString(s)
-	if err != nil {
-		return keys.PubKey{}, fmt.Errorf("key %q: %w", s, err)
+// recordKey decodes a key that a record holds in hex. It checks the
+// form (33 bytes, compressed prefix) but not that the point is on the
+// curve: a record's keys were checked on the curve before it was first
+// written (they come from payloads and transaction senders), and the
+// check costs a square root per key, which block import would otherwise
+// pay for every record it reads or writes.
+func recordKey(s string) (keys.PubKey, error) {
+	var k keys.PubKey
+	if hex.DecodedLen(len(s)) != keys.PubKeySize {
+		return k, fmt.Errorf("key %q: %w: length %d, want %d", s, keys.ErrPubKey, hex.DecodedLen(len(s)), keys.PubKeySize)
 	}
-	return keys.ParsePubKey(b)
+	if _, err := hex.Decode(k[:], []byte(s)); err != nil {
+		return k, fmt.Errorf("key %q: %w", s, err)
+	}
+	if k[0] != 0x02 && k[0] != 0x03 {
+		return k, fmt.Errorf("key %q: %w: prefix 0x%02x is not compressed form", s, keys.ErrPubKey, k[0])
+	}
+	return k, nil
 }
 
 func getRecord[T any](v *chain.View, key []byte, decode func([]byte) (*T, error)) (*T, error) {

@@ -26,6 +26,16 @@ func parseStrictJSON(b []byte) (any, error) {
 	if !utf8.Valid(b) {
 		return nil, errors.New("not valid UTF-8")
 	}
+	if v, ok := parseFast(b); ok {
+		return v, nil
+	}
+	return parseTokens(b)
+}
+
+// parseTokens is parseStrictJSON on valid UTF-8 through encoding/json's
+// tokenizer: the reference that parseFast must agree with, and the
+// source of every error message.
+func parseTokens(b []byte) (any, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	v, err := parseValue(dec, 0)
@@ -97,19 +107,22 @@ func parseValue(dec *json.Decoder, depth int) (any, error) {
 // CompactJSON returns b without insignificant whitespace and without
 // HTML escaping, the form device records store.
 func CompactJSON(b []byte) []byte {
-	var buf bytes.Buffer
-	if err := json.Compact(&buf, b); err != nil {
-		return append([]byte(nil), b...)
-	}
-	return buf.Bytes()
+	c, _ := compactJSON(b)
+	return c
 }
 
 // compactLen is the length of b's compacted form, or len(b) if b is not
 // JSON (the parser then says what is wrong).
 func compactLen(b []byte) int {
+	_, n := compactJSON(b)
+	return n
+}
+
+// compactJSON returns CompactJSON(b) and compactLen(b) from one pass.
+func compactJSON(b []byte) ([]byte, int) {
 	var buf bytes.Buffer
 	if err := json.Compact(&buf, b); err != nil {
-		return len(b)
+		return append([]byte(nil), b...), len(b)
 	}
-	return buf.Len()
+	return buf.Bytes(), buf.Len()
 }

@@ -241,12 +241,7 @@ func (m *PublishModel) Encode() []byte {
 	w.Str(m.ModelID)
 	w.Str(m.Kind)
 	w.Str(m.Title)
-	w.U8(uint8(len(m.MetadataSchema)))
-	for _, f := range m.MetadataSchema {
-		w.Str(f.Name)
-		w.U8(uint8(f.Type))
-		w.Bool(f.Required)
-	}
+	AppendSchema(&w, m.MetadataSchema)
 	w.U32(m.Version)
 	w.Blob(m.ThingModel)
 	return w.Bytes()
@@ -261,13 +256,7 @@ func DecodePublishModel(b []byte) (*PublishModel, error) {
 	m.ModelID = r.Str("model ID", MaxIDBytes)
 	m.Kind = r.Str("kind", MaxIDBytes)
 	m.Title = r.Str("title", MaxTitleBytes)
-	n := int(r.U8("field count"))
-	if r.Err() == nil && n > MaxSchemaFields {
-		r.Fail("%d schema fields exceeds limit %d", n, MaxSchemaFields)
-	}
-	for i := 0; i < n && r.Err() == nil; i++ {
-		m.MetadataSchema = append(m.MetadataSchema, Field{Name: r.Str("field name", MaxIDBytes), Type: FieldType(r.U8("field type")), Required: r.Bool("field required")})
-	}
+	m.MetadataSchema = ReadSchema(r, MaxSchemaFields, MaxIDBytes)
 	m.Version = r.U32("version")
 	m.ThingModel = r.Blob("thing model", MaxDocBlobBytes)
 	if err := r.Finish(); err != nil {
@@ -309,6 +298,33 @@ func DecodePublishModel(b []byte) (*PublishModel, error) {
 		return nil, err
 	}
 	return m, nil
+}
+
+// AppendSchema writes a metadata schema's canonical encoding (field
+// count u8, then per field: name str, type u8, required bool), as
+// publish-model payloads and stored model records carry it.
+func AppendSchema(w *payload.Writer, schema []Field) {
+	w.U8(uint8(len(schema)))
+	for _, f := range schema {
+		w.Str(f.Name)
+		w.U8(uint8(f.Type))
+		w.Bool(f.Required)
+	}
+}
+
+// ReadSchema reads a schema written by AppendSchema, failing r when it
+// has more than maxFields fields or a name longer than maxName bytes. It
+// returns nil for a schema of no fields.
+func ReadSchema(r *payload.Reader, maxFields, maxName int) []Field {
+	n := int(r.U8("field count"))
+	if r.Err() == nil && n > maxFields {
+		r.Fail("%d schema fields exceeds limit %d", n, maxFields)
+	}
+	var schema []Field
+	for i := 0; i < n && r.Err() == nil; i++ {
+		schema = append(schema, Field{Name: r.Str("field name", maxName), Type: FieldType(r.U8("field type")), Required: r.Bool("field required")})
+	}
+	return schema
 }
 
 // ---- devices ----
@@ -413,10 +429,18 @@ func (c *CheckIn) Encode() []byte {
 // DecodeCheckIn parses a TxCheckIn payload and checks its formats (region,
 // terms). The TD, metadata and owner signature are checked by the caller,
 // which knows the transaction.
-func DecodeCheckIn(b []byte) (*CheckIn, error) {
+func DecodeCheckIn(b []byte) (*CheckIn, error) { return decodeCheckIn(b, true) }
+
+// decodeCheckIn is DecodeCheckIn, checking the owner key on the curve
+// only when checkOwner (CheckCheckIn leaves that to the signature check).
+func decodeCheckIn(b []byte, checkOwner bool) (*CheckIn, error) {
 	r := newReader(b, "check-in payload")
 	c := &CheckIn{}
-	c.Owner = r.PubKey("owner")
+	if checkOwner {
+		c.Owner = r.PubKey("owner")
+	} else {
+		r.Fixed(c.Owner[:], "owner")
+	}
 	c.Region = r.Str("region", MaxRegionBytes)
 	c.Terms = ReadTerms(r)
 	c.ThingDescription = r.Blob("thing description", MaxDocBlobBytes)

@@ -84,23 +84,107 @@ var (
 // CheckPersonalText refuses text that carries a personal pattern. where
 // names the member for the error message.
 func CheckPersonalText(where, s string, policy EndpointPolicy) error {
+	return checkPersonalText(where, s, policy, textFilters(s))
+}
+
+// textFilter says which patterns could match a text: each bit is a
+// condition that a pattern cannot match without (a character or count
+// of characters every match contains), so the regular expressions, most
+// of a check-in's sanity time, run only where they might match. A test
+// holds checkPersonalText to the same answers with every bit set.
+type textFilter uint16
+
+const (
+	mayEmail    textFilter = 1 << iota // "@"
+	mayMAC                             // five ":" or "-" (aa:bb:cc:dd:ee:ff), or two "." (aabb.ccdd.eeff)
+	mayIPv4                            // three "."
+	mayIPv6                            // two ":"
+	mayPhoneI                          // "+" or "00" before the number
+	mayPhoneN                          // ten ASCII digits
+	maySpace                           // \s (tab, newline, form feed, carriage return, space): every street pattern
+	mayList                            // "," or ";" between the coordinates of a pair
+	mayDegree                          // "°"
+	mayDigits                          // an ASCII digit or "@": every pattern but a hex-only MAC
+	allPatterns textFilter = 1<<iota - 1
+)
+
+func textFilters(s string) textFilter {
+	var f textFilter
+	var colons, dashes, dots, digits int
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+			digits++
+			if c == '0' && i+1 < len(s) && s[i+1] == '0' {
+				f |= mayPhoneI
+			}
+		case c == '@':
+			f |= mayEmail
+		case c == ':':
+			colons++
+		case c == '-':
+			dashes++
+		case c == '.':
+			dots++
+		case c == '+':
+			f |= mayPhoneI
+		case c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r':
+			f |= maySpace
+		case c == ',' || c == ';':
+			f |= mayList
+		}
+	}
+	if colons+dashes >= 5 || dots >= 2 {
+		f |= mayMAC
+	}
+	if dots >= 3 {
+		f |= mayIPv4
+	}
+	if colons >= 2 {
+		f |= mayIPv6
+	}
+	if digits >= 10 {
+		f |= mayPhoneN
+	}
+	if digits > 0 || f&mayEmail != 0 {
+		f |= mayDigits
+	}
+	if strings.Contains(s, "°") {
+		f |= mayDegree
+	}
+	return f
+}
+
+// checkPersonalText is CheckPersonalText running only the patterns f
+// allows.
+func checkPersonalText(where, s string, policy EndpointPolicy, f textFilter) error {
 	// Fast path: every pattern but a hex-only MAC needs a digit or "@".
-	if !strings.ContainsAny(s, "0123456789@") {
+	if f&mayDigits == 0 {
+		if f&mayMAC == 0 {
+			return nil
+		}
 		if m := macPattern.FindString(s); m != "" {
 			return consensus.RuleErrorf(ErrPersonalMAC, "%s holds a MAC address (%s)", where, m)
 		}
 		return nil
 	}
-	if m := emailPattern.FindString(s); m != "" {
-		return consensus.RuleErrorf(ErrPersonalEmail, "%s holds an e-mail address (%s)", where, m)
+	if f&mayEmail != 0 {
+		if m := emailPattern.FindString(s); m != "" {
+			return consensus.RuleErrorf(ErrPersonalEmail, "%s holds an e-mail address (%s)", where, m)
+		}
 	}
-	if m := macPattern.FindString(s); m != "" {
-		return consensus.RuleErrorf(ErrPersonalMAC, "%s holds a MAC address (%s)", where, m)
+	if f&mayMAC != 0 {
+		if m := macPattern.FindString(s); m != "" {
+			return consensus.RuleErrorf(ErrPersonalMAC, "%s holds a MAC address (%s)", where, m)
+		}
 	}
-	if err := checkIPLiterals(where, s, policy); err != nil {
+	if err := checkIPLiterals(where, s, policy, f); err != nil {
 		return err
 	}
 	for _, p := range []*regexp.Regexp{phoneIntl, phoneNANP} {
+		if p == phoneIntl && f&mayPhoneI == 0 || p == phoneNANP && f&mayPhoneN == 0 {
+			continue
+		}
 		for _, m := range p.FindAllString(s, -1) {
 			if n := countDigits(m); n >= 8 && n <= 15 || p == phoneNANP {
 				return consensus.RuleErrorf(ErrPersonalPhone, "%s holds a phone number (%s)", where, m)
@@ -108,11 +192,17 @@ func CheckPersonalText(where, s string, policy EndpointPolicy) error {
 		}
 	}
 	for _, p := range []*regexp.Regexp{streetEN, streetDE, streetFR} {
+		if f&maySpace == 0 {
+			break
+		}
 		if m := p.FindString(s); m != "" {
 			return consensus.RuleErrorf(ErrPersonalAddress, "%s holds a street address (%s)", where, m)
 		}
 	}
 	for _, p := range []*regexp.Regexp{coordPair, geoURI, coordDMS} {
+		if p == coordPair && f&mayList == 0 || p == coordDMS && f&mayDegree == 0 {
+			continue
+		}
 		if m := p.FindString(s); m != "" {
 			return consensus.RuleErrorf(ErrPersonalCoordinates, "%s holds precise coordinates (%s): a region is the most a record may say about location", where, m)
 		}
@@ -130,12 +220,16 @@ func countDigits(s string) int {
 	return n
 }
 
-func checkIPLiterals(where, s string, policy EndpointPolicy) error {
+func checkIPLiterals(where, s string, policy EndpointPolicy, f textFilter) error {
 	var found []string
-	found = append(found, ipv4Pattern.FindAllString(s, -1)...)
-	for _, m := range ipv6Pattern.FindAllString(s, -1) {
-		if strings.Count(m, ":") >= 2 {
-			found = append(found, m)
+	if f&mayIPv4 != 0 {
+		found = append(found, ipv4Pattern.FindAllString(s, -1)...)
+	}
+	if f&mayIPv6 != 0 {
+		for _, m := range ipv6Pattern.FindAllString(s, -1) {
+			if strings.Count(m, ":") >= 2 {
+				found = append(found, m)
+			}
 		}
 	}
 	for _, m := range found {

@@ -50,11 +50,18 @@ type TDProperty struct {
 // smaller rule set is easier to implement identically. It returns the
 // property affordances for the query index.
 func CheckThingDescription(b []byte, device keys.PubKey, policy EndpointPolicy) ([]TDProperty, error) {
-	bad := func(format string, args ...any) ([]TDProperty, error) {
-		return nil, consensus.RuleErrorf(ErrBadThingDescription, format, args...)
+	props, _, err := checkThingDescription(b, compactLen(b), device, policy)
+	return props, err
+}
+
+// checkThingDescription is CheckThingDescription given the length of b
+// compacted (compactLen), also returning the parsed document.
+func checkThingDescription(b []byte, compacted int, device keys.PubKey, policy EndpointPolicy) ([]TDProperty, *object, error) {
+	bad := func(format string, args ...any) ([]TDProperty, *object, error) {
+		return nil, nil, consensus.RuleErrorf(ErrBadThingDescription, format, args...)
 	}
-	if n := compactLen(b); n > MaxTDBytes {
-		return nil, consensus.RuleErrorf(ErrTDTooLarge, "Thing Description is %d bytes compacted, the limit is %d", n, MaxTDBytes)
+	if compacted > MaxTDBytes {
+		return nil, nil, consensus.RuleErrorf(ErrTDTooLarge, "Thing Description is %d bytes compacted, the limit is %d", compacted, MaxTDBytes)
 	}
 	v, err := parseStrictJSON(b)
 	if err != nil {
@@ -72,9 +79,9 @@ func CheckThingDescription(b []byte, device keys.PubKey, policy EndpointPolicy) 
 		return bad("@context must include %q (or the TD 1.0 context %q)", TDContext11, TDContext10)
 	}
 	if id, ok := td.get("id"); !ok {
-		return nil, consensus.RuleErrorf(ErrBadDeviceID, "missing id: set \"id\": %q", DeviceURN(device))
+		return nil, nil, consensus.RuleErrorf(ErrBadDeviceID, "missing id: set \"id\": %q", DeviceURN(device))
 	} else if s, _ := id.(string); s != DeviceURN(device) {
-		return nil, consensus.RuleErrorf(ErrBadDeviceID, "id %s must be the device's URN %q", jsonText(id), DeviceURN(device))
+		return nil, nil, consensus.RuleErrorf(ErrBadDeviceID, "id %s must be the device's URN %q", jsonText(id), DeviceURN(device))
 	}
 	if t, ok := td.get("title"); !ok {
 		return bad("missing title")
@@ -141,7 +148,7 @@ func CheckThingDescription(b []byte, device keys.PubKey, policy EndpointPolicy) 
 				return bad("%s %q is not an object", kind, name)
 			}
 			if err := checkForms(kind, name, aff); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			if kind == "properties" {
 				typ, _ := aff.vals["type"].(string)
@@ -150,10 +157,10 @@ func CheckThingDescription(b []byte, device keys.PubKey, policy EndpointPolicy) 
 		}
 	}
 	if err := checkPersonalDoc(td, "", policy, true); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	slices.SortFunc(props, func(a, b TDProperty) int { return strings.Compare(a.Name, b.Name) })
-	return props, nil
+	return props, td, nil
 }
 
 func hasTDContext(ctx any) bool {
@@ -212,10 +219,18 @@ func CheckMetadataObject(b []byte, policy EndpointPolicy) (*object, error) {
 // declared type (integer: a JSON number without fraction or exponent;
 // null is never a valid value).
 func CheckMetadata(b []byte, schema []Field) error {
-	obj, err := CheckMetadataObject(b, EndpointPolicy{AllowLoopback: true})
+	obj, err := CheckMetadataObject(b, schemaPolicy)
 	if err != nil {
 		return err
 	}
+	return metadataMatches(obj, schema)
+}
+
+// schemaPolicy is the endpoint policy CheckMetadata checks values with.
+var schemaPolicy = EndpointPolicy{AllowLoopback: true}
+
+// metadataMatches is CheckMetadata's schema part on a parsed object.
+func metadataMatches(obj *object, schema []Field) error {
 	declared := make(map[string]FieldType, len(schema))
 	for _, f := range schema {
 		declared[f.Name] = f.Type

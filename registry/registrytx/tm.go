@@ -200,15 +200,37 @@ func CheckInstance(tdBytes, tmBytes []byte) error {
 	if err != nil {
 		return err
 	}
-	if hasType(td, ThingModelType) {
+	return checkInstance(td, tm)
+}
+
+// checkInstance is CheckInstance on the parsed documents.
+func checkInstance(td, tm *object) error {
+	optional, err := optionalSet(tm)
+	return instanceOf(td, tdFacts(td), tm, optional, err)
+}
+
+// tdShape is what the instance rule asks of a Thing Description alone,
+// so that it can be worked out before the model is known.
+type tdShape struct {
+	isThingModel bool   // @type includes tm:ThingModel
+	placeholder  string // findPlaceholder's path, "" if none
+}
+
+func tdFacts(td *object) tdShape {
+	return tdShape{isThingModel: hasType(td, ThingModelType), placeholder: findPlaceholder(td, "")}
+}
+
+// instanceOf is checkInstance given the TD's shape and the model's
+// optional set (or optionalSet's error).
+func instanceOf(td *object, shape tdShape, tm *object, optional map[string]bool, optionalErr error) error {
+	if shape.isThingModel {
 		return consensus.RuleErrorf(ErrTDIsThingModel, "the check-in carries a Thing Model (@type %s), not a Thing Description of one device", ThingModelType)
 	}
-	if where := findPlaceholder(td, ""); where != "" {
+	if where := shape.placeholder; where != "" {
 		return consensus.RuleErrorf(ErrTDPlaceholder, "placeholder left unfilled at %s: replace every {{...}} of the model with the device's value", where)
 	}
-	optional, err := optionalSet(tm)
-	if err != nil {
-		return err
+	if optionalErr != nil {
+		return optionalErr
 	}
 	for _, kind := range affordanceKinds {
 		mset, _ := tm.vals[kind].(*object)
