@@ -265,6 +265,7 @@ func TestAuctionDeliveryAndAccessOnRegtest(t *testing.T) {
 		{method: "auction.get", params: api.AuctionIDParams{ID: bid.Auction}},
 		{method: "auction.ofDevice", params: api.DeviceParams{Device: dev.DeviceHex()}},
 		{method: "auction.ofBidder", params: api.AddressParams{Address: commitTx.Bidder}},
+		{method: "auction.getMany", params: api.AuctionsParams{IDs: []wire.Hash{bid.Auction}, Bidder: commitTx.Bidder}},
 		{method: "auction.info"},
 		{method: "registry.devicesByKey", params: api.DevicesParams{Devices: []string{dev.DeviceHex(), bidder.PubKey().String()}}},
 		// Recorded while the auction awaited delivery: now it lists nothing.

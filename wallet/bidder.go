@@ -8,6 +8,7 @@ import (
 	apiclient "github.com/thingchain/thingchain/api/client"
 	"math/bits"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/thingchain/thingchain/api/apitypes"
@@ -34,6 +35,11 @@ type Bidder struct {
 	// the deposit is the bid's whole total, a win is paid from escrow at
 	// the close and the excess refunded, with nothing left to do in time.
 	BondOnly bool
+
+	// txMu serialises this bidder's nonce reads and submissions (bids
+	// and reveals run on different goroutines).
+	txMu    sync.Mutex
+	tracker tracker // open bids Watch follows
 }
 
 // Errors a bidder reports.
@@ -225,6 +231,8 @@ func (b *Bidder) Bid(ctx context.Context, client *rpc.Client, key *keys.PrivateK
 		return res, fmt.Errorf("%w: %s has %s, the %d deposits and %d fees need %s",
 			ErrInsufficientFunds, addr.Encode(b.Net.AddressHRP), ledgertx.FormatAmount(bal), len(sealed), len(groups), ledgertx.FormatAmount(need))
 	}
+	b.txMu.Lock()
+	defer b.txMu.Unlock()
 	nonce, err := nextNonce(ctx, client, key.PubKey())
 	if err != nil {
 		return nil, err
@@ -244,6 +252,7 @@ func (b *Bidder) Bid(ctx context.Context, client *rpc.Client, key *keys.PrivateK
 		if err := b.Book.Add(recs...); err != nil {
 			return res, err
 		}
+		b.track(recs...)
 		if _, err := submit(ctx, client, tx); err != nil {
 			var rerr *rpc.Error
 			if errors.As(err, &rerr) {
@@ -253,6 +262,7 @@ func (b *Bidder) Bid(ctx context.Context, client *rpc.Client, key *keys.PrivateK
 						r.State, r.Error = BidStateRejected, err.Error()
 					}
 				})
+				b.untrack(ids)
 			}
 			res.Bids = res.Bids[:i]
 			return res, fmt.Errorf("commit transaction %d of %d: %w", gi+1, len(groups), err)
@@ -383,6 +393,8 @@ func (b *Bidder) RevealDue(ctx context.Context, client *rpc.Client, key *keys.Pr
 	if len(due) == 0 {
 		return res, nil
 	}
+	b.txMu.Lock()
+	defer b.txMu.Unlock()
 	nonce, err := nextNonce(ctx, client, key.PubKey())
 	if err != nil {
 		return nil, err
@@ -448,6 +460,8 @@ func (b *Bidder) PayDue(ctx context.Context, client *rpc.Client, key *keys.Priva
 	if len(due) == 0 {
 		return res, nil
 	}
+	b.txMu.Lock()
+	defer b.txMu.Unlock()
 	nonce, err := nextNonce(ctx, client, key.PubKey())
 	if err != nil {
 		return nil, err
@@ -506,22 +520,14 @@ func (b *Bidder) Keys(ctx context.Context, client *rpc.Client, key *keys.Private
 	if err != nil {
 		return nil, err
 	}
-	now := b.now().UnixMilli()
+	now := b.now()
 	out := []AccessKey{}
 	for _, a := range list {
 		d := a.Delivery
 		if d == nil || d.Winner != addr.Encode(b.Net.AddressHRP) {
 			continue
 		}
-		ak := AccessKey{Auction: d.Auction, Device: d.Device, Points: d.Points, Height: d.Height,
-			From: time.UnixMilli(d.Time).UTC(), Expires: time.UnixMilli(d.Expires).UTC(), Valid: now >= d.Time && now < d.Expires}
-		k, err := d.Open(key)
-		if err != nil {
-			ak.Error, ak.Valid = err.Error(), false
-		} else {
-			ak.Key, ak.KeyHex = k, hex.EncodeToString(k)
-		}
-		out = append(out, ak)
+		out = append(out, openKey(d, key, now))
 	}
 	return out, nil
 }
@@ -603,30 +609,31 @@ type WatchEvent struct {
 	Err    error
 	// Pending counts saved bids that may still need a reveal.
 	Pending int
+	// Progress is where every followed bid stands at this head, oldest
+	// bid first, including the bids that ended at it (Done); ended bids
+	// are not followed further.
+	Progress []BidProgress
+	// Keys are the access keys delivered to this key's bids that ended
+	// at this head, decrypted and checked against their hash
+	// commitments (each is reported once per Watch).
+	Keys []AccessKey
 }
 
 // Watch follows the auction chain — a newHeads subscription when the
 // client is a WebSocket client, else polling chain.info every poll — and
-// on each new head sends due reveals and payments. fn sees every head's
-// outcome and returns true to stop; Watch returns nil then, or ctx's
-// error.
+// on each new head sends due reveals and payments for every bid of the
+// book that has not ended. It keeps those bids in memory and reads only
+// the auctions whose stage may have changed, in one auction.getMany call
+// per head (see track.go); heads that arrive while a step runs are taken
+// together, so a slow step never leaves it behind the chain. fn sees
+// every step's outcome and returns true to stop; Watch returns nil then,
+// or ctx's error.
 func (b *Bidder) Watch(ctx context.Context, client *rpc.Client, key *keys.PrivateKey, fee uint64, poll time.Duration, fn func(WatchEvent) bool) error {
 	if poll <= 0 {
 		poll = time.Second
 	}
-	step := func(height uint64) bool {
-		ev := WatchEvent{Height: height}
-		ev.Reveal, ev.Err = b.RevealDue(ctx, client, key, fee)
-		if ev.Err == nil {
-			ev.Pay, ev.Err = b.PayDue(ctx, client, key, fee)
-		}
-		if saved, err := b.Book.Load(); err == nil {
-			for _, r := range saved {
-				if r.Pending() {
-					ev.Pending++
-				}
-			}
-		}
+	step := func(height uint64, hash wire.Hash, reorg bool) bool {
+		ev := b.step(ctx, client, key, fee, height, hash, reorg)
 		if ctx.Err() != nil {
 			return true
 		}
@@ -638,9 +645,10 @@ func (b *Bidder) Watch(ctx context.Context, client *rpc.Client, key *keys.Privat
 		// The first step covers every head before the subscription: it
 		// reports the tip height it saw (0 if chain.info fails).
 		info, _ := apiclient.New(client).ChainInfo(ctx)
-		if step(info.Auction.Height) {
+		if step(info.Auction.Height, info.Auction.Hash, true) {
 			return ctx.Err()
 		}
+		last := info.Auction.Hash
 		for {
 			select {
 			case <-ctx.Done():
@@ -651,7 +659,25 @@ func (b *Bidder) Watch(ctx context.Context, client *rpc.Client, key *keys.Privat
 					// behind): carry on by polling.
 					return b.pollLoop(ctx, client, poll, step)
 				}
-				if step(h.Height) {
+				// Take every head already queued: the step works from
+				// the newest; a break in the parent links (a reorg, or
+				// a head missed) makes it read every followed bid.
+				reorg := h.PrevHash != last
+				for more := true; more; {
+					select {
+					case n, ok := <-heads:
+						if !ok {
+							more = false
+							break
+						}
+						reorg = reorg || n.PrevHash != h.Hash
+						h = n
+					default:
+						more = false
+					}
+				}
+				last = h.Hash
+				if step(h.Height, h.Hash, reorg) {
 					return ctx.Err()
 				}
 			}
@@ -660,8 +686,9 @@ func (b *Bidder) Watch(ctx context.Context, client *rpc.Client, key *keys.Privat
 	return b.pollLoop(ctx, client, poll, step)
 }
 
-func (b *Bidder) pollLoop(ctx context.Context, client *rpc.Client, poll time.Duration, step func(uint64) bool) error {
+func (b *Bidder) pollLoop(ctx context.Context, client *rpc.Client, poll time.Duration, step func(uint64, wire.Hash, bool) bool) error {
 	var last wire.Hash
+	var lastHeight uint64
 	first := true
 	t := time.NewTicker(poll)
 	defer t.Stop()
@@ -671,8 +698,11 @@ func (b *Bidder) pollLoop(ctx context.Context, client *rpc.Client, poll time.Dur
 			return ctx.Err()
 		}
 		if err == nil && (first || info.Auction.Hash != last) {
-			first, last = false, info.Auction.Hash
-			if step(info.Auction.Height) {
+			// Polling sees no parent links: anything but the next
+			// height counts as a possible reorganisation.
+			reorg := first || info.Auction.Height != lastHeight+1
+			first, last, lastHeight = false, info.Auction.Hash, info.Auction.Height
+			if step(info.Auction.Height, info.Auction.Hash, reorg) {
 				return ctx.Err()
 			}
 		}
