@@ -198,18 +198,39 @@ func (b *Bidder) Bid(ctx context.Context, client *rpc.Client, key *keys.PrivateK
 			skip("price × %d points overflows", next.Terms.PointsPerPeriod)
 			continue
 		}
-		if !next.Opens {
-			// Already bid in this auction from another wallet file?
-			if av, err := getAuction(ctx, client, next.ID); err == nil && av != nil && bidOf(av, addr.Encode(b.Net.AddressHRP)) != nil {
-				skip("this key already bid in auction %s", next.ID)
-				continue
-			}
-		}
 		sb := auctiontx.SealBid(addr, dev, next.Seq, maxPricePerPoint, deposit, auctiontx.NewSalt())
 		sb.Full = !b.BondOnly
 		sealed = append(sealed, sb)
 		res.Bids = append(res.Bids, PlacedBid{Device: d, Auction: sb.Auction, Seq: sb.Seq, Opens: next.Opens,
 			AmountPerPoint: maxPricePerPoint, Points: next.Terms.PointsPerPeriod, Deposit: deposit, FullDeposit: sb.Full})
+	}
+	// Already bid in a running auction from another wallet file? One
+	// auction.getMany call for all of them.
+	var joining []wire.Hash
+	for _, pb := range res.Bids {
+		if !pb.Opens {
+			joining = append(joining, pb.Auction)
+		}
+	}
+	if len(joining) > 0 {
+		self := addr.Encode(b.Net.AddressHRP)
+		if views, err := readAuctions(ctx, client, joining, self); err == nil {
+			mine := map[wire.Hash]bool{}
+			for _, v := range views {
+				if v != nil && v.Bid != nil {
+					mine[v.ID] = true
+				}
+			}
+			keep, keepBids := sealed[:0], res.Bids[:0]
+			for i, s := range sealed {
+				if mine[s.Auction] {
+					res.Skipped = append(res.Skipped, SkippedDevice{Device: res.Bids[i].Device, Reason: fmt.Sprintf("this key already bid in auction %s", s.Auction)})
+					continue
+				}
+				keep, keepBids = append(keep, s), append(keepBids, res.Bids[i])
+			}
+			sealed, res.Bids = keep, keepBids
+		}
 	}
 	if len(sealed) == 0 {
 		return res, fmt.Errorf("%w: all %d devices were skipped", ErrNothingToBid, len(res.Skipped))
