@@ -185,8 +185,15 @@ func startDevices(ctx context.Context, url, token, dir string, net *consensus.Pa
 	if err != nil {
 		return nil, err
 	}
+	// Deliveries start at each newHeads event on a WebSocket of the same
+	// node (closed with ctx), polling once a second as the backstop.
+	ws, err := rpc.Dial(ctx, "ws"+strings.TrimPrefix(url, "http"), rpc.WithToken(token))
+	if err != nil {
+		return nil, err
+	}
+	go func() { <-ctx.Done(); ws.Close() }()
 	sim, err := devicesim.New(devicesim.Config{
-		Client: client, Net: net, Dir: filepath.Join(dir, "devices"), Devices: n,
+		Client: client, Heads: ws, Net: net, Dir: filepath.Join(dir, "devices"), Devices: n,
 		AuctionPoll: time.Second, Logger: log.With("part", "devicesim"),
 	})
 	if err != nil {

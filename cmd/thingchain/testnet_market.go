@@ -58,9 +58,17 @@ func (m *market) run(ctx context.Context, dir string, devices, bidders int, bidE
 		return
 	}
 	defer client.Close()
+	// Key deliveries start at each newHeads event (the watcher still
+	// polls as the backstop).
+	ws, err := rpc.Dial(ctx, "ws"+strings.TrimPrefix(m.nodes[0].RPCURL, "http"), m.auth())
+	if err != nil {
+		m.log.Error("market: cannot reach node0", "err", err)
+		return
+	}
+	defer ws.Close()
 	m.setStatus(fmt.Sprintf("checking in %d simulated devices…", devices))
 	sim, err := devicesim.New(devicesim.Config{
-		Client: client, Net: m.nodes[0].Net, Dir: filepath.Join(dir, "devices"), Devices: devices,
+		Client: client, Heads: ws, Net: m.nodes[0].Net, Dir: filepath.Join(dir, "devices"), Devices: devices,
 		Logger: m.log.With("part", "devicesim"),
 	})
 	if err == nil {
