@@ -558,6 +558,7 @@ func (s *Simulator) watch(ctx context.Context) {
 			s.log.Warn("auction watcher: chain.info failed", "err", err)
 		case info.Auction.Hash != lastHead:
 			lastHead = info.Auction.Hash
+			s.seeTip(info.Auction.Height)
 			round()
 		}
 	}
@@ -585,6 +586,7 @@ func (s *Simulator) watch(ctx context.Context) {
 			}
 			if h.Hash != lastHead {
 				lastHead = h.Hash
+				s.seeTip(h.Height)
 				round()
 			}
 		case <-t.C:
@@ -592,6 +594,15 @@ func (s *Simulator) watch(ctx context.Context) {
 		}
 	}
 }
+
+// seeTip records the newest auction-chain height seen (a reorg may lower
+// it).
+func (s *Simulator) seeTip(h uint64) { s.tip.Store(h) }
+
+// LateDrops counts the deliveries the watcher dropped unsent because
+// their deadline passed while they waited for a worker (the node was too
+// slow for every device's delivery).
+func (s *Simulator) LateDrops() int64 { return s.lateDrops.Load() }
 
 // startDeliveries is one watcher round: one auction.awaitingDelivery call
 // per apitypes.MaxDevicesPerCall agents, then each due delivery not
@@ -644,6 +655,10 @@ func (s *Simulator) startDeliveries(ctx context.Context, sem chan struct{}, wg *
 					return
 				}
 				defer func() { <-sem }()
+				if s.tip.Load()+1 > d.DeliveryDeadline {
+					s.lateDrops.Add(1)
+					return // too late now: leave the worker to one in time
+				}
 				var done []wire.Hash
 				if err := s.deliverDue(ctx, d, &done); err != nil && ctx.Err() == nil {
 					s.log.Warn("key delivery", "err", err)

@@ -75,6 +75,12 @@ type Simulator struct {
 	// head's round and still running when the next head arrives.
 	inflightMu sync.Mutex
 	inflight   map[wire.Hash]bool
+	// tip is the newest auction-chain height the watcher saw: a delivery
+	// whose deadline it passed while waiting for a worker is dropped
+	// unsent (the chain refunds the winner), so a backlog never crowds
+	// out deliveries still in time.
+	tip       atomic.Uint64
+	lateDrops atomic.Int64
 
 	closeOnce sync.Once
 }
