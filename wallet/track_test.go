@@ -65,8 +65,8 @@ func settledStage(stage string) bool {
 
 // TestWatchRevealsEveryBidWhileBlocksComeFast: six bidders, each with its
 // own Watch over WebSocket, bid on every one of twelve devices in three
-// rounds while the node mines an auction block every 300 ms — regtest's
-// 3-block reveal window is then under a second. Every bid that reached
+// rounds while the node mines an auction block every 500 ms — regtest's
+// 3-block reveal window is then 1.5 s. Every bid that reached
 // the chain is revealed in its window (none forfeited), and every auction
 // with a bid settles with a sale. The test waits on the watchers' events,
 // with a timeout; the ticker only paces the block production.
@@ -103,7 +103,7 @@ func TestWatchRevealsEveryBidWhileBlocksComeFast(t *testing.T) {
 	mined.Add(1)
 	go func() {
 		defer mined.Done()
-		tick := time.NewTicker(300 * time.Millisecond)
+		tick := time.NewTicker(500 * time.Millisecond)
 		defer tick.Stop()
 		for {
 			select {
