@@ -186,3 +186,20 @@ func (s *Service) GetAuctions(_ context.Context, p AuctionsParams) ([]*BidderAuc
 	})
 	return out, err
 }
+
+// NextAuctions is auction.next for several devices at once, in the order
+// asked: which auction a bid on each would join or open now, and on what
+// terms. A wallet bidding on many devices asks once, not once per device.
+func (s *Service) NextAuctions(ctx context.Context, p DevicesParams) ([]NextAuctionResult, error) {
+	devs, err := parseDevices(p)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]NextAuctionResult, len(devs))
+	for i, d := range devs {
+		if out[i], err = s.NextAuction(ctx, DeviceParams{Device: pubKeyHex(d)}); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}

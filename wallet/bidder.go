@@ -154,31 +154,49 @@ func (b *Bidder) Bid(ctx context.Context, client *rpc.Client, key *keys.PrivateK
 			have[r.Auction] = true
 		}
 	}
+	// Every well-formed device key is asked about in one auction.nextMany
+	// call per apitypes.MaxDevicesPerCall devices.
+	type candidate struct {
+		d       string
+		dev     keys.PubKey
+		badKey  string
+		nextIdx int
+	}
 	seen := map[string]bool{}
-	var sealed []auctiontx.SealedBid
+	var cands []candidate
+	var ask []string
 	for _, d := range devices {
 		d = strings.ToLower(strings.TrimSpace(d))
 		if seen[d] {
 			continue
 		}
 		seen[d] = true
+		c := candidate{d: d, nextIdx: -1}
+		if raw, err := hex.DecodeString(d); err != nil {
+			c.badKey = "not a hex device key"
+		} else if c.dev, err = keys.ParsePubKey(raw); err != nil {
+			c.badKey = fmt.Sprintf("not a device key: %v", err)
+		} else {
+			c.nextIdx = len(ask)
+			ask = append(ask, d)
+		}
+		cands = append(cands, c)
+	}
+	nexts, err := nextAuctions(ctx, client, ask)
+	if err != nil {
+		return nil, err
+	}
+	var sealed []auctiontx.SealedBid
+	for _, c := range cands {
+		d, dev := c.d, c.dev
 		skip := func(format string, args ...any) {
 			res.Skipped = append(res.Skipped, SkippedDevice{Device: d, Reason: fmt.Sprintf(format, args...)})
 		}
-		raw, err := hex.DecodeString(d)
-		if err != nil {
-			skip("not a hex device key")
+		if c.badKey != "" {
+			skip("%s", c.badKey)
 			continue
 		}
-		dev, err := keys.ParsePubKey(raw)
-		if err != nil {
-			skip("not a device key: %v", err)
-			continue
-		}
-		next, err := apiclient.New(client).NextAuction(ctx, d)
-		if err != nil {
-			return nil, fmt.Errorf("auction.next %s: %w", d, err)
-		}
+		next := nexts[c.nextIdx]
 		switch {
 		case !next.Biddable:
 			skip("%s", next.Reason)
@@ -295,6 +313,43 @@ func (b *Bidder) Bid(ctx context.Context, client *rpc.Client, key *keys.PrivateK
 		res.TxIDs = append(res.TxIDs, id)
 	}
 	return res, nil
+}
+
+// nextAuctions asks where a bid on each device (hex keys) would go, in
+// one auction.nextMany call per apitypes.MaxDevicesPerCall devices; a
+// node without that method is asked auction.next per device.
+func nextAuctions(ctx context.Context, client *rpc.Client, devices []string) ([]apitypes.NextAuctionResult, error) {
+	api := apiclient.New(client)
+	out := make([]apitypes.NextAuctionResult, 0, len(devices))
+	for start := 0; start < len(devices); start += apitypes.MaxDevicesPerCall {
+		part := devices[start:min(start+apitypes.MaxDevicesPerCall, len(devices))]
+		got, err := api.NextAuctions(ctx, part)
+		if rpcCode(err) == rpc.CodeMethodNotFound {
+			for _, d := range part {
+				next, err := api.NextAuction(ctx, d)
+				if err != nil {
+					return nil, fmt.Errorf("auction.next %s: %w", d, err)
+				}
+				got = append(got, next)
+			}
+		} else if err != nil {
+			return nil, fmt.Errorf("auction.nextMany: %w", err)
+		}
+		if len(got) != len(part) {
+			return nil, fmt.Errorf("auction.nextMany: %d answers for %d devices", len(got), len(part))
+		}
+		out = append(out, got...)
+	}
+	return out, nil
+}
+
+// rpcCode is a JSON-RPC error's code, or 0.
+func rpcCode(err error) int {
+	var rerr *rpc.Error
+	if errors.As(err, &rerr) {
+		return rerr.Code
+	}
+	return 0
 }
 
 // bidOf returns addr's bid in an auction read from the API, or nil.

@@ -38,3 +38,10 @@ func (c *Client) AuctionsOf(ctx context.Context, ids []wire.Hash, bidder string)
 	var out []*apitypes.BidderAuction
 	return out, c.c.Call(ctx, "auction.getMany", apitypes.AuctionsParams{IDs: ids, Bidder: bidder}, &out)
 }
+
+// NextAuctions is NextAuction for up to apitypes.MaxDevicesPerCall
+// devices (hex keys), in the order asked (auction.nextMany).
+func (c *Client) NextAuctions(ctx context.Context, devices []string) ([]apitypes.NextAuctionResult, error) {
+	var out []apitypes.NextAuctionResult
+	return out, c.c.Call(ctx, "auction.nextMany", apitypes.DevicesParams{Devices: devices}, &out)
+}
