@@ -245,7 +245,10 @@ func (b *Bidder) Follow(ctx context.Context, client *rpc.Client, key *keys.Priva
 		if fn(fe) {
 			return true
 		}
-		if ev.Err == nil && fe.Ended == fe.Total && !forever {
+		// Every followed bid ended (an error elsewhere in the book does
+		// not hold this up; an empty list counts only when read without
+		// error).
+		if fe.Ended == fe.Total && !forever && (fe.Total > 0 || ev.Err == nil) {
 			done = true
 			return true
 		}
