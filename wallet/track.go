@@ -43,7 +43,7 @@ import (
 type trackedBid struct {
 	rec      BidRecord
 	view     *apitypes.BidderAuction // last read; nil until the auction is seen
-	since    uint64                  // head height tracking began at
+	since    uint64                  // head height tracking began at (0 until the first step)
 	reveal   *wire.Tx                // last reveal transaction sent
 	revealAt uint64                  // head height it was sent at
 	pay      *wire.Tx                // last payment sent (bond-only wins)
@@ -241,6 +241,9 @@ func (b *Bidder) step(ctx context.Context, client *rpc.Client, key *keys.Private
 		return string(order[i].rec.Auction[:]) < string(order[j].rec.Auction[:])
 	})
 	for _, tb := range order {
+		if tb.since == 0 {
+			tb.since = h // the first head this bid is followed at
+		}
 		v := tb.view
 		if v != nil && v.Status == apitypes.StatusOpen {
 			// The phase as of this head, for a view read earlier.
