@@ -132,3 +132,74 @@ func (s *Service) AwaitingDeliveryOf(_ context.Context, p DevicesParams) ([]Awai
 	})
 	return out, err
 }
+
+// AuctionsParams names auctions for auction.getMany.
+type AuctionsParams = apitypes.AuctionsParams
+
+// GetAuctions returns several auctions at once, in the order asked, null
+// for an id that names no auction: each with its phase and key delivery
+// as of the tip and, when a bidder is given, that bidder's own bid (null
+// if it has none), but not the other bids. It is how a wallet follows its
+// open bids: one call per new block for the auctions whose stage may have
+// changed, not one auction.get per bid nor its whole auction.ofBidder
+// history.
+func (s *Service) GetAuctions(_ context.Context, p AuctionsParams) ([]*BidderAuction, error) {
+	if len(p.IDs) == 0 {
+		return nil, invalid("ids: give at least one auction id (hex)")
+	}
+	if len(p.IDs) > apitypes.MaxAuctionsPerCall {
+		return nil, invalid("ids: %d auctions, at most %d per call", len(p.IDs), apitypes.MaxAuctionsPerCall)
+	}
+	var bidder *keys.Address
+	if p.Bidder != "" {
+		addr, err := s.address(p.Bidder)
+		if err != nil {
+			return nil, err
+		}
+		bidder = &addr
+	}
+	out := make([]*BidderAuction, len(p.IDs))
+	err := s.readAuctions(func(v *chain.View, tip chain.TipInfo) error {
+		for i, id := range p.IDs {
+			a, err := auction.GetAuction(v, id)
+			if err != nil {
+				return err
+			}
+			if a == nil {
+				continue
+			}
+			av, err := s.auctionView(v, a, tip.Height, false)
+			if err != nil {
+				return err
+			}
+			ba := &BidderAuction{AuctionView: av}
+			if bidder != nil {
+				bid, err := auction.GetBid(v, id, *bidder)
+				if err != nil {
+					return err
+				}
+				ba.Bid = bidJSON(bid, s.b.Net.AddressHRP)
+			}
+			out[i] = ba
+		}
+		return nil
+	})
+	return out, err
+}
+
+// NextAuctions is auction.next for several devices at once, in the order
+// asked: which auction a bid on each would join or open now, and on what
+// terms. A wallet bidding on many devices asks once, not once per device.
+func (s *Service) NextAuctions(ctx context.Context, p DevicesParams) ([]NextAuctionResult, error) {
+	devs, err := parseDevices(p)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]NextAuctionResult, len(devs))
+	for i, d := range devs {
+		if out[i], err = s.NextAuction(ctx, DeviceParams{Device: pubKeyHex(d)}); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}

@@ -77,6 +77,8 @@ func Register(srv *rpc.Server, svc *Service, feeds *Feeds) {
 		{Name: "auction.get", Summary: "an auction with its bids and key delivery, or null {id}", Handler: typed(svc.GetAuction)},
 		{Name: "auction.ofDevice", Summary: "a device's auctions, oldest first {device}", Handler: typed(svc.AuctionsOfDevice)},
 		{Name: "registry.devicesByKey", Summary: "the records of up to 1000 devices in one call, null for unknown keys {devices: [hex]}", Handler: typed(svc.GetDevices)},
+		{Name: "auction.nextMany", Summary: "auction.next for up to 1000 devices in one call, in the order asked {devices: [hex]}", Handler: typed(svc.NextAuctions)},
+		{Name: "auction.getMany", Summary: "up to 1000 auctions in one call, each with a bidder's own bid, null for unknown ids {ids: [hex], bidder}", Handler: typed(svc.GetAuctions)},
 		{Name: "auction.awaitingDelivery", Summary: "paid auctions whose key is not delivered yet, for up to 1000 devices in one call {devices: [hex]}", Handler: typed(svc.AwaitingDeliveryOf)},
 		{Name: "auction.ofBidder", Summary: "the auctions an address bid in, with its bid {address}", Handler: typed(svc.AuctionsOfBidder)},
 		{Name: "auction.next", Summary: "which auction a bid on a device joins or opens now, and its terms {device}", Handler: typed(svc.NextAuction)},

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/thingchain/thingchain/api/apitypes"
+	apiclient "github.com/thingchain/thingchain/api/client"
 	"github.com/thingchain/thingchain/auction/auctiontx"
 	"github.com/thingchain/thingchain/chain/keys"
 	"github.com/thingchain/thingchain/chain/wire"
@@ -519,29 +520,151 @@ func (s *Simulator) stopWatcher() {
 	}
 }
 
-// watch delivers keys at every new auction-chain head until ctx ends.
+// watch starts a delivery round at every new auction-chain head until ctx
+// ends: at each newHeads event when cfg.Heads is set (heads queued while a
+// round starts are taken together), and whenever a poll of chain.info
+// every AuctionPoll finds a head no event announced (the backstop, and
+// the only way without cfg.Heads). A round asks which auctions await
+// delivery and starts their deliveries without waiting for them, so one
+// slow delivery never holds up the next head's round; deliveries in
+// flight are not started twice.
 func (s *Simulator) watch(ctx context.Context) {
+	var deliveries sync.WaitGroup
+	defer deliveries.Wait()
+	sem := make(chan struct{}, deliveryWorkers)
+	var heads <-chan apitypes.Header
+	if s.cfg.Heads != nil {
+		ch, stop, err := apiclient.SubscribeHeads(ctx, s.cfg.Heads, "auction")
+		if err != nil {
+			s.log.Warn("auction watcher: no newHeads subscription, polling", "err", err)
+		} else {
+			defer stop()
+			heads = ch
+		}
+	}
 	t := time.NewTicker(s.cfg.AuctionPoll)
 	defer t.Stop()
 	var lastHead wire.Hash
-	first := true
-	for {
+	round := func() {
+		if err := s.startDeliveries(ctx, sem, &deliveries); err != nil && ctx.Err() == nil {
+			s.log.Warn("key delivery", "err", err)
+		}
+	}
+	poll := func() {
 		info, err := apiOf(s.cfg.Client).ChainInfo(ctx)
 		switch {
 		case ctx.Err() != nil:
-			return
 		case err != nil:
 			s.log.Warn("auction watcher: chain.info failed", "err", err)
-		case first || info.Auction.Hash != lastHead:
-			first, lastHead = false, info.Auction.Hash
-			if _, err := s.DeliverKeys(ctx); err != nil && ctx.Err() == nil {
-				s.log.Warn("key delivery", "err", err)
-			}
+		case info.Auction.Hash != lastHead:
+			lastHead = info.Auction.Hash
+			s.seeTip(info.Auction.Height)
+			round()
 		}
+	}
+	poll()
+	for {
 		select {
 		case <-ctx.Done():
 			return
+		case h, ok := <-heads:
+			if !ok {
+				heads = nil // the subscription ended: poll only
+				continue
+			}
+			for more := true; more; {
+				select {
+				case n, ok := <-heads:
+					if ok {
+						h = n
+					} else {
+						heads, more = nil, false
+					}
+				default:
+					more = false
+				}
+			}
+			if h.Hash != lastHead {
+				lastHead = h.Hash
+				s.seeTip(h.Height)
+				round()
+			}
 		case <-t.C:
+			poll()
 		}
 	}
+}
+
+// seeTip records the newest auction-chain height seen (a reorg may lower
+// it).
+func (s *Simulator) seeTip(h uint64) { s.tip.Store(h) }
+
+// LateDrops counts the deliveries the watcher dropped unsent because
+// their deadline passed while they waited for a worker (the node was too
+// slow for every device's delivery).
+func (s *Simulator) LateDrops() int64 { return s.lateDrops.Load() }
+
+// startDeliveries is one watcher round: one auction.awaitingDelivery call
+// per apitypes.MaxDevicesPerCall agents, then each due delivery not
+// already in flight on its own goroutine (at most cap(sem) at a time),
+// tracked by wg. Against a node without auction.awaitingDelivery it runs
+// the per-agent DeliverKeys round instead, synchronously.
+func (s *Simulator) startDeliveries(ctx context.Context, sem chan struct{}, wg *sync.WaitGroup) error {
+	if s.perAgentDelivery.Load() {
+		_, err := s.DeliverKeys(ctx)
+		return err
+	}
+	for start := 0; start < len(s.agents); start += apitypes.MaxDevicesPerCall {
+		chunk := s.agents[start:min(start+apitypes.MaxDevicesPerCall, len(s.agents))]
+		devices := make([]keys.PubKey, len(chunk))
+		for i, a := range chunk {
+			devices[i] = a.DeviceKey.PubKey()
+		}
+		due, err := apiOf(s.cfg.Client).AwaitingDelivery(ctx, devices)
+		if hasKind(err, "rpc error -32601") {
+			s.log.Info("the node has no auction.awaitingDelivery: asking per device")
+			s.perAgentDelivery.Store(true)
+			_, err := s.DeliverKeys(ctx)
+			return err
+		}
+		if err != nil {
+			return err
+		}
+		for _, d := range due {
+			s.inflightMu.Lock()
+			if s.inflight == nil {
+				s.inflight = map[wire.Hash]bool{}
+			}
+			busy := s.inflight[d.Auction]
+			s.inflight[d.Auction] = true
+			s.inflightMu.Unlock()
+			if busy {
+				continue
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer func() {
+					s.inflightMu.Lock()
+					delete(s.inflight, d.Auction)
+					s.inflightMu.Unlock()
+				}()
+				select {
+				case sem <- struct{}{}:
+				case <-ctx.Done():
+					return
+				}
+				defer func() { <-sem }()
+				if s.tip.Load()+1 > d.DeliveryDeadline {
+					s.lateDrops.Add(1)
+					return // too late now: leave the worker to one in time
+				}
+				var done []wire.Hash
+				if err := s.deliverDue(ctx, d, &done); err != nil && ctx.Err() == nil {
+					s.log.Warn("key delivery", "err", err)
+				}
+			}()
+		}
+	}
+	return nil
 }

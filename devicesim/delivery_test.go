@@ -262,9 +262,11 @@ func TestAuctionDeliveryAndAccessOnRegtest(t *testing.T) {
 		{method: "registry.miner", params: api.KeyParams{Key: minerKey.PubKey().String()}},
 		{method: "registry.model", params: api.ModelParams{ID: rec.Model}},
 		{method: "auction.next", params: api.DeviceParams{Device: dev.DeviceHex()}},
+		{method: "auction.nextMany", params: api.DevicesParams{Devices: []string{dev.DeviceHex()}}},
 		{method: "auction.get", params: api.AuctionIDParams{ID: bid.Auction}},
 		{method: "auction.ofDevice", params: api.DeviceParams{Device: dev.DeviceHex()}},
 		{method: "auction.ofBidder", params: api.AddressParams{Address: commitTx.Bidder}},
+		{method: "auction.getMany", params: api.AuctionsParams{IDs: []wire.Hash{bid.Auction}, Bidder: commitTx.Bidder}},
 		{method: "auction.info"},
 		{method: "registry.devicesByKey", params: api.DevicesParams{Devices: []string{dev.DeviceHex(), bidder.PubKey().String()}}},
 		// Recorded while the auction awaited delivery: now it lists nothing.

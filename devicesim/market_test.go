@@ -6,6 +6,7 @@ import (
 	"github.com/thingchain/thingchain/api/apitypes"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -84,8 +85,9 @@ func (m *marketNet) auction(id wire.Hash) *api.AuctionView {
 // never reveals; reveals, settlement, payment and key delivery (by the
 // device agents, unattended) follow; the winner decrypts its keys and
 // fetches data; the device refuses a forged key and, after the access
-// period, the real one. Every node ends on the same state, and owners,
-// winner, losers and the miners of both chains add up to the supply.
+// period, the real one. The agents deliver on newHeads events. Every
+// node ends on the same state, and owners, winner, losers and the miners
+// of both chains add up to the supply.
 func TestMarketEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts three nodes")
@@ -115,8 +117,15 @@ func TestMarketEndToEnd(t *testing.T) {
 	clock := func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
 	fridge, _ := KindByName("fridge")
 	thermo, _ := KindByName("thermostat")
-	sim, err := New(Config{Client: m.c0, Devices: 2, Kinds: []*Kind{fridge, thermo}, Generate: AdminGenerate(m.c0),
-		PollInterval: 20 * time.Millisecond, AuctionPoll: 20 * time.Millisecond, Now: clock, Logger: slog.New(slog.DiscardHandler)})
+	// The agents learn of new auction blocks only from newHeads events
+	// (the backstop poll is an hour away): the subscription path.
+	heads, err := rpc.Dial(ctx, "ws"+strings.TrimPrefix(m.n0.RPCURL, "http"), rpc.WithToken(m.n0.RPC.Token()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer heads.Close()
+	sim, err := New(Config{Client: m.c0, Heads: heads, Devices: 2, Kinds: []*Kind{fridge, thermo}, Generate: AdminGenerate(m.c0),
+		PollInterval: 20 * time.Millisecond, AuctionPoll: time.Hour, Now: clock, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}

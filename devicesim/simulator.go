@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/thingchain/thingchain/api/apitypes"
+	apiclient "github.com/thingchain/thingchain/api/client"
 	"github.com/thingchain/thingchain/chain/keys"
 	"github.com/thingchain/thingchain/chain/wire"
 	"github.com/thingchain/thingchain/consensus"
@@ -30,6 +31,10 @@ type Config struct {
 	// auction-chain head and then delivers keys for paid auctions
 	// (default 2 s; negative: no watcher, call DeliverKeys yourself).
 	AuctionPoll time.Duration
+	// Heads, when set (a WebSocket client of the same node), makes the
+	// auction watcher start a delivery round at each newHeads event
+	// rather than at the next poll; AuctionPoll stays the backstop.
+	Heads apiclient.Subscriber
 	// DeliveryFee is the fee of each key delivery (0: DefaultDeliveryFee).
 	DeliveryFee uint64
 	// NoFunding skips asking the test faucet for the devices' fee money.
@@ -66,6 +71,16 @@ type Simulator struct {
 
 	stopWatch context.CancelFunc
 	watchDone chan struct{}
+	// The watcher's deliveries in flight (by auction), started by one
+	// head's round and still running when the next head arrives.
+	inflightMu sync.Mutex
+	inflight   map[wire.Hash]bool
+	// tip is the newest auction-chain height the watcher saw: a delivery
+	// whose deadline it passed while waiting for a worker is dropped
+	// unsent (the chain refunds the winner), so a backlog never crowds
+	// out deliveries still in time.
+	tip       atomic.Uint64
+	lateDrops atomic.Int64
 
 	closeOnce sync.Once
 }

@@ -279,6 +279,10 @@ func TestRegistryAndAuctionAPIBadParams(t *testing.T) {
 		{"auction.awaitingDelivery", map[string]any{"devices": make([]string, 1001)}, "at most 1000"},
 		{"registry.devicesByKey", map[string]any{"devices": []string{"02abcd"}}, "devices[0]"},
 		{"auction.ofBidder", map[string]any{"address": "tc1notanaddress"}, "address"},
+		{"auction.getMany", map[string]any{"ids": []string{}}, "ids"},
+		{"auction.nextMany", map[string]any{"devices": []string{"xyz"}}, "devices[0]"},
+		{"auction.getMany", map[string]any{"ids": make([]wire.Hash, 1001)}, "at most 1000"},
+		{"auction.getMany", map[string]any{"ids": []wire.Hash{{}}, "bidder": "tc1notanaddress"}, "address"},
 		{"account.nextNonce", map[string]any{"pubkey": mustKey(t).PubKey().String(), "chain": "sidechain"}, "sidechain"},
 	} {
 		var out json.RawMessage

@@ -8,6 +8,7 @@ import (
 	apiclient "github.com/thingchain/thingchain/api/client"
 	"math/bits"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/thingchain/thingchain/api/apitypes"
@@ -34,6 +35,11 @@ type Bidder struct {
 	// the deposit is the bid's whole total, a win is paid from escrow at
 	// the close and the excess refunded, with nothing left to do in time.
 	BondOnly bool
+
+	// txMu serialises this bidder's nonce reads and submissions (bids
+	// and reveals run on different goroutines).
+	txMu    sync.Mutex
+	tracker tracker // open bids Watch follows
 }
 
 // Errors a bidder reports.
@@ -148,31 +154,49 @@ func (b *Bidder) Bid(ctx context.Context, client *rpc.Client, key *keys.PrivateK
 			have[r.Auction] = true
 		}
 	}
+	// Every well-formed device key is asked about in one auction.nextMany
+	// call per apitypes.MaxDevicesPerCall devices.
+	type candidate struct {
+		d       string
+		dev     keys.PubKey
+		badKey  string
+		nextIdx int
+	}
 	seen := map[string]bool{}
-	var sealed []auctiontx.SealedBid
+	var cands []candidate
+	var ask []string
 	for _, d := range devices {
 		d = strings.ToLower(strings.TrimSpace(d))
 		if seen[d] {
 			continue
 		}
 		seen[d] = true
+		c := candidate{d: d, nextIdx: -1}
+		if raw, err := hex.DecodeString(d); err != nil {
+			c.badKey = "not a hex device key"
+		} else if c.dev, err = keys.ParsePubKey(raw); err != nil {
+			c.badKey = fmt.Sprintf("not a device key: %v", err)
+		} else {
+			c.nextIdx = len(ask)
+			ask = append(ask, d)
+		}
+		cands = append(cands, c)
+	}
+	nexts, err := nextAuctions(ctx, client, ask)
+	if err != nil {
+		return nil, err
+	}
+	var sealed []auctiontx.SealedBid
+	for _, c := range cands {
+		d, dev := c.d, c.dev
 		skip := func(format string, args ...any) {
 			res.Skipped = append(res.Skipped, SkippedDevice{Device: d, Reason: fmt.Sprintf(format, args...)})
 		}
-		raw, err := hex.DecodeString(d)
-		if err != nil {
-			skip("not a hex device key")
+		if c.badKey != "" {
+			skip("%s", c.badKey)
 			continue
 		}
-		dev, err := keys.ParsePubKey(raw)
-		if err != nil {
-			skip("not a device key: %v", err)
-			continue
-		}
-		next, err := apiclient.New(client).NextAuction(ctx, d)
-		if err != nil {
-			return nil, fmt.Errorf("auction.next %s: %w", d, err)
-		}
+		next := nexts[c.nextIdx]
 		switch {
 		case !next.Biddable:
 			skip("%s", next.Reason)
@@ -192,18 +216,39 @@ func (b *Bidder) Bid(ctx context.Context, client *rpc.Client, key *keys.PrivateK
 			skip("price × %d points overflows", next.Terms.PointsPerPeriod)
 			continue
 		}
-		if !next.Opens {
-			// Already bid in this auction from another wallet file?
-			if av, err := getAuction(ctx, client, next.ID); err == nil && av != nil && bidOf(av, addr.Encode(b.Net.AddressHRP)) != nil {
-				skip("this key already bid in auction %s", next.ID)
-				continue
-			}
-		}
 		sb := auctiontx.SealBid(addr, dev, next.Seq, maxPricePerPoint, deposit, auctiontx.NewSalt())
 		sb.Full = !b.BondOnly
 		sealed = append(sealed, sb)
 		res.Bids = append(res.Bids, PlacedBid{Device: d, Auction: sb.Auction, Seq: sb.Seq, Opens: next.Opens,
 			AmountPerPoint: maxPricePerPoint, Points: next.Terms.PointsPerPeriod, Deposit: deposit, FullDeposit: sb.Full})
+	}
+	// Already bid in a running auction from another wallet file? One
+	// auction.getMany call for all of them.
+	var joining []wire.Hash
+	for _, pb := range res.Bids {
+		if !pb.Opens {
+			joining = append(joining, pb.Auction)
+		}
+	}
+	if len(joining) > 0 {
+		self := addr.Encode(b.Net.AddressHRP)
+		if views, err := readAuctions(ctx, client, joining, self); err == nil {
+			mine := map[wire.Hash]bool{}
+			for _, v := range views {
+				if v != nil && v.Bid != nil {
+					mine[v.ID] = true
+				}
+			}
+			keep, keepBids := sealed[:0], res.Bids[:0]
+			for i, s := range sealed {
+				if mine[s.Auction] {
+					res.Skipped = append(res.Skipped, SkippedDevice{Device: res.Bids[i].Device, Reason: fmt.Sprintf("this key already bid in auction %s", s.Auction)})
+					continue
+				}
+				keep, keepBids = append(keep, s), append(keepBids, res.Bids[i])
+			}
+			sealed, res.Bids = keep, keepBids
+		}
 	}
 	if len(sealed) == 0 {
 		return res, fmt.Errorf("%w: all %d devices were skipped", ErrNothingToBid, len(res.Skipped))
@@ -225,6 +270,8 @@ func (b *Bidder) Bid(ctx context.Context, client *rpc.Client, key *keys.PrivateK
 		return res, fmt.Errorf("%w: %s has %s, the %d deposits and %d fees need %s",
 			ErrInsufficientFunds, addr.Encode(b.Net.AddressHRP), ledgertx.FormatAmount(bal), len(sealed), len(groups), ledgertx.FormatAmount(need))
 	}
+	b.txMu.Lock()
+	defer b.txMu.Unlock()
 	nonce, err := nextNonce(ctx, client, key.PubKey())
 	if err != nil {
 		return nil, err
@@ -244,6 +291,7 @@ func (b *Bidder) Bid(ctx context.Context, client *rpc.Client, key *keys.PrivateK
 		if err := b.Book.Add(recs...); err != nil {
 			return res, err
 		}
+		b.track(recs...)
 		if _, err := submit(ctx, client, tx); err != nil {
 			var rerr *rpc.Error
 			if errors.As(err, &rerr) {
@@ -253,6 +301,7 @@ func (b *Bidder) Bid(ctx context.Context, client *rpc.Client, key *keys.PrivateK
 						r.State, r.Error = BidStateRejected, err.Error()
 					}
 				})
+				b.untrack(ids)
 			}
 			res.Bids = res.Bids[:i]
 			return res, fmt.Errorf("commit transaction %d of %d: %w", gi+1, len(groups), err)
@@ -264,6 +313,43 @@ func (b *Bidder) Bid(ctx context.Context, client *rpc.Client, key *keys.PrivateK
 		res.TxIDs = append(res.TxIDs, id)
 	}
 	return res, nil
+}
+
+// nextAuctions asks where a bid on each device (hex keys) would go, in
+// one auction.nextMany call per apitypes.MaxDevicesPerCall devices; a
+// node without that method is asked auction.next per device.
+func nextAuctions(ctx context.Context, client *rpc.Client, devices []string) ([]apitypes.NextAuctionResult, error) {
+	api := apiclient.New(client)
+	out := make([]apitypes.NextAuctionResult, 0, len(devices))
+	for start := 0; start < len(devices); start += apitypes.MaxDevicesPerCall {
+		part := devices[start:min(start+apitypes.MaxDevicesPerCall, len(devices))]
+		got, err := api.NextAuctions(ctx, part)
+		if rpcCode(err) == rpc.CodeMethodNotFound {
+			for _, d := range part {
+				next, err := api.NextAuction(ctx, d)
+				if err != nil {
+					return nil, fmt.Errorf("auction.next %s: %w", d, err)
+				}
+				got = append(got, next)
+			}
+		} else if err != nil {
+			return nil, fmt.Errorf("auction.nextMany: %w", err)
+		}
+		if len(got) != len(part) {
+			return nil, fmt.Errorf("auction.nextMany: %d answers for %d devices", len(got), len(part))
+		}
+		out = append(out, got...)
+	}
+	return out, nil
+}
+
+// rpcCode is a JSON-RPC error's code, or 0.
+func rpcCode(err error) int {
+	var rerr *rpc.Error
+	if errors.As(err, &rerr) {
+		return rerr.Code
+	}
+	return 0
 }
 
 // bidOf returns addr's bid in an auction read from the API, or nil.
@@ -383,6 +469,8 @@ func (b *Bidder) RevealDue(ctx context.Context, client *rpc.Client, key *keys.Pr
 	if len(due) == 0 {
 		return res, nil
 	}
+	b.txMu.Lock()
+	defer b.txMu.Unlock()
 	nonce, err := nextNonce(ctx, client, key.PubKey())
 	if err != nil {
 		return nil, err
@@ -448,6 +536,8 @@ func (b *Bidder) PayDue(ctx context.Context, client *rpc.Client, key *keys.Priva
 	if len(due) == 0 {
 		return res, nil
 	}
+	b.txMu.Lock()
+	defer b.txMu.Unlock()
 	nonce, err := nextNonce(ctx, client, key.PubKey())
 	if err != nil {
 		return nil, err
@@ -506,22 +596,14 @@ func (b *Bidder) Keys(ctx context.Context, client *rpc.Client, key *keys.Private
 	if err != nil {
 		return nil, err
 	}
-	now := b.now().UnixMilli()
+	now := b.now()
 	out := []AccessKey{}
 	for _, a := range list {
 		d := a.Delivery
 		if d == nil || d.Winner != addr.Encode(b.Net.AddressHRP) {
 			continue
 		}
-		ak := AccessKey{Auction: d.Auction, Device: d.Device, Points: d.Points, Height: d.Height,
-			From: time.UnixMilli(d.Time).UTC(), Expires: time.UnixMilli(d.Expires).UTC(), Valid: now >= d.Time && now < d.Expires}
-		k, err := d.Open(key)
-		if err != nil {
-			ak.Error, ak.Valid = err.Error(), false
-		} else {
-			ak.Key, ak.KeyHex = k, hex.EncodeToString(k)
-		}
-		out = append(out, ak)
+		out = append(out, openKey(d, key, now))
 	}
 	return out, nil
 }
@@ -603,30 +685,31 @@ type WatchEvent struct {
 	Err    error
 	// Pending counts saved bids that may still need a reveal.
 	Pending int
+	// Progress is where every followed bid stands at this head, oldest
+	// bid first, including the bids that ended at it (Done); ended bids
+	// are not followed further.
+	Progress []BidProgress
+	// Keys are the access keys delivered to this key's bids that ended
+	// at this head, decrypted and checked against their hash
+	// commitments (each is reported once per Watch).
+	Keys []AccessKey
 }
 
 // Watch follows the auction chain — a newHeads subscription when the
 // client is a WebSocket client, else polling chain.info every poll — and
-// on each new head sends due reveals and payments. fn sees every head's
-// outcome and returns true to stop; Watch returns nil then, or ctx's
-// error.
+// on each new head sends due reveals and payments for every bid of the
+// book that has not ended. It keeps those bids in memory and reads only
+// the auctions whose stage may have changed, in one auction.getMany call
+// per head (see track.go); heads that arrive while a step runs are taken
+// together, so a slow step never leaves it behind the chain. fn sees
+// every step's outcome and returns true to stop; Watch returns nil then,
+// or ctx's error.
 func (b *Bidder) Watch(ctx context.Context, client *rpc.Client, key *keys.PrivateKey, fee uint64, poll time.Duration, fn func(WatchEvent) bool) error {
 	if poll <= 0 {
 		poll = time.Second
 	}
-	step := func(height uint64) bool {
-		ev := WatchEvent{Height: height}
-		ev.Reveal, ev.Err = b.RevealDue(ctx, client, key, fee)
-		if ev.Err == nil {
-			ev.Pay, ev.Err = b.PayDue(ctx, client, key, fee)
-		}
-		if saved, err := b.Book.Load(); err == nil {
-			for _, r := range saved {
-				if r.Pending() {
-					ev.Pending++
-				}
-			}
-		}
+	step := func(height uint64, hash wire.Hash, reorg bool) bool {
+		ev := b.step(ctx, client, key, fee, height, hash, reorg)
 		if ctx.Err() != nil {
 			return true
 		}
@@ -638,9 +721,10 @@ func (b *Bidder) Watch(ctx context.Context, client *rpc.Client, key *keys.Privat
 		// The first step covers every head before the subscription: it
 		// reports the tip height it saw (0 if chain.info fails).
 		info, _ := apiclient.New(client).ChainInfo(ctx)
-		if step(info.Auction.Height) {
+		if step(info.Auction.Height, info.Auction.Hash, true) {
 			return ctx.Err()
 		}
+		last := info.Auction.Hash
 		for {
 			select {
 			case <-ctx.Done():
@@ -651,7 +735,25 @@ func (b *Bidder) Watch(ctx context.Context, client *rpc.Client, key *keys.Privat
 					// behind): carry on by polling.
 					return b.pollLoop(ctx, client, poll, step)
 				}
-				if step(h.Height) {
+				// Take every head already queued: the step works from
+				// the newest; a break in the parent links (a reorg, or
+				// a head missed) makes it read every followed bid.
+				reorg := h.PrevHash != last
+				for more := true; more; {
+					select {
+					case n, ok := <-heads:
+						if !ok {
+							more = false
+							break
+						}
+						reorg = reorg || n.PrevHash != h.Hash
+						h = n
+					default:
+						more = false
+					}
+				}
+				last = h.Hash
+				if step(h.Height, h.Hash, reorg) {
 					return ctx.Err()
 				}
 			}
@@ -660,8 +762,9 @@ func (b *Bidder) Watch(ctx context.Context, client *rpc.Client, key *keys.Privat
 	return b.pollLoop(ctx, client, poll, step)
 }
 
-func (b *Bidder) pollLoop(ctx context.Context, client *rpc.Client, poll time.Duration, step func(uint64) bool) error {
+func (b *Bidder) pollLoop(ctx context.Context, client *rpc.Client, poll time.Duration, step func(uint64, wire.Hash, bool) bool) error {
 	var last wire.Hash
+	var lastHeight uint64
 	first := true
 	t := time.NewTicker(poll)
 	defer t.Stop()
@@ -671,8 +774,11 @@ func (b *Bidder) pollLoop(ctx context.Context, client *rpc.Client, poll time.Dur
 			return ctx.Err()
 		}
 		if err == nil && (first || info.Auction.Hash != last) {
-			first, last = false, info.Auction.Hash
-			if step(info.Auction.Height) {
+			// Polling sees no parent links: anything but the next
+			// height counts as a possible reorganisation.
+			reorg := first || info.Auction.Height != lastHeight+1
+			first, last, lastHeight = false, info.Auction.Hash, info.Auction.Height
+			if step(info.Auction.Height, info.Auction.Hash, reorg) {
 				return ctx.Err()
 			}
 		}

@@ -86,9 +86,10 @@ type bidBookFile struct {
 // so two wallet processes on the same key do not overwrite each other's
 // bids.
 type BidBook struct {
-	path   string
-	bidder string
-	mu     sync.Mutex
+	path    string
+	bidder  string
+	mu      sync.Mutex
+	written bookStamp // the file as this BidBook last wrote it
 }
 
 // ErrCorruptBidBook wraps every failure to decode a bid book.
@@ -219,7 +220,19 @@ func (b *BidBook) write(bids []BidRecord) error {
 	if err != nil {
 		return fmt.Errorf("wallet: encode bid book: %w", err)
 	}
-	return writeFileAtomic(b.path, append(data, '\n'))
+	if err := writeFileAtomic(b.path, append(data, '\n')); err != nil {
+		return err
+	}
+	b.written = stampOf(b.path)
+	return nil
+}
+
+// writtenStamp is the file as this BidBook last wrote it: a watcher
+// whose book shows another stamp reloads it (another process wrote).
+func (b *BidBook) writtenStamp() bookStamp {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.written
 }
 
 // writeFileAtomic replaces path with data so that a crash leaves either

@@ -9,8 +9,11 @@
 //     fsynced before its commitment is sent, because a lost salt is a
 //     forfeited deposit;
 //   - the Bidder, a client of the node's API that places batch sealed bids,
-//     reveals and pays when due (Watch), opens delivered access keys and
-//     fetches a device's data with them (FetchData).
+//     reveals and pays when due (Watch: it follows the book's open bids in
+//     memory, reacting to each new head with one auction.getMany call for
+//     the auctions whose stage may have changed; track.go), opens
+//     delivered access keys and fetches a device's data with them
+//     (FetchData).
 //
 // It uses chain/keys for key material and auction/auctiontx's builders
 // for transactions, and talks to a node only through api/rpc, api/client

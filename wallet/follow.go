@@ -192,53 +192,63 @@ type FollowEvent struct {
 	Ended, Total int
 }
 
-// Follow runs Watch (reveals due bids, pays bond-only wins) and after
-// every head reads the progress of the followed bids: those of the
+// Follow runs Watch (reveals due bids, pays bond-only wins) and reports
+// after every head the progress of the followed bids: those of the
 // auctions in only, or with only nil every bid of the book that has not
-// ended. It returns nil once every followed bid has ended (at once when
-// there is none), unless forever is set, or fn returns true; ctx's error
-// when ctx ends first.
+// ended (including bids another process adds meanwhile). The progress
+// comes from Watch's own reads, so following costs no call beyond
+// Watch's one per head. It returns nil once every followed bid has ended
+// (at once when there is none), unless forever is set, or fn returns
+// true; ctx's error when ctx ends first.
 func (b *Bidder) Follow(ctx context.Context, client *rpc.Client, key *keys.PrivateKey, fee uint64, poll time.Duration, only map[wire.Hash]bool, forever bool, fn func(FollowEvent) bool) error {
-	addr := key.PubKey().Address()
+	self := key.PubKey().Address().Encode(b.Net.AddressHRP)
 	done := false
-	followed := map[wire.Hash]bool{}
-	for id := range only {
-		followed[id] = true
+	latest := map[wire.Hash]BidProgress{}
+	var order []wire.Hash // followed bids, in the book's order
+	if only != nil {
+		// Bids of only that ended before this call are reported as
+		// they ended; the others as the book has them until the first
+		// head.
+		saved, err := b.Book.Load()
+		if err != nil {
+			return err
+		}
+		for i := range saved {
+			r := &saved[i]
+			if only[r.Auction] {
+				if _, ok := latest[r.Auction]; !ok {
+					order = append(order, r.Auction)
+				}
+				latest[r.Auction] = progressOf(r, nil, self)
+			}
+		}
 	}
 	err := b.Watch(ctx, client, key, fee, poll, func(ev WatchEvent) bool {
 		fe := FollowEvent{WatchEvent: ev}
-		if only == nil {
-			// Every unfinished bid of the book, including bids another
-			// process added since the last head, stays followed (and
-			// reported) until the end of this call.
-			saved, err := b.Book.Load()
-			if err != nil {
-				fe.Err = err
-				return fn(fe)
+		for _, p := range ev.Progress {
+			if only != nil && !only[p.Auction] {
+				continue
 			}
-			for _, r := range saved {
-				if r.Outcome == "" {
-					followed[r.Auction] = true
-				}
+			if _, ok := latest[p.Auction]; !ok {
+				order = append(order, p.Auction)
 			}
+			latest[p.Auction] = p
 		}
-		bids, err := b.Progress(ctx, client, addr, followed)
-		if err != nil {
-			if fe.Err == nil {
-				fe.Err = err
-			}
-			return fn(fe)
-		}
-		fe.Bids, fe.Total = bids, len(bids)
-		for _, p := range bids {
+		for _, id := range order {
+			p := latest[id]
+			fe.Bids = append(fe.Bids, p)
 			if p.Done {
 				fe.Ended++
 			}
 		}
+		fe.Total = len(fe.Bids)
 		if fn(fe) {
 			return true
 		}
-		if fe.Ended == fe.Total && !forever {
+		// Every followed bid ended (an error elsewhere in the book does
+		// not hold this up; an empty list counts only when read without
+		// error).
+		if fe.Ended == fe.Total && !forever && (fe.Total > 0 || ev.Err == nil) {
 			done = true
 			return true
 		}

@@ -28,3 +28,14 @@ type AwaitingDelivery struct {
 	DeliveryDeadline uint64    `json:"delivery_deadline"` // last height a delivery is accepted
 	Height           uint64    `json:"height"`            // auction-chain tip the answer was read at
 }
+
+// MaxAuctionsPerCall bounds the auction list of auction.getMany.
+const MaxAuctionsPerCall = 1000
+
+// AuctionsParams names up to MaxAuctionsPerCall auctions by id, and
+// optionally the bidder whose own bid each entry carries
+// (auction.getMany).
+type AuctionsParams struct {
+	IDs    []wire.Hash `json:"ids"`
+	Bidder string      `json:"bidder,omitempty"` // address
+}

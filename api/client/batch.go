@@ -5,6 +5,7 @@ import (
 
 	"github.com/thingchain/thingchain/api/apitypes"
 	"github.com/thingchain/thingchain/chain/keys"
+	"github.com/thingchain/thingchain/chain/wire"
 )
 
 func deviceKeys(devices []keys.PubKey) apitypes.DevicesParams {
@@ -28,4 +29,19 @@ func (c *Client) DevicesByKey(ctx context.Context, devices []keys.PubKey) ([]*ap
 func (c *Client) AwaitingDelivery(ctx context.Context, devices []keys.PubKey) ([]apitypes.AwaitingDelivery, error) {
 	var out []apitypes.AwaitingDelivery
 	return out, c.c.Call(ctx, "auction.awaitingDelivery", deviceKeys(devices), &out)
+}
+
+// AuctionsOf returns up to apitypes.MaxAuctionsPerCall auctions in the
+// order asked, nil for an unknown id, each with bidder's own bid when
+// bidder (an address) is not empty (auction.getMany).
+func (c *Client) AuctionsOf(ctx context.Context, ids []wire.Hash, bidder string) ([]*apitypes.BidderAuction, error) {
+	var out []*apitypes.BidderAuction
+	return out, c.c.Call(ctx, "auction.getMany", apitypes.AuctionsParams{IDs: ids, Bidder: bidder}, &out)
+}
+
+// NextAuctions is NextAuction for up to apitypes.MaxDevicesPerCall
+// devices (hex keys), in the order asked (auction.nextMany).
+func (c *Client) NextAuctions(ctx context.Context, devices []string) ([]apitypes.NextAuctionResult, error) {
+	var out []apitypes.NextAuctionResult
+	return out, c.c.Call(ctx, "auction.nextMany", apitypes.DevicesParams{Devices: devices}, &out)
 }

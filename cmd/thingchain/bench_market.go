@@ -24,8 +24,9 @@ import (
 
 // bidLoad runs simulated bidders: each bids in one batch on every enabled
 // device it has no open bid on, every interval, reveals and pays through
-// the wallet's Bidder.Watch, and times each won auction from its bid to
-// the moment the decrypted access key is available to it.
+// the wallet's Bidder.Watch (which follows the open bids by subscription,
+// one auction.getMany call per head), and times each won auction from its
+// bid to the moment Watch hands it the decrypted access key.
 type bidLoad struct {
 	net   *consensus.Params
 	url   string // node API (http://…) for reads after the run
@@ -85,15 +86,16 @@ func (l *bidLoad) bidder(ctx context.Context, i int, a *benchAccount) error {
 	var mu sync.Mutex
 	bidAt := map[wire.Hash]time.Time{} // auction → first bid in it
 	got := map[wire.Hash]bool{}
+	// The watcher reports each key as its bid ends delivered: no call
+	// beyond its one auction.getMany per head.
 	go b.Watch(ctx, ws, a.key, benchFee, time.Second, func(ev wallet.WatchEvent) bool {
-		ks, err := b.Keys(ctx, client, a.key)
-		if err != nil {
+		if len(ev.Keys) == 0 {
 			return false
 		}
 		now := time.Now()
 		mu.Lock()
 		defer mu.Unlock()
-		for _, k := range ks {
+		for _, k := range ev.Keys {
 			if got[k.Auction] || k.Error != "" {
 				continue
 			}
@@ -183,8 +185,15 @@ func startDevices(ctx context.Context, url, token, dir string, net *consensus.Pa
 	if err != nil {
 		return nil, err
 	}
+	// Deliveries start at each newHeads event on a WebSocket of the same
+	// node (closed with ctx), polling once a second as the backstop.
+	ws, err := rpc.Dial(ctx, "ws"+strings.TrimPrefix(url, "http"), rpc.WithToken(token))
+	if err != nil {
+		return nil, err
+	}
+	go func() { <-ctx.Done(); ws.Close() }()
 	sim, err := devicesim.New(devicesim.Config{
-		Client: client, Net: net, Dir: filepath.Join(dir, "devices"), Devices: n,
+		Client: client, Heads: ws, Net: net, Dir: filepath.Join(dir, "devices"), Devices: n,
 		AuctionPoll: time.Second, Logger: log.With("part", "devicesim"),
 	})
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"text/tabwriter"
@@ -58,7 +59,7 @@ Examples:
 			&cli.DurationFlag{Name: "timeout", Value: 2 * time.Minute, Usage: "how long each stage waits for its transactions to be mined"},
 			&cli.DurationFlag{Name: "duration", Usage: "stop by itself after this long (default: run until Ctrl-C)"},
 			&cli.StringFlag{Name: "delivery-fee", Value: fmt.Sprintf("%du", devicesim.DefaultDeliveryFee), Usage: "fee of each key delivery, " + amountUsage},
-			&cli.DurationFlag{Name: "auction-poll", Value: 2 * time.Second, Usage: "how often to look for a new auction-chain block (and keys to deliver)"},
+			&cli.DurationFlag{Name: "auction-poll", Value: 2 * time.Second, Usage: "how often to look for a new auction-chain block (and keys to deliver) besides the node's newHeads events"},
 			jsonFlag,
 		},
 		Action: runDevicesim,
@@ -118,6 +119,18 @@ func runDevicesim(c *cli.Context) error {
 	}
 	if cfg.AuctionPoll <= 0 {
 		return fmt.Errorf("--auction-poll must be positive, got %s", cfg.AuctionPoll)
+	}
+	// Key deliveries start at each newHeads event when the node's
+	// WebSocket answers; --auction-poll stays the backstop.
+	if u, opts, err := apiEndpoint(c, dialNet); err == nil {
+		if rest, ok := strings.CutPrefix(u, "http"); ok {
+			if ws, err := rpc.Dial(ctx, "ws"+rest, opts...); err == nil {
+				defer ws.Close()
+				cfg.Heads = ws
+			} else {
+				log.Warn("no WebSocket to the node: delivering keys on --auction-poll alone", "err", err)
+			}
+		}
 	}
 	if net.MineOnDemand && c.Bool("generate") {
 		cfg.Generate = onceFailing(devicesim.AdminGenerate(client), func(err error) {

@@ -58,9 +58,17 @@ func (m *market) run(ctx context.Context, dir string, devices, bidders int, bidE
 		return
 	}
 	defer client.Close()
+	// Key deliveries start at each newHeads event (the watcher still
+	// polls as the backstop).
+	ws, err := rpc.Dial(ctx, "ws"+strings.TrimPrefix(m.nodes[0].RPCURL, "http"), m.auth())
+	if err != nil {
+		m.log.Error("market: cannot reach node0", "err", err)
+		return
+	}
+	defer ws.Close()
 	m.setStatus(fmt.Sprintf("checking in %d simulated devices…", devices))
 	sim, err := devicesim.New(devicesim.Config{
-		Client: client, Net: m.nodes[0].Net, Dir: filepath.Join(dir, "devices"), Devices: devices,
+		Client: client, Heads: ws, Net: m.nodes[0].Net, Dir: filepath.Join(dir, "devices"), Devices: devices,
 		Logger: m.log.With("part", "devicesim"),
 	})
 	if err == nil {
@@ -146,7 +154,8 @@ type bidderStats struct {
 // funded by the faucet, bids truthfully (sealed, second price; full
 // deposits, every other bidder bond-only) on a few enabled devices every
 // interval, reveals and pays bond-only wins through the wallet's
-// Bidder.Watch, and downloads data with every access key delivered to it.
+// Bidder.Watch, and downloads data with every access key Watch reports
+// delivered to it.
 func (m *market) runBidders(ctx context.Context, dir string, n int, interval time.Duration) {
 	net := m.nodes[0].Net
 	var wg sync.WaitGroup
@@ -197,6 +206,9 @@ func (m *market) runBidder(ctx context.Context, net *consensus.Params, dir strin
 		return fmt.Errorf("faucet: %w", err)
 	}
 	log := m.log.With("bidder", i, "address", addr)
+	// Watch follows the open bids by subscription (one auction.getMany
+	// call per head) and hands over each access key as it is delivered.
+	delivered := make(chan wallet.AccessKey, 64)
 	go b.Watch(ctx, ws, key, bidderFee, 2*time.Second, func(ev wallet.WatchEvent) bool {
 		if ev.Reveal != nil {
 			m.stats.reveals.Add(int64(len(ev.Reveal.Revealed)))
@@ -206,6 +218,13 @@ func (m *market) runBidder(ctx context.Context, net *consensus.Params, dir strin
 		}
 		if ev.Err != nil {
 			log.Debug("watch", "err", ev.Err)
+		}
+		for _, k := range ev.Keys {
+			select {
+			case delivered <- k:
+			case <-ctx.Done():
+				return true
+			}
 		}
 		return false
 	})
@@ -219,21 +238,15 @@ func (m *market) runBidder(ctx context.Context, net *consensus.Params, dir strin
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
-		}
-		m.bidRound(ctx, client, b, key, rng, log, &total)
-		ks, err := b.Keys(ctx, client, key)
-		if err != nil {
-			continue
-		}
-		for j := range ks {
-			k := &ks[j]
+			m.bidRound(ctx, client, b, key, rng, log, &total)
+		case k := <-delivered:
 			if fetched[k.Auction] || !k.Valid {
 				continue
 			}
 			fetched[k.Auction] = true
 			m.stats.keys.Add(1)
 			fctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-			_, data, err := wallet.FetchData(fctx, client, http.DefaultClient, k, "")
+			_, data, err := wallet.FetchData(fctx, client, http.DefaultClient, &k, "")
 			cancel()
 			if err != nil {
 				m.stats.refused.Add(1)

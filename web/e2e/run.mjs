@@ -100,6 +100,16 @@ async function main() {
   page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
   page.on('pageerror', (e) => consoleErrors.push(String(e)));
   page.on('dialog', (d) => d.accept());
+  // Count the node API requests that ask auction.ofDevice: the device page
+  // must ask for a whole page of rows in one batch, not one call per row.
+  const ofDevice = { requests: 0, calls: 0, last: 0 };
+  page.on('request', (r) => {
+    if (r.method() !== 'POST' || !r.url().startsWith(url)) return;
+    let body;
+    try { body = JSON.parse(r.postData() || 'null'); } catch { return; }
+    const calls = (Array.isArray(body) ? body : [body]).filter((c) => c && c.method === 'auction.ofDevice');
+    if (calls.length) { ofDevice.requests++; ofDevice.calls += calls.length; ofDevice.last = calls.length; }
+  });
   const shot = async (name) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 
   try {
@@ -128,6 +138,12 @@ async function main() {
     const firstRow = await rows.first().textContent();
     if (!/\(°C\)|\(%\)|\(W\)|\(kWh\)|\(km\/h\)/.test(await page.locator('.props').allTextContents().then((a) => a.join(' ')))) fail('no property with a unit on the device rows');
     log(`${n} devices listed; first: ${firstRow.slice(0, 60)}`);
+    const phases = page.getByTestId('device-phase');
+    await waitFor('every row\'s auction phase', async () => (await phases.allTextContents()).every((p) => p !== '…'), 30_000);
+    const shown = await phases.allTextContents();
+    if (shown.some((p) => p === '?')) fail(`the node could not say some rows' auction phase: ${shown.join(', ')}`);
+    if (ofDevice.last !== n) fail(`auction.ofDevice: the last request asked for ${ofDevice.last} devices (${ofDevice.calls} calls in ${ofDevice.requests} requests) for ${n} rows; want one batch per page`);
+    log(`auction phases of ${n} rows, one batch per page refresh (${ofDevice.calls} calls in ${ofDevice.requests} requests): ${[...new Set(shown)].join(', ')}`);
     await shot('2-devices');
 
     // Batch bid on the filter result: the plan before signing, then send.

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { encrypt } from 'eciesjs';
+import { encrypt, decrypt } from 'eciesjs';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { hexToBytes, bytesToHex } from '@noble/hashes/utils.js';
 import { openDelivery } from '../src/lib/ecies.js';
@@ -35,4 +35,18 @@ test('a key that does not match its hash, or is for someone else, is refused', (
   assert.throws(() => openDelivery(priv, byteCandidates(e.ciphertext), '00'.repeat(32)), /cannot be opened/);
   const other = sha256(new TextEncoder().encode('other key'));
   assert.throws(() => openDelivery(other, byteCandidates(e.ciphertext), e.key_hash), /cannot be opened/);
+});
+
+// The shared vectors every implementation passes (testdata/ecies.json):
+// each valid ciphertext opens to its plaintext through openDelivery, and
+// eciesjs, which openDelivery relies on, refuses each invalid one.
+test('testdata/ecies.json vectors', () => {
+  const E = JSON.parse(readFileSync(new URL('../../testdata/ecies.json', import.meta.url)));
+  for (const v of E.valid) {
+    const pt = openDelivery(hexToBytes(v.recipient_secret), [hexToBytes(v.ciphertext)], bytesToHex(sha256(hexToBytes(v.plaintext))));
+    assert.equal(bytesToHex(pt), v.plaintext, v.name);
+  }
+  for (const v of E.invalid) {
+    assert.throws(() => decrypt(hexToBytes(v.recipient_secret), hexToBytes(v.ciphertext)), undefined, v.name);
+  }
 });

@@ -3,7 +3,7 @@
 // and submitting bids, reveals and payments (through tx.js). Keys are
 // passed in by the caller and never leave the browser: only signed
 // transactions are sent.
-import { call, RPCError } from './rpc.js';
+import { call, callBatch, RPCError } from './rpc.js';
 import * as enc from './encoding.js';
 import * as txlib from './tx.js';
 import { loadBids, updateBids, pending } from './bidbook.js';
@@ -109,21 +109,27 @@ export function normNext(n) {
   };
 }
 
+// nextAuctions asks where a bid on each device would go, in JSON-RPC
+// batches (one request per 100 devices).
 export async function nextAuctions(devices) {
-  const out = [];
-  // A few concurrent calls at a time: the node rate-limits per browser.
-  for (let i = 0; i < devices.length; i += 16) {
-    const part = await Promise.all(devices.slice(i, i + 16).map((d) => call('auction.next', { device: enc.param.key(d) })));
-    out.push(...part.map(normNext));
-  }
-  return out;
+  const replies = await callBatch(devices.map((d) => ['auction.next', { device: enc.param.key(d) }]));
+  return replies.map((r) => {
+    if (r.error) throw r.error;
+    return normNext(r.result);
+  });
 }
 
-// The phase a device's next or current auction is in, for the device list.
-export async function auctionPhase(device) {
-  const list = await call('auction.ofDevice', { device: enc.param.key(device) });
-  const last = list?.[list.length - 1];
-  return last ? String(last.phase) : 'none';
+// auctionPhases maps each device to the phase its latest auction is in
+// ('none' before its first, '?' when the node could not say), for the
+// device list: one batched request for the page, not a call per row.
+export async function auctionPhases(devices) {
+  const replies = await callBatch(devices.map((d) => ['auction.ofDevice', { device: enc.param.key(d) }]));
+  return Object.fromEntries(devices.map((d, i) => {
+    const list = replies[i].result;
+    if (replies[i].error) return [d, '?'];
+    const last = list?.[list.length - 1];
+    return [d, last ? String(last.phase) : 'none'];
+  }));
 }
 
 // faucet asks a test network's faucet for coins; returns the txid.

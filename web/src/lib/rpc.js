@@ -39,6 +39,43 @@ export async function call(method, params, { signal } = {}) {
   return body.result;
 }
 
+// callBatch sends calls ([method, params] pairs) as JSON-RPC 2.0 batches
+// of up to 100 (the node's batch limit), one POST each, and returns one
+// entry per call in order: {result} or {error: RPCError}. A list of rows
+// costs one request rather than one per row.
+export async function callBatch(calls, { signal } = {}) {
+  const out = [];
+  for (let i = 0; i < calls.length; i += 100) {
+    const part = calls.slice(i, i + 100);
+    const first = nextId;
+    nextId += part.length;
+    const body = part.map(([method, params], j) => ({ jsonrpc: '2.0', id: first + j, method, params }));
+    let res;
+    try {
+      res = await fetch('/', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body), signal });
+    } catch (e) {
+      if (e.name === 'AbortError') throw e;
+      throw new RPCError(part[0][0], { code: -1, message: `cannot reach the node (${e.message}); is it still running?` });
+    }
+    let replies;
+    try {
+      replies = await res.json();
+    } catch {
+      throw new RPCError(part[0][0], { code: res.status, message: `the node answered HTTP ${res.status} without JSON` });
+    }
+    // A batch the node refuses as a whole comes back as one error.
+    if (!Array.isArray(replies)) throw new RPCError(part[0][0], replies.error || { code: res.status, message: 'the node refused the batch' });
+    const byId = new Map(replies.map((r) => [r.id, r]));
+    part.forEach(([method], j) => {
+      const r = byId.get(first + j);
+      if (!r) out.push({ error: new RPCError(method, { code: -1, message: 'no answer in the batch' }) });
+      else if (r.error) out.push({ error: new RPCError(method, r.error) });
+      else out.push({ result: r.result });
+    });
+  }
+  return out;
+}
+
 // Subscriptions over one WebSocket, reconnecting with back-off; each
 // subscription is re-made after a reconnect and onEvent(null) tells the
 // caller to refresh (events may have been missed meanwhile).

@@ -42,8 +42,8 @@ export function DevicesPage() {
     market.listDevices(filter, offset, PAGE, net.hrp).then((r) => {
       if (stop) return;
       setRes(r);
-      Promise.all(r.devices.map((d) => market.auctionPhase(d.device).then((p) => [d.device, p], () => [d.device, '?'])))
-        .then((list) => !stop && setPhases(Object.fromEntries(list)));
+      market.auctionPhases(r.devices.map((d) => d.device))
+        .then((p) => !stop && setPhases(p), () => !stop && setPhases(Object.fromEntries(r.devices.map((d) => [d.device, '?']))));
     }, (e) => !stop && setError(e));
     return () => { stop = true; };
   }, [filter, offset, heads.metadata, Math.floor((heads.auction || 0) / 2)]);
