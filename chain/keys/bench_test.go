@@ -104,3 +104,51 @@ func BenchmarkVerifyBackendSpeedup(b *testing.B) {
 	b.ReportMetric(float64(len(jobs)*b.N)/backend.Seconds(), "sigs/s")
 	b.ReportMetric(pure.Seconds()/backend.Seconds(), "x_pure_go")
 }
+
+// BenchmarkKeyTableVerify alternates the table verifier and the plain
+// pure-Go verifier over the same signatures by one key and reports the
+// table's rate and its speedup over plain verification (x_plain).
+func BenchmarkKeyTableVerify(b *testing.B) {
+	k := testKey(b, 1)
+	tab, err := NewKeyTable(k.PubKey())
+	if err != nil {
+		b.Fatal(err)
+	}
+	jobs := make([]VerifyJob, 64)
+	for i := range jobs {
+		h := sha256.Sum256([]byte{byte(i)})
+		jobs[i] = VerifyJob{Pub: k.PubKey(), Hash: h, Sig: k.Sign(h)}
+	}
+	var table, plain time.Duration
+	for b.Loop() {
+		t0 := time.Now()
+		for _, j := range jobs {
+			if !tab.Verify(j.Hash, j.Sig) {
+				b.Fatal("table verify failed")
+			}
+		}
+		t1 := time.Now()
+		for _, j := range jobs {
+			if !VerifyPureGo(j.Pub, j.Hash, j.Sig) {
+				b.Fatal("verify failed")
+			}
+		}
+		table += t1.Sub(t0)
+		plain += time.Since(t1)
+	}
+	b.ReportMetric(float64(len(jobs)*b.N)/table.Seconds(), "sigs/s")
+	b.ReportMetric(table.Seconds()*1e6/float64(len(jobs)*b.N), "µs/sig")
+	b.ReportMetric(plain.Seconds()/table.Seconds(), "x_plain")
+}
+
+// BenchmarkKeyTableBuild is the cost of one table; table_bytes is the
+// memory it keeps.
+func BenchmarkKeyTableBuild(b *testing.B) {
+	pub := testKey(b, 1).PubKey()
+	for b.Loop() {
+		if _, err := NewKeyTable(pub); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(KeyTableBytes, "table_bytes")
+}
