@@ -32,7 +32,7 @@ type Config struct {
 	// MinerAllowed admits (all keys wait for BuildAfter signatures on
 	// open networks).
 	MinerKeys *keys.KeyCache
-	Logger       *slog.Logger
+	Logger    *slog.Logger
 	// Now is the clock for the future-time rule; nil means time.Now.
 	Now func() time.Time
 	// MinerAllowed, when set, decides whether a block signed by a key may
