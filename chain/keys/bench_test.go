@@ -151,4 +151,5 @@ func BenchmarkKeyTableBuild(b *testing.B) {
 		}
 	}
 	b.ReportMetric(KeyTableBytes, "table_bytes")
+	b.ReportMetric(float64(baseComb().bytes()), "g_table_bytes")
 }

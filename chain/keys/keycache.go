@@ -13,13 +13,14 @@ type KeyCacheConfig struct {
 	// are kept; default 1,024 (about 200 bytes each).
 	MaxKeys int
 	// MaxTables is how many KeyTables are kept; default 16, i.e. at most
-	// 16 × KeyTableBytes (about 10 MiB).
+	// 16 × KeyTableBytes (about 17 MiB).
 	MaxTables int
 	// BuildAfter is how many signatures a key must have had verified
 	// before a table is built for it, unless Preferred says yes; default
-	// 64. A build costs about as much as 40 plain verifications
-	// (BenchmarkKeyTableBuild), so a key must first have cost its sender
-	// more valid signatures than its table costs us.
+	// 128. A build costs about as much as 130 plain verifications
+	// (BenchmarkKeyTableBuild against BenchmarkKeyTableVerify's plain
+	// rate), so a key must first have cost its sender about as many valid
+	// signatures as its table costs us.
 	BuildAfter int
 	// Preferred, when set, names keys that get a table on their first
 	// verified signature and whose tables are never evicted while it
@@ -32,7 +33,7 @@ type KeyCacheConfig struct {
 const (
 	DefaultKeyCacheKeys   = 1024
 	DefaultKeyCacheTables = 16
-	DefaultTableAfter     = 64
+	DefaultTableAfter     = 128
 )
 
 // KeyCache verifies signatures of a small, recurring set of keys (block

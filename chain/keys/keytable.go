@@ -2,74 +2,60 @@ package keys
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/decred/dcrd/dcrec/secp256k1/v4"
 )
 
-// Shape of a KeyTable: the 256-bit scalar u2 is cut into tableWindows
-// digits of tableBits bits, and the table holds every non-zero digit's
-// multiple of Q for every window, so u2·Q is one mixed addition per
-// non-zero digit. Eight-bit windows (dcrd's layout for G) give 32
-// additions for 650 KB of table; four-bit windows would give 64
-// additions for 77 KB (docs/performance.md, "Initial sync pipeline").
+// Shapes of the fixed-base tables (combs). A scalar is recoded into
+// signed digits of combBits bits, one per window, so a multiple k·P is
+// one mixed addition per non-zero digit, with the table holding
+// d·2^(combBits·i)·P for d = 1…2^(combBits−1) in every window i (a negative
+// digit negates y). A key's table uses keyCombBits: 26 additions for
+// about 1 MiB; G's table, shared by the process, uses baseCombBits: 22
+// additions for 3.6 MiB, instead of the 32 of dcrd's own table for G
+// (docs/performance.md, "Initial sync pipeline", has the measurements).
 const (
-	tableBits    = 8
-	tableWindows = 256 / tableBits
-	tableDigits  = 1<<tableBits - 1 // non-zero digits per window
+	keyCombBits  = 10
+	baseCombBits = 12
 )
 
 // affinePoint is a curve point with z = 1, stored without z to keep
 // tables small.
 type affinePoint struct{ x, y secp256k1.FieldVal }
 
-// KeyTable verifies signatures by one fixed public key Q with a
-// precomputed fixed-base table for Q, which makes u2·Q in the ECDSA check
-// cost tableWindows mixed additions instead of a full variable-base scalar
-// multiplication. It accepts exactly the signatures Verify accepts for Q
-// (same encoding, range and low-S rules; the x-coordinate check is
-// dcrd's, step for step): only the method of computing u2·Q differs, and
-// the group element is the same. Safe for concurrent use; immutable after
-// NewKeyTable.
-type KeyTable struct {
-	pub PubKey
-	// points[i][d-1] = d · 2^(tableBits·(tableWindows-1-i)) · Q: window 0
-	// holds the most significant digit.
-	points [tableWindows][tableDigits]affinePoint
+// comb is a fixed-base table for one point P.
+type comb struct {
+	bits, windows, half int
+	// points[i*half + |d| − 1] = |d| · 2^(bits·i) · P.
+	points []affinePoint
 }
 
-// KeyTableBytes is the memory one KeyTable holds.
-const KeyTableBytes = tableWindows * tableDigits * 80
+// combWindows is how many signed digits of bits bits a 256-bit scalar
+// needs: the recoding may carry one into a window above the top bit.
+func combWindows(bits int) int { return (256 + bits) / bits }
 
-// NewKeyTable builds the table for pub (tableWindows·tableDigits point
-// additions and one batched inversion; BenchmarkKeyTableBuild).
-func NewKeyTable(pub PubKey) (*KeyTable, error) {
-	key, err := pub.secp()
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrPubKey, err)
-	}
-	var base secp256k1.JacobianPoint
-	key.AsJacobian(&base)
-	return newKeyTable(pub, &base), nil
-}
-
-func newKeyTable(pub PubKey, q *secp256k1.JacobianPoint) *KeyTable {
-	const n = tableWindows * tableDigits
+// newComb builds the table for P (windows·half point additions and one
+// batched inversion).
+func newComb(p *secp256k1.JacobianPoint, bits int) *comb {
+	c := &comb{bits: bits, windows: combWindows(bits), half: 1 << (bits - 1)}
+	n := c.windows * c.half
 	jac := make([]secp256k1.JacobianPoint, n)
-	base := *q // 2^(tableBits·k)·Q for the window being filled
-	for i := tableWindows - 1; i >= 0; i-- {
-		row := jac[i*tableDigits : (i+1)*tableDigits]
+	base := *p // 2^(bits·i)·P for the window being filled
+	for i := range c.windows {
+		row := jac[i*c.half : (i+1)*c.half]
 		row[0] = base
-		for d := 1; d < tableDigits; d++ {
+		for d := 1; d < c.half; d++ {
 			secp256k1.AddNonConst(&row[d-1], &base, &row[d])
 		}
-		// The next window's base is 2^tableBits·base = (2^tableBits−1)·base + base.
-		var next secp256k1.JacobianPoint
-		secp256k1.AddNonConst(&row[tableDigits-1], &base, &next)
-		base = next
+		// The next window's base is 2^bits·base = 2·(half·base).
+		secp256k1.DoubleNonConst(&row[c.half-1], &base)
 	}
-	// Every multiple is below the group order and Q is not the point at
-	// infinity, so no entry is infinity and every z is invertible. One
-	// inversion serves them all (Montgomery's trick): prefix[k] = z_0…z_k.
+	// Every multiple is below the group order (the largest is
+	// 2^(bits−1)·2^(bits·(windows−1)) < 2^256 − 2^129 < N) and P is not the
+	// point at infinity, so no entry is infinity and every z is
+	// invertible. One inversion serves them all (Montgomery's trick):
+	// prefix[k] = z_0…z_k.
 	prefix := make([]secp256k1.FieldVal, n)
 	prefix[0].Set(&jac[0].Z)
 	for k := 1; k < n; k++ {
@@ -77,7 +63,7 @@ func newKeyTable(pub PubKey, q *secp256k1.JacobianPoint) *KeyTable {
 	}
 	var inv secp256k1.FieldVal // (z_0…z_k)^-1, walking k down
 	inv.Set(&prefix[n-1]).Normalize().Inverse()
-	t := &KeyTable{pub: pub}
+	c.points = make([]affinePoint, n)
 	var zInv, zInv2, zInv3 secp256k1.FieldVal
 	for k := n - 1; k >= 0; k-- {
 		if k > 0 {
@@ -88,42 +74,120 @@ func newKeyTable(pub PubKey, q *secp256k1.JacobianPoint) *KeyTable {
 		}
 		zInv2.SquareVal(&zInv)
 		zInv3.Mul2(&zInv2, &zInv)
-		p := &t.points[k/tableDigits][k%tableDigits]
-		p.x.Mul2(&jac[k].X, &zInv2).Normalize()
-		p.y.Mul2(&jac[k].Y, &zInv3).Normalize()
+		c.points[k].x.Mul2(&jac[k].X, &zInv2).Normalize()
+		c.points[k].y.Mul2(&jac[k].Y, &zInv3).Normalize()
 	}
-	return t
+	return c
 }
 
-// PubKey returns the key the table is for.
-func (t *KeyTable) PubKey() PubKey { return t.pub }
+// bytes is the memory the table holds.
+func (c *comb) bytes() int { return len(c.points) * 80 }
 
-// mulAdd sets x = x + k·Q.
-func (t *KeyTable) mulAdd(k *secp256k1.ModNScalar, x *secp256k1.JacobianPoint) {
+// recode writes k's signed digits, least significant window first:
+// k = Σ digits[i]·2^(bits·i), each digit in (−half, half].
+func (c *comb) recode(k *secp256k1.ModNScalar, digits []int) {
 	kb := k.Bytes()
+	var limbs [4]uint64 // little-endian 64-bit limbs of k
+	for i := range limbs {
+		for j := range 8 {
+			limbs[i] |= uint64(kb[31-8*i-j]) << (8 * j)
+		}
+	}
+	carry := 0
+	for i := range c.windows {
+		v := int(bitsAt(&limbs, i*c.bits, c.bits)) + carry
+		if v > c.half {
+			digits[i], carry = v-2*c.half, 1
+		} else {
+			digits[i], carry = v, 0
+		}
+	}
+	if carry != 0 {
+		panic("keys: comb recoding carried past its last window")
+	}
+}
+
+// bitsAt returns n bits of the 256-bit number at bit pos (bits at or
+// above 256 read as zero).
+func bitsAt(limbs *[4]uint64, pos, n int) uint64 {
+	if pos >= 256 {
+		return 0
+	}
+	w, off := pos/64, pos%64
+	v := limbs[w] >> off
+	if off+n > 64 && w+1 < 4 {
+		v |= limbs[w+1] << (64 - off)
+	}
+	return v & (1<<n - 1)
+}
+
+// mulAdd sets x = x + k·P.
+func (c *comb) mulAdd(k *secp256k1.ModNScalar, x *secp256k1.JacobianPoint) {
+	var digits [256]int
+	c.recode(k, digits[:c.windows])
 	var p secp256k1.JacobianPoint
 	p.Z.SetInt(1)
-	for i := range tableWindows {
-		d := digit(&kb, i)
+	for i, d := range digits[:c.windows] {
 		if d == 0 {
 			continue
 		}
-		a := &t.points[i][d-1]
+		neg := d < 0
+		if neg {
+			d = -d
+		}
+		a := &c.points[i*c.half+d-1]
 		p.X, p.Y = a.x, a.y
+		if neg {
+			p.Y.Negate(1).Normalize()
+		}
 		secp256k1.AddNonConst(x, &p, x)
 	}
 }
 
-// digit returns window i's digit of the big-endian scalar kb.
-func digit(kb *[32]byte, i int) int {
-	if tableBits == 8 {
-		return int(kb[i])
-	}
-	const perByte = 8 / tableBits
-	b := kb[i/perByte]
-	shift := tableBits * (perByte - 1 - i%perByte)
-	return int(b>>shift) & (1<<tableBits - 1)
+// baseComb is G's table, built on first use.
+var baseComb = sync.OnceValue(func() *comb {
+	var g secp256k1.JacobianPoint
+	g.X.SetByteSlice(secp256k1.Params().Gx.Bytes())
+	g.Y.SetByteSlice(secp256k1.Params().Gy.Bytes())
+	g.Z.SetInt(1)
+	return newComb(&g, baseCombBits)
+})
+
+// KeyTable verifies signatures by one fixed public key Q with a
+// precomputed fixed-base table for Q (and a process-wide one for G),
+// which makes u1·G + u2·Q in the ECDSA check cost about 48 mixed
+// additions instead of dcrd's 32 for u1·G plus a full variable-base
+// scalar multiplication for u2·Q. It accepts exactly the signatures
+// Verify accepts for Q (same encoding, range and low-S rules; the
+// x-coordinate check is dcrd's, step for step): only the way the point
+// u1·G + u2·Q is computed differs, and the point is the same. Safe for
+// concurrent use; immutable after NewKeyTable.
+type KeyTable struct {
+	pub PubKey
+	q   *comb
 }
+
+// KeyTableBytes is the memory one KeyTable holds.
+const KeyTableBytes = (256 + keyCombBits) / keyCombBits * (1 << (keyCombBits - 1)) * 80
+
+// NewKeyTable builds the table for pub (BenchmarkKeyTableBuild).
+func NewKeyTable(pub PubKey) (*KeyTable, error) {
+	key, err := pub.secp()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrPubKey, err)
+	}
+	var q secp256k1.JacobianPoint
+	key.AsJacobian(&q)
+	return newKeyTable(pub, &q), nil
+}
+
+func newKeyTable(pub PubKey, q *secp256k1.JacobianPoint) *KeyTable {
+	baseComb() // built with the first key's table, not on a verify
+	return &KeyTable{pub: pub, q: newComb(q, keyCombBits)}
+}
+
+// PubKey returns the key the table is for.
+func (t *KeyTable) PubKey() PubKey { return t.pub }
 
 // orderAsField is the group order N as a field element, for the r + N case
 // of the x-coordinate check.
@@ -140,7 +204,7 @@ var orderAsField = func() secp256k1.FieldVal {
 func (t *KeyTable) Verify(hash [32]byte, sig Signature) bool {
 	// The steps are dcrd's ecdsa.Signature.Verify (algorithm 4.30 of
 	// "Guide to Elliptic Curve Cryptography", with the inversion-free
-	// x-coordinate check), except that u2·Q comes from the table.
+	// x-coordinate check), except that u1·G + u2·Q comes from the tables.
 	//
 	// 1. r and s in [1, N-1], s ≤ N/2 (our encoding rules).
 	r, s, ok := sig.scalars()
@@ -155,10 +219,10 @@ func (t *KeyTable) Verify(hash [32]byte, sig Signature) bool {
 	w.InverseValNonConst(&s)
 	u1.Mul2(&e, &w)
 	u2.Mul2(&r, &w)
-	// 5. X = u1·G + u2·Q.
+	// 5. X = u1·G + u2·Q (X starts as the point at infinity).
 	var X secp256k1.JacobianPoint
-	secp256k1.ScalarBaseMultNonConst(&u1, &X)
-	t.mulAdd(&u2, &X)
+	baseComb().mulAdd(&u1, &X)
+	t.q.mulAdd(&u2, &X)
 	// 6. Fail if X is the point at infinity.
 	if (X.X.IsZero() && X.Y.IsZero()) || X.Z.IsZero() {
 		return false

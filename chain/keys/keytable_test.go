@@ -317,3 +317,41 @@ func FuzzKeyTableVerify(f *testing.F) {
 		}
 	})
 }
+
+// TestCombRecode: the signed digits of a scalar sum back to it, each in
+// (−half, half], for both table shapes and edge scalars.
+func TestCombRecode(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	var scalars [][32]byte
+	nMinus1 := new(big.Int).Sub(secp256k1.Params().N, big.NewInt(1))
+	var b [32]byte
+	nMinus1.FillBytes(b[:])
+	scalars = append(scalars, [32]byte{}, [32]byte{31: 1}, b, [32]byte{0: 0x80}, [32]byte{0: 0x7f, 1: 0xff})
+	for range 2000 {
+		var r [32]byte
+		for i := range r {
+			r[i] = byte(rng.Uint32())
+		}
+		scalars = append(scalars, r)
+	}
+	for _, bits := range []int{keyCombBits, baseCombBits, 8, 9} {
+		c := &comb{bits: bits, windows: combWindows(bits), half: 1 << (bits - 1)}
+		digits := make([]int, c.windows)
+		for _, sb := range scalars {
+			var k secp256k1.ModNScalar
+			k.SetBytes(&sb) // reduced mod N
+			c.recode(&k, digits)
+			sum := new(big.Int)
+			for i := c.windows - 1; i >= 0; i-- {
+				if digits[i] <= -c.half || digits[i] > c.half {
+					t.Fatalf("bits %d: digit %d = %d out of (−%d, %d]", bits, i, digits[i], c.half, c.half)
+				}
+				sum.Lsh(sum, uint(bits)).Add(sum, big.NewInt(int64(digits[i])))
+			}
+			kb := k.Bytes()
+			if want := new(big.Int).SetBytes(kb[:]); sum.Cmp(want) != 0 {
+				t.Fatalf("bits %d: digits of %x sum to %x", bits, want, sum)
+			}
+		}
+	}
+}
