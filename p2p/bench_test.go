@@ -1,10 +1,10 @@
 package p2p
 
 import (
-	"os"
-	"runtime/pprof"
 	"context"
 	"fmt"
+	"os"
+	"runtime/pprof"
 	"slices"
 	"syscall"
 	"testing"
