@@ -27,10 +27,10 @@ type Config struct {
 	StateMachine StateMachine
 	SigCache     *keys.SigCache // shared with the mempool; nil makes a private one
 	// MinerKeys verifies miner signatures with per-key tables
-	// (docs/consensus.md, "Miner signatures"); both chains of a node
-	// share one. nil makes a private one whose preferred keys are those
-	// MinerAllowed admits (all keys wait for BuildAfter signatures on
-	// open networks).
+	// (docs/consensus.md, "Miner signatures: the table verifier"); both
+	// chains of a node share one. nil makes a private one whose preferred
+	// keys are those MinerAllowed admits (on open networks every key
+	// waits for BuildAfter valid signatures).
 	MinerKeys *keys.KeyCache
 	Logger    *slog.Logger
 	// Now is the clock for the future-time rule; nil means time.Now.
