@@ -54,7 +54,8 @@ const (
 //
 // Safe for concurrent use.
 type KeyCache struct {
-	cfg KeyCacheConfig
+	cfg       KeyCacheConfig
+	tableBits int // keyCombBits; tests of the cache's bookkeeping use less
 
 	mu      sync.RWMutex
 	entries map[PubKey]*keyEntry
@@ -80,7 +81,7 @@ func NewKeyCache(cfg KeyCacheConfig) *KeyCache {
 	if cfg.BuildAfter <= 0 {
 		cfg.BuildAfter = DefaultTableAfter
 	}
-	return &KeyCache{cfg: cfg, entries: make(map[PubKey]*keyEntry)}
+	return &KeyCache{cfg: cfg, tableBits: keyCombBits, entries: make(map[PubKey]*keyEntry)}
 }
 
 // Verify reports whether sig is a valid low-S signature of hash by pub,
@@ -197,7 +198,7 @@ func (c *KeyCache) maybeBuild(pub PubKey, e *keyEntry) {
 	c.mu.Unlock()
 	var q secp256k1.JacobianPoint
 	e.key.AsJacobian(&q)
-	e.table.Store(newKeyTable(pub, &q))
+	e.table.Store(newKeyTable(pub, &q, c.tableBits))
 }
 
 // evictTable drops one table that is not Preferred, chosen at random, to

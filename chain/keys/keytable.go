@@ -178,12 +178,14 @@ func NewKeyTable(pub PubKey) (*KeyTable, error) {
 	}
 	var q secp256k1.JacobianPoint
 	key.AsJacobian(&q)
-	return newKeyTable(pub, &q), nil
+	return newKeyTable(pub, &q, keyCombBits), nil
 }
 
-func newKeyTable(pub PubKey, q *secp256k1.JacobianPoint) *KeyTable {
+// newKeyTable builds a table for q with windows of bits bits (keyCombBits
+// but in tests of the cache, which use small tables to build fast).
+func newKeyTable(pub PubKey, q *secp256k1.JacobianPoint, bits int) *KeyTable {
 	baseComb() // built with the first key's table, not on a verify
-	return &KeyTable{pub: pub, q: newComb(q, keyCombBits)}
+	return &KeyTable{pub: pub, q: newComb(q, bits)}
 }
 
 // PubKey returns the key the table is for.
