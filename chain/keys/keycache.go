@@ -13,11 +13,12 @@ type KeyCacheConfig struct {
 	// are kept; default 1,024 (about 200 bytes each).
 	MaxKeys int
 	// MaxTables is how many KeyTables are kept; default 16, i.e. at most
-	// 16 × KeyTableBytes (about 17 MiB).
+	// 16 × KeyTableBytes (about 58 MiB; a few MiB with the handful of
+	// miners a network usually has).
 	MaxTables int
 	// BuildAfter is how many signatures a key must have had verified
 	// before a table is built for it, unless Preferred says yes; default
-	// 128. A build costs about as much as 130 plain verifications
+	// 512. A build costs about as much as 500 plain verifications
 	// (BenchmarkKeyTableBuild against BenchmarkKeyTableVerify's plain
 	// rate), so a key must first have cost its sender about as many valid
 	// signatures as its table costs us.
@@ -33,7 +34,7 @@ type KeyCacheConfig struct {
 const (
 	DefaultKeyCacheKeys   = 1024
 	DefaultKeyCacheTables = 16
-	DefaultTableAfter     = 128
+	DefaultTableAfter     = 512
 )
 
 // KeyCache verifies signatures of a small, recurring set of keys (block

@@ -11,12 +11,13 @@ import (
 // signed digits of combBits bits, one per window, so a multiple k·P is
 // one mixed addition per non-zero digit, with the table holding
 // d·2^(combBits·i)·P for d = 1…2^(combBits−1) in every window i (a negative
-// digit negates y). A key's table uses keyCombBits: 26 additions for
-// about 1 MiB; G's table, shared by the process, uses baseCombBits: 22
-// additions for 3.6 MiB, instead of the 32 of dcrd's own table for G
-// (docs/performance.md, "Initial sync pipeline", has the measurements).
+// digit negates y). A key's table and G's (shared by the process) both
+// use 12-bit windows: 22 additions each for 3.6 MiB each, where dcrd's own
+// table for G takes 32 additions and u2·Q a full scalar multiplication.
+// Smaller windows were measured slower (docs/performance.md, "Initial sync
+// pipeline").
 const (
-	keyCombBits  = 10
+	keyCombBits  = 12
 	baseCombBits = 12
 )
 
@@ -155,7 +156,7 @@ var baseComb = sync.OnceValue(func() *comb {
 
 // KeyTable verifies signatures by one fixed public key Q with a
 // precomputed fixed-base table for Q (and a process-wide one for G),
-// which makes u1·G + u2·Q in the ECDSA check cost about 48 mixed
+// which makes u1·G + u2·Q in the ECDSA check cost at most 44 mixed
 // additions instead of dcrd's 32 for u1·G plus a full variable-base
 // scalar multiplication for u2·Q. It accepts exactly the signatures
 // Verify accepts for Q (same encoding, range and low-S rules; the

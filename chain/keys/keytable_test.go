@@ -138,7 +138,7 @@ func TestKeyTableAgreesWithVerify(t *testing.T) {
 	rng := rand.New(rand.NewPCG(16, 5))
 	nKeys, perKey, steered := 24, 8, 6
 	if testing.Short() {
-		nKeys, perKey, steered = 4, 3, 2
+		nKeys, perKey, steered = 3, 3, 2
 	}
 	var valid, invalid int
 	for i := range nKeys {
