@@ -18,10 +18,11 @@ type KeyCacheConfig struct {
 	MaxTables int
 	// BuildAfter is how many signatures a key must have had verified
 	// before a table is built for it, unless Preferred says yes; default
-	// 512. A build costs about as much as 500 plain verifications
+	// 256. A build costs about as much as 300–400 plain verifications
 	// (BenchmarkKeyTableBuild against BenchmarkKeyTableVerify's plain
-	// rate), so a key must first have cost its sender about as many valid
-	// signatures as its table costs us.
+	// rate), so the table at most about doubles what the key's first
+	// signatures (valid ones, each in a header with proof of work) cost
+	// us, and a key that signs on pays it back within a few hundred more.
 	BuildAfter int
 	// Preferred, when set, names keys that get a table on their first
 	// verified signature and whose tables are never evicted while it
@@ -34,7 +35,7 @@ type KeyCacheConfig struct {
 const (
 	DefaultKeyCacheKeys   = 1024
 	DefaultKeyCacheTables = 16
-	DefaultTableAfter     = 512
+	DefaultTableAfter     = 256
 )
 
 // KeyCache verifies signatures of a small, recurring set of keys (block

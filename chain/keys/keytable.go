@@ -44,6 +44,9 @@ func newComb(p *secp256k1.JacobianPoint, bits int) *comb {
 	jac := make([]secp256k1.JacobianPoint, n)
 	base := *p // 2^(bits·i)·P for the window being filled
 	for i := range c.windows {
+		// With base affine (one inversion per window), each step of the
+		// row is a mixed addition, cheaper than a generic one.
+		base.ToAffine()
 		row := jac[i*c.half : (i+1)*c.half]
 		row[0] = base
 		for d := 1; d < c.half; d++ {
