@@ -110,10 +110,16 @@ func (c *KeyCache) Verify(pub PubKey, hash [32]byte, sig Signature) (ok bool, er
 	if !verifyParsed(e.key, pub, hash, sig) {
 		return false, nil
 	}
-	if n := e.verified.Add(1); n >= int64(c.cfg.BuildAfter) || c.preferred(pub) {
+	if c.due(e.verified.Add(1), c.preferred(pub)) {
 		c.maybeBuild(pub, e)
 	}
 	return true, nil
+}
+
+// due reports whether a key with n counted valid signatures should get a
+// table now: at its first for a preferred key, at BuildAfter for others.
+func (c *KeyCache) due(n int64, preferred bool) bool {
+	return n >= int64(c.cfg.BuildAfter) || preferred && n >= 1
 }
 
 // VerifyCached is Verify consulting and filling sigs (which may be nil)
@@ -172,7 +178,7 @@ func (c *KeyCache) add(pub PubKey, key *secp256k1.PublicKey) {
 		c.entries[pub] = e
 	}
 	c.mu.Unlock()
-	if n := e.verified.Add(1); n >= int64(c.cfg.BuildAfter) || pref {
+	if c.due(e.verified.Add(1), pref) {
 		c.maybeBuild(pub, e)
 	}
 }
@@ -190,8 +196,13 @@ func (c *KeyCache) maybeBuild(pub PubKey, e *keyEntry) {
 	}
 	if c.tables >= c.cfg.MaxTables && !c.evictTable(pub) {
 		c.mu.Unlock()
-		if !pref {
-			e.verified.Store(0) // ask again after another BuildAfter signatures
+		// Ask again after another BuildAfter signatures (a preferred key
+		// too, so that more preferred keys than MaxTables do not scan the
+		// cache on every signature).
+		if pref {
+			e.verified.Store(-int64(c.cfg.BuildAfter))
+		} else {
+			e.verified.Store(0)
 		}
 		return
 	}

@@ -161,6 +161,23 @@ func TestKeyCacheBounds(t *testing.T) {
 			t.Fatalf("preferred key %s has no table", p)
 		}
 	}
+	// More preferred keys than tables: the last one verifies the plain
+	// way, correctly, and asks for a table again only after BuildAfter
+	// more signatures.
+	third := testKey(t, 102)
+	pref[third.PubKey()] = true
+	for i, s := range signN(t, third, 9) {
+		mustVerify(t, c, s, true)
+		bad := s
+		bad.h[1] ^= 2
+		mustVerify(t, c, bad, false)
+		if c.Table(third.PubKey()) != nil {
+			t.Fatalf("signature %d: a third preferred key got a table past the budget of 2", i)
+		}
+	}
+	if _, nt := c.Len(); nt != 2 {
+		t.Fatalf("%d tables after a third preferred key, want 2", nt)
+	}
 }
 
 // TestKeyCacheConcurrent verifies from several goroutines while tables

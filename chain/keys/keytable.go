@@ -55,10 +55,9 @@ func newComb(p *secp256k1.JacobianPoint, bits int) *comb {
 		// The next window's base is 2^bits·base = 2·(half·base).
 		secp256k1.DoubleNonConst(&row[c.half-1], &base)
 	}
-	// Every multiple is below the group order (the largest is
-	// 2^(bits−1)·2^(bits·(windows−1)) < 2^256 − 2^129 < N) and P is not the
-	// point at infinity, so no entry is infinity and every z is
-	// invertible. One inversion serves them all (Montgomery's trick):
+	// P has prime order N (the cofactor is 1) and N, an odd prime, divides
+	// no d·2^(bits·i), so no entry is the point at infinity (and no step
+	// of a row adds a point to its negation): every z is invertible. One inversion serves them all (Montgomery's trick):
 	// prefix[k] = z_0…z_k.
 	prefix := make([]secp256k1.FieldVal, n)
 	prefix[0].Set(&jac[0].Z)
