@@ -3,6 +3,7 @@ package keys
 import (
 	"fmt"
 	"sync"
+	"unsafe"
 
 	"github.com/decred/dcrd/dcrec/secp256k1/v4"
 )
@@ -128,6 +129,24 @@ func bitsAt(limbs *[4]uint64, pos, n int) uint64 {
 func (c *comb) mulAdd(k *secp256k1.ModNScalar, x *secp256k1.JacobianPoint) {
 	var digits [256]int
 	c.recode(k, digits[:c.windows])
+	// Load every entry this multiplication needs before the first
+	// addition, so that the cache misses (the tables are megabytes)
+	// overlap instead of each stalling its own addition.
+	var idx [256]int
+	var touch uint32
+	for i, d := range digits[:c.windows] {
+		if d < 0 {
+			d = -d
+		}
+		if d != 0 {
+			idx[i] = i*c.half + d - 1
+			a := unsafe.Pointer(&c.points[idx[i]]) // both cache lines of the entry
+			touch ^= *(*uint32)(a) ^ *(*uint32)(unsafe.Add(a, unsafe.Sizeof(affinePoint{})-4))
+		}
+	}
+	if touch == 0xffffffff { // never: keeps the loads above
+		panic("keys: impossible table byte")
+	}
 	var p secp256k1.JacobianPoint
 	p.Z.SetInt(1)
 	for i, d := range digits[:c.windows] {
@@ -135,10 +154,7 @@ func (c *comb) mulAdd(k *secp256k1.ModNScalar, x *secp256k1.JacobianPoint) {
 			continue
 		}
 		neg := d < 0
-		if neg {
-			d = -d
-		}
-		a := &c.points[i*c.half+d-1]
+		a := &c.points[idx[i]]
 		p.X, p.Y = a.x, a.y
 		if neg {
 			p.Y.Negate(1).Normalize()
