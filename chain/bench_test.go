@@ -40,6 +40,7 @@ func BenchmarkHeaderSanity(b *testing.B) {
 				if err := checkHeaderSanity(h.c.params, &headers[0], sigs, minerKeys); err != nil {
 					b.Fatal(err)
 				}
+				minerKeys.WaitBuilds()
 				if minerKeys.Table(keys.PubKey(headers[0].MinerKey)) == nil {
 					b.Fatal("no table was built for the preferred miner key")
 				}

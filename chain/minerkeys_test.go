@@ -28,6 +28,7 @@ func TestMinerKeyTableInHeaderRules(t *testing.T) {
 		t.Fatal("a table before any block")
 	}
 	h.mine()
+	h.c.MinerKeys().WaitBuilds()
 	if h.c.MinerKeys().Table(admitted) == nil {
 		t.Fatal("the admitted miner has no table after its first block")
 	}

@@ -33,9 +33,12 @@ func newSmallKeyCache(cfg KeyCacheConfig) *KeyCache {
 	return c
 }
 
+// mustVerify verifies through c and waits for any table build the
+// signature started, so the test can look at the tables.
 func mustVerify(t *testing.T, c *KeyCache, s signed, want bool) {
 	t.Helper()
 	ok, err := c.Verify(s.pub, s.h, s.sig)
+	c.WaitBuilds()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,6 +210,7 @@ func TestKeyCacheConcurrent(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	c.WaitBuilds()
 	close(errs)
 	for k := range errs {
 		t.Fatalf("wrong answer for key %s", k)
