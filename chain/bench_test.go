@@ -13,9 +13,13 @@ import (
 )
 
 // BenchmarkHeaderSanity measures context-free header validation (chain,
-// version, bits, PoW and the miner's signature). cold uses a cache that
-// stores nothing, so every signature is verified; warm has every header's
-// signature cached, as for a header seen in gossip and again at import.
+// version, bits, PoW and the miner's signature). cold uses a signature
+// cache that stores nothing and a key cache that never builds a table, so
+// every signature is verified the plain way (the key parsed once); table
+// verifies every signature with the miner key's table (as once a miner
+// has signed BuildAfter headers, or at once for an admitted miner); warm
+// has every header's signature cached, as for a header seen in gossip and
+// again at import.
 func BenchmarkHeaderSanity(b *testing.B) {
 	h := newHarness(b, consensus.RegTest())
 	const n = 256
@@ -26,20 +30,31 @@ func BenchmarkHeaderSanity(b *testing.B) {
 		h.resolve(blk)
 		headers[i] = blk.Header
 	}
-	for _, warm := range []bool{false, true} {
-		b.Run(map[bool]string{false: "cold", true: "warm"}[warm], func(b *testing.B) {
+	for _, mode := range []string{"cold", "table", "warm"} {
+		b.Run(mode, func(b *testing.B) {
 			sigs := keys.NewSigCache(0)
-			if warm {
+			minerKeys := keys.NewKeyCache(keys.KeyCacheConfig{BuildAfter: 1 << 30})
+			switch mode {
+			case "table":
+				minerKeys = keys.NewKeyCache(keys.KeyCacheConfig{Preferred: func(keys.PubKey) bool { return true }})
+				if err := checkHeaderSanity(h.c.params, &headers[0], sigs, minerKeys); err != nil {
+					b.Fatal(err)
+				}
+				minerKeys.WaitBuilds()
+				if minerKeys.Table(keys.PubKey(headers[0].MinerKey)) == nil {
+					b.Fatal("no table was built for the preferred miner key")
+				}
+			case "warm":
 				sigs = keys.NewSigCache(2 * n)
 				for i := range headers {
-					if err := checkHeaderSanity(h.c.params, &headers[i], sigs); err != nil {
+					if err := checkHeaderSanity(h.c.params, &headers[i], sigs, minerKeys); err != nil {
 						b.Fatal(err)
 					}
 				}
 			}
 			i := 0
 			for b.Loop() {
-				if err := checkHeaderSanity(h.c.params, &headers[i%n], sigs); err != nil {
+				if err := checkHeaderSanity(h.c.params, &headers[i%n], sigs, minerKeys); err != nil {
 					b.Fatal(err)
 				}
 				i++

@@ -26,7 +26,13 @@ type Config struct {
 	Store        StoreOptions
 	StateMachine StateMachine
 	SigCache     *keys.SigCache // shared with the mempool; nil makes a private one
-	Logger       *slog.Logger
+	// MinerKeys verifies miner signatures with per-key tables
+	// (docs/consensus.md, "Miner signatures: the table verifier"); both
+	// chains of a node share one. nil makes a private one whose preferred
+	// keys are those MinerAllowed admits (on open networks every key
+	// waits for BuildAfter valid signatures).
+	MinerKeys *keys.KeyCache
+	Logger    *slog.Logger
 	// Now is the clock for the future-time rule; nil means time.Now.
 	Now func() time.Time
 	// MinerAllowed, when set, decides whether a block signed by a key may
@@ -84,6 +90,7 @@ type Chain struct {
 	net          *consensus.Params
 	sm           StateMachine
 	sigs         *keys.SigCache
+	minerKeys    *keys.KeyCache
 	log          *slog.Logger
 	now          func() time.Time
 	minerAllowed func(keys.PubKey) error
@@ -122,13 +129,16 @@ func Open(cfg Config) (*Chain, error) {
 	}
 	c := &Chain{
 		params: cfg.Net.Chain(cfg.Kind), net: cfg.Net, sm: cfg.StateMachine,
-		sigs: cfg.SigCache, log: cfg.Logger, now: cfg.Now, minerAllowed: cfg.MinerAllowed, pinned: cfg.Pinned,
+		sigs: cfg.SigCache, minerKeys: cfg.MinerKeys, log: cfg.Logger, now: cfg.Now, minerAllowed: cfg.MinerAllowed, pinned: cfg.Pinned,
 		recheckKinds: cfg.RecheckKinds, onPending: cfg.OnPending,
 		index: make(map[wire.Hash]*blockNode), nextSeq: 1,
 	}
 	c.events.init()
 	if c.sigs == nil {
 		c.sigs = keys.NewSigCache(100_000)
+	}
+	if c.minerKeys == nil {
+		c.minerKeys = keys.NewKeyCache(keys.KeyCacheConfig{Preferred: AdmittedPreferred(cfg.MinerAllowed)})
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
@@ -169,6 +179,19 @@ func (c *Chain) Net() *consensus.Params { return c.net }
 
 // SigCache is the signature cache shared with the mempool.
 func (c *Chain) SigCache() *keys.SigCache { return c.sigs }
+
+// MinerKeys returns the miner-key cache header checks verify with.
+func (c *Chain) MinerKeys() *keys.KeyCache { return c.minerKeys }
+
+// AdmittedPreferred turns a MinerAllowed rule into a KeyCacheConfig's
+// Preferred: the keys it admits get tables at once. nil (an open network)
+// gives nil: no key is preferred.
+func AdmittedPreferred(allowed func(keys.PubKey) error) func(keys.PubKey) bool {
+	if allowed == nil {
+		return nil
+	}
+	return func(k keys.PubKey) bool { return allowed(k) == nil }
+}
 
 // genesisBlock builds this chain's genesis: fixed header fields from the
 // parameters and a state root from the state machine's initial state, so

@@ -15,7 +15,7 @@ import (
 // schedule, the timestamp or whether the miner is admitted: those need
 // the parent (checkHeaderContext). Safe to call without the chain lock, so
 // gossip validators and header sync call it in parallel.
-func checkHeaderSanity(p *consensus.ChainParams, h *wire.Header, sigs *keys.SigCache) error {
+func checkHeaderSanity(p *consensus.ChainParams, h *wire.Header, sigs *keys.SigCache, minerKeys *keys.KeyCache) error {
 	if h.ChainID != p.ChainID {
 		return consensus.RuleErrorf(consensus.ErrWrongChain, "header chain ID %08x, this chain is %08x (%s)", h.ChainID, p.ChainID, p.Kind)
 	}
@@ -25,11 +25,15 @@ func checkHeaderSanity(p *consensus.ChainParams, h *wire.Header, sigs *keys.SigC
 	if err := consensus.CheckProofOfWork(h.Hash(), h.Bits, p.PowLimit); err != nil {
 		return err
 	}
-	pub, err := keys.ParsePubKey(h.MinerKey[:])
+	// The key cache parses each recurring miner key once and verifies
+	// with its table when it has one: the same answers as keys.Verify.
+	pub := keys.PubKey(h.MinerKey)
+	ok, err := minerKeys.VerifyCached(sigs, pub, h.SigningHash(), keys.Signature(h.MinerSig))
 	if err != nil {
+		_, err = keys.ParsePubKey(pub[:]) // for the reason
 		return consensus.RuleErrorf(consensus.ErrBadMinerSig, "miner key: %v", err)
 	}
-	if !keys.VerifyCached(sigs, pub, h.SigningHash(), keys.Signature(h.MinerSig)) {
+	if !ok {
 		return consensus.RuleErrorf(consensus.ErrBadMinerSig, "header signature does not verify for miner key %s", pub)
 	}
 	return nil
@@ -45,7 +49,7 @@ func checkHeaderSanity(p *consensus.ChainParams, h *wire.Header, sigs *keys.SigC
 // signature (ErrTxBadSig, naming the key). It does not look at the parent or at state.
 func (c *Chain) checkBlockSanity(ctx context.Context, blk *wire.Block, encodedSize int) error {
 	p := c.params
-	if err := checkHeaderSanity(p, &blk.Header, c.sigs); err != nil {
+	if err := checkHeaderSanity(p, &blk.Header, c.sigs, c.minerKeys); err != nil {
 		return err
 	}
 	if encodedSize > p.MaxBlockBytes {
@@ -173,7 +177,7 @@ func (c *Chain) CheckTxSanity(tx *wire.Tx) error {
 // CheckHeaderSanity exposes the context-free header rules to gossip
 // validators and header sync.
 func (c *Chain) CheckHeaderSanity(h *wire.Header) error {
-	return checkHeaderSanity(c.params, h, c.sigs)
+	return checkHeaderSanity(c.params, h, c.sigs, c.minerKeys)
 }
 
 // checkHeaderContext runs the rules that need the parent's header chain:

@@ -116,9 +116,11 @@ func OpenChains(dir string, net *consensus.Params, sigs *keys.SigCache, store ch
 	miners := newMinerSet(net, log)
 	link := newMetadataLink(net, log)
 	cs := &Chains{MinerAllowed: miners.rule(), link: link}
+	// One miner-key cache for both chains: the same miners sign both.
+	minerKeys := keys.NewKeyCache(keys.KeyCacheConfig{Preferred: chain.AdmittedPreferred(cs.MinerAllowed)})
 	var err error
 	cs.Metadata, err = chain.Open(chain.Config{Net: net, Kind: consensus.MetadataChain, Dir: filepath.Join(dir, "metadata"),
-		StateMachine: registry.NewMachine(net, sigs), SigCache: sigs, Logger: log, Store: store,
+		StateMachine: registry.NewMachine(net, sigs), SigCache: sigs, MinerKeys: minerKeys, Logger: log, Store: store,
 		MinerAllowed: cs.MinerAllowed, Pinned: link.Pinned})
 	if err != nil {
 		return nil, err
@@ -131,7 +133,7 @@ func OpenChains(dir string, net *consensus.Params, sigs *keys.SigCache, store ch
 	// ErrBadAnchor depends on the metadata chain (an anchored block it
 	// marked invalid): such marks are re-checked at every start.
 	cs.Auction, err = chain.Open(chain.Config{Net: net, Kind: consensus.AuctionChain, Dir: filepath.Join(dir, "auction"),
-		StateMachine: auction.NewMachine(net, link), SigCache: sigs, Logger: log, Store: store, MinerAllowed: cs.MinerAllowed,
+		StateMachine: auction.NewMachine(net, link), SigCache: sigs, MinerKeys: minerKeys, Logger: log, Store: store, MinerAllowed: cs.MinerAllowed,
 		RecheckKinds: []consensus.ErrorKind{consensus.ErrBadAnchor}, OnPending: link.wake})
 	if err != nil {
 		cs.Close()

@@ -100,11 +100,22 @@ func (cn *chainNet) serveSync(s network.Stream) {
 
 // writeBlocks streams a Blocks message: the longest prefix of hashes we
 // have that fits in MaxMessageBytes. A first pass reads the blocks to
-// size the frame, a second writes them, so at most one block is held at
-// a time however many a peer asks for.
+// size the frame, a second writes them. The first pass keeps what it read
+// while that stays within serveHoldBytes (all of a batch of small blocks,
+// as in initial sync, so each is read once), and the second reads the
+// rest again, so a request holds at most serveHoldBytes plus one block
+// however many a peer asks for.
 func (cn *chainNet) writeBlocks(w io.Writer, hashes []wire.Hash) error {
+	return cn.writeBlocksHolding(w, hashes, serveHoldBytes)
+}
+
+// writeBlocksHolding is writeBlocks keeping at most hold bytes between
+// the passes.
+func (cn *chainNet) writeBlocksHolding(w io.Writer, hashes []wire.Hash, hold int) error {
 	body := 1 + uvarintLen(uint64(MaxBlocksPerMsg)) // type and count (one byte for ≤ 127)
 	var sizes []int
+	var held [][]byte // held[i] is block i's bytes, or nil to read again
+	heldBytes := 0
 	for _, h := range hashes {
 		b, err := cn.h.Chain.BlockBytes(h)
 		if err != nil {
@@ -116,6 +127,12 @@ func (cn *chainNet) writeBlocks(w io.Writer, hashes []wire.Hash) error {
 		}
 		body += add
 		sizes = append(sizes, len(b))
+		if heldBytes+len(b) <= hold {
+			heldBytes += len(b)
+			held = append(held, b)
+		} else {
+			held = append(held, nil)
+		}
 	}
 	body += uvarintLen(uint64(len(sizes))) - uvarintLen(uint64(MaxBlocksPerMsg))
 	head := binary.AppendUvarint(nil, uint64(body))
@@ -124,15 +141,21 @@ func (cn *chainNet) writeBlocks(w io.Writer, hashes []wire.Hash) error {
 	if _, err := w.Write(head); err != nil {
 		return err
 	}
+	var prefix []byte
 	for i, size := range sizes {
-		b, err := cn.h.Chain.BlockBytes(hashes[i])
-		if err != nil {
-			return err
+		b := held[i]
+		held[i] = nil
+		if b == nil {
+			var err error
+			if b, err = cn.h.Chain.BlockBytes(hashes[i]); err != nil {
+				return err
+			}
 		}
 		if len(b) != size {
 			return fmt.Errorf("block %s changed size while being served", hashes[i])
 		}
-		if _, err := w.Write(binary.AppendUvarint(nil, uint64(size))); err != nil {
+		prefix = binary.AppendUvarint(prefix[:0], uint64(size))
+		if _, err := w.Write(prefix); err != nil {
 			return err
 		}
 		if _, err := w.Write(b); err != nil {
@@ -141,6 +164,10 @@ func (cn *chainNet) writeBlocks(w io.Writer, hashes []wire.Hash) error {
 	}
 	return nil
 }
+
+// serveHoldBytes bounds the block bytes writeBlocks keeps between its
+// two passes.
+const serveHoldBytes = 1 << 20
 
 func uvarintLen(v uint64) int { return len(binary.AppendUvarint(nil, v)) }
 

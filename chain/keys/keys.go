@@ -154,6 +154,15 @@ func VerifyPureGo(pub PubKey, hash [32]byte, sig Signature) bool {
 	return ecdsa.NewSignature(&r, &s).Verify(hash[:], key)
 }
 
+// verifyPureGoParsed is VerifyPureGo for a key already parsed.
+func verifyPureGoParsed(key *secp256k1.PublicKey, hash [32]byte, sig Signature) bool {
+	r, s, ok := sig.scalars()
+	if !ok {
+		return false
+	}
+	return ecdsa.NewSignature(&r, &s).Verify(hash[:], key)
+}
+
 // scalars decodes r and s, refusing what no verifier may accept: either
 // out of range or zero, or s in the upper half (malleable).
 func (sig Signature) scalars() (r, s secp256k1.ModNScalar, ok bool) {
