@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"syscall"
@@ -62,6 +63,7 @@ Examples:
 			&cli.IntFlag{Name: "bid-devices", Value: 20, Usage: "devices, drawn at random, each bidder bids on per round (0: every enabled device)"},
 			&cli.DurationFlag{Name: "setup-timeout", Value: 3 * time.Minute, Usage: "limit on starting nodes, funding accounts and checking devices in"},
 			&cli.StringFlag{Name: "dir", Usage: "parent directory of the local nodes' data (default: a temporary directory, removed on exit)"},
+			&cli.StringFlag{Name: "profile", Usage: "write CPU profiles of the measurement window to this directory: NAME.cpu.pprof for each local node (started with --pprof on loopback) and bench.cpu.pprof for the bench itself; read with go tool pprof"},
 			jsonFlag,
 		},
 		Action: runBench,
@@ -192,7 +194,7 @@ func runBench(c *cli.Context) error {
 	var nodes []*benchNode
 	if len(targets) == 0 {
 		progress("starting %d node processes (%d mining) on network %s in %s…", n, miners, network, dir)
-		nodes, err = startLocalNodes(setupCtx, dir, network, n, miners, progress)
+		nodes, err = startLocalNodes(setupCtx, dir, network, n, miners, c.String("profile") != "", progress)
 		if err != nil {
 			return err
 		}
@@ -306,6 +308,10 @@ func runBench(c *cli.Context) error {
 	self := readProc(0)
 	runCtx, stopRun := context.WithTimeout(ctx, duration)
 	defer stopRun()
+	profiles, err := startProfiles(runCtx, c.String("profile"), nodes, duration, progress)
+	if err != nil {
+		return err
+	}
 	tracker.setCounting(true)
 	bids.counting.Store(true)
 	startHeight := tracker.height.Load()
@@ -350,6 +356,7 @@ func runBench(c *cli.Context) error {
 	}
 	selfEnd := readProc(0)
 	loadWG.Wait()
+	profiles()
 	if runErr != nil {
 		return runErr
 	}
@@ -414,6 +421,48 @@ func runBench(c *cli.Context) error {
 	}
 	printBenchReport(c.App.Writer, rep)
 	return nil
+}
+
+// startProfiles, with a --profile directory, takes CPU profiles of the
+// window: each local node's through its pprof server, the bench's own in
+// process. The returned function waits for them and writes the files.
+func startProfiles(ctx context.Context, dir string, nodes []*benchNode, d time.Duration, progress func(string, ...any)) (func(), error) {
+	if dir == "" {
+		return func() {}, nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	f, err := os.Create(filepath.Join(dir, "bench.cpu.pprof"))
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	var wg sync.WaitGroup
+	for _, bn := range nodes {
+		if bn.Pprof == "" {
+			continue
+		}
+		wg.Go(func() {
+			// The node ends the profile after d; the context is only a
+			// safety net should it hang.
+			fctx, cancel := context.WithTimeout(context.Background(), d+30*time.Second)
+			defer cancel()
+			path := filepath.Join(dir, bn.Name+".cpu.pprof")
+			if err := fetchCPUProfile(fctx, bn.Pprof, d, path); err != nil {
+				progress("profile of %s not written: %v", bn.Name, err)
+			}
+		})
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+		wg.Wait()
+		progress("CPU profiles of the window written to %s (go tool pprof -top %s)", dir, filepath.Join(dir, "node1.cpu.pprof"))
+	}, nil
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
