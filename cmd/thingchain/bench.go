@@ -55,7 +55,7 @@ Examples:
 			&cli.DurationFlag{Name: "duration", Value: 60 * time.Second, Usage: "how long to measure (set-up not counted)"},
 			&cli.Float64Flag{Name: "rate", Value: 2000, Usage: "target signed transfers per second, over all nodes (0: none)"},
 			&cli.IntFlag{Name: "accounts", Value: 200, Usage: "funded accounts sending the transfers"},
-			&cli.IntFlag{Name: "workers", Value: 8, Usage: "concurrent submitters (each sends JSON-RPC batches of up to 100 transactions to one node)"},
+			&cli.IntFlag{Name: "workers", Value: 8, Usage: "concurrent submitters (each sends tx.submitBatch calls of up to 500 transfers, signed before the window, to one node)"},
 			&cli.IntFlag{Name: "devices", Value: 10, Usage: "simulated devices to check in and auction (0: no bids)"},
 			&cli.IntFlag{Name: "bidders", Value: 4, Usage: "simulated bidders (0: no bids)"},
 			&cli.DurationFlag{Name: "bid-every", Value: time.Second, Usage: "how often each bidder bids (one batch on the devices of --bid-devices it has no open bid on)"},
@@ -300,6 +300,9 @@ func runBench(c *cli.Context) error {
 		bids.nodes = nodes[:1]
 	}
 	duration := c.Duration("duration")
+	if err := load.presign(setupCtx, duration, progress); err != nil {
+		return err
+	}
 	progress("measuring for %s: %.0f transfers/s from %d accounts over %d nodes, %d bidders on %d devices…",
 		duration, load.rate, len(senders), len(nodes), bidders, rep.Devices)
 	for _, bn := range nodes {
