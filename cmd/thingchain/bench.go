@@ -111,10 +111,19 @@ type benchReport struct {
 	VerifyAfterSigsPerS   float64          `json:"verify_sigs_per_s_after"`
 	GoalTxPerS            float64          `json:"goal_tx_per_s"`         // 70% of (all-core verify rate ÷ nodes)
 	RatioToVerifyShare    float64          `json:"ratio_to_verify_share"` // confirmed_tx_per_s ÷ (verify rate ÷ nodes); goal ≥ 0.7
-	LoadAvgStart          float64          `json:"load_avg_1m_start"`
-	LoadAvgEnd            float64          `json:"load_avg_1m_end"`
-	NodeStats             []benchNodeStats `json:"node_stats"`
-	Bench                 *benchNodeStats  `json:"bench_process,omitempty"`
+	// CPU cost per transaction, less sensitive to other load on the
+	// machine than the rates: the node processes' CPU time in the window
+	// per submitted transaction and node, against the CPU time of one
+	// signature verification in this process (VerifyBatch, no cache);
+	// their quotient is the share of a node's CPU that is the one
+	// verification each transaction needs (1 would be all of it).
+	NodeCPUUsPerTx       float64          `json:"node_cpu_us_per_tx"`
+	VerifyCPUUsPerSig    float64          `json:"verify_cpu_us_per_sig"`
+	VerifyShareOfNodeCPU float64          `json:"verify_share_of_node_cpu"`
+	LoadAvgStart         float64          `json:"load_avg_1m_start"`
+	LoadAvgEnd           float64          `json:"load_avg_1m_end"`
+	NodeStats            []benchNodeStats `json:"node_stats"`
+	Bench                *benchNodeStats  `json:"bench_process,omitempty"`
 }
 
 type benchNodeStats struct {
@@ -173,7 +182,8 @@ func runBench(c *cli.Context) error {
 	rep := &benchReport{Cores: runtime.GOMAXPROCS(0), TargetTxPerS: c.Float64("rate"), Accounts: c.Int("accounts"),
 		LoadAvgStart: loadAverage()}
 	progress("measuring this machine's all-core signature verify rate…")
-	rep.VerifyBeforeSigsPerS = measureVerifyRate(ctx, 4096)
+	var verifyCPU [2]time.Duration
+	rep.VerifyBeforeSigsPerS, verifyCPU[0] = measureVerifyRate(ctx, 4096)
 	progress("verify rate: %.0f signatures/s on %d cores (load average %.1f)", rep.VerifyBeforeSigsPerS, rep.Cores, rep.LoadAvgStart)
 
 	dir := c.String("dir")
@@ -363,7 +373,10 @@ func runBench(c *cli.Context) error {
 	if runErr != nil {
 		return runErr
 	}
-	rep.VerifyAfterSigsPerS = measureVerifyRate(ctx, 4096)
+	rep.VerifyAfterSigsPerS, verifyCPU[1] = measureVerifyRate(ctx, 4096)
+	if verifyCPU[0] > 0 && verifyCPU[1] > 0 { // the lower: less disturbed by other load
+		rep.VerifyCPUUsPerSig = float64(min(verifyCPU[0], verifyCPU[1]).Nanoseconds()) / 1000
+	}
 	rep.VerifySigsPerS = max(rep.VerifyBeforeSigsPerS, rep.VerifyAfterSigsPerS)
 	if bidders > 0 {
 		if rep.AuctionsByStatus, err = bids.settledBetween(ctx, bidderAccts, startHeight, endHeight); err != nil {
@@ -413,6 +426,20 @@ func runBench(c *cli.Context) error {
 			st.RSSMiB, st.PeakRSSMiB = float64(ends[i].rssKiB)/1024, float64(ends[i].peakKiB)/1024
 		}
 		rep.NodeStats = append(rep.NodeStats, st)
+	}
+	var nodeCPU time.Duration
+	measured := 0
+	for i, bn := range nodes {
+		if bn.cpu.ok && ends[i].ok {
+			nodeCPU += ends[i].cpu - bn.cpu.cpu
+			measured++
+		}
+	}
+	if measured > 0 && rep.SubmittedTx > 0 {
+		rep.NodeCPUUsPerTx = float64(nodeCPU.Nanoseconds()) / 1000 / float64(measured) / float64(rep.SubmittedTx)
+		if rep.VerifyCPUUsPerSig > 0 {
+			rep.VerifyShareOfNodeCPU = rep.VerifyCPUUsPerSig / rep.NodeCPUUsPerTx
+		}
 	}
 	if self.ok && selfEnd.ok {
 		rep.Bench = &benchNodeStats{Name: "bench", PID: os.Getpid(), Measured: true, CPUPercent: cpuPercent(self, selfEnd),
@@ -489,11 +516,13 @@ func drain(ctx context.Context, t *confirmTracker, blocks int, timeout time.Dura
 
 // measureVerifyRate verifies n distinct signatures on every core (no
 // cache) and returns signatures per second: the ceiling of a node's
-// transaction intake on this machine.
-func measureVerifyRate(ctx context.Context, n int) float64 {
+// transaction intake on this machine; and the CPU time one verification
+// took (this process's CPU time over n), which other processes' load
+// changes far less than the rate.
+func measureVerifyRate(ctx context.Context, n int) (perSecond float64, cpuPerSig time.Duration) {
 	k, err := keys.GenerateKey()
 	if err != nil {
-		return 0
+		return 0, 0
 	}
 	jobs := make([]keys.VerifyJob, n)
 	for i := range jobs {
@@ -501,11 +530,15 @@ func measureVerifyRate(ctx context.Context, n int) float64 {
 		rand.Read(h[:])
 		jobs[i] = keys.VerifyJob{Pub: k.PubKey(), Hash: h, Sig: k.Sign(h)}
 	}
-	start := time.Now()
+	start, cpu := time.Now(), readProc(0)
 	if _, ok := keys.VerifyBatch(ctx, jobs, nil, 0); !ok {
-		return 0
+		return 0, 0
 	}
-	return float64(n) / time.Since(start).Seconds()
+	perSecond = float64(n) / time.Since(start).Seconds()
+	if end := readProc(0); cpu.ok && end.ok {
+		cpuPerSig = (end.cpu - cpu.cpu) / time.Duration(n)
+	}
+	return perSecond, cpuPerSig
 }
 
 // remoteNodes describes running nodes given by --node; local ones (on
@@ -593,6 +626,10 @@ func printBenchReport(w io.Writer, r *benchReport) {
 	}
 	fmt.Fprintf(w, "  verify rate (all cores, this run, higher of before/after: %.0f/%.0f): %.0f sigs/s; per node share %.0f; goal 70%% = %.0f tx/s; ratio confirmed ÷ share = %.2f\n",
 		r.VerifyBeforeSigsPerS, r.VerifyAfterSigsPerS, r.VerifySigsPerS, r.VerifySigsPerS/float64(max(r.Nodes, 1)), r.GoalTxPerS, r.RatioToVerifyShare)
+	if r.NodeCPUUsPerTx > 0 {
+		fmt.Fprintf(w, "  node CPU per transaction: %.0f µs per node; one verification %.0f µs of CPU = %.0f%% of it\n",
+			r.NodeCPUUsPerTx, r.VerifyCPUUsPerSig, 100*r.VerifyShareOfNodeCPU)
+	}
 	for _, s := range append(r.NodeStats, derefStats(r.Bench)...) {
 		if !s.Measured {
 			fmt.Fprintf(w, "  %-6s %s: not a process on this machine\n", s.Name, s.RPC)
