@@ -54,7 +54,7 @@ Examples:
 			&cli.StringFlag{Name: "cookie", Usage: "with --node: the first node's cookie file, so the bench is not rate limited (it is already exempt on local nodes it starts)"},
 			&cli.DurationFlag{Name: "duration", Value: 60 * time.Second, Usage: "how long to measure (set-up not counted)"},
 			&cli.Float64Flag{Name: "rate", Value: 2000, Usage: "target signed transfers per second, over all nodes (0: none)"},
-			&cli.IntFlag{Name: "accounts", Value: 200, Usage: "funded accounts sending the transfers"},
+			&cli.IntFlag{Name: "accounts", Value: 500, Usage: "funded accounts sending the transfers (a mempool holds at most 64 of an account's transactions ahead of the chain, so rate ÷ accounts × confirmation time must stay under 64)"},
 			&cli.IntFlag{Name: "workers", Value: 8, Usage: "concurrent submitters (each sends tx.submitBatch calls of up to 500 transfers, signed before the window, to one node)"},
 			&cli.IntFlag{Name: "devices", Value: 10, Usage: "simulated devices to check in and auction (0: no bids)"},
 			&cli.IntFlag{Name: "bidders", Value: 4, Usage: "simulated bidders (0: no bids)"},
