@@ -344,24 +344,32 @@ func (cn *chainNet) validateTxFrame(_ context.Context, from peer.ID, m *pubsub.M
 	if len(fresh) == 0 {
 		return pubsub.ValidationIgnore
 	}
-	errs, invalid := cn.checkTxs(fresh)
 	res := pubsub.ValidationAccept
 	if len(fresh) < len(txs) {
 		res = pubsub.ValidationIgnore
 	}
 	var accepted []*wire.Tx
-	for i, err := range errs {
-		switch {
-		case err == nil:
-			accepted = append(accepted, fresh[i])
-			continue
-		case invalid[i]:
-			cn.n.penalize(from, PenaltyInvalidTx, false, fmt.Sprintf("%s tx %s: %v", cn.name, fresh[i].ID(), err))
-			res = pubsub.ValidationReject
-		case res == pubsub.ValidationAccept:
-			res = pubsub.ValidationIgnore
+	// In slices, so that a frame of bad signatures costs at most a slice's
+	// verifications once its sender is banned, not a whole frame's.
+	for lo := 0; lo < len(fresh); lo += txFrameCheckSlice {
+		if lo > 0 && cn.n.Banned(from) {
+			return pubsub.ValidationReject
 		}
-		cn.n.log.Debug("gossiped tx not pooled", "chain", cn.name, "tx", fresh[i].ID(), "err", err)
+		part := fresh[lo:min(lo+txFrameCheckSlice, len(fresh))]
+		errs, invalid := cn.checkTxs(part)
+		for i, err := range errs {
+			switch {
+			case err == nil:
+				accepted = append(accepted, part[i])
+				continue
+			case invalid[i]:
+				cn.n.penalize(from, PenaltyInvalidTx, false, fmt.Sprintf("%s tx %s: %v", cn.name, part[i].ID(), err))
+				res = pubsub.ValidationReject
+			case res == pubsub.ValidationAccept:
+				res = pubsub.ValidationIgnore
+			}
+			cn.n.log.Debug("gossiped tx not pooled", "chain", cn.name, "tx", part[i].ID(), "err", err)
+		}
 	}
 	if res != pubsub.ValidationAccept {
 		for _, tx := range accepted {

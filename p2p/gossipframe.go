@@ -103,6 +103,9 @@ const (
 	// txFrameInterval is how long a node collects transactions before
 	// publishing them as one frame.
 	txFrameInterval = 25 * time.Millisecond
+	// txFrameCheckSlice is how many of a received frame's transactions go
+	// to the pool at a time; the sender's ban is checked between slices.
+	txFrameCheckSlice = 128
 )
 
 // errTxFrameOversized marks a frame over a count or size limit (the sender

@@ -173,4 +173,27 @@ func TestTxFrameVerdicts(t *testing.T) {
 		t.Fatalf("unexpected penalty %+v", pen)
 	default:
 	}
+
+	// A frame of bad signatures: once its sender is banned, the rest of
+	// the frame is not checked (one slice's worth of verifications).
+	flooder := peer.ID("flooder")
+	var flood [][]byte
+	for i := range 3 * txFrameCheckSlice {
+		tx := signedTx(ch, key, uint64(100+i), "flood")
+		tx.Sig[11] ^= 1
+		flood = append(flood, tx.Encode())
+	}
+	frame, err := EncodeTxFrame(flood)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cn.validateTxFrame(context.Background(), flooder, &pubsub.Message{Message: &pb.Message{Data: frame}}); got != pubsub.ValidationReject {
+		t.Fatalf("frame of bad signatures: %v, want reject", got)
+	}
+	if !tn.p2p.Banned(flooder) {
+		t.Fatal("the flooder is not banned")
+	}
+	if n := len(tn.penalties); n != txFrameCheckSlice {
+		t.Fatalf("%d transactions of the flood checked, want the first slice of %d", n, txFrameCheckSlice)
+	}
 }
