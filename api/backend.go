@@ -13,6 +13,8 @@ import (
 // Pool is what the API needs of a chain's mempool (*mempool.Pool).
 type Pool interface {
 	Add(tx *wire.Tx) error
+	// SubmitBatch is Add for many transactions: errors index for index.
+	SubmitBatch(txs []*wire.Tx) ([]mempool.AddResult, []error)
 	Get(id wire.Hash) (*wire.Tx, bool)
 	Candidates(maxBytes int) []*wire.Tx
 	Stats() mempool.Stats

@@ -68,6 +68,7 @@ func Register(srv *rpc.Server, svc *Service, feeds *Feeds) {
 		{Name: "chain.getBlock", Summary: "a block by hash or height {chain, hash|height, full}", Handler: typed(svc.GetBlock)},
 		{Name: "chain.getTransaction", Summary: "a confirmed or pending transaction {chain, txid}", Handler: typed(svc.GetTransaction)},
 		{Name: "tx.submit", Summary: "submit a signed transaction {raw: hex}", Handler: typed(svc.SubmitTx)},
+		{Name: "tx.submitBatch", Summary: "submit up to 1000 signed transactions at once, signatures verified in one parallel batch; one result or error per transaction {raws: [hex]}", Handler: typed(svc.SubmitTxBatch)},
 		{Name: "account.get", Summary: "an auction-chain account's balance and nonce {address}", Handler: typed(svc.GetAccount)},
 		{Name: "account.nextNonce", Summary: "the nonce for a sender's next transaction, counting pending ones {pubkey, chain}", Handler: typed(svc.NextNonce)},
 		{Name: "registry.device", Summary: "a device record, or null {device}", Handler: typed(svc.GetDevice)},

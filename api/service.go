@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"github.com/thingchain/thingchain/api/apitypes"
@@ -116,32 +115,14 @@ func (s *Service) GetTransaction(_ context.Context, q TxQuery) (TxResult, error)
 // SubmitTx decodes a signed transaction, finds its chain by chain ID and
 // hands it to that chain's mempool.
 func (s *Service) SubmitTx(_ context.Context, p SubmitParams) (SubmitResult, error) {
-	raw, err := hex.DecodeString(p.Raw)
+	tx, kind, err := s.decodeSubmitted(p.Raw)
 	if err != nil {
-		return SubmitResult{}, invalid("raw is not hex: %v", err)
+		return SubmitResult{}, err
 	}
-	if len(raw) > wire.MaxTxBytes {
-		return SubmitResult{}, consensus.RuleErrorf(consensus.ErrTxTooLarge, "transaction of %d bytes exceeds the limit of %d: shrink its payload (a Thing Description counts its compacted JSON against registry.MaxTDBytes)", len(raw), wire.MaxTxBytes)
+	if err := s.b.Pools[kind].Add(tx); err != nil {
+		return SubmitResult{}, err
 	}
-	tx, err := wire.DecodeTx(raw)
-	if err != nil {
-		return SubmitResult{}, invalid("%v", err)
-	}
-	for kind, c := range s.b.Chains {
-		if c.Params().ChainID != tx.ChainID {
-			continue
-		}
-		pool := s.b.Pools[kind]
-		if pool == nil {
-			return SubmitResult{}, fmt.Errorf("the %s chain accepts no transactions on this node", kind)
-		}
-		if err := pool.Add(tx); err != nil {
-			return SubmitResult{}, err
-		}
-		return SubmitResult{ID: tx.ID(), Chain: chainName(kind)}, nil
-	}
-	return SubmitResult{}, consensus.RuleErrorf(consensus.ErrTxWrongChain, "chain ID %08x is not a chain of network %q (metadata %08x, auction %08x)",
-		tx.ChainID, s.b.Net.Name, s.b.Net.Metadata.ChainID, s.b.Net.Auction.ChainID)
+	return SubmitResult{ID: tx.ID(), Chain: chainName(kind)}, nil
 }
 
 func (s *Service) address(a string) (keys.Address, error) {

@@ -240,6 +240,7 @@ func TestAuctionDeliveryAndAccessOnRegtest(t *testing.T) {
 	if err := client.Call(ctx, "chain.info", nil, &tips); err != nil {
 		t.Fatal(err)
 	}
+	nextNonce := mustNonce(t, ctx, client, bidder.PubKey())
 	checkAPIDocs(t, ctx, client, []apiCall{
 		{method: "rpc.methods"},
 		{method: "node.info"},
@@ -247,7 +248,11 @@ func TestAuctionDeliveryAndAccessOnRegtest(t *testing.T) {
 		{method: "chain.getBlock", params: api.BlockQuery{Chain: "metadata", Height: &one, Full: true}},
 		{method: "chain.getBlock", params: api.BlockQuery{Chain: "metadata", Height: &one}},
 		{method: "chain.getTransaction", params: api.TxQuery{Chain: "auction", ID: hist[0].ID}},
-		{method: "tx.submit", params: api.SubmitParams{Raw: hex.EncodeToString(ledger.NewTransfer(net, bidder, dev.DeviceKey.PubKey().Address(), 1, 1000, mustNonce(t, ctx, client, bidder.PubKey())).Encode())}},
+		{method: "tx.submit", params: api.SubmitParams{Raw: hex.EncodeToString(ledger.NewTransfer(net, bidder, dev.DeviceKey.PubKey().Address(), 1, 1000, nextNonce).Encode())}},
+		// One accepted, one refused (a used nonce: error.data.kind).
+		{method: "tx.submitBatch", params: api.SubmitBatchParams{Raws: []string{
+			hex.EncodeToString(ledger.NewTransfer(net, bidder, dev.DeviceKey.PubKey().Address(), 1, 1000, nextNonce+1).Encode()),
+			hex.EncodeToString(ledger.NewTransfer(net, bidder, dev.DeviceKey.PubKey().Address(), 2, 1000, 0).Encode())}}},
 		{method: "account.get", params: api.AddressParams{Address: bidderAddr.Encode(net.AddressHRP)}},
 		{method: "account.nextNonce", params: api.NonceParams{PubKey: bidder.PubKey().String()}},
 		{method: "account.history", params: api.HistoryParams{Address: bidderAddr.Encode(net.AddressHRP)}},

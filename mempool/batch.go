@@ -28,9 +28,27 @@ var errKnownEarlier = errors.New("known when checked")
 // calling Submit on each transaction in turn; hooks hear of each accepted
 // transaction as Submit's do.
 func (p *Pool) SubmitBatch(txs []*wire.Tx) ([]AddResult, []error) {
+	results, errs, _ := p.submitBatch(txs)
+	return results, errs
+}
+
+// SubmitFromPeer is SubmitBatch for transactions a peer relayed (a gossip
+// frame). invalid[i] reports that errs[i] came from the context-free
+// checks (the chain's envelope and state-machine sanity rules, or the
+// signature): the transaction is invalid on any node, so the peer that
+// relayed it is at fault. Other errors — this pool's policy and fee
+// floor, or the transaction against this node's state — are not: honest
+// peers' pools and tips differ.
+func (p *Pool) SubmitFromPeer(txs []*wire.Tx) (errs []error, invalid []bool) {
+	_, errs, invalid = p.submitBatch(txs)
+	return errs, invalid
+}
+
+func (p *Pool) submitBatch(txs []*wire.Tx) ([]AddResult, []error, []bool) {
 	p.maybeExpire()
 	results := make([]AddResult, len(txs))
 	errs := make([]error, len(txs))
+	invalid := make([]bool, len(txs))
 	entries := make([]*entry, len(txs))
 
 	// Chunk i+1's context-free checks overlap chunk i's stateful ones.
@@ -39,7 +57,7 @@ func (p *Pool) SubmitBatch(txs []*wire.Tx) ([]AddResult, []error) {
 		defer close(checked)
 		for lo := 0; lo < len(txs); lo += batchChunk {
 			hi := min(lo+batchChunk, len(txs))
-			p.checkContextFree(txs[lo:hi], entries[lo:hi], errs[lo:hi])
+			p.checkContextFree(txs[lo:hi], entries[lo:hi], errs[lo:hi], invalid[lo:hi])
 			checked <- hi
 		}
 	}()
@@ -68,13 +86,14 @@ func (p *Pool) SubmitBatch(txs []*wire.Tx) ([]AddResult, []error) {
 		}
 		done = hi
 	}
-	return results, errs
+	return results, errs, invalid
 }
 
 // checkContextFree fills entries and errs for txs: the pool's cheap policy
 // checks and the chain's envelope checks on every core, then the
 // signatures of the transactions that passed in one keys.VerifyBatch.
-func (p *Pool) checkContextFree(txs []*wire.Tx, entries []*entry, errs []error) {
+// invalid marks the errors of the chain's checks and the signatures.
+func (p *Pool) checkContextFree(txs []*wire.Tx, entries []*entry, errs []error, invalid []bool) {
 	workers := min(runtime.GOMAXPROCS(0), len(txs))
 	var wg sync.WaitGroup
 	for w := range workers {
@@ -85,6 +104,8 @@ func (p *Pool) checkContextFree(txs []*wire.Tx, entries []*entry, errs []error) 
 				if !p.Has(e.id) {
 					if err = p.precheck(e); err == nil {
 						err = p.cfg.Chain.CheckTxEnvelope(txs[i])
+						var rerr consensus.RuleError
+						invalid[i] = errors.As(err, &rerr)
 					}
 				}
 				entries[i], errs[i] = e, err
@@ -108,7 +129,7 @@ func (p *Pool) checkContextFree(txs []*wire.Tx, entries []*entry, errs []error) 
 			break
 		}
 		i := at[bad]
-		errs[i] = consensus.RuleErrorf(consensus.ErrTxBadSig, "transaction %s: signature does not verify", entries[i].id)
+		errs[i], invalid[i] = consensus.RuleErrorf(consensus.ErrTxBadSig, "transaction %s: signature does not verify", entries[i].id), true
 		jobs, at = jobs[bad+1:], at[bad+1:]
 	}
 }

@@ -55,6 +55,12 @@ type poolAdapter struct{ *mempool.Pool }
 
 func (a poolAdapter) AddTx(tx *wire.Tx) error { return a.Pool.Add(tx) }
 
+// AddTxBatch takes a gossip frame's transactions in one batch
+// (p2p.TxBatchAdder).
+func (a poolAdapter) AddTxBatch(txs []*wire.Tx) ([]error, []bool) { return a.Pool.SubmitFromPeer(txs) }
+
+var _ p2p.TxBatchAdder = poolAdapter{}
+
 // P2PAddrs are the node's libp2p addresses as strings, each ending in
 // /p2p/<peer ID> (for --bootstrap).
 func (n *Node) P2PAddrs() []string {

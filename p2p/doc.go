@@ -20,7 +20,7 @@
 // For network N and chain ID C (8 hex digits):
 //
 //	/thingchain/N/C/blocks/1   gossipsub topic: one encoded block per message
-//	/thingchain/N/C/txs/1      gossipsub topic: one encoded transaction per message
+//	/thingchain/N/C/txs/2      gossipsub topic: frames of encoded transactions (DecodeTxFrame)
 //	/thingchain/N/C/sync/1     stream protocol: one request, one response
 //
 // so different networks and chains never exchange a message even when
@@ -36,6 +36,10 @@
 // transaction its pool accepts that did not come from the network.
 // Network-received data is relayed by pubsub after validation and never
 // republished, and pubsub drops any payload it has seen, so nothing loops.
+// Transactions travel in frames: what a node announces within 25 ms goes
+// out as one message, and a received frame is validated by the pool in
+// one batch (TxBatchAdder); a frame is relayed as it came only when the
+// pool took all of it, else the node announces the part it took itself.
 // Node.BroadcastBlock and Node.BroadcastTx exist for explicit
 // re-announcement; calling them for something already announced is
 // harmless.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -19,7 +20,7 @@ import (
 // Outbox sizes. Blocks are sent before transactions.
 const (
 	blockOutbox = 1024
-	txOutbox    = 8192
+	txOutbox    = 16384
 	// staleDepth: a gossiped block we already have that is this far below
 	// our tip is not a relay race but spam (PenaltyUnsolicited).
 	staleDepth = 16
@@ -71,7 +72,9 @@ func BlockTopic(network string, chainID uint32) string {
 	return topicPrefix(network, chainID) + "/blocks/1"
 }
 
-func TxTopic(network string, chainID uint32) string { return topicPrefix(network, chainID) + "/txs/1" }
+// TxTopic carries transaction frames (see DecodeTxFrame); version 2
+// replaced one transaction per message.
+func TxTopic(network string, chainID uint32) string { return topicPrefix(network, chainID) + "/txs/2" }
 
 func SyncProtocol(network string, chainID uint32) protocol.ID {
 	return protocol.ID(topicPrefix(network, chainID) + "/sync/1")
@@ -93,11 +96,11 @@ func newChainNet(n *Node, h ChainHandle) (*chainNet, error) {
 	if err = n.ps.RegisterTopicValidator(bt, cn.validateBlock, pubsub.WithValidatorConcurrency(validatorConcurrency)); err != nil {
 		return nil, err
 	}
-	// A transaction validation waits for a signature check. Pubsub drops
+	// A frame's validation waits for its signature checks. Pubsub drops
 	// (silently) any message arriving while a topic already has its
 	// validator concurrency in flight, 1024 by default, which a burst
 	// on two busy cores exceeds; the goroutines are cheap, losses are not.
-	if err = n.ps.RegisterTopicValidator(tt, cn.validateTx, pubsub.WithValidatorConcurrency(validatorConcurrency)); err != nil {
+	if err = n.ps.RegisterTopicValidator(tt, cn.validateTxFrame, pubsub.WithValidatorConcurrency(validatorConcurrency)); err != nil {
 		return nil, err
 	}
 	if cn.blocks, err = n.ps.Join(bt); err != nil {
@@ -159,7 +162,9 @@ func (cn *chainNet) enqueue(ch chan []byte, data []byte) error {
 	}
 }
 
-// publishLoop sends queued gossip, blocks first.
+// publishLoop sends queued gossip, blocks first. Transactions are
+// collected for txFrameInterval after the first one arrives (or until a
+// frame is full) and published as one frame.
 func (cn *chainNet) publishLoop() {
 	ctx := cn.n.ctx
 	publish := func(t *pubsub.Topic, data []byte) {
@@ -167,6 +172,10 @@ func (cn *chainNet) publishLoop() {
 			cn.n.log.Debug("publish failed", "chain", cn.name, "err", err)
 		}
 	}
+	var frame txFrame
+	flush := time.NewTimer(time.Hour)
+	flush.Stop()
+	defer flush.Stop()
 	for {
 		select {
 		case data := <-cn.blockOut:
@@ -179,8 +188,18 @@ func (cn *chainNet) publishLoop() {
 			return
 		case data := <-cn.blockOut:
 			publish(cn.blocks, data)
-		case data := <-cn.txOut:
-			publish(cn.txs, data)
+		case tx := <-cn.txOut:
+			if !frame.fits(len(tx)) {
+				publish(cn.txs, frame.bytes())
+			}
+			frame.add(tx)
+			if frame.n == 1 {
+				flush.Reset(txFrameInterval)
+			}
+		case <-flush.C:
+			if frame.n > 0 {
+				publish(cn.txs, frame.bytes())
+			}
 		}
 	}
 }
@@ -278,40 +297,117 @@ func (cn *chainNet) judgeBlock(from peer.ID, m *pubsub.Message) pubsub.Validatio
 	}
 }
 
-// validateTx runs before pubsub relays a transaction: size, decoding and
-// the context-free checks (signature included).
-func (cn *chainNet) validateTx(_ context.Context, from peer.ID, m *pubsub.Message) pubsub.ValidationResult {
+// TxBatchAdder is a TxPool that validates the transactions of a gossip
+// frame itself, in one batch (the node's mempool: context-free checks and
+// signatures on every core through the shared signature cache, then each
+// transaction against state). invalid[i] reports that errs[i] is a
+// context-free rule violation (bad encoding of a field, bad signature,
+// wrong chain): the transaction is invalid anywhere, so its sender is at
+// fault; any other error (state, this pool's policy or fee floor) is not
+// held against it. A TxPool without it has each transaction checked by
+// the chain's CheckTxSanity and then AddTx.
+type TxBatchAdder interface {
+	AddTxBatch(txs []*wire.Tx) (errs []error, invalid []bool)
+}
+
+// validateTxFrame runs before pubsub relays a frame: size, decoding, then
+// every transaction's checks and its acceptance by this node's pool. A
+// frame is relayed as it came only when the pool took every transaction
+// in it; otherwise the transactions the pool did take are announced in
+// this node's own next frame, so what a node relays is exactly what it
+// accepted. Each transaction failing a context-free rule costs the sender
+// PenaltyInvalidTx (so a frame with ten bans it).
+func (cn *chainNet) validateTxFrame(_ context.Context, from peer.ID, m *pubsub.Message) pubsub.ValidationResult {
 	if from == cn.n.host.ID() {
 		return pubsub.ValidationAccept
 	}
 	if cn.n.Banned(from) {
 		return pubsub.ValidationReject
 	}
-	if len(m.Data) > wire.MaxTxBytes {
-		cn.n.penalize(from, PenaltyOversized, false, fmt.Sprintf("%s tx gossip of %d bytes, limit %d", cn.name, len(m.Data), wire.MaxTxBytes))
+	txs, err := DecodeTxFrame(m.Data)
+	switch {
+	case errors.Is(err, errTxFrameOversized):
+		cn.n.penalize(from, PenaltyOversized, false, cn.name+" tx gossip: "+err.Error())
 		return pubsub.ValidationReject
-	}
-	tx, err := wire.DecodeTx(m.Data)
-	if err != nil {
+	case err != nil:
 		cn.n.penalize(from, PenaltyMalformed, false, cn.name+" tx gossip: "+err.Error())
 		return pubsub.ValidationReject
 	}
-	if cn.seenTxs.has(tx.ID()) {
-		return pubsub.ValidationIgnore
-	}
-	if err := cn.h.Chain.CheckTxSanity(tx); err != nil {
-		if isPeerFault(err) {
-			cn.n.penalize(from, PenaltyInvalidTx, false, cn.name+" tx: "+err.Error())
+	// Marked first, so the pool's OnNewTx hook does not announce them: the
+	// frame is relayed whole, or the accepted ones re-announced below.
+	fresh := txs[:0:0]
+	for _, tx := range txs {
+		if cn.seenTxs.addNew(tx.ID()) {
+			fresh = append(fresh, tx)
 		}
-		return pubsub.ValidationReject
 	}
-	// Below this node's relay fee floor: not relayed, not a fault (the
-	// sender's node may set a lower floor).
-	if fc, ok := cn.h.TxPool.(interface{ CheckRelayFee(*wire.Tx) error }); ok && fc.CheckRelayFee(tx) != nil {
+	if len(fresh) == 0 {
 		return pubsub.ValidationIgnore
 	}
-	m.ValidatorData = tx
-	return pubsub.ValidationAccept
+	res := pubsub.ValidationAccept
+	if len(fresh) < len(txs) {
+		res = pubsub.ValidationIgnore
+	}
+	var accepted []*wire.Tx
+	// In slices, so that a frame of bad signatures costs at most a slice's
+	// verifications once its sender is banned, not a whole frame's.
+	for lo := 0; lo < len(fresh); lo += txFrameCheckSlice {
+		if lo > 0 && cn.n.Banned(from) {
+			return pubsub.ValidationReject
+		}
+		part := fresh[lo:min(lo+txFrameCheckSlice, len(fresh))]
+		errs, invalid := cn.checkTxs(part)
+		for i, err := range errs {
+			switch {
+			case err == nil:
+				accepted = append(accepted, part[i])
+				continue
+			case invalid[i]:
+				cn.n.penalize(from, PenaltyInvalidTx, false, fmt.Sprintf("%s tx %s: %v", cn.name, part[i].ID(), err))
+				res = pubsub.ValidationReject
+			case res == pubsub.ValidationAccept:
+				res = pubsub.ValidationIgnore
+			}
+			cn.n.log.Debug("gossiped tx not pooled", "chain", cn.name, "tx", part[i].ID(), "err", err)
+		}
+	}
+	if res != pubsub.ValidationAccept {
+		for _, tx := range accepted {
+			if err := cn.enqueue(cn.txOut, tx.Encode()); err != nil {
+				cn.n.log.Warn("transaction not announced", "chain", cn.name, "tx", tx.ID(), "err", err)
+				break
+			}
+		}
+	}
+	return res
+}
+
+// checkTxs hands a frame's new transactions to the pool: in one batch
+// when it is a TxBatchAdder, else each through the chain's CheckTxSanity
+// and the pool's AddTx (with no pool, sanity and fee floor alone).
+func (cn *chainNet) checkTxs(txs []*wire.Tx) (errs []error, invalid []bool) {
+	if b, ok := cn.h.TxPool.(TxBatchAdder); ok {
+		return b.AddTxBatch(txs)
+	}
+	errs, invalid = make([]error, len(txs)), make([]bool, len(txs))
+	fc, _ := cn.h.TxPool.(interface{ CheckRelayFee(*wire.Tx) error })
+	for i, tx := range txs {
+		if err := cn.h.Chain.CheckTxSanity(tx); err != nil {
+			errs[i], invalid[i] = err, isPeerFault(err)
+			continue
+		}
+		// Below this node's relay fee floor: not relayed, not a fault (the
+		// sender's node may set a lower floor).
+		if fc != nil {
+			if errs[i] = fc.CheckRelayFee(tx); errs[i] != nil {
+				continue
+			}
+		}
+		if cn.h.TxPool != nil {
+			errs[i] = cn.h.TxPool.AddTx(tx)
+		}
+	}
+	return errs, invalid
 }
 
 // blockLoop drains the block subscription: validateBlock has already
@@ -324,27 +420,12 @@ func (cn *chainNet) blockLoop() {
 	}
 }
 
-// txLoop hands gossiped transactions to the pool.
+// txLoop drains the transaction subscription: validateTxFrame has
+// already handed every frame's transactions to the pool.
 func (cn *chainNet) txLoop() {
-	ctx := cn.n.ctx
 	for {
-		m, err := cn.txSub.Next(ctx)
-		if err != nil {
+		if _, err := cn.txSub.Next(cn.n.ctx); err != nil {
 			return
-		}
-		if m.Local {
-			continue
-		}
-		tx, _ := m.ValidatorData.(*wire.Tx)
-		if tx == nil {
-			continue
-		}
-		cn.seenTxs.add(tx.ID())
-		if cn.h.TxPool == nil {
-			continue
-		}
-		if err := cn.h.TxPool.AddTx(tx); err != nil {
-			cn.n.log.Debug("gossiped tx not pooled", "chain", cn.name, "tx", tx.ID(), "err", err)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package p2p
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -186,12 +187,19 @@ func TestGarbageIsPenalised(t *testing.T) {
 		for i := range junk {
 			junk[i] = byte(rng.Uint32())
 		}
-		r.publish(t, txTopic, junk)
+		// A frame of one transaction that does not decode.
+		frame, err := EncodeTxFrame([][]byte{junk})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.publish(t, txTopic, frame)
 		pen := a.waitPenalty(r.h.ID(), 20*time.Second, "malformed tx penalty", func(penalty) bool { return true })
 		if pen.amount != PenaltyMalformed || pen.banned {
 			t.Fatalf("malformed tx: %+v", pen)
 		}
-		r.publish(t, txTopic, make([]byte, wire.MaxTxBytes+1))
+		// A frame whose one transaction is over the size limit.
+		huge := binary.AppendUvarint([]byte{1}, wire.MaxTxBytes+1)
+		r.publish(t, txTopic, append(huge, make([]byte, wire.MaxTxBytes+1)...))
 		pen = a.waitPenalty(r.h.ID(), 20*time.Second, "oversized tx penalty", func(penalty) bool { return true })
 		if pen.amount != PenaltyOversized || !pen.banned {
 			t.Fatalf("oversized tx: %+v, want a ban at %d", pen, PenaltyMalformed+PenaltyOversized)

@@ -19,11 +19,14 @@ func newRecentSet(max int) *recentSet {
 	return &recentSet{max: max, set: make(map[wire.Hash]struct{})}
 }
 
-func (r *recentSet) add(h wire.Hash) {
+func (r *recentSet) add(h wire.Hash) { r.addNew(h) }
+
+// addNew adds h and reports whether it was not there yet.
+func (r *recentSet) addNew(h wire.Hash) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if _, ok := r.set[h]; ok {
-		return
+		return false
 	}
 	if len(r.order) < r.max {
 		r.order = append(r.order, h)
@@ -33,6 +36,7 @@ func (r *recentSet) add(h wire.Hash) {
 		r.next = (r.next + 1) % r.max
 	}
 	r.set[h] = struct{}{}
+	return true
 }
 
 func (r *recentSet) has(h wire.Hash) bool {

@@ -40,7 +40,11 @@ func TestGossipIgnoresTxBelowRelayFee(t *testing.T) {
 	key, _ := keys.GenerateKey()
 	from := peer.ID("some-peer")
 	validate := func(tx *wire.Tx) pubsub.ValidationResult {
-		return cn.validateTx(context.Background(), from, &pubsub.Message{Message: &pb.Message{Data: tx.Encode()}})
+		frame, err := EncodeTxFrame([][]byte{tx.Encode()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cn.validateTxFrame(context.Background(), from, &pubsub.Message{Message: &pb.Message{Data: frame}})
 	}
 	free := signedTx(tn.chain(cn.kind), key, 0, "free")
 	if got := validate(free); got != pubsub.ValidationIgnore {

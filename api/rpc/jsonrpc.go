@@ -311,12 +311,40 @@ func (s *Server) dispatch(ctx context.Context, c *call, p *peer, starts *[]func(
 			result, rerr = nil, &Error{Code: CodeInternal, Message: "internal error"}
 		}
 	}()
-	res, err := m.Handler(ctx, c.params)
+	res, err := m.Handler(context.WithValue(ctx, chargeKey{}, func(n int) bool { return s.allow(p, n) }), c.params)
 	if err != nil {
 		return nil, toError(err)
 	}
 	return res, nil
 }
+
+type chargeKey struct{}
+
+// Charge counts n more calls against the rate limits of the caller of the
+// handler running with ctx (a request already counts as one call), for
+// methods that do the work of many calls at once (tx.submitBatch): batching
+// must not multiply a client's budget. It reports whether the caller's
+// budget allowed them; the cookie-authenticated operator is never refused.
+// Outside a handler it allows everything.
+func Charge(ctx context.Context, n int) bool {
+	if n <= 0 {
+		return true
+	}
+	if f, ok := ctx.Value(chargeKey{}).(func(int) bool); ok {
+		return f(n)
+	}
+	return true
+}
+
+// ErrRateLimited is the error a handler returns when Charge refused.
+func ErrRateLimited() *Error {
+	return &Error{Code: CodeRateLimited, Message: "rate limited: too many requests"}
+}
+
+// ErrorOf is the JSON-RPC error object the server sends for err returned
+// by a handler (error.data.kind names a rule error's kind), for methods
+// that report one error per item of a batch.
+func ErrorOf(err error) *Error { return toError(err) }
 
 func encodeResult(id json.RawMessage, result any) []byte {
 	raw, err := json.Marshal(result)

@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"syscall"
@@ -53,8 +54,8 @@ Examples:
 			&cli.StringFlag{Name: "cookie", Usage: "with --node: the first node's cookie file, so the bench is not rate limited (it is already exempt on local nodes it starts)"},
 			&cli.DurationFlag{Name: "duration", Value: 60 * time.Second, Usage: "how long to measure (set-up not counted)"},
 			&cli.Float64Flag{Name: "rate", Value: 2000, Usage: "target signed transfers per second, over all nodes (0: none)"},
-			&cli.IntFlag{Name: "accounts", Value: 200, Usage: "funded accounts sending the transfers"},
-			&cli.IntFlag{Name: "workers", Value: 8, Usage: "concurrent submitters (each sends JSON-RPC batches of up to 100 transactions to one node)"},
+			&cli.IntFlag{Name: "accounts", Value: 500, Usage: "funded accounts sending the transfers (a mempool holds at most 64 of an account's transactions ahead of the chain, so rate ÷ accounts × confirmation time must stay under 64)"},
+			&cli.IntFlag{Name: "workers", Value: 8, Usage: "concurrent submitters (each sends tx.submitBatch calls of up to 500 transfers, signed before the window, to one node)"},
 			&cli.IntFlag{Name: "devices", Value: 10, Usage: "simulated devices to check in and auction (0: no bids)"},
 			&cli.IntFlag{Name: "bidders", Value: 4, Usage: "simulated bidders (0: no bids)"},
 			&cli.DurationFlag{Name: "bid-every", Value: time.Second, Usage: "how often each bidder bids (one batch on the devices of --bid-devices it has no open bid on)"},
@@ -62,6 +63,7 @@ Examples:
 			&cli.IntFlag{Name: "bid-devices", Value: 20, Usage: "devices, drawn at random, each bidder bids on per round (0: every enabled device)"},
 			&cli.DurationFlag{Name: "setup-timeout", Value: 3 * time.Minute, Usage: "limit on starting nodes, funding accounts and checking devices in"},
 			&cli.StringFlag{Name: "dir", Usage: "parent directory of the local nodes' data (default: a temporary directory, removed on exit)"},
+			&cli.StringFlag{Name: "profile", Usage: "write CPU profiles of the measurement window to this directory: NAME.cpu.pprof for each local node (started with --pprof on loopback) and bench.cpu.pprof for the bench itself; read with go tool pprof"},
 			jsonFlag,
 		},
 		Action: runBench,
@@ -109,10 +111,19 @@ type benchReport struct {
 	VerifyAfterSigsPerS   float64          `json:"verify_sigs_per_s_after"`
 	GoalTxPerS            float64          `json:"goal_tx_per_s"`         // 70% of (all-core verify rate ÷ nodes)
 	RatioToVerifyShare    float64          `json:"ratio_to_verify_share"` // confirmed_tx_per_s ÷ (verify rate ÷ nodes); goal ≥ 0.7
-	LoadAvgStart          float64          `json:"load_avg_1m_start"`
-	LoadAvgEnd            float64          `json:"load_avg_1m_end"`
-	NodeStats             []benchNodeStats `json:"node_stats"`
-	Bench                 *benchNodeStats  `json:"bench_process,omitempty"`
+	// CPU cost per transaction, less sensitive to other load on the
+	// machine than the rates: the node processes' CPU time in the window
+	// per submitted transaction and node, against the CPU time of one
+	// signature verification in this process (VerifyBatch, no cache);
+	// their quotient is the share of a node's CPU that is the one
+	// verification each transaction needs (1 would be all of it).
+	NodeCPUUsPerTx       float64          `json:"node_cpu_us_per_tx"`
+	VerifyCPUUsPerSig    float64          `json:"verify_cpu_us_per_sig"`
+	VerifyShareOfNodeCPU float64          `json:"verify_share_of_node_cpu"`
+	LoadAvgStart         float64          `json:"load_avg_1m_start"`
+	LoadAvgEnd           float64          `json:"load_avg_1m_end"`
+	NodeStats            []benchNodeStats `json:"node_stats"`
+	Bench                *benchNodeStats  `json:"bench_process,omitempty"`
 }
 
 type benchNodeStats struct {
@@ -171,7 +182,8 @@ func runBench(c *cli.Context) error {
 	rep := &benchReport{Cores: runtime.GOMAXPROCS(0), TargetTxPerS: c.Float64("rate"), Accounts: c.Int("accounts"),
 		LoadAvgStart: loadAverage()}
 	progress("measuring this machine's all-core signature verify rate…")
-	rep.VerifyBeforeSigsPerS = measureVerifyRate(ctx, 4096)
+	var verifyCPU [2]time.Duration
+	rep.VerifyBeforeSigsPerS, verifyCPU[0] = measureVerifyRate(ctx, 4096)
 	progress("verify rate: %.0f signatures/s on %d cores (load average %.1f)", rep.VerifyBeforeSigsPerS, rep.Cores, rep.LoadAvgStart)
 
 	dir := c.String("dir")
@@ -192,7 +204,7 @@ func runBench(c *cli.Context) error {
 	var nodes []*benchNode
 	if len(targets) == 0 {
 		progress("starting %d node processes (%d mining) on network %s in %s…", n, miners, network, dir)
-		nodes, err = startLocalNodes(setupCtx, dir, network, n, miners, progress)
+		nodes, err = startLocalNodes(setupCtx, dir, network, n, miners, c.String("profile") != "", progress)
 		if err != nil {
 			return err
 		}
@@ -298,6 +310,9 @@ func runBench(c *cli.Context) error {
 		bids.nodes = nodes[:1]
 	}
 	duration := c.Duration("duration")
+	if err := load.presign(setupCtx, duration, progress); err != nil {
+		return err
+	}
 	progress("measuring for %s: %.0f transfers/s from %d accounts over %d nodes, %d bidders on %d devices…",
 		duration, load.rate, len(senders), len(nodes), bidders, rep.Devices)
 	for _, bn := range nodes {
@@ -306,6 +321,10 @@ func runBench(c *cli.Context) error {
 	self := readProc(0)
 	runCtx, stopRun := context.WithTimeout(ctx, duration)
 	defer stopRun()
+	profiles, err := startProfiles(runCtx, c.String("profile"), nodes, duration, progress)
+	if err != nil {
+		return err
+	}
 	tracker.setCounting(true)
 	bids.counting.Store(true)
 	startHeight := tracker.height.Load()
@@ -350,10 +369,14 @@ func runBench(c *cli.Context) error {
 	}
 	selfEnd := readProc(0)
 	loadWG.Wait()
+	profiles()
 	if runErr != nil {
 		return runErr
 	}
-	rep.VerifyAfterSigsPerS = measureVerifyRate(ctx, 4096)
+	rep.VerifyAfterSigsPerS, verifyCPU[1] = measureVerifyRate(ctx, 4096)
+	if verifyCPU[0] > 0 && verifyCPU[1] > 0 { // the lower: less disturbed by other load
+		rep.VerifyCPUUsPerSig = float64(min(verifyCPU[0], verifyCPU[1]).Nanoseconds()) / 1000
+	}
 	rep.VerifySigsPerS = max(rep.VerifyBeforeSigsPerS, rep.VerifyAfterSigsPerS)
 	if bidders > 0 {
 		if rep.AuctionsByStatus, err = bids.settledBetween(ctx, bidderAccts, startHeight, endHeight); err != nil {
@@ -404,6 +427,20 @@ func runBench(c *cli.Context) error {
 		}
 		rep.NodeStats = append(rep.NodeStats, st)
 	}
+	var nodeCPU time.Duration
+	measured := 0
+	for i, bn := range nodes {
+		if bn.cpu.ok && ends[i].ok {
+			nodeCPU += ends[i].cpu - bn.cpu.cpu
+			measured++
+		}
+	}
+	if measured > 0 && rep.SubmittedTx > 0 {
+		rep.NodeCPUUsPerTx = float64(nodeCPU.Nanoseconds()) / 1000 / float64(measured) / float64(rep.SubmittedTx)
+		if rep.VerifyCPUUsPerSig > 0 {
+			rep.VerifyShareOfNodeCPU = rep.VerifyCPUUsPerSig / rep.NodeCPUUsPerTx
+		}
+	}
 	if self.ok && selfEnd.ok {
 		rep.Bench = &benchNodeStats{Name: "bench", PID: os.Getpid(), Measured: true, CPUPercent: cpuPercent(self, selfEnd),
 			RSSMiB: float64(selfEnd.rssKiB) / 1024, PeakRSSMiB: float64(selfEnd.peakKiB) / 1024}
@@ -414,6 +451,48 @@ func runBench(c *cli.Context) error {
 	}
 	printBenchReport(c.App.Writer, rep)
 	return nil
+}
+
+// startProfiles, with a --profile directory, takes CPU profiles of the
+// window: each local node's through its pprof server, the bench's own in
+// process. The returned function waits for them and writes the files.
+func startProfiles(ctx context.Context, dir string, nodes []*benchNode, d time.Duration, progress func(string, ...any)) (func(), error) {
+	if dir == "" {
+		return func() {}, nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	f, err := os.Create(filepath.Join(dir, "bench.cpu.pprof"))
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	var wg sync.WaitGroup
+	for _, bn := range nodes {
+		if bn.Pprof == "" {
+			continue
+		}
+		wg.Go(func() {
+			// The node ends the profile after d; the context is only a
+			// safety net should it hang.
+			fctx, cancel := context.WithTimeout(context.Background(), d+30*time.Second)
+			defer cancel()
+			path := filepath.Join(dir, bn.Name+".cpu.pprof")
+			if err := fetchCPUProfile(fctx, bn.Pprof, d, path); err != nil {
+				progress("profile of %s not written: %v", bn.Name, err)
+			}
+		})
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+		wg.Wait()
+		progress("CPU profiles of the window written to %s (go tool pprof -top %s)", dir, filepath.Join(dir, "node1.cpu.pprof"))
+	}, nil
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
@@ -437,11 +516,13 @@ func drain(ctx context.Context, t *confirmTracker, blocks int, timeout time.Dura
 
 // measureVerifyRate verifies n distinct signatures on every core (no
 // cache) and returns signatures per second: the ceiling of a node's
-// transaction intake on this machine.
-func measureVerifyRate(ctx context.Context, n int) float64 {
+// transaction intake on this machine; and the CPU time one verification
+// took (this process's CPU time over n), which other processes' load
+// changes far less than the rate.
+func measureVerifyRate(ctx context.Context, n int) (perSecond float64, cpuPerSig time.Duration) {
 	k, err := keys.GenerateKey()
 	if err != nil {
-		return 0
+		return 0, 0
 	}
 	jobs := make([]keys.VerifyJob, n)
 	for i := range jobs {
@@ -449,11 +530,15 @@ func measureVerifyRate(ctx context.Context, n int) float64 {
 		rand.Read(h[:])
 		jobs[i] = keys.VerifyJob{Pub: k.PubKey(), Hash: h, Sig: k.Sign(h)}
 	}
-	start := time.Now()
+	start, cpu := time.Now(), readProc(0)
 	if _, ok := keys.VerifyBatch(ctx, jobs, nil, 0); !ok {
-		return 0
+		return 0, 0
 	}
-	return float64(n) / time.Since(start).Seconds()
+	perSecond = float64(n) / time.Since(start).Seconds()
+	if end := readProc(0); cpu.ok && end.ok {
+		cpuPerSig = (end.cpu - cpu.cpu) / time.Duration(n)
+	}
+	return perSecond, cpuPerSig
 }
 
 // remoteNodes describes running nodes given by --node; local ones (on
@@ -541,6 +626,10 @@ func printBenchReport(w io.Writer, r *benchReport) {
 	}
 	fmt.Fprintf(w, "  verify rate (all cores, this run, higher of before/after: %.0f/%.0f): %.0f sigs/s; per node share %.0f; goal 70%% = %.0f tx/s; ratio confirmed ÷ share = %.2f\n",
 		r.VerifyBeforeSigsPerS, r.VerifyAfterSigsPerS, r.VerifySigsPerS, r.VerifySigsPerS/float64(max(r.Nodes, 1)), r.GoalTxPerS, r.RatioToVerifyShare)
+	if r.NodeCPUUsPerTx > 0 {
+		fmt.Fprintf(w, "  node CPU per transaction: %.0f µs per node; one verification %.0f µs of CPU = %.0f%% of it\n",
+			r.NodeCPUUsPerTx, r.VerifyCPUUsPerSig, 100*r.VerifyShareOfNodeCPU)
+	}
 	for _, s := range append(r.NodeStats, derefStats(r.Bench)...) {
 		if !s.Measured {
 			fmt.Fprintf(w, "  %-6s %s: not a process on this machine\n", s.Name, s.RPC)

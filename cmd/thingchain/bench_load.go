@@ -10,6 +10,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -165,8 +166,9 @@ func (t *confirmTracker) block(ids []wire.Hash, now time.Time) {
 	t.mu.Unlock()
 }
 
-// batchCaller posts JSON-RPC batches over HTTP with the node's cookie, so
-// the load generator is not rate limited by the node it measures.
+// batchCaller posts tx.submitBatch calls over HTTP with the node's
+// cookie, so the load generator is not rate limited by the node it
+// measures.
 type batchCaller struct {
 	url   string
 	token string
@@ -180,20 +182,10 @@ type batchCall struct {
 	Params  any    `json:"params"`
 }
 
-type batchReply struct {
-	ID     int             `json:"id"`
-	Result json.RawMessage `json:"result"`
-	Error  *rpc.Error      `json:"error"`
-}
-
-// call sends the calls as one batch and returns each call's error (nil
-// for success), in call order.
-func (b *batchCaller) call(ctx context.Context, method string, params []any) ([]error, error) {
-	calls := make([]batchCall, len(params))
-	for i, p := range params {
-		calls[i] = batchCall{JSONRPC: "2.0", ID: i, Method: method, Params: p}
-	}
-	body, err := json.Marshal(calls)
+// submitBatch sends raws (hex) in one tx.submitBatch call and returns
+// each transaction's error (nil: accepted), in order.
+func (b *batchCaller) submitBatch(ctx context.Context, raws []string) ([]error, error) {
+	body, err := json.Marshal(batchCall{JSONRPC: "2.0", ID: 1, Method: "tx.submitBatch", Params: api.SubmitBatchParams{Raws: raws}})
 	if err != nil {
 		return nil, err
 	}
@@ -214,27 +206,32 @@ func (b *batchCaller) call(ctx context.Context, method string, params []any) ([]
 	if err != nil {
 		return nil, err
 	}
-	var replies []batchReply
-	if err := json.Unmarshal(raw, &replies); err != nil {
-		return nil, fmt.Errorf("batch of %d %s: HTTP %d: %.200s", len(params), method, res.StatusCode, raw)
+	var reply struct {
+		Result *api.SubmitBatchResult `json:"result"`
+		Error  *rpc.Error             `json:"error"`
 	}
-	errs := make([]error, len(params))
-	seen := make([]bool, len(params))
-	for _, r := range replies {
-		if r.ID < 0 || r.ID >= len(params) {
-			continue
-		}
-		seen[r.ID] = true
-		if r.Error != nil {
-			errs[r.ID] = r.Error
-		}
+	if err := json.Unmarshal(raw, &reply); err != nil {
+		return nil, fmt.Errorf("tx.submitBatch of %d: HTTP %d: %.200s", len(raws), res.StatusCode, raw)
 	}
-	for i, ok := range seen {
-		if !ok {
-			errs[i] = fmt.Errorf("no reply to call %d of the batch", i)
+	if reply.Error != nil {
+		return nil, reply.Error
+	}
+	if reply.Result == nil || len(reply.Result.Results) != len(raws) {
+		return nil, fmt.Errorf("tx.submitBatch of %d: malformed reply %.200s", len(raws), raw)
+	}
+	errs := make([]error, len(raws))
+	for i, r := range reply.Result.Results {
+		if e := r.Error; e != nil {
+			errs[i] = &rpc.Error{Code: e.Code, Message: e.Message, Data: e.Data}
 		}
 	}
 	return errs, nil
+}
+
+// signedTransfer is a transfer signed before the measurement window.
+type signedTransfer struct {
+	id  wire.Hash
+	raw string // hex, as tx.submitBatch takes it
 }
 
 // benchAccount is a funded key that sends transfers with locally counted
@@ -244,6 +241,9 @@ type benchAccount struct {
 	addr  keys.Address
 	nonce uint64
 	stale bool // ask the node for the nonce before the next transaction
+	// signed are transfers signed ahead with nonces nonce, nonce+1, …;
+	// dropped when one is refused (the account then signs as it goes).
+	signed []signedTransfer
 }
 
 // transferLoad sends signed transfers at a target rate from many
@@ -263,7 +263,9 @@ type transferLoad struct {
 	errKinds  map[string]int64
 }
 
-const maxBatch = 100 // the API's batch limit
+// maxSubmitBatch bounds one tx.submitBatch call of the bench (the API
+// takes up to api.MaxSubmitBatch).
+const maxSubmitBatch = 500
 
 func (l *transferLoad) noteError(err error) {
 	l.failed.Add(1)
@@ -324,9 +326,9 @@ func (l *transferLoad) worker(ctx context.Context, accts []*benchAccount, target
 	start := time.Now()
 	var sent int64
 	next := 0
-	// Pacing: every 20 ms the worker sends what is due by its share of
-	// the rate (in batches of at most maxBatch).
-	tick := time.NewTicker(20 * time.Millisecond)
+	// Pacing: every 50 ms the worker sends what is due by its share of
+	// the rate, in one tx.submitBatch call of at most maxSubmitBatch.
+	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for {
 		due := int64(time.Since(start).Seconds()*rate) - sent
@@ -338,13 +340,20 @@ func (l *transferLoad) worker(ctx context.Context, accts []*benchAccount, target
 			}
 			continue
 		}
-		n := int(min(due, maxBatch))
-		params := make([]any, 0, n)
-		txs := make([]*wire.Tx, 0, n)
+		n := int(min(due, maxSubmitBatch))
+		raws := make([]string, 0, n)
+		ids := make([]wire.Hash, 0, n)
 		owners := make([]*benchAccount, 0, n)
 		for range n {
 			a := accts[next%len(accts)]
 			next++
+			if !a.stale && len(a.signed) > 0 {
+				st := a.signed[0]
+				a.signed = a.signed[1:]
+				a.nonce++
+				raws, ids, owners = append(raws, st.raw), append(ids, st.id), append(owners, a)
+				continue
+			}
 			if a.stale {
 				var nonce uint64
 				if err := client.Call(ctx, "account.nextNonce", api.NonceParams{PubKey: a.key.PubKey().String(), Chain: "auction"}, &nonce); err != nil {
@@ -362,23 +371,22 @@ func (l *transferLoad) worker(ctx context.Context, accts []*benchAccount, target
 			}
 			tx := ledger.NewTransfer(l.net, a.key, to, 1, benchFee, a.nonce)
 			a.nonce++
-			txs, owners = append(txs, tx), append(owners, a)
-			params = append(params, api.SubmitParams{Raw: hex.EncodeToString(tx.Encode())})
+			raws, ids, owners = append(raws, hex.EncodeToString(tx.Encode())), append(ids, tx.ID()), append(owners, a)
 		}
-		if len(txs) == 0 {
+		if len(raws) == 0 {
 			continue
 		}
 		at := time.Now()
-		for _, tx := range txs {
-			l.tracker.track(tx.ID(), at)
+		for _, id := range ids {
+			l.tracker.track(id, at)
 		}
-		errs, err := tb.call(ctx, "tx.submit", params)
-		sent += int64(len(txs))
+		errs, err := tb.submitBatch(ctx, raws)
+		sent += int64(len(raws))
 		if err != nil {
 			if ctx.Err() != nil {
 				return
 			}
-			errs = make([]error, len(txs))
+			errs = make([]error, len(raws))
 			for i := range errs {
 				errs[i] = err
 			}
@@ -388,11 +396,68 @@ func (l *transferLoad) worker(ctx context.Context, accts []*benchAccount, target
 				l.submitted.Add(1)
 				continue
 			}
-			l.tracker.untrack(txs[i].ID())
+			l.tracker.untrack(ids[i])
 			l.noteError(e)
 			owners[i].stale = true
+			owners[i].signed = nil
 		}
 	}
+}
+
+// presign signs, before the window, the transfers the run will send:
+// enough for the rate over d (and a tenth more) spread over the accounts,
+// each account's with consecutive nonces from its next nonce (asked of
+// the node), on every core. So the window measures the nodes, not the
+// bench's signing. Recipients are drawn at random among the accounts.
+func (l *transferLoad) presign(ctx context.Context, d time.Duration, progress func(string, ...any)) error {
+	if l.rate <= 0 || len(l.accounts) == 0 {
+		return nil
+	}
+	total := min(int(l.rate*d.Seconds()*1.1)+len(l.accounts), 2_000_000)
+	per := (total + len(l.accounts) - 1) / len(l.accounts)
+	progress("signing %d transfers ahead of the window (%d per account)…", per*len(l.accounts), per)
+	for _, a := range l.accounts {
+		if !a.stale {
+			continue
+		}
+		var nonce uint64
+		if err := l.clients[0].Call(ctx, "account.nextNonce", api.NonceParams{PubKey: a.key.PubKey().String(), Chain: "auction"}, &nonce); err != nil {
+			return fmt.Errorf("next nonce of a bench account: %w", err)
+		}
+		a.nonce, a.stale = nonce, false
+	}
+	start := time.Now()
+	work := make(chan *benchAccount)
+	var wg sync.WaitGroup
+	for w := range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			rng := rand.New(rand.NewPCG(uint64(w), uint64(time.Now().UnixNano())))
+			for a := range work {
+				a.signed = make([]signedTransfer, per)
+				for k := range a.signed {
+					to := l.accounts[rng.IntN(len(l.accounts))].addr
+					if to == a.addr { // self-transfers are invalid
+						to = l.accounts[(rng.IntN(len(l.accounts)-1)+1+slices.Index(l.accounts, a))%len(l.accounts)].addr
+					}
+					tx := ledger.NewTransfer(l.net, a.key, to, 1, benchFee, a.nonce+uint64(k))
+					a.signed[k] = signedTransfer{id: tx.ID(), raw: hex.EncodeToString(tx.Encode())}
+				}
+			}
+		})
+	}
+	for _, a := range l.accounts {
+		select {
+		case work <- a:
+		case <-ctx.Done():
+		}
+	}
+	close(work)
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil {
+		return fmt.Errorf("signing bench transfers: %w", err)
+	}
+	progress("signed in %.1f s", time.Since(start).Seconds())
+	return nil
 }
 
 // untrack forgets a refused submission.

@@ -25,6 +25,7 @@ type benchNode struct {
 	Cookie string // admin token ("" if unknown): exempts the bench's calls from the node's rate limits
 	PID    int    // 0 when the node is not a process on this machine
 	Dir    string // data directory of a node the bench started
+	Pprof  string // HOST:PORT of the node's Go profiles (--profile), "" if not served
 
 	proc   *exec.Cmd
 	exited chan struct{}
@@ -34,8 +35,9 @@ type benchNode struct {
 // startLocalNodes starts n node processes (this binary's `node` command)
 // on 127.0.0.1 in subdirectories of root, the first `miners` of them
 // mining, every other node bootstrapping to node0 and its predecessor. It
-// returns once every node's API answers (DIR/node.json written).
-func startLocalNodes(ctx context.Context, root, network string, n, miners int, progress func(string, ...any)) ([]*benchNode, error) {
+// returns once every node's API answers (DIR/node.json written). With
+// pprof, each node also serves Go profiles on a free loopback port.
+func startLocalNodes(ctx context.Context, root, network string, n, miners int, pprof bool, progress func(string, ...any)) ([]*benchNode, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("finding this program to start nodes with: %w", err)
@@ -52,6 +54,16 @@ func startLocalNodes(ctx context.Context, root, network string, n, miners int, p
 			"--rpc", "127.0.0.1:0", "--listen", "/ip4/127.0.0.1/tcp/0"}
 		if i < miners {
 			args = append(args, "--mine", "--mine-threads", "2")
+		}
+		var pprofAddr string
+		if pprof {
+			port, err := freeLoopbackPort()
+			if err != nil {
+				stopLocalNodes(nodes)
+				return nil, err
+			}
+			pprofAddr = fmt.Sprintf("127.0.0.1:%d", port)
+			args = append(args, "--pprof", pprofAddr)
 		}
 		if len(p2p) > 0 {
 			args = append(args, "--bootstrap", p2p[0])
@@ -71,7 +83,7 @@ func startLocalNodes(ctx context.Context, root, network string, n, miners int, p
 			stopLocalNodes(nodes)
 			return nil, fmt.Errorf("starting node%d: %w", i, err)
 		}
-		bn := &benchNode{Name: fmt.Sprintf("node%d", i), Dir: dir, PID: cmd.Process.Pid, proc: cmd, exited: make(chan struct{})}
+		bn := &benchNode{Name: fmt.Sprintf("node%d", i), Dir: dir, PID: cmd.Process.Pid, Pprof: pprofAddr, proc: cmd, exited: make(chan struct{})}
 		go func() {
 			cmd.Wait()
 			logf.Close()

@@ -3,7 +3,12 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -20,8 +25,9 @@ func TestBenchJSON(t *testing.T) {
 	bin := buildBinary(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
+	profiles := t.TempDir()
 	cmd := exec.CommandContext(ctx, bin, "--log-level", "warn", "bench", "--nodes", "2", "--duration", "10s",
-		"--rate", "200", "--accounts", "20", "--devices", "3", "--bidders", "2", "--json")
+		"--rate", "200", "--accounts", "20", "--devices", "3", "--bidders", "2", "--json", "--profile", profiles)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -33,7 +39,8 @@ func TestBenchJSON(t *testing.T) {
 		t.Fatalf("bench --json printed no JSON object: %v\n%s", err, out)
 	}
 	for _, f := range []string{"confirmed_tx_per_s", "bids_per_s", "confirm_p50_ms", "confirm_p95_ms", "confirm_p99_ms",
-		"bid_to_key_p50_s", "bid_to_key_p95_s", "node_stats", "checkins_per_s", "auctions_settled_per_min", "verify_sigs_per_s_all_cores", "ratio_to_verify_share"} {
+		"bid_to_key_p50_s", "bid_to_key_p95_s", "node_stats", "checkins_per_s", "auctions_settled_per_min", "verify_sigs_per_s_all_cores", "ratio_to_verify_share",
+		"node_cpu_us_per_tx", "verify_cpu_us_per_sig", "verify_share_of_node_cpu"} {
 		if _, ok := raw[f]; !ok {
 			t.Errorf("report lacks %q", f)
 		}
@@ -71,6 +78,16 @@ func TestBenchJSON(t *testing.T) {
 	}
 	if r.VerifySigsPerS <= 0 || r.RatioToVerifyShare <= 0 {
 		t.Errorf("verify rate %.0f/s, ratio %.2f: want both measured", r.VerifySigsPerS, r.RatioToVerifyShare)
+	}
+	// Each node verifies each transaction once at least, so its CPU per
+	// transaction exceeds a verification's.
+	if r.VerifyCPUUsPerSig <= 0 || r.NodeCPUUsPerTx <= r.VerifyCPUUsPerSig/2 || r.VerifyShareOfNodeCPU <= 0 {
+		t.Errorf("node CPU %.0f µs per tx, verification %.0f µs: want both measured, the first larger", r.NodeCPUUsPerTx, r.VerifyCPUUsPerSig)
+	}
+	for _, name := range []string{"node0", "node1", "bench"} {
+		if fi, err := os.Stat(filepath.Join(profiles, name+".cpu.pprof")); err != nil || fi.Size() == 0 {
+			t.Errorf("--profile: %s's CPU profile: %v", name, err)
+		}
 	}
 	if len(r.NodeStats) != 2 {
 		t.Fatalf("node stats for %d nodes, want 2", len(r.NodeStats))
@@ -145,5 +162,31 @@ func TestReadProcSelf(t *testing.T) {
 	b := readProc(0)
 	if b.rssKiB <= 0 || b.peakKiB < b.rssKiB || b.cpu < a.cpu || cpuPercent(a, b) < 0 || x == 0 {
 		t.Errorf("samples %+v then %+v", a, b)
+	}
+}
+
+// TestPprofLoopbackOnly: the node's --pprof serves profiles on loopback
+// and refuses any other address.
+func TestPprofLoopbackOnly(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	log := slog.New(slog.DiscardHandler)
+	for _, addr := range []string{"0.0.0.0:0", "192.0.2.1:6060", "example.com:6060", "6060"} {
+		if _, err := servePprof(ctx, addr, log); err == nil || !strings.Contains(err.Error(), "--pprof") {
+			t.Errorf("--pprof %s: %v, want refused", addr, err)
+		}
+	}
+	at, err := servePprof(ctx, "127.0.0.1:0", log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := http.Get("http://" + at + "/debug/pprof/goroutine?debug=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusOK || !strings.Contains(string(body), "goroutine") {
+		t.Fatalf("profile: HTTP %d %.100s", res.StatusCode, body)
 	}
 }

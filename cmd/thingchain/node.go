@@ -85,6 +85,7 @@ Examples:
 			&cli.StringFlag{Name: "rpc", Usage: "API listen address, e.g. 127.0.0.1:29741, 127.0.0.1:0 for any free port, or off (default: 127.0.0.1 and the network's API port)"},
 			&cli.StringSliceFlag{Name: "rpc-vhosts", Usage: "extra host names the API answers to in the Host header, comma-separated or repeated, e.g. mynode.lan (loopback names and IP addresses always work; \"*\" turns this DNS-rebinding check off)"},
 			&cli.StringSliceFlag{Name: "rpc-origins", Usage: "extra browser origins allowed to call the API, e.g. http://localhost:5173 (pages the node serves itself are always allowed)"},
+			&cli.StringFlag{Name: "pprof", Usage: "serve Go runtime profiles (net/http/pprof) on this loopback address, e.g. 127.0.0.1:6060 (off by default)"},
 		},
 		Action: func(c *cli.Context) error {
 			// Signals are caught from the start, so a stop request during
@@ -109,6 +110,11 @@ Examples:
 			}
 			if c.Int("mine-threads") < 1 {
 				return cli.Exit("--mine-threads must be at least 1", 2)
+			}
+			if addr := c.String("pprof"); addr != "" {
+				if _, err := servePprof(ctx, addr, log); err != nil {
+					return cli.Exit(err.Error(), 2)
+				}
 			}
 			n, err := node.New(node.Config{
 				Network: network, DataDir: dir, Mine: c.Bool("mine"), MineThreads: c.Int("mine-threads"),
