@@ -148,16 +148,29 @@ func (c *Chain) checkTxEnvelope(tx *wire.Tx) error {
 	return c.sm.CheckTxSanity(tx)
 }
 
-// checkTxKeys checks the transaction's chain and that its sender is a
-// valid public key.
+// checkTxKeys checks the transaction's chain and the form of its sender
+// key. Whether the key is a point on the curve is part of the signature
+// check that every caller runs next (decompressing the key here too would
+// do it twice per transaction); TxSignatureError names the key when that
+// is why the signature failed.
 func (c *Chain) checkTxKeys(tx *wire.Tx) error {
 	if tx.ChainID != c.params.ChainID {
 		return consensus.RuleErrorf(consensus.ErrTxWrongChain, "transaction chain ID %08x, this chain is %08x (%s)", tx.ChainID, c.params.ChainID, c.params.Kind)
 	}
-	if _, err := keys.ParsePubKey(tx.Sender[:]); err != nil {
+	if err := keys.CheckPubKeyForm(tx.Sender[:]); err != nil {
 		return consensus.RuleErrorf(consensus.ErrTxBadSig, "sender key: %v", err)
 	}
 	return nil
+}
+
+// TxSignatureError is the rule error of a transaction whose envelope
+// signature did not verify: its sender key's defect when the key is not a
+// point on the curve, else the signature's.
+func TxSignatureError(tx *wire.Tx) error {
+	if _, err := keys.ParsePubKey(tx.Sender[:]); err != nil {
+		return consensus.RuleErrorf(consensus.ErrTxBadSig, "transaction %s: sender key: %v", tx.ID(), err)
+	}
+	return consensus.RuleErrorf(consensus.ErrTxBadSig, "transaction %s: signature does not verify", tx.ID())
 }
 
 // CheckTxSanity runs every context-free check on one transaction,
@@ -169,7 +182,7 @@ func (c *Chain) CheckTxSanity(tx *wire.Tx) error {
 		return err
 	}
 	if !keys.VerifyCached(c.sigs, keys.PubKey(tx.Sender), tx.SigHash(), keys.Signature(tx.Sig)) {
-		return consensus.RuleErrorf(consensus.ErrTxBadSig, "transaction %s: signature does not verify", tx.ID())
+		return TxSignatureError(tx)
 	}
 	return nil
 }

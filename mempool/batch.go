@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/thingchain/thingchain/chain"
 	"github.com/thingchain/thingchain/chain/keys"
 	"github.com/thingchain/thingchain/chain/wire"
 	"github.com/thingchain/thingchain/consensus"
@@ -129,7 +130,7 @@ func (p *Pool) checkContextFree(txs []*wire.Tx, entries []*entry, errs []error, 
 			break
 		}
 		i := at[bad]
-		errs[i], invalid[i] = consensus.RuleErrorf(consensus.ErrTxBadSig, "transaction %s: signature does not verify", entries[i].id), true
+		errs[i], invalid[i] = chain.TxSignatureError(txs[i]), true
 		jobs, at = jobs[bad+1:], at[bad+1:]
 	}
 }

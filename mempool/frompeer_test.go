@@ -2,6 +2,7 @@ package mempool
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/thingchain/thingchain/chain/wire"
@@ -50,5 +51,30 @@ func TestSubmitFromPeerMarksInvalid(t *testing.T) {
 	}
 	if !f.pool.Has(good.ID()) || f.pool.Count() != 1 {
 		t.Fatalf("pool holds %d, want the good transaction alone", f.pool.Count())
+	}
+}
+
+// TestOffCurveSenderNamed: a sender key in compressed form that is not a
+// point on the curve passes the envelope's form check, fails with its
+// signature (the one place the key is decompressed) and is refused as
+// ErrTxBadSig naming the key, through SubmitBatch and through Add.
+func TestOffCurveSenderNamed(t *testing.T) {
+	f := newFixture(t, 0)
+	k := f.fund(2)
+	offCurve := func() *wire.Tx {
+		tx := ledger.NewTransfer(f.net, k[0], to(k[1]), 1, 10_000, 0)
+		tx.Sender = [33]byte{0x02}
+		tx.Sender[32] = 5 // x = 5 has no y on secp256k1
+		return tx
+	}
+	_, errs := f.pool.SubmitBatch([]*wire.Tx{offCurve()})
+	if !errors.Is(errs[0], consensus.ErrTxBadSig) || !strings.Contains(errs[0].Error(), "sender key") {
+		t.Fatalf("SubmitBatch: %v, want ErrTxBadSig naming the sender key", errs[0])
+	}
+	if err := f.pool.Add(offCurve()); !errors.Is(err, consensus.ErrTxBadSig) || !strings.Contains(err.Error(), "sender key") {
+		t.Fatalf("Add: %v, want ErrTxBadSig naming the sender key", err)
+	}
+	if f.pool.Count() != 0 {
+		t.Fatalf("pool holds %d transactions, want none", f.pool.Count())
 	}
 }

@@ -102,17 +102,29 @@ type PubKey [PubKeySize]byte
 // point is on the curve, so one key has exactly one encoding on chain.
 func ParsePubKey(b []byte) (PubKey, error) {
 	var pk PubKey
-	if len(b) != PubKeySize {
-		return pk, fmt.Errorf("%w: length %d, want %d", ErrPubKey, len(b), PubKeySize)
-	}
-	if b[0] != secp256k1.PubKeyFormatCompressedEven && b[0] != secp256k1.PubKeyFormatCompressedOdd {
-		return pk, fmt.Errorf("%w: prefix 0x%02x is not compressed form", ErrPubKey, b[0])
+	if err := CheckPubKeyForm(b); err != nil {
+		return pk, err
 	}
 	if _, err := secp256k1.ParsePubKey(b); err != nil {
 		return pk, fmt.Errorf("%w: %v", ErrPubKey, err)
 	}
 	copy(pk[:], b)
 	return pk, nil
+}
+
+// CheckPubKeyForm checks a key's encoding only: 33 bytes in compressed
+// form. It does not check that the point is on the curve (a field square
+// root, about a tenth of a verification): callers that verify a signature
+// with the key next leave that check to the verification, which fails for
+// such a key, and call ParsePubKey on the failure path for the reason.
+func CheckPubKeyForm(b []byte) error {
+	if len(b) != PubKeySize {
+		return fmt.Errorf("%w: length %d, want %d", ErrPubKey, len(b), PubKeySize)
+	}
+	if b[0] != secp256k1.PubKeyFormatCompressedEven && b[0] != secp256k1.PubKeyFormatCompressedOdd {
+		return fmt.Errorf("%w: prefix 0x%02x is not compressed form", ErrPubKey, b[0])
+	}
+	return nil
 }
 
 func (pk PubKey) secp() (*secp256k1.PublicKey, error) {
