@@ -259,17 +259,7 @@ func TestReorgReaddsChainAndDropsReincluded(t *testing.T) {
 	f := newFixture(t, 0)
 	k := f.fund(2)
 	a, b := k[0], k[1]
-	other, err := chain.Open(chain.Config{Net: f.net, Kind: consensus.AuctionChain, Dir: t.TempDir(), StateMachine: ledger.NewMachine(f.net)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
-	for h := uint64(1); h <= f.c.Tip().Height; h++ {
-		blk, _ := f.c.BlockByHeight(h)
-		if _, err := other.ProcessBlock(context.Background(), blk); err != nil {
-			t.Fatal(err)
-		}
-	}
+	other := f.copyChain()
 	tx0 := ledger.NewTransfer(f.net, a, to(b), 1, 10, 0)
 	tx1 := ledger.NewTransfer(f.net, a, to(b), 2, 10, 1)
 	f.submit(tx0)

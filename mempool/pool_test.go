@@ -35,6 +35,24 @@ func stateNonce(c *chain.Chain) func(keys.PubKey) (uint64, error) {
 	}
 }
 
+// copyChain opens a second chain with the fixture's history, to build a
+// competing branch on; it is closed with the test.
+func (f *fixture) copyChain() *chain.Chain {
+	f.t.Helper()
+	other, err := chain.Open(chain.Config{Net: f.net, Kind: consensus.AuctionChain, Dir: f.t.TempDir(), StateMachine: ledger.NewMachine(f.net)})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	f.t.Cleanup(func() { other.Close() })
+	for h := uint64(1); h <= f.c.Tip().Height; h++ {
+		blk, _ := f.c.BlockByHeight(h)
+		if _, err := other.ProcessBlock(context.Background(), blk); err != nil {
+			f.t.Fatal(err)
+		}
+	}
+	return other
+}
+
 func newFixture(t testing.TB, maxBytes int) *fixture {
 	t.Helper()
 	return newFixtureWith(t, maxBytes, nil)
@@ -209,17 +227,7 @@ func TestReorgReaddsTransactions(t *testing.T) {
 	k := f.fund(2)
 	a, b := k[0], k[1]
 	// A second chain instance with the same history builds the heavier branch.
-	other, err := chain.Open(chain.Config{Net: f.net, Kind: consensus.AuctionChain, Dir: t.TempDir(), StateMachine: ledger.NewMachine(f.net)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
-	for h := uint64(1); h <= f.c.Tip().Height; h++ {
-		blk, _ := f.c.BlockByHeight(h)
-		if _, err := other.ProcessBlock(context.Background(), blk); err != nil {
-			t.Fatal(err)
-		}
-	}
+	other := f.copyChain()
 	tx := ledger.NewTransfer(f.net, a, to(b), 7, 100, 0)
 	if err := f.pool.Add(tx); err != nil {
 		t.Fatal(err)
