@@ -313,13 +313,18 @@ func (a *Agent) submitted(id wire.Hash, winner string, price uint64, resubmit bo
 }
 
 // Fund asks the test faucet for amount when the device's auction-chain
-// balance is below threshold. It reports whether it asked. The faucet's
-// transfer still needs an auction block.
+// balance is below threshold. It reports whether it asked; the faucet's
+// transfer still needs an auction block. The committed nonce it reads
+// becomes the device's first delivery nonce (Sender.Learn).
 func (a *Agent) Fund(ctx context.Context, amount, threshold uint64) (bool, error) {
 	acct, err := apiOf(a.Client).Account(ctx, a.DeviceAddress())
 	if err != nil {
 		return false, fmt.Errorf("account.get: %w", err)
 	}
+	// The device's first delivery then needs no account.nextNonce call:
+	// one round trip per device, which on a busy node made a round's
+	// first deliveries late.
+	a.auction.Learn(acct.Nonce)
 	if acct.Balance >= threshold {
 		return false, nil
 	}
@@ -476,6 +481,9 @@ func (s *Simulator) deliverBatched(ctx context.Context) ([]wire.Hash, error) {
 	return all, errors.Join(errs...)
 }
 
+// keySavers bounds the access keys one delivery round saves at a time.
+const keySavers = 16
+
 // deliveryRounds bounds the delivery rounds the watcher has in flight
 // (each one tx.submitBatch call for the deliveries one head made due).
 const deliveryRounds = 4
@@ -495,8 +503,13 @@ func (s *Simulator) deliverAll(ctx context.Context, due []apitypes.AwaitingDeliv
 		resubmit bool
 		sub      *batchSubmission
 	}
-	var ds []delivery
-	var items []*batchSubmission
+	type candidate struct {
+		agent     *Agent
+		d         apitypes.AwaitingDelivery
+		winnerKey keys.PubKey
+	}
+	began := time.Now()
+	var cands []candidate
 	var errs []error
 	for _, d := range due {
 		dev, err := keys.ParsePubKeyHex(d.Device)
@@ -515,17 +528,42 @@ func (s *Simulator) deliverAll(ctx context.Context, due []apitypes.AwaitingDeliv
 			errs = append(errs, fmt.Errorf("auction.awaitingDelivery: winner key %q: %w", d.WinnerKey, err))
 			continue
 		}
-		build, resubmit, err := a.prepareDelivery(d.Auction, d.Winner, winnerKey, s.cfg.DeliveryFee)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("device %s, auction %s: %w", a.DeviceHex(), d.Auction, err))
+		cands = append(cands, candidate{a, d, winnerKey})
+	}
+	// Each access key is on disk (written and synced) before its delivery
+	// is built: those writes go on in parallel, as the devices are
+	// independent.
+	prepared := make([]delivery, len(cands))
+	prepErrs := make([]error, len(cands))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, keySavers)
+	for i, c := range cands {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			build, resubmit, err := c.agent.prepareDelivery(c.d.Auction, c.d.Winner, c.winnerKey, s.cfg.DeliveryFee)
+			if err != nil {
+				prepErrs[i] = fmt.Errorf("device %s, auction %s: %w", c.agent.DeviceHex(), c.d.Auction, err)
+				return
+			}
+			prepared[i] = delivery{c.agent, c.d, resubmit, &batchSubmission{sender: c.agent.auction, build: build}}
+		}()
+	}
+	wg.Wait()
+	var ds []delivery
+	var items []*batchSubmission
+	for i := range prepared {
+		if prepErrs[i] != nil {
+			errs = append(errs, prepErrs[i])
 			continue
 		}
-		sub := &batchSubmission{sender: a.auction, build: build}
-		ds, items = append(ds, delivery{a, d, resubmit, sub}), append(items, sub)
+		ds, items = append(ds, prepared[i]), append(items, prepared[i].sub)
 	}
 	if len(items) == 0 {
 		return nil, errors.Join(errs...)
 	}
+	keysSaved := time.Now()
 	if !s.perItemSubmit.Load() {
 		if err := SubmitBatchE(ctx, s.cfg.Client, items); methodMissing(err) {
 			s.log.Info("the node has no tx.submitBatch: submitting deliveries one by one")
@@ -537,6 +575,8 @@ func (s *Simulator) deliverAll(ctx context.Context, due []apitypes.AwaitingDeliv
 			x.sub.ID, x.sub.Err = x.agent.auction.SubmitE(ctx, x.sub.build)
 		}
 	}
+	s.log.Debug("delivery round submitted", "deliveries", len(items),
+		"keys_saved_ms", keysSaved.Sub(began).Milliseconds(), "submitted_ms", time.Since(keysSaved).Milliseconds())
 	var done []wire.Hash
 	for _, x := range ds {
 		sent, err := x.agent.submitted(x.d.Auction, x.d.Winner, x.d.Price, x.resubmit, x.sub.Err)
