@@ -292,7 +292,7 @@ func (a *Agent) prepareDelivery(id wire.Hash, winner string, winnerKey keys.PubK
 }
 
 // submitted records the outcome of a delivery's submission (err from
-// SubmitE or SubmitBatchE): sent when the node took it; a delivery the
+// SubmitE or submitBatchE): sent when the node took it; a delivery the
 // node already has (mined or pending) is no error and not sent.
 func (a *Agent) submitted(id wire.Hash, winner string, price uint64, resubmit bool, err error) (sent bool, _ error) {
 	if err != nil {
@@ -492,7 +492,7 @@ const deliveryRounds = 4
 // are ours and not submitted recently, and returns those it submitted.
 // Deliveries of different devices are independent (each device signs with
 // its own key and nonce), so they go to the node together, in
-// tx.submitBatch calls (SubmitBatchE): one call per round, where one
+// tx.submitBatch calls (submitBatchE): one call per round, where one
 // tx.submit per delivery cost a round trip and a mempool admission each
 // and, at 1,000 devices, could not keep up with the sales. Against a node
 // without tx.submitBatch it submits them one by one.
@@ -565,7 +565,7 @@ func (s *Simulator) deliverAll(ctx context.Context, due []apitypes.AwaitingDeliv
 	}
 	keysSaved := time.Now()
 	if !s.perItemSubmit.Load() {
-		if err := SubmitBatchE(ctx, s.cfg.Client, items); methodMissing(err) {
+		if err := submitBatchE(ctx, s.cfg.Client, items); methodMissing(err) {
 			s.log.Info("the node has no tx.submitBatch: submitting deliveries one by one")
 			s.perItemSubmit.Store(true)
 		}

@@ -13,7 +13,7 @@ import (
 	"github.com/thingchain/thingchain/chain/wire"
 )
 
-// batchSubmission is one transaction of SubmitBatchE: the Sender whose
+// batchSubmission is one transaction of submitBatchE: the Sender whose
 // key signs it and its builder; after the call, its outcome.
 type batchSubmission struct {
 	sender *Sender
@@ -25,11 +25,11 @@ type batchSubmission struct {
 	Err error
 }
 
-// nonceLookups bounds the account.nextNonce calls SubmitBatchE has in
+// nonceLookups bounds the account.nextNonce calls submitBatchE has in
 // flight at a time (for senders whose nonce it does not know yet).
 const nonceLookups = 16
 
-// SubmitBatchE is SubmitE for many Senders' transactions at once: it
+// submitBatchE is SubmitE for many Senders' transactions at once: it
 // builds each at its Sender's next nonce and sends them in tx.submitBatch
 // calls (at most apitypes.MaxSubmitBatch each), one node round trip for
 // the lot instead of one per transaction. Per-item refusals are handled as
@@ -47,7 +47,7 @@ const nonceLookups = 16
 // failed (the node unreachable, or without the method: -32601); the items
 // not settled by then carry it as their Err, and their Senders will ask
 // the node for their nonce again.
-func SubmitBatchE(ctx context.Context, c Caller, items []*batchSubmission) error {
+func submitBatchE(ctx context.Context, c Caller, items []*batchSubmission) error {
 	senders := make([]*Sender, 0, len(items))
 	for _, it := range items {
 		if !slices.Contains(senders, it.sender) {
