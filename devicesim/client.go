@@ -207,6 +207,19 @@ func waitNewTip(ctx context.Context, c Caller, chain string, timeout time.Durati
 	})
 }
 
+// Learn takes n as the key's next nonce when the Sender does not know one
+// (no account.nextNonce call then): for example the committed nonce read
+// with the account's balance. If transactions of the key are pending, the
+// node refuses the first submission with a nonce conflict and the Sender
+// asks it then.
+func (s *Sender) Learn(n uint64) {
+	s.mu.Lock()
+	if !s.known {
+		s.next, s.known = n, true
+	}
+	s.mu.Unlock()
+}
+
 // Reset forgets the local nonce, so the next Submit asks the node.
 func (s *Sender) Reset() {
 	s.mu.Lock()

@@ -260,22 +260,41 @@ func (a *Agent) winnerOf(ctx context.Context, id wire.Hash) (winner string, winn
 // deliverTo submits the delivery of one auction to its winner, whose bid
 // key the access key is encrypted to.
 func (a *Agent) deliverTo(ctx context.Context, id wire.Hash, winner string, winnerKey keys.PubKey, price, fee uint64) (sent bool, err error) {
-	if winnerKey.Address().Encode(a.Net.AddressHRP) != winner {
-		return false, fmt.Errorf("winner's bid key does not match the winner's address")
-	}
-	key, err := a.accessKeys.getOrCreate(id, crand.Reader)
+	build, resubmit, err := a.prepareDelivery(id, winner, winnerKey, fee)
 	if err != nil {
 		return false, err
 	}
+	_, err = a.auction.SubmitE(ctx, build)
+	return a.submitted(id, winner, price, resubmit, err)
+}
+
+// prepareDelivery checks a delivery's winner, draws (or reuses) and saves
+// the access key, and returns the builder of the delivery transaction at
+// a nonce. resubmit: this process submitted a delivery of the auction
+// before (it was not mined), so the device's local nonce is forgotten.
+func (a *Agent) prepareDelivery(id wire.Hash, winner string, winnerKey keys.PubKey, fee uint64) (build func(nonce uint64) (*wire.Tx, error), resubmit bool, err error) {
+	if winnerKey.Address().Encode(a.Net.AddressHRP) != winner {
+		return nil, false, fmt.Errorf("winner's bid key does not match the winner's address")
+	}
+	key, err := a.accessKeys.getOrCreate(id, crand.Reader)
+	if err != nil {
+		return nil, false, err
+	}
 	a.mu.Lock()
-	_, resubmit := a.sent[id]
+	_, resubmit = a.sent[id]
 	a.mu.Unlock()
 	if resubmit {
 		a.auction.Reset() // a dropped delivery left the local sequence ahead
 	}
-	_, err = a.auction.SubmitE(ctx, func(nonce uint64) (*wire.Tx, error) {
+	return func(nonce uint64) (*wire.Tx, error) {
 		return auctiontx.NewDeliverKeyTx(a.Net, a.DeviceKey, nonce, fee, id, winnerKey, key, crand.Reader)
-	})
+	}, resubmit, nil
+}
+
+// submitted records the outcome of a delivery's submission (err from
+// SubmitE or submitBatchE): sent when the node took it; a delivery the
+// node already has (mined or pending) is no error and not sent.
+func (a *Agent) submitted(id wire.Hash, winner string, price uint64, resubmit bool, err error) (sent bool, _ error) {
 	if err != nil {
 		if hasKind(err, "ErrAlreadyDelivered") {
 			return false, nil // an earlier submission was mined or is pending
@@ -294,13 +313,18 @@ func (a *Agent) deliverTo(ctx context.Context, id wire.Hash, winner string, winn
 }
 
 // Fund asks the test faucet for amount when the device's auction-chain
-// balance is below threshold. It reports whether it asked. The faucet's
-// transfer still needs an auction block.
+// balance is below threshold. It reports whether it asked; the faucet's
+// transfer still needs an auction block. The committed nonce it reads
+// becomes the device's first delivery nonce (Sender.Learn).
 func (a *Agent) Fund(ctx context.Context, amount, threshold uint64) (bool, error) {
 	acct, err := apiOf(a.Client).Account(ctx, a.DeviceAddress())
 	if err != nil {
 		return false, fmt.Errorf("account.get: %w", err)
 	}
+	// The device's first delivery then needs no account.nextNonce call:
+	// one round trip per device, which on a busy node made a round's
+	// first deliveries late.
+	a.auction.Learn(acct.Nonce)
 	if acct.Balance >= threshold {
 		return false, nil
 	}
@@ -414,7 +438,7 @@ func (s *Simulator) nextAuctionBlock(ctx context.Context) error {
 func (s *Simulator) DeliverKeys(ctx context.Context) ([]wire.Hash, error) {
 	if !s.perAgentDelivery.Load() {
 		ids, err := s.deliverBatched(ctx)
-		if !hasKind(err, "rpc error -32601") {
+		if !methodMissing(err) {
 			return ids, err
 		}
 		s.log.Info("the node has no auction.awaitingDelivery: asking per device")
@@ -433,7 +457,8 @@ func (s *Simulator) DeliverKeys(ctx context.Context) ([]wire.Hash, error) {
 }
 
 // deliverBatched is DeliverKeys with one auction.awaitingDelivery call per
-// apitypes.MaxDevicesPerCall agents.
+// apitypes.MaxDevicesPerCall agents, and their deliveries submitted
+// together (deliverAll).
 func (s *Simulator) deliverBatched(ctx context.Context) ([]wire.Hash, error) {
 	var all []wire.Hash
 	var errs []error
@@ -447,61 +472,122 @@ func (s *Simulator) deliverBatched(ctx context.Context) ([]wire.Hash, error) {
 		if err != nil {
 			return all, err
 		}
-		// Deliveries of different devices are independent (each device
-		// signs with its own key), so they go out concurrently: one
-		// after the other, a round's round trips could outlast the
-		// delivery window on a busy node. One device's deliveries stay
-		// in order (its Sender serialises them).
-		var mu sync.Mutex
-		var wg sync.WaitGroup
-		sem := make(chan struct{}, deliveryWorkers)
-		for _, d := range due {
-			wg.Add(1)
-			sem <- struct{}{}
-			go func() {
-				defer func() { <-sem; wg.Done() }()
-				var done []wire.Hash
-				err := s.deliverDue(ctx, d, &done)
-				mu.Lock()
-				all = append(all, done...)
-				if err != nil {
-					errs = append(errs, err)
-				}
-				mu.Unlock()
-			}()
+		done, err := s.deliverAll(ctx, due)
+		all = append(all, done...)
+		if err != nil {
+			errs = append(errs, err)
 		}
-		wg.Wait()
 	}
 	return all, errors.Join(errs...)
 }
 
-// deliveryWorkers bounds the deliveries a delivery round has in flight.
-const deliveryWorkers = 16
+// keySavers bounds the access keys one delivery round saves at a time.
+const keySavers = 16
 
-// deliverDue delivers one auction auction.awaitingDelivery listed.
-func (s *Simulator) deliverDue(ctx context.Context, d apitypes.AwaitingDelivery, done *[]wire.Hash) error {
-	dev, err := keys.ParsePubKeyHex(d.Device)
-	if err != nil {
-		return fmt.Errorf("auction.awaitingDelivery: device %q: %w", d.Device, err)
+// deliveryRounds bounds the delivery rounds the watcher has in flight
+// (each one tx.submitBatch call for the deliveries one head made due).
+const deliveryRounds = 4
+
+// deliverAll delivers the auctions auction.awaitingDelivery listed that
+// are ours and not submitted recently, and returns those it submitted.
+// Deliveries of different devices are independent (each device signs with
+// its own key and nonce), so they go to the node together, in
+// tx.submitBatch calls (submitBatchE): one call per round, where one
+// tx.submit per delivery cost a round trip and a mempool admission each
+// and, at 1,000 devices, could not keep up with the sales. Against a node
+// without tx.submitBatch it submits them one by one.
+func (s *Simulator) deliverAll(ctx context.Context, due []apitypes.AwaitingDelivery) ([]wire.Hash, error) {
+	type delivery struct {
+		agent    *Agent
+		d        apitypes.AwaitingDelivery
+		resubmit bool
+		sub      *batchSubmission
 	}
-	s.devMu.RLock()
-	a := s.byDev[dev]
-	s.devMu.RUnlock()
-	if a == nil || !a.dueForDelivery(d.Auction) {
-		return nil // not ours, or submitted recently: wait for a block
+	type candidate struct {
+		agent     *Agent
+		d         apitypes.AwaitingDelivery
+		winnerKey keys.PubKey
 	}
-	winnerKey, err := keys.ParsePubKeyHex(d.WinnerKey)
-	if err != nil {
-		return fmt.Errorf("auction.awaitingDelivery: winner key %q: %w", d.WinnerKey, err)
+	began := time.Now()
+	var cands []candidate
+	var errs []error
+	for _, d := range due {
+		dev, err := keys.ParsePubKeyHex(d.Device)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("auction.awaitingDelivery: device %q: %w", d.Device, err))
+			continue
+		}
+		s.devMu.RLock()
+		a := s.byDev[dev]
+		s.devMu.RUnlock()
+		if a == nil || !a.dueForDelivery(d.Auction) {
+			continue // not ours, or submitted recently: wait for a block
+		}
+		winnerKey, err := keys.ParsePubKeyHex(d.WinnerKey)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("auction.awaitingDelivery: winner key %q: %w", d.WinnerKey, err))
+			continue
+		}
+		cands = append(cands, candidate{a, d, winnerKey})
 	}
-	sent, err := a.deliverTo(ctx, d.Auction, d.Winner, winnerKey, d.Price, s.cfg.DeliveryFee)
-	if err != nil {
-		return fmt.Errorf("device %s, auction %s: %w", a.DeviceHex(), d.Auction, err)
+	// Each access key is on disk (written and synced) before its delivery
+	// is built: those writes go on in parallel, as the devices are
+	// independent.
+	prepared := make([]delivery, len(cands))
+	prepErrs := make([]error, len(cands))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, keySavers)
+	for i, c := range cands {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			build, resubmit, err := c.agent.prepareDelivery(c.d.Auction, c.d.Winner, c.winnerKey, s.cfg.DeliveryFee)
+			if err != nil {
+				prepErrs[i] = fmt.Errorf("device %s, auction %s: %w", c.agent.DeviceHex(), c.d.Auction, err)
+				return
+			}
+			prepared[i] = delivery{c.agent, c.d, resubmit, &batchSubmission{sender: c.agent.auction, build: build}}
+		}()
 	}
-	if sent {
-		*done = append(*done, d.Auction)
+	wg.Wait()
+	var ds []delivery
+	var items []*batchSubmission
+	for i := range prepared {
+		if prepErrs[i] != nil {
+			errs = append(errs, prepErrs[i])
+			continue
+		}
+		ds, items = append(ds, prepared[i]), append(items, prepared[i].sub)
 	}
-	return nil
+	if len(items) == 0 {
+		return nil, errors.Join(errs...)
+	}
+	keysSaved := time.Now()
+	if !s.perItemSubmit.Load() {
+		if err := submitBatchE(ctx, s.cfg.Client, items); methodMissing(err) {
+			s.log.Info("the node has no tx.submitBatch: submitting deliveries one by one")
+			s.perItemSubmit.Store(true)
+		}
+	}
+	if s.perItemSubmit.Load() {
+		for _, x := range ds {
+			x.sub.ID, x.sub.Err = x.agent.auction.SubmitE(ctx, x.sub.build)
+		}
+	}
+	s.log.Debug("delivery round submitted", "deliveries", len(items),
+		"keys_saved_ms", keysSaved.Sub(began).Milliseconds(), "submitted_ms", time.Since(keysSaved).Milliseconds())
+	var done []wire.Hash
+	for _, x := range ds {
+		sent, err := x.agent.submitted(x.d.Auction, x.d.Winner, x.d.Price, x.resubmit, x.sub.Err)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("device %s, auction %s: %w", x.agent.DeviceHex(), x.d.Auction, err))
+		}
+		if sent {
+			done = append(done, x.d.Auction)
+		}
+	}
+	return done, errors.Join(errs...)
 }
 
 func (s *Simulator) startWatcher() {
@@ -531,7 +617,7 @@ func (s *Simulator) stopWatcher() {
 func (s *Simulator) watch(ctx context.Context) {
 	var deliveries sync.WaitGroup
 	defer deliveries.Wait()
-	sem := make(chan struct{}, deliveryWorkers)
+	sem := make(chan struct{}, deliveryRounds)
 	var heads <-chan apitypes.Header
 	if s.cfg.Heads != nil {
 		ch, stop, err := apiclient.SubscribeHeads(ctx, s.cfg.Heads, "auction")
@@ -600,14 +686,16 @@ func (s *Simulator) watch(ctx context.Context) {
 func (s *Simulator) seeTip(h uint64) { s.tip.Store(h) }
 
 // LateDrops counts the deliveries the watcher dropped unsent because
-// their deadline passed while they waited for a worker (the node was too
-// slow for every device's delivery).
+// their deadline passed while their round waited for a slot (the node was
+// too slow for every device's delivery).
 func (s *Simulator) LateDrops() int64 { return s.lateDrops.Load() }
 
 // startDeliveries is one watcher round: one auction.awaitingDelivery call
-// per apitypes.MaxDevicesPerCall agents, then each due delivery not
-// already in flight on its own goroutine (at most cap(sem) at a time),
-// tracked by wg. Against a node without auction.awaitingDelivery it runs
+// per apitypes.MaxDevicesPerCall agents, then the due deliveries not
+// already in flight submitted together (deliverAll) on one goroutine
+// tracked by wg, once it holds one of sem's slots; a delivery whose
+// deadline passed while it waited for the slot is dropped unsent
+// (LateDrops). Against a node without auction.awaitingDelivery it runs
 // the per-agent DeliverKeys round instead, synchronously.
 func (s *Simulator) startDeliveries(ctx context.Context, sem chan struct{}, wg *sync.WaitGroup) error {
 	if s.perAgentDelivery.Load() {
@@ -621,7 +709,7 @@ func (s *Simulator) startDeliveries(ctx context.Context, sem chan struct{}, wg *
 			devices[i] = a.DeviceKey.PubKey()
 		}
 		due, err := apiOf(s.cfg.Client).AwaitingDelivery(ctx, devices)
-		if hasKind(err, "rpc error -32601") {
+		if methodMissing(err) {
 			s.log.Info("the node has no auction.awaitingDelivery: asking per device")
 			s.perAgentDelivery.Store(true)
 			_, err := s.DeliverKeys(ctx)
@@ -630,41 +718,49 @@ func (s *Simulator) startDeliveries(ctx context.Context, sem chan struct{}, wg *
 		if err != nil {
 			return err
 		}
-		for _, d := range due {
-			s.inflightMu.Lock()
-			if s.inflight == nil {
-				s.inflight = map[wire.Hash]bool{}
-			}
-			busy := s.inflight[d.Auction]
-			s.inflight[d.Auction] = true
-			s.inflightMu.Unlock()
-			if busy {
-				continue
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer func() {
-					s.inflightMu.Lock()
-					delete(s.inflight, d.Auction)
-					s.inflightMu.Unlock()
-				}()
-				select {
-				case sem <- struct{}{}:
-				case <-ctx.Done():
-					return
-				}
-				defer func() { <-sem }()
-				if s.tip.Load()+1 > d.DeliveryDeadline {
-					s.lateDrops.Add(1)
-					return // too late now: leave the worker to one in time
-				}
-				var done []wire.Hash
-				if err := s.deliverDue(ctx, d, &done); err != nil && ctx.Err() == nil {
-					s.log.Warn("key delivery", "err", err)
-				}
-			}()
+		var fresh []apitypes.AwaitingDelivery
+		s.inflightMu.Lock()
+		if s.inflight == nil {
+			s.inflight = map[wire.Hash]bool{}
 		}
+		for _, d := range due {
+			if !s.inflight[d.Auction] {
+				s.inflight[d.Auction] = true
+				fresh = append(fresh, d)
+			}
+		}
+		s.inflightMu.Unlock()
+		if len(fresh) == 0 {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() {
+				s.inflightMu.Lock()
+				for _, d := range fresh {
+					delete(s.inflight, d.Auction)
+				}
+				s.inflightMu.Unlock()
+			}()
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			defer func() { <-sem }()
+			inTime := fresh[:0:0]
+			for _, d := range fresh {
+				if s.tip.Load()+1 > d.DeliveryDeadline {
+					s.lateDrops.Add(1) // too late now: the chain refunds the winner
+					continue
+				}
+				inTime = append(inTime, d)
+			}
+			if _, err := s.deliverAll(ctx, inTime); err != nil && ctx.Err() == nil {
+				s.log.Warn("key delivery", "err", err)
+			}
+		}()
 	}
 	return nil
 }

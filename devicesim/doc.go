@@ -28,7 +28,9 @@
 //     it (FILE.keys.json, 0600) before submitting, and delivers it
 //     ECIES-encrypted to the winner with auction.NewDeliverKeyTx, signed
 //     by the device key (fees from the device's account, funded by the
-//     test faucet);
+//     test faucet); the deliveries one head makes due go to the node
+//     together, in one tx.submitBatch call (submitBatchE, sendbatch.go:
+//     each device's own key and nonce, nonce conflicts retried per item);
 //   - ChainAccess (access.go), the default AccessChecker: it serves
 //     requests bearing "Authorization: Bearer <auction ID>.<key>" whose
 //     key hashes to the delivery's key hash of this device's auction,

@@ -3,6 +3,8 @@ package devicesim
 import (
 	"errors"
 
+	"github.com/thingchain/thingchain/api/rpc"
+
 	apiclient "github.com/thingchain/thingchain/api/client"
 )
 
@@ -38,4 +40,11 @@ const (
 // nonceConflict: the nonce we used is not the next one; refetch and retry.
 func nonceConflict(err error) bool {
 	return hasKind(err, kindBadNonce, kindReplacement, kindNonceTooFar)
+}
+
+// methodMissing: the node has no such method (JSON-RPC -32601), an older
+// node.
+func methodMissing(err error) bool {
+	var e *rpc.Error
+	return errors.As(err, &e) && e.Code == rpc.CodeMethodNotFound
 }

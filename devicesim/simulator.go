@@ -67,7 +67,10 @@ type Simulator struct {
 	perAgentDelivery atomic.Bool
 	// perAgentRecords: the node lacks registry.devicesByKey.
 	perAgentRecords atomic.Bool
-	checkInTook     time.Duration
+	// perItemSubmit: the node lacks tx.submitBatch, so deliveries go
+	// out one tx.submit each.
+	perItemSubmit atomic.Bool
+	checkInTook   time.Duration
 
 	stopWatch context.CancelFunc
 	watchDone chan struct{}
@@ -76,7 +79,7 @@ type Simulator struct {
 	inflightMu sync.Mutex
 	inflight   map[wire.Hash]bool
 	// tip is the newest auction-chain height the watcher saw: a delivery
-	// whose deadline it passed while waiting for a worker is dropped
+	// whose deadline it passed while waiting for a round slot is dropped
 	// unsent (the chain refunds the winner), so a backlog never crowds
 	// out deliveries still in time.
 	tip       atomic.Uint64

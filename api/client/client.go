@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"encoding/hex"
+	"fmt"
 	"slices"
 
 	"github.com/thingchain/thingchain/api/apitypes"
@@ -208,4 +209,31 @@ func (c *Client) AuctionsOfBidder(ctx context.Context, address string) ([]apityp
 func (c *Client) AuctionInfo(ctx context.Context) (apitypes.AuctionInfo, error) {
 	var out apitypes.AuctionInfo
 	return out, c.c.Call(ctx, "auction.info", nil, &out)
+}
+
+// SubmitBatch submits up to apitypes.MaxSubmitBatch signed transactions in
+// one call (tx.submitBatch). The results are per transaction, in order;
+// ItemErr turns one into the error tx.submit would have returned.
+func (c *Client) SubmitBatch(ctx context.Context, txs []*wire.Tx) (apitypes.SubmitBatchResult, error) {
+	p := apitypes.SubmitBatchParams{Raws: make([]string, len(txs))}
+	for i, tx := range txs {
+		p.Raws[i] = hex.EncodeToString(tx.Encode())
+	}
+	var out apitypes.SubmitBatchResult
+	if err := c.c.Call(ctx, "tx.submitBatch", p, &out); err != nil {
+		return out, err
+	}
+	if len(out.Results) != len(txs) {
+		return out, fmt.Errorf("tx.submitBatch of %d transactions answered %d results", len(txs), len(out.Results))
+	}
+	return out, nil
+}
+
+// ItemErr is the error of one tx.submitBatch result (nil when the
+// transaction was accepted), with its kind readable by Kind and HasKind.
+func ItemErr(it apitypes.SubmitItem) error {
+	if it.Error == nil {
+		return nil
+	}
+	return &rpc.Error{Code: it.Error.Code, Message: it.Error.Message, Data: it.Error.Data}
 }
