@@ -311,7 +311,7 @@ func (s *Simulator) records(ctx context.Context, agents []*Agent) ([]*apitypes.D
 				out = append(out, recs...)
 				continue
 			}
-			if !hasKind(err, "rpc error -32601") {
+			if !methodMissing(err) {
 				return nil, fmt.Errorf("registry.devicesByKey: %w", err)
 			}
 			s.perAgentRecords.Store(true) // an older node: ask per device
