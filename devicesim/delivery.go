@@ -456,6 +456,16 @@ func (s *Simulator) DeliverKeys(ctx context.Context) ([]wire.Hash, error) {
 	return all, errors.Join(errs...)
 }
 
+// deviceKeys lists the agents' device keys, in order, for the batch
+// queries that take up to apitypes.MaxDevicesPerCall devices.
+func deviceKeys(agents []*Agent) []keys.PubKey {
+	devices := make([]keys.PubKey, len(agents))
+	for i, a := range agents {
+		devices[i] = a.DeviceKey.PubKey()
+	}
+	return devices
+}
+
 // deliverBatched is DeliverKeys with one auction.awaitingDelivery call per
 // apitypes.MaxDevicesPerCall agents, and their deliveries submitted
 // together (deliverAll).
@@ -464,10 +474,7 @@ func (s *Simulator) deliverBatched(ctx context.Context) ([]wire.Hash, error) {
 	var errs []error
 	for start := 0; start < len(s.agents); start += apitypes.MaxDevicesPerCall {
 		chunk := s.agents[start:min(start+apitypes.MaxDevicesPerCall, len(s.agents))]
-		devices := make([]keys.PubKey, len(chunk))
-		for i, a := range chunk {
-			devices[i] = a.DeviceKey.PubKey()
-		}
+		devices := deviceKeys(chunk)
 		due, err := apiOf(s.cfg.Client).AwaitingDelivery(ctx, devices)
 		if err != nil {
 			return all, err
@@ -704,10 +711,7 @@ func (s *Simulator) startDeliveries(ctx context.Context, sem chan struct{}, wg *
 	}
 	for start := 0; start < len(s.agents); start += apitypes.MaxDevicesPerCall {
 		chunk := s.agents[start:min(start+apitypes.MaxDevicesPerCall, len(s.agents))]
-		devices := make([]keys.PubKey, len(chunk))
-		for i, a := range chunk {
-			devices[i] = a.DeviceKey.PubKey()
-		}
+		devices := deviceKeys(chunk)
 		due, err := apiOf(s.cfg.Client).AwaitingDelivery(ctx, devices)
 		if methodMissing(err) {
 			s.log.Info("the node has no auction.awaitingDelivery: asking per device")

@@ -299,10 +299,7 @@ func (s *Simulator) records(ctx context.Context, agents []*Agent) ([]*apitypes.D
 	for start := 0; start < len(agents); start += apitypes.MaxDevicesPerCall {
 		chunk := agents[start:min(start+apitypes.MaxDevicesPerCall, len(agents))]
 		if !s.perAgentRecords.Load() {
-			devices := make([]keys.PubKey, len(chunk))
-			for i, a := range chunk {
-				devices[i] = a.DeviceKey.PubKey()
-			}
+			devices := deviceKeys(chunk)
 			recs, err := apiOf(s.cfg.Client).DevicesByKey(ctx, devices)
 			if err == nil && len(recs) != len(chunk) {
 				err = fmt.Errorf("registry.devicesByKey answered %d records for %d devices", len(recs), len(chunk))
