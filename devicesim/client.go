@@ -122,10 +122,7 @@ func (s *Sender) SubmitE(ctx context.Context, build func(nonce uint64) (*wire.Tx
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var lastErr error
-	chain := s.Chain
-	if chain == "" {
-		chain = "metadata"
-	}
+	chain := s.chainName()
 	fullWaits := 0
 	for attempt := 0; attempt < maxNonceRetries; attempt++ {
 		if !s.known {
@@ -139,13 +136,9 @@ func (s *Sender) SubmitE(ctx context.Context, build func(nonce uint64) (*wire.Tx
 		if err != nil {
 			return wire.Hash{}, err
 		}
-		id, err := submit(ctx, s.client, tx)
+		_, err = submit(ctx, s.client, tx)
 		switch {
-		case err == nil:
-			s.next++
-			return id, nil
-		case hasKind(err, kindAlreadyKnown):
-			s.next++
+		case s.taken(err):
 			return tx.ID(), nil
 		case hasKind(err, kindNonceTooFar) && fullWaits < maxFullPoolWaits:
 			// The mempool already holds as many of this key's
@@ -176,6 +169,25 @@ func (s *Sender) SubmitE(ctx context.Context, build func(nonce uint64) (*wire.Tx
 		}
 	}
 	return wire.Hash{}, fmt.Errorf("gave up after %d nonce conflicts: %w", maxNonceRetries, lastErr)
+}
+
+// chainName is the chain the Sender's transactions go to.
+func (s *Sender) chainName() string {
+	if s.Chain == "" {
+		return "metadata"
+	}
+	return s.Chain
+}
+
+// taken reports whether the node's answer to a submission at s.next
+// means the transaction is in (accepted, or an identical one already
+// pending), and if so moves the sequence on. The caller holds s.mu.
+func (s *Sender) taken(err error) bool {
+	if err == nil || hasKind(err, kindAlreadyKnown) {
+		s.next++
+		return true
+	}
+	return false
 }
 
 // maxFullPoolWaits bounds how many blocks one submission waits for room

@@ -114,11 +114,7 @@ func submitBatchE(ctx context.Context, c Caller, items []*batchSubmission) error
 				s := it.sender
 				err := apiclient.ItemErr(r)
 				switch {
-				case err == nil:
-					s.next++
-					it.ID, settled[it] = tx.ID(), true
-				case hasKind(err, kindAlreadyKnown):
-					s.next++
+				case s.taken(err):
 					it.ID, settled[it] = tx.ID(), true
 				case nonceConflict(err):
 					s.known, conflicted = false, true
@@ -156,11 +152,7 @@ func lookupNonces(ctx context.Context, c Caller, round []*batchSubmission, settl
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			chain := s.Chain
-			if chain == "" {
-				chain = "metadata"
-			}
-			n, err := nextNonce(ctx, c, s.Key.PubKey(), chain)
+			n, err := nextNonce(ctx, c, s.Key.PubKey(), s.chainName())
 			if err != nil {
 				mu.Lock()
 				it.Err, settled[it] = fmt.Errorf("next nonce of %s: %w", s.Key.PubKey(), err), true
