@@ -3,6 +3,7 @@ package devicesim
 import (
 	"bytes"
 	"context"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -205,5 +206,66 @@ func TestDeliveriesDueAtOneHeadGoInOneBatch(t *testing.T) {
 	// the stale one asks.
 	if got := methods["account.nextNonce"]; got != 1 {
 		t.Errorf("%d account.nextNonce calls, want 1 (the stale device's)", got)
+	}
+}
+
+// TestSubmitBatchKeepsEachSendersOrder: submitBatchE with several
+// transactions of the same Senders sends at most one per Sender per call,
+// in each Sender's order, so none waits behind a gap: two keys' five
+// transfers go out in calls of 2, 2 and 1, every one is accepted at its
+// nonce, and the node's next nonces are 3 and 2.
+func TestSubmitBatchKeepsEachSendersOrder(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a node")
+	}
+	n := nodetest.Start(t, node.Config{})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	client := nodetest.Client(t, ctx, n)
+	log := &callLog{Caller: client}
+	net := n.Net
+	var senders []*Sender
+	for range 2 {
+		k, _ := keys.GenerateKey()
+		var fres api.SubmitResult
+		if err := client.Call(ctx, "faucet.request", api.FaucetParams{Address: k.PubKey().Address().Encode(net.AddressHRP), Amount: ledger.Coin}, &fres); err != nil {
+			t.Fatal(err)
+		}
+		senders = append(senders, NewAuctionSender(log, k))
+	}
+	var hashes []wire.Hash
+	if err := client.Call(ctx, "admin.generate", api.GenerateParams{Chain: "auction", Count: 1}, &hashes); err != nil {
+		t.Fatal(err)
+	}
+	to := keys.Address{9}
+	var items []*batchSubmission
+	var nonces []uint64
+	for i, s := range []*Sender{senders[0], senders[1], senders[0], senders[1], senders[0]} {
+		amount := uint64(i + 1)
+		items = append(items, &batchSubmission{sender: s, build: func(nonce uint64) (*wire.Tx, error) {
+			nonces = append(nonces, nonce)
+			return ledger.NewTransfer(net, s.Key, to, amount, 10_000, nonce), nil
+		}})
+	}
+	if err := submitBatchE(ctx, log, items); err != nil {
+		t.Fatal(err)
+	}
+	for i, it := range items {
+		if it.Err != nil || it.ID == (wire.Hash{}) {
+			t.Fatalf("item %d: id %s, error %v", i, it.ID, it.Err)
+		}
+	}
+	methods, batches := log.snapshot()
+	if len(batches) != 3 || batches[0] != 2 || batches[1] != 2 || batches[2] != 1 || methods["tx.submit"] != 0 {
+		t.Fatalf("tx.submitBatch sizes %v, tx.submit %d: want calls of 2, 2, 1 and no tx.submit", batches, methods["tx.submit"])
+	}
+	if want := []uint64{0, 0, 1, 1, 2}; !slices.Equal(nonces, want) {
+		t.Fatalf("built at nonces %v, want %v (each sender's in order)", nonces, want)
+	}
+	for i, want := range []uint64{3, 2} {
+		got, err := nextNonce(ctx, client, senders[i].Key.PubKey(), "auction")
+		if err != nil || got != want {
+			t.Fatalf("sender %d: node's next nonce %d (%v), want %d: a transaction waits behind a gap", i, got, err, want)
+		}
 	}
 }
