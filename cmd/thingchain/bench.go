@@ -169,6 +169,12 @@ func runBench(c *cli.Context) error {
 	if network != "regtest" && network != "test" {
 		return fmt.Errorf("--network %q: bench runs local networks on regtest or test", network)
 	}
+	if d := c.String("profile"); d != "" {
+		// Checked now, not after minutes of set-up.
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return fmt.Errorf("--profile %q: cannot create the directory for the profiles: %v", d, err)
+		}
+	}
 	log, err := newLogger(c, os.Stderr)
 	if err != nil {
 		return err
@@ -187,12 +193,7 @@ func runBench(c *cli.Context) error {
 	progress("verify rate: %.0f signatures/s on %d cores (load average %.1f)", rep.VerifyBeforeSigsPerS, rep.Cores, rep.LoadAvgStart)
 
 	dir := c.String("dir")
-	if dir == "" && len(targets) == 0 {
-		if dir, err = os.MkdirTemp("", "thingchain-bench-"); err != nil {
-			return err
-		}
-		defer os.RemoveAll(dir)
-	} else if dir == "" {
+	if dir == "" {
 		if dir, err = os.MkdirTemp("", "thingchain-bench-"); err != nil {
 			return err
 		}

@@ -105,6 +105,10 @@ func TestBenchJSON(t *testing.T) {
 // TestBenchFlagErrors: bad arguments are refused before anything starts,
 // with a message naming the flag.
 func TestBenchFlagErrors(t *testing.T) {
+	notADir := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(notADir, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -116,6 +120,7 @@ func TestBenchFlagErrors(t *testing.T) {
 		{[]string{"--network", "main"}, "--network"},
 		{[]string{"--node", "127.0.0.1:1"}, "API URL"},
 		{[]string{"--bid-via", "node9"}, "--bid-via"},
+		{[]string{"--profile", filepath.Join(notADir, "profiles")}, "--profile"},
 	} {
 		app := newApp()
 		var out strings.Builder
