@@ -352,8 +352,12 @@ func rpcCode(err error) int {
 	return 0
 }
 
-// bidOf returns addr's bid in an auction read from the API, or nil.
+// bidOf returns addr's bid in an auction read from the API, or nil (also
+// when a is nil: not read yet).
 func bidOf(a *apitypes.BidderAuction, addr string) *apitypes.Bid {
+	if a == nil {
+		return nil
+	}
 	if a.Bid != nil && a.Bid.Bidder == addr {
 		return a.Bid
 	}

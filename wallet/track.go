@@ -140,17 +140,9 @@ func (b *Bidder) syncBook() error {
 	return nil
 }
 
-// ownBid is the bidder's bid in a view, or nil.
-func ownBid(v *apitypes.BidderAuction, self string) *apitypes.Bid {
-	if v == nil {
-		return nil
-	}
-	return bidOf(v, self)
-}
-
 // needsRead reports whether a bid's auction must be read at head h.
 func (tb *trackedBid) needsRead(h uint64, self string) bool {
-	bid := ownBid(tb.view, self)
+	bid := bidOf(tb.view, self)
 	switch {
 	case bid == nil:
 		return true // the commit is not on chain yet
@@ -192,7 +184,7 @@ func (b *Bidder) step(ctx context.Context, client *rpc.Client, key *keys.Private
 	var fresh []*trackedBid
 	for _, tb := range t.bids {
 		if tb.reveal == nil && revealPhase(tb.view, h) {
-			if bid := ownBid(tb.view, self); bid != nil && bid.Status == apitypes.BidSealed && tb.rec.State != BidStateRevealing {
+			if bid := bidOf(tb.view, self); bid != nil && bid.Status == apitypes.BidSealed && tb.rec.State != BidStateRevealing {
 				fresh = append(fresh, tb)
 			}
 		}
@@ -254,7 +246,7 @@ func (b *Bidder) step(ctx context.Context, client *rpc.Client, key *keys.Private
 				v.Phase = "reveal"
 			}
 		}
-		bid := ownBid(v, self)
+		bid := bidOf(v, self)
 		id := tb.rec.Auction
 		switch {
 		case bid == nil && tb.rec.State != BidStateLost:
@@ -516,7 +508,7 @@ func (b *Bidder) sendPayments(ctx context.Context, client *rpc.Client, key *keys
 		tb.pay, tb.payAt, tb.rec.PayTx = tx, h, id
 		v := tb.view
 		b.tracker.mu.Unlock()
-		if bid := ownBid(v, self); bid != nil && v.Price > bid.Deposit {
+		if bid := bidOf(v, self); bid != nil && v.Price > bid.Deposit {
 			res.Owed += v.Price - bid.Deposit
 		}
 		res.Paid = append(res.Paid, tb.rec.Auction)
