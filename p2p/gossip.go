@@ -218,6 +218,10 @@ func (cn *chainNet) publishLoop() {
 // that extends a branch with less work than the tip is ignored and not
 // stored (a peer cannot fill the block index with cheap side branches).
 func (cn *chainNet) validateBlock(_ context.Context, from peer.ID, m *pubsub.Message) pubsub.ValidationResult {
+	if !cn.n.enterValidator() {
+		return pubsub.ValidationIgnore // closing: the chain may be gone
+	}
+	defer cn.n.leaveValidator()
 	res := cn.judgeBlock(from, m)
 	if h := cn.n.cfg.hooks; h != nil && h.blockVerdict != nil {
 		h.blockVerdict(from, m.Data, res)
@@ -318,6 +322,10 @@ type TxBatchAdder interface {
 // accepted. Each transaction failing a context-free rule costs the sender
 // PenaltyInvalidTx (so a frame with ten bans it).
 func (cn *chainNet) validateTxFrame(_ context.Context, from peer.ID, m *pubsub.Message) pubsub.ValidationResult {
+	if !cn.n.enterValidator() {
+		return pubsub.ValidationIgnore // closing: the pool may be gone
+	}
+	defer cn.n.leaveValidator()
 	if from == cn.n.host.ID() {
 		return pubsub.ValidationAccept
 	}

@@ -185,6 +185,14 @@ type Node struct {
 	mdns      mdns.Service
 	closeOnce sync.Once
 	closeErr  error
+
+	// validating is held (read) by every gossip validator while it runs;
+	// Close takes it (write) after cancelling, so that once Close returns
+	// no validator is still inside the chains or pools, which the owner
+	// closes next. closed (guarded by validating) turns later validators
+	// away.
+	validating sync.RWMutex
+	closed     bool
 }
 
 // DefaultListenAddrs are used when Config.ListenAddrs is empty.
@@ -524,6 +532,9 @@ func (n *Node) Disconnect(p peer.ID) error { return n.host.Network().ClosePeer(p
 func (n *Node) Close() error {
 	n.closeOnce.Do(func() {
 		n.cancel()
+		n.validating.Lock() // waits for the validators under way
+		n.closed = true
+		n.validating.Unlock()
 		if n.mdns != nil {
 			n.mdns.Close()
 		}
@@ -532,6 +543,19 @@ func (n *Node) Close() error {
 	})
 	return n.closeErr
 }
+
+// enterValidator reports whether the node is open and, if so, holds off
+// Close until leaveValidator.
+func (n *Node) enterValidator() bool {
+	n.validating.RLock()
+	if n.closed {
+		n.validating.RUnlock()
+		return false
+	}
+	return true
+}
+
+func (n *Node) leaveValidator() { n.validating.RUnlock() }
 
 // penalize adds to a peer's ban score and bans it at BanThreshold.
 // Transient penalties decay with a 60 s half-life; the rest never do.
